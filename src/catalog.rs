@@ -1,0 +1,349 @@
+//! The catalog of vendor tools: release URL templates, platforms and pinned certificates.
+//!
+//! The built-in catalog (`keys/catalog.toml` and the certificates beside it) is compiled in. A user
+//! catalog given with `--catalog FILE` has the same format; its tools replace built-in ones of the
+//! same name, and its certificate paths are relative to the catalog file.
+
+use crate::pgp::{self, Pin};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use url::Url;
+
+const BUILTIN_CATALOG: &str = include_str!("../keys/catalog.toml");
+const BUILTIN_CERTS: &[(&str, &[u8])] = &[
+    ("amazon-ecs-cli.asc", include_bytes!("../keys/amazon-ecs-cli.asc")),
+    ("aws-cli-v2.asc", include_bytes!("../keys/aws-cli-v2.asc")),
+    ("aws-session-manager-plugin.asc", include_bytes!("../keys/aws-session-manager-plugin.asc")),
+];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    #[serde(default)]
+    tool: BTreeMap<String, ToolSpec>,
+}
+
+/// How a verified file is placed at its destination.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum InstallKind {
+    /// An executable: default destination `~/.local/bin/<tool>`, mode 0755.
+    #[default]
+    Executable,
+    /// A package or archive: default destination `./<file_name>`, mode 0644.
+    File,
+}
+
+/// One tool as written in a catalog file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolSpec {
+    #[serde(default)]
+    pub description: Option<String>,
+    pub url: String,
+    #[serde(default)]
+    pub url_latest: Option<String>,
+    #[serde(default = "default_signature")]
+    pub signature: String,
+    pub platforms: Vec<String>,
+    #[serde(default)]
+    pub install: InstallKind,
+    #[serde(default)]
+    pub file_name: Option<String>,
+    #[serde(default = "default_version")]
+    pub default_version: String,
+    #[serde(default)]
+    pub vars: BTreeMap<String, BTreeMap<String, String>>,
+    pub pin: Vec<PinSpec>,
+}
+
+fn default_signature() -> String {
+    "{url}.asc".into()
+}
+fn default_version() -> String {
+    "latest".into()
+}
+
+/// A pinned certificate as written in a catalog file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PinSpec {
+    /// Certificate file: a built-in name for the built-in catalog, a path relative to the catalog file
+    /// otherwise.
+    pub certificate: String,
+    /// The certificate's primary fingerprint; the file must hold exactly this certificate.
+    pub fingerprint: String,
+    /// Keys allowed to make the signature (default: any signing-capable key of the certificate).
+    #[serde(default)]
+    pub signing_keys: Option<Vec<String>>,
+    #[serde(default)]
+    pub allow_sha1_self_signatures: bool,
+}
+
+/// A tool with the directory its certificate paths are relative to (`None`: built in).
+#[derive(Debug, Clone)]
+pub struct Tool {
+    pub name: String,
+    pub spec: ToolSpec,
+    pub base: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    pub tools: BTreeMap<String, Tool>,
+}
+
+impl Catalog {
+    /// The built-in catalog, merged with `user` if given.
+    pub fn load(user: Option<&Path>) -> Result<Catalog, String> {
+        let mut cat = Catalog::default();
+        cat.merge(BUILTIN_CATALOG, None, "built-in catalog")?;
+        if let Some(path) = user {
+            let meta = std::fs::metadata(path).map_err(|e| format!("cannot read catalog {}: {e}", path.display()))?;
+            if meta.is_dir() {
+                return Err(format!("catalog {} is a directory, not a file", path.display()));
+            }
+            if meta.len() > 1 << 20 {
+                return Err(format!("catalog {} is larger than 1 MiB", path.display()));
+            }
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read catalog {}: {e}", path.display()))?;
+            let base = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p }).map(Path::to_path_buf);
+            cat.merge(&text, Some(base.unwrap_or_else(|| PathBuf::from("."))), &path.display().to_string())?;
+        }
+        Ok(cat)
+    }
+
+    fn merge(&mut self, text: &str, base: Option<PathBuf>, what: &str) -> Result<(), String> {
+        let file: CatalogFile = toml::from_str(text).map_err(|e| format!("{what}: {e}"))?;
+        for (name, spec) in file.tool {
+            validate(&name, &spec).map_err(|e| format!("{what}: tool `{name}`: {e}"))?;
+            self.tools.insert(name.clone(), Tool { name, spec, base: base.clone() });
+        }
+        Ok(())
+    }
+
+    pub fn get(&self, name: &str) -> Option<&Tool> {
+        self.tools.get(name)
+    }
+}
+
+fn validate(name: &str, spec: &ToolSpec) -> Result<(), String> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || name.starts_with('.') {
+        return Err("tool names may hold only letters, digits, '-', '_' and '.'".into());
+    }
+    if spec.platforms.is_empty() {
+        return Err("`platforms` is empty".into());
+    }
+    if spec.pin.is_empty() {
+        return Err("no `pin`: every tool needs at least one pinned certificate".into());
+    }
+    for p in &spec.platforms {
+        let (os, arch) = split_platform(p)?;
+        for t in [Some(&spec.url), spec.url_latest.as_ref()].into_iter().flatten() {
+            let u = expand(t, spec, os, arch, p, "1.0.0", None)?;
+            Url::parse(&u).map_err(|e| format!("`{t}` does not expand to a URL: {e}"))?;
+        }
+        expand(&spec.signature, spec, os, arch, p, "1.0.0", Some("https://example.invalid/x"))?;
+    }
+    for k in spec.vars.keys() {
+        if !spec.platforms.contains(k) {
+            return Err(format!("`vars` names platform `{k}`, which is not in `platforms`"));
+        }
+    }
+    for pin in &spec.pin {
+        pgp::parse_fingerprint(&pin.fingerprint)?;
+        for k in pin.signing_keys.iter().flatten() {
+            pgp::parse_fingerprint(k)?;
+        }
+    }
+    if let Some(f) = &spec.file_name {
+        if f.is_empty() || f.contains('/') || f.contains('\\') || f == "." || f == ".." {
+            return Err(format!("`file_name` `{f}` must be a plain file name"));
+        }
+    }
+    Ok(())
+}
+
+/// Splits `os/arch` (no variant for release files).
+pub fn split_platform(p: &str) -> Result<(&str, &str), String> {
+    match p.split_once('/') {
+        Some((os, arch)) if !os.is_empty() && !arch.is_empty() && !arch.contains('/') => Ok((os, arch)),
+        _ => Err(format!("platform `{p}` is not of the form os/arch (for example linux/amd64)")),
+    }
+}
+
+fn expand(t: &str, spec: &ToolSpec, os: &str, arch: &str, platform: &str, version: &str, url: Option<&str>) -> Result<String, String> {
+    let vars = spec.vars.get(platform);
+    let mut out = String::new();
+    let mut rest = t;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let end = rest[i..].find('}').ok_or_else(|| format!("unclosed `{{` in `{t}`"))? + i;
+        let name = &rest[i + 1..end];
+        let value = match vars.and_then(|v| v.get(name)) {
+            Some(v) => v.as_str(),
+            None => match name {
+                "os" => os,
+                "arch" => arch,
+                "version" => version,
+                "url" if url.is_some() => url.unwrap_or_default(),
+                _ => return Err(format!("placeholder `{{{name}}}` in `{t}` is not defined for {platform}")),
+            },
+        };
+        out.push_str(value);
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The platform shipcheck runs on, as `os/arch`.
+pub fn host_platform() -> String {
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        o => o,
+    };
+    let arch = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        a => a,
+    };
+    format!("{os}/{arch}")
+}
+
+/// Accepts versions like `latest`, `v1.21.0`, `2.15.3`, `1.2.707.0`: nothing that could change the
+/// URL's path or host.
+pub fn check_version(v: &str) -> Result<(), String> {
+    if v.is_empty() || v.len() > 64 || v.starts_with('.') || !v.chars().all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c)) {
+        return Err(format!("version `{v}` may hold only letters, digits, '.', '_', '-' and '+'"));
+    }
+    Ok(())
+}
+
+impl Tool {
+    /// Expands the binary and signature URLs for `platform` and `version`.
+    pub fn urls(&self, platform: &str, version: &str) -> Result<(Url, Url), String> {
+        check_version(version)?;
+        if !self.spec.platforms.iter().any(|p| p == platform) {
+            return Err(format!(
+                "{} is not published for {platform}; platforms: {}",
+                self.name,
+                self.spec.platforms.join(", ")
+            ));
+        }
+        let (os, arch) = split_platform(platform)?;
+        let template = match (&self.spec.url_latest, version) {
+            (Some(t), "latest") => t,
+            _ => &self.spec.url,
+        };
+        let bin = expand(template, &self.spec, os, arch, platform, version, None)?;
+        let sig = expand(&self.spec.signature, &self.spec, os, arch, platform, version, Some(&bin))?;
+        let bin = Url::parse(&bin).map_err(|e| format!("bad URL {bin}: {e}"))?;
+        let sig = Url::parse(&sig).map_err(|e| format!("bad URL {sig}: {e}"))?;
+        Ok((bin, sig))
+    }
+
+    /// Loads the pinned certificates, checking each file holds the pinned primary fingerprint.
+    pub fn pins(&self) -> Result<Vec<Pin>, String> {
+        self.spec.pin.iter().map(|p| self.load_pin(p)).collect()
+    }
+
+    fn load_pin(&self, spec: &PinSpec) -> Result<Pin, String> {
+        let bytes: Vec<u8> = match &self.base {
+            None => BUILTIN_CERTS
+                .iter()
+                .find(|(n, _)| *n == spec.certificate)
+                .map(|(_, b)| b.to_vec())
+                .ok_or_else(|| format!("built-in certificate {} is missing", spec.certificate))?,
+            Some(base) => {
+                let path = base.join(&spec.certificate);
+                read_key_file(&path)?
+            }
+        };
+        let fpr = pgp::parse_fingerprint(&spec.fingerprint)?;
+        let certs = pgp::parse_certs(&bytes).map_err(|e| format!("certificate {}: {e}", spec.certificate))?;
+        let cert = certs
+            .into_iter()
+            .find(|c| c.fingerprint() == fpr)
+            .ok_or_else(|| format!("certificate {} does not hold the pinned fingerprint {fpr}", spec.certificate))?;
+        let signing_keys = match &spec.signing_keys {
+            None => None,
+            Some(list) => Some(list.iter().map(|k| pgp::parse_fingerprint(k)).collect::<Result<Vec<_>, _>>()?),
+        };
+        for k in signing_keys.iter().flatten() {
+            if !cert.keys().any(|ka| &ka.key().fingerprint() == k) {
+                return Err(format!("pinned signing key {k} is not a key of certificate {fpr}"));
+            }
+        }
+        Ok(Pin {
+            source: spec.certificate.clone(),
+            cert,
+            signing_keys,
+            allow_sha1_self_signatures: spec.allow_sha1_self_signatures,
+        })
+    }
+}
+
+/// Reads a key file with the size cap, refusing directories.
+pub fn read_key_file(path: &Path) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if meta.is_dir() {
+        return Err(format!("{} is a directory, not a key file", path.display()));
+    }
+    if meta.len() > pgp::MAX_CERT_FILE {
+        return Err(format!("{} is larger than {} bytes", path.display(), pgp::MAX_CERT_FILE));
+    }
+    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+}
+
+/// Applies `--mirror`: the mirror's scheme, host and port replace the URL's; the mirror's path is put
+/// in front of the URL's path; the query is kept.
+pub fn apply_mirror(url: &Url, mirror: &Url) -> Url {
+    let mut out = mirror.clone();
+    let prefix = mirror.path().trim_end_matches('/');
+    out.set_path(&format!("{prefix}{}", url.path()));
+    out.set_query(url.query());
+    out.set_fragment(None);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_catalog_loads_and_expands() {
+        let cat = Catalog::load(None).unwrap();
+        let ecs = cat.get("ecs-cli").unwrap();
+        let (b, s) = ecs.urls("linux/amd64", "latest").unwrap();
+        assert_eq!(b.as_str(), "https://amazon-ecs-cli.s3.amazonaws.com/ecs-cli-linux-amd64-latest");
+        assert_eq!(s.as_str(), "https://amazon-ecs-cli.s3.amazonaws.com/ecs-cli-linux-amd64-latest.asc");
+        let (b, _) = ecs.urls("windows/amd64", "v1.21.0").unwrap();
+        assert_eq!(b.as_str(), "https://amazon-ecs-cli.s3.amazonaws.com/ecs-cli-windows-amd64-v1.21.0.exe");
+        assert!(ecs.urls("darwin/arm64", "latest").is_err());
+        assert!(ecs.urls("linux/amd64", "../x").is_err());
+        let aws = cat.get("aws-cli").unwrap();
+        let (b, s) = aws.urls("linux/arm64", "latest").unwrap();
+        assert_eq!(b.as_str(), "https://awscli.amazonaws.com/awscli-exe-linux-aarch64.zip");
+        assert_eq!(s.as_str(), "https://awscli.amazonaws.com/awscli-exe-linux-aarch64.zip.sig");
+        let (b, _) = aws.urls("linux/amd64", "2.15.0").unwrap();
+        assert_eq!(b.as_str(), "https://awscli.amazonaws.com/awscli-exe-linux-x86_64-2.15.0.zip");
+        let smp = cat.get("session-manager-plugin").unwrap();
+        let (b, s) = smp.urls("linux/arm64", "1.2.707.0").unwrap();
+        assert_eq!(b.as_str(), "https://s3.amazonaws.com/session-manager-downloads/plugin/1.2.707.0/linux_arm64/session-manager-plugin.rpm");
+        assert_eq!(s.as_str(), "https://s3.amazonaws.com/session-manager-downloads/plugin/1.2.707.0/linux_arm64/session-manager-plugin.rpm.sig");
+        for t in cat.tools.values() {
+            assert!(!t.pins().unwrap().is_empty());
+        }
+    }
+
+    #[test]
+    fn mirror_rewrites_scheme_host_port_and_prefixes_path() {
+        let u = Url::parse("https://amazon-ecs-cli.s3.amazonaws.com/ecs-cli-linux-amd64-latest").unwrap();
+        let m = Url::parse("http://127.0.0.1:8080/m").unwrap();
+        assert_eq!(apply_mirror(&u, &m).as_str(), "http://127.0.0.1:8080/m/ecs-cli-linux-amd64-latest");
+        let m = Url::parse("https://mirror.example/").unwrap();
+        assert_eq!(apply_mirror(&u, &m).as_str(), "https://mirror.example/ecs-cli-linux-amd64-latest");
+    }
+}

@@ -1,0 +1,117 @@
+//! Command-line definitions (clap only; no logic).
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(name = "shipcheck", version, about = "Release verification and supply-chain checks for ECS/Fargate deployments")]
+#[command(after_help = "Exit codes: 0 everything verified, 1 verification failed, 2 could not decide.")]
+pub struct Cli {
+    /// Print one JSON object on stdout instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No progress bars, no warnings, no output on success.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Verify a release binary against its detached OpenPGP signature and pinned keys; install it on a pass.
+    VerifyBin(VerifyBinArgs),
+    /// Pinned certificates of the catalog.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// List catalog tools with their pinned fingerprints, validity and expiry.
+    List {
+        /// Merge this catalog file over the built-in one.
+        #[arg(long, value_name = "FILE")]
+        catalog: Option<PathBuf>,
+    },
+}
+
+/// Transport options shared by commands that download.
+#[derive(Debug, Args, Clone)]
+pub struct NetArgs {
+    /// Extra trusted root certificate (PEM), on top of the system roots. Repeatable.
+    #[arg(long = "ca-cert", value_name = "PEM")]
+    pub ca_cert: Vec<PathBuf>,
+    /// Connect timeout and longest silence while reading, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
+    /// Retries after the first attempt (connection errors, 408, 429, 5xx).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub retries: u32,
+    /// Largest download accepted, in bytes (suffixes K, M, G accepted).
+    #[arg(long = "max-size", value_name = "BYTES", default_value = "4G", value_parser = parse_size)]
+    pub max_size: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyBinArgs {
+    /// Catalog tool name (see `shipcheck keys list`).
+    pub tool: Option<String>,
+    /// Version to fetch (catalog tools; default "latest").
+    #[arg(long)]
+    pub version: Option<String>,
+    /// Platform as os/arch (catalog tools; default: this machine's).
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Download the file from this URL (needs --key).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Signature URL (default: the file URL plus `.asc`).
+    #[arg(long = "sig-url")]
+    pub sig_url: Option<String>,
+    /// Verify this local file instead of downloading.
+    #[arg(long, value_name = "PATH")]
+    pub file: Option<PathBuf>,
+    /// Local detached signature for --file.
+    #[arg(long, value_name = "PATH")]
+    pub sig: Option<PathBuf>,
+    /// Trusted certificates (armored or binary; every certificate in the file is trusted unless
+    /// --fingerprint narrows them). Repeatable.
+    #[arg(long, value_name = "CERTS")]
+    pub key: Vec<PathBuf>,
+    /// Trust only the --key certificate with this primary fingerprint. Repeatable.
+    #[arg(long, value_name = "FPR")]
+    pub fingerprint: Vec<String>,
+    /// Install destination (default for catalog tools: ~/.local/bin/<tool>; packages: ./<file name>).
+    #[arg(long, value_name = "PATH", conflicts_with = "no_install")]
+    pub dest: Option<PathBuf>,
+    /// Verify only; install nothing.
+    #[arg(long = "no-install")]
+    pub no_install: bool,
+    /// Download from this mirror: its scheme, host and port replace the URL's, its path is prefixed.
+    #[arg(long, value_name = "BASE_URL")]
+    pub mirror: Option<String>,
+    /// Merge this catalog file over the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// Accept SHA-1 self-signatures on the --key certificates (reported as a warning).
+    #[arg(long = "allow-sha1-self-signatures")]
+    pub allow_sha1_self_signatures: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// Parses sizes like `4096`, `64K`, `512M`, `4G` (binary units).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    let (num, mult) = match s.chars().last() {
+        Some('K' | 'k') => (&s[..s.len() - 1], 1u64 << 10),
+        Some('M' | 'm') => (&s[..s.len() - 1], 1 << 20),
+        Some('G' | 'g') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a size (e.g. 4096, 64K, 512M, 4G)"))?;
+    n.checked_mul(mult).ok_or_else(|| format!("`{s}` is too large"))
+}

@@ -1,0 +1,81 @@
+//! The printer: the one place that writes to stdout and stderr, and owns progress bars.
+
+use crate::fetch::Progress;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+
+pub struct Printer {
+    pub json: bool,
+    pub quiet: bool,
+    progress: bool,
+}
+
+impl Printer {
+    pub fn new(json: bool, quiet: bool) -> Self {
+        let progress = !quiet && std::io::stderr().is_terminal();
+        Printer { json, quiet, progress }
+    }
+
+    /// A progress reporter: a bar on stderr when it is a terminal, nothing otherwise.
+    pub fn progress(&self) -> Box<dyn Progress> {
+        if self.progress {
+            Box::new(Bar(Mutex::new(None)))
+        } else {
+            Box::new(crate::fetch::NoProgress)
+        }
+    }
+
+    /// Writes to stdout; a closed pipe is not an error.
+    pub fn out(&self, s: &str) {
+        let mut o = std::io::stdout().lock();
+        let _ = o.write_all(s.as_bytes());
+        let _ = o.flush();
+    }
+
+    /// Writes to stderr.
+    pub fn err(&self, s: &str) {
+        let _ = std::io::stderr().lock().write_all(s.as_bytes());
+    }
+
+    /// Prints one JSON value and a newline on stdout.
+    pub fn json<T: serde::Serialize>(&self, v: &T) {
+        let mut s = serde_json::to_string_pretty(v).expect("reports serialize");
+        s.push('\n');
+        self.out(&s);
+    }
+}
+
+struct Bar(Mutex<Option<ProgressBar>>);
+
+impl Progress for Bar {
+    fn start(&self, what: &str, len: Option<u64>) {
+        let bar = match len {
+            Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
+            None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
+        };
+        let style = if len.is_some() {
+            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+        } else {
+            ProgressStyle::with_template("{msg} {spinner} {bytes} {bytes_per_sec}")
+        };
+        if let Ok(style) = style {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        let name = what.rsplit('/').next().unwrap_or(what).to_string();
+        bar.set_message(name);
+        *self.0.lock().unwrap() = Some(bar);
+    }
+
+    fn advance(&self, bytes: u64) {
+        if let Some(b) = self.0.lock().unwrap().as_ref() {
+            b.inc(bytes);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = self.0.lock().unwrap().take() {
+            b.finish_and_clear();
+        }
+    }
+}

@@ -1,0 +1,200 @@
+//! Verdicts as data: reason codes, their exit classes, and the JSON/text shapes that the printer renders.
+//!
+//! A failed verification is never an `Err`: it is a [`Verdict::Fail`] with reasons. Every reason carries a
+//! stable kebab-case [`Code`] (documented in the README) and a human message that says what failed and why.
+
+use serde::Serialize;
+use std::fmt;
+
+/// The overall outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// Everything verified.
+    Pass,
+    /// Verification ran and found a problem.
+    Fail,
+    /// Could not decide (usage, network, I/O, unparsable input).
+    Error,
+}
+
+impl Verdict {
+    /// The process exit code for this verdict: 0, 1 or 2.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Verdict::Pass => 0,
+            Verdict::Fail => 1,
+            Verdict::Error => 2,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Error => "error",
+        }
+    }
+}
+
+/// Whether a reason means "verification failed" or "could not decide".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    Fail,
+    Error,
+}
+
+macro_rules! codes {
+    ($( $(#[$doc:meta])* $variant:ident = $text:literal, $class:ident; )*) => {
+        /// Stable reason and warning codes. The text form is part of the JSON contract.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Code { $( $(#[$doc])* $variant, )* }
+        impl Code {
+            pub fn as_str(self) -> &'static str { match self { $( Code::$variant => $text, )* } }
+            pub fn class(self) -> Class { match self { $( Code::$variant => Class::$class, )* } }
+            /// Every code, for documentation tests.
+            pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
+        }
+    };
+}
+
+codes! {
+    // ---- verification failed (exit 1) ----
+    /// The signature does not match the data (tampered, truncated or another file).
+    BadSignature = "bad-signature", Fail;
+    /// Signed by a key that is not in the trust set for this tool.
+    UnpinnedSigner = "unpinned-signer", Fail;
+    /// Signed by a key of a pinned certificate that the pin does not allow to sign.
+    UnpinnedSubkey = "unpinned-subkey", Fail;
+    /// The signing key had expired when the signature was made.
+    KeyExpired = "key-expired", Fail;
+    /// The signature was made while the key was valid, but the pinned copy of the key has expired since.
+    KeyExpiredSinceSigning = "key-expired-since-signing", Fail;
+    /// The signing key or its certificate is revoked.
+    KeyRevoked = "key-revoked", Fail;
+    /// The key is not valid for signing (no signing capability, no valid binding under the policy).
+    KeyInvalid = "key-invalid", Fail;
+    /// The data signature uses a hash that is broken for signatures over data (SHA-1, MD5, RIPEMD-160).
+    WeakHash = "weak-hash", Fail;
+    /// The signature is rejected by the policy for another reason (algorithm, critical subpacket).
+    PolicyRejected = "policy-rejected", Fail;
+    /// No signature: the signature file is missing (404) or empty.
+    NoSignature = "no-signature", Fail;
+    /// The signature file is not a detached OpenPGP signature.
+    MalformedSignature = "malformed-signature", Fail;
+    /// The signature file is larger than the cap.
+    SignatureTooLarge = "signature-too-large", Fail;
+    /// The signature is of a kind shipcheck does not verify (text-mode, unknown version or algorithm).
+    UnsupportedSignature = "unsupported-signature", Fail;
+    /// The signature has expired or claims a creation time in the future.
+    SignatureNotAlive = "signature-not-alive", Fail;
+    /// The pinned certificate itself is not valid (e.g. its self-signatures are rejected by the policy).
+    CertificateInvalid = "certificate-invalid", Fail;
+    /// A required platform is missing from the image index.
+    MissingPlatform = "missing-platform", Fail;
+    /// Bytes served do not hash to the digest that names them.
+    DigestMismatch = "digest-mismatch", Fail;
+    /// An index entry's platform disagrees with the image configuration it points at.
+    PlatformMismatch = "platform-mismatch", Fail;
+    /// Bytes served do not have the size their descriptor claims.
+    SizeMismatch = "size-mismatch", Fail;
+    /// Media type of what was served disagrees with its descriptor, header or body.
+    MediaTypeMismatch = "media-type-mismatch", Fail;
+
+    // ---- could not decide (exit 2) ----
+    /// Command-line usage error.
+    Usage = "usage", Error;
+    /// The tool is not in the catalog.
+    UnknownTool = "unknown-tool", Error;
+    /// The tool is not published for the platform asked for.
+    UnsupportedPlatform = "unsupported-platform", Error;
+    /// The catalog file could not be read or is invalid.
+    InvalidCatalog = "invalid-catalog", Error;
+    /// A key file (`--key` or a catalog certificate) could not be read or holds no usable certificate.
+    InvalidKey = "invalid-key", Error;
+    /// A download failed (network error, HTTP error status, truncated body) after retries.
+    DownloadFailed = "download-failed", Error;
+    /// The file to verify does not exist at the URL (404).
+    NotFound = "not-found", Error;
+    /// A URL or redirect is not HTTPS (plain HTTP is only accepted for loopback hosts).
+    InsecureUrl = "insecure-url", Error;
+    /// The download is larger than the configured maximum.
+    TooLarge = "too-large", Error;
+    /// A local file could not be read.
+    Io = "io-error", Error;
+    /// The install destination is a symlink, a directory, or its directory does not exist.
+    UnsafeDestination = "unsafe-destination", Error;
+    /// Writing, syncing or renaming into the destination failed.
+    InstallFailed = "install-failed", Error;
+    /// The registry refused the credentials (or anonymous access).
+    Unauthorized = "unauthorized", Error;
+    /// The manifest is larger than the cap.
+    ManifestTooLarge = "manifest-too-large", Error;
+    /// The manifest media type is not one shipcheck understands (or is Docker schema1).
+    UnsupportedMediaType = "unsupported-media-type", Error;
+    /// The manifest or index could not be parsed.
+    InvalidManifest = "invalid-manifest", Error;
+    /// The image reference could not be parsed.
+    InvalidReference = "invalid-reference", Error;
+
+    // ---- warnings only ----
+    /// A pinned certificate is used with a per-pin policy relaxation (SHA-1 self-signatures).
+    PolicyRelaxed = "policy-relaxed", Fail;
+    /// A signature in the file was not used (unknown signer or bad), while another one verified.
+    IgnoredSignature = "ignored-signature", Fail;
+    /// A pinned certificate expires soon.
+    KeyExpiresSoon = "key-expires-soon", Fail;
+    /// An index entry shipcheck does not understand was skipped.
+    UnknownEntry = "unknown-entry", Fail;
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// One reason (or warning): a stable code and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reason {
+    pub code: Code,
+    pub message: String,
+    /// What the user can do about it; shown in text output, not part of the JSON contract.
+    #[serde(skip)]
+    pub hint: Option<String>,
+}
+
+impl Reason {
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Reason { code, message: message.into(), hint: None }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.message, self.code)
+    }
+}
+
+/// The verdict implied by a list of reasons: pass when empty, error when any reason is of the
+/// "could not decide" class, fail otherwise.
+pub fn verdict_of(reasons: &[Reason]) -> Verdict {
+    if reasons.is_empty() {
+        Verdict::Pass
+    } else if reasons.iter().any(|r| r.code.class() == Class::Error) {
+        Verdict::Error
+    } else {
+        Verdict::Fail
+    }
+}

@@ -1,0 +1,501 @@
+//! `shipcheck verify-bin`: download (or read) a release file and its detached signature, verify them
+//! against pinned certificates in one streaming pass, and install the file atomically only on a pass.
+//!
+//! Data flows one way: request -> [`Plan`] -> signature -> stream + hash (+ stage) -> verify -> verdict
+//! -> install on pass -> [`BinReport`].
+
+use crate::catalog::{self, Catalog, InstallKind};
+use crate::fetch::{FetchError, Http, Progress, Sink, CHUNK};
+use crate::install::{self, Staged};
+use crate::pgp::{self, DataHasher, Pin};
+use crate::report::{verdict_of, Code, Reason, Verdict};
+use crate::timefmt::rfc3339;
+use openpgp::packet::Signature;
+use sequoia_openpgp as openpgp;
+use serde::Serialize;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+use url::Url;
+
+/// What the user asked for, independent of how it was parsed (the CLI and audit files build this).
+#[derive(Debug, Clone, Default)]
+pub struct BinRequest {
+    pub tool: Option<String>,
+    pub version: Option<String>,
+    pub platform: Option<String>,
+    pub url: Option<String>,
+    pub sig_url: Option<String>,
+    pub file: Option<PathBuf>,
+    pub sig: Option<PathBuf>,
+    pub keys: Vec<PathBuf>,
+    pub fingerprints: Vec<String>,
+    pub dest: Option<PathBuf>,
+    pub no_install: bool,
+    pub mirror: Option<String>,
+    pub catalog: Option<PathBuf>,
+    /// Apply the SHA-1 self-signature relaxation to `--key` certificates.
+    pub allow_sha1_self_signatures: bool,
+}
+
+/// The JSON object `verify-bin --json` prints (a tested contract; see README "JSON output").
+#[derive(Debug, Clone, Serialize)]
+pub struct BinReport {
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+    pub warnings: Vec<Reason>,
+    pub tool: Option<String>,
+    pub version: Option<String>,
+    pub platform: Option<String>,
+    pub url: Option<String>,
+    pub sig_url: Option<String>,
+    pub file: Option<String>,
+    pub sig_file: Option<String>,
+    pub size: Option<u64>,
+    pub sha256: Option<String>,
+    pub signer: Option<Signer>,
+    pub signature: Option<SignatureInfo>,
+    pub installed: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Signer {
+    /// Primary fingerprint of the signing certificate.
+    pub fingerprint: String,
+    /// The key (primary or subkey) that made the signature.
+    pub key: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SignatureInfo {
+    pub created: String,
+    pub hash_algorithm: String,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Url(Url),
+    File(PathBuf),
+}
+
+/// A validated request: where the bytes come from, whom to trust, where to install.
+struct Plan {
+    name: String,
+    data: Source,
+    sig: Source,
+    pins: Vec<Pin>,
+    dest: Option<(PathBuf, u32)>,
+}
+
+impl BinReport {
+    fn new(req: &BinRequest) -> Self {
+        BinReport {
+            verdict: Verdict::Error,
+            reasons: Vec::new(),
+            warnings: Vec::new(),
+            tool: req.tool.clone(),
+            version: None,
+            platform: None,
+            url: None,
+            sig_url: None,
+            file: req.file.as_ref().map(|p| p.display().to_string()),
+            sig_file: req.sig.as_ref().map(|p| p.display().to_string()),
+            size: None,
+            sha256: None,
+            signer: None,
+            signature: None,
+            installed: None,
+        }
+    }
+
+    /// A report for a request that could not start (for example, a bad `--ca-cert`).
+    pub fn failed(req: &BinRequest, r: Reason) -> Self {
+        BinReport::new(req).fail(r)
+    }
+
+    fn finish(mut self) -> Self {
+        self.verdict = verdict_of(&self.reasons);
+        self
+    }
+
+    fn fail(mut self, r: Reason) -> Self {
+        self.reasons.push(r);
+        self.finish()
+    }
+}
+
+fn usage(msg: impl Into<String>) -> Reason {
+    Reason::new(Code::Usage, msg)
+}
+
+fn home_dir() -> Option<PathBuf> {
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
+}
+
+fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
+    let mirror = match &req.mirror {
+        None => None,
+        Some(m) => {
+            let u = Url::parse(m).map_err(|e| usage(format!("--mirror `{m}` is not a URL: {e}")))?;
+            if u.cannot_be_a_base() || u.host_str().is_none() {
+                return Err(usage(format!("--mirror `{m}` must be a base URL like https://host[:port]/path")));
+            }
+            Some(u)
+        }
+    };
+    let mirrored = |u: Url| match &mirror {
+        Some(m) => catalog::apply_mirror(&u, m),
+        None => u,
+    };
+    if req.file.is_some() != req.sig.is_some() {
+        return Err(usage("--file and --sig go together: give both the local file and its signature"));
+    }
+    if req.file.is_some() && (req.url.is_some() || req.sig_url.is_some()) {
+        return Err(usage("--file/--sig and --url/--sig-url cannot be combined"));
+    }
+    if req.sig_url.is_some() && req.url.is_none() {
+        return Err(usage("--sig-url needs --url"));
+    }
+    if !req.fingerprints.is_empty() && req.keys.is_empty() {
+        return Err(usage("--fingerprint narrows the certificates of --key; give --key too"));
+    }
+
+    if let Some(name) = &req.tool {
+        if req.url.is_some() {
+            return Err(usage("a catalog tool and --url cannot be combined; use --mirror to download from elsewhere"));
+        }
+        if !req.keys.is_empty() {
+            return Err(usage("a catalog tool is verified against its pinned certificates; --key cannot replace them (use --catalog FILE to define your own tool)"));
+        }
+        let cat = Catalog::load(req.catalog.as_deref()).map_err(|e| Reason::new(Code::InvalidCatalog, e))?;
+        let tool = cat.get(name).ok_or_else(|| {
+            Reason::new(
+                Code::UnknownTool,
+                format!("`{name}` is not in the catalog; known tools: {}", cat.tools.keys().cloned().collect::<Vec<_>>().join(", ")),
+            )
+            .hint("run `shipcheck keys list`, or add the tool with --catalog FILE")
+        })?;
+        let platform = req.platform.clone().unwrap_or_else(catalog::host_platform);
+        let version = req.version.clone().unwrap_or_else(|| tool.spec.default_version.clone());
+        report.platform = Some(platform.clone());
+        report.version = Some(version.clone());
+        let pins = tool.pins().map_err(|e| Reason::new(Code::InvalidCatalog, format!("tool `{name}`: {e}")))?;
+        let (data, sig, default_name) = match (&req.file, &req.sig) {
+            (Some(f), Some(s)) => (Source::File(f.clone()), Source::File(s.clone()), None),
+            _ => {
+                let (b, s) = tool.urls(&platform, &version).map_err(|e| Reason::new(Code::UnsupportedPlatform, e))?;
+                let base = b.path_segments().and_then(|mut s| s.next_back()).map(str::to_string);
+                let (b, s) = (mirrored(b), mirrored(s));
+                report.url = Some(b.to_string());
+                report.sig_url = Some(s.to_string());
+                (Source::Url(b), Source::Url(s), base)
+            }
+        };
+        let dest = if req.no_install {
+            None
+        } else {
+            let (path, mode) = match (&req.dest, tool.spec.install) {
+                (Some(d), InstallKind::Executable) => (d.clone(), 0o755),
+                (Some(d), InstallKind::File) => (d.clone(), 0o644),
+                (None, InstallKind::Executable) => {
+                    let home = home_dir().ok_or_else(|| usage("HOME is not set; pass --dest"))?;
+                    let dir = home.join(".local/bin");
+                    std::fs::create_dir_all(&dir).map_err(|e| {
+                        Reason::new(Code::UnsafeDestination, format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                    (dir.join(name), 0o755)
+                }
+                (None, InstallKind::File) => {
+                    let file = tool.spec.file_name.clone().or(default_name).unwrap_or_else(|| name.clone());
+                    (PathBuf::from(file), 0o644)
+                }
+            };
+            Some((path, mode))
+        };
+        return Ok(Plan { name: name.clone(), data, sig, pins, dest });
+    }
+
+    // Ad-hoc: --url or --file, with --key.
+    if req.keys.is_empty() {
+        return Err(usage("give a catalog tool (e.g. `shipcheck verify-bin ecs-cli`) or --key CERTS with --url or --file"));
+    }
+    if req.version.is_some() || req.platform.is_some() {
+        return Err(usage("--version and --platform apply to catalog tools only"));
+    }
+    let pins = key_pins(&req.keys, &req.fingerprints, req.allow_sha1_self_signatures)?;
+    let (data, sig, name) = if let (Some(f), Some(s)) = (&req.file, &req.sig) {
+        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+        (Source::File(f.clone()), Source::File(s.clone()), name)
+    } else if let Some(u) = &req.url {
+        let b = Url::parse(u).map_err(|e| usage(format!("--url `{u}` is not a URL: {e}")))?;
+        let s = match &req.sig_url {
+            Some(s) => Url::parse(s).map_err(|e| usage(format!("--sig-url `{s}` is not a URL: {e}")))?,
+            None => Url::parse(&format!("{b}.asc")).map_err(|e| usage(format!("cannot form the signature URL: {e}")))?,
+        };
+        let name = b.path_segments().and_then(|mut s| s.next_back()).filter(|n| !n.is_empty()).unwrap_or("download").to_string();
+        let (b, s) = (mirrored(b), mirrored(s));
+        report.url = Some(b.to_string());
+        report.sig_url = Some(s.to_string());
+        (Source::Url(b), Source::Url(s), name)
+    } else {
+        return Err(usage("give --url URL or --file PATH --sig PATH to verify"));
+    };
+    let dest = match (&req.dest, req.no_install) {
+        (Some(d), false) => Some((d.clone(), 0o755)),
+        (None, false) if matches!(data, Source::Url(_)) => {
+            return Err(usage("--dest PATH is required with --url (or pass --no-install to verify only)"))
+        }
+        _ => None,
+    };
+    Ok(Plan { name, data, sig, pins, dest })
+}
+
+/// Loads `--key` files; `--fingerprint` narrows them to those primaries.
+fn key_pins(keys: &[PathBuf], fingerprints: &[String], relax: bool) -> Result<Vec<Pin>, Reason> {
+    let invalid = |m: String| Reason::new(Code::InvalidKey, m);
+    let wanted = fingerprints.iter().map(|f| pgp::parse_fingerprint(f)).collect::<Result<Vec<_>, _>>().map_err(usage)?;
+    let mut pins = Vec::new();
+    for path in keys {
+        let bytes = catalog::read_key_file(path).map_err(invalid)?;
+        let certs = pgp::parse_certs(&bytes).map_err(|e| invalid(format!("key file {}: {e}", path.display())))?;
+        for cert in certs {
+            if wanted.is_empty() || wanted.contains(&cert.fingerprint()) {
+                pins.push(Pin { source: path.display().to_string(), cert, signing_keys: None, allow_sha1_self_signatures: relax });
+            }
+        }
+    }
+    for f in &wanted {
+        if !pins.iter().any(|p| &p.fingerprint() == f) {
+            return Err(invalid(format!("no certificate with primary fingerprint {f} in the --key files")));
+        }
+    }
+    Ok(pins)
+}
+
+/// Hashes every chunk and, when installing, writes it to the staged temp file at the same time.
+struct BinSink<'a> {
+    sigs: &'a [Signature],
+    hasher: DataHasher,
+    staged: Option<Staged>,
+}
+
+impl Sink for BinSink<'_> {
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        match &mut self.staged {
+            Some(st) => {
+                let mut write = |d: &[u8]| st.write(d);
+                self.hasher.update_with(data, Some(&mut write)).unwrap_or(Ok(()))
+            }
+            None => {
+                self.hasher.update(data);
+                Ok(())
+            }
+        }
+    }
+
+    fn reset(&mut self) -> io::Result<()> {
+        self.hasher = DataHasher::new(self.sigs);
+        match &mut self.staged {
+            Some(s) => s.reset(),
+            None => Ok(()),
+        }
+    }
+}
+
+fn read_local_sig(path: &Path) -> Result<Vec<u8>, Reason> {
+    let io_err = |e: io::Error| Reason::new(Code::Io, format!("cannot read signature file {}: {e}", path.display()));
+    let meta = std::fs::metadata(path).map_err(io_err)?;
+    if meta.is_dir() {
+        return Err(Reason::new(Code::Io, format!("signature file {} is a directory", path.display())));
+    }
+    let mut buf = Vec::new();
+    std::fs::File::open(path).map_err(io_err)?.take(pgp::MAX_SIGNATURE_FILE + 1).read_to_end(&mut buf).map_err(io_err)?;
+    if buf.len() as u64 > pgp::MAX_SIGNATURE_FILE {
+        return Err(pgp::too_large_sig(buf.len() as u64));
+    }
+    Ok(buf)
+}
+
+async fn fetch_sig(http: &Http, url: &Url) -> Result<Vec<u8>, Reason> {
+    match http.get_capped(url, pgp::MAX_SIGNATURE_FILE).await {
+        Ok(b) => Ok(b),
+        Err(FetchError::TooLarge { .. }) => Err(pgp::too_large_sig(pgp::MAX_SIGNATURE_FILE + 1)),
+        Err(FetchError::NotFound { url }) => Err(Reason::new(Code::NoSignature, format!("no signature at {url} (HTTP 404)"))
+            .hint("check the version and platform; a release without a signature cannot be verified")),
+        Err(e) => Err(e.reason()),
+    }
+}
+
+fn read_local_data(path: &Path, sink: &mut dyn Sink, max: u64) -> Result<u64, Reason> {
+    let io_err = |e: io::Error| Reason::new(Code::Io, format!("cannot read {}: {e}", path.display()));
+    let meta = std::fs::metadata(path).map_err(io_err)?;
+    if meta.is_dir() {
+        return Err(Reason::new(Code::Io, format!("{} is a directory", path.display())));
+    }
+    let mut f = std::fs::File::open(path).map_err(io_err)?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
+    loop {
+        // Fill the buffer completely so the hashers see large chunks.
+        let mut n = 0;
+        while n < CHUNK {
+            match f.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_err(e)),
+            }
+        }
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n as u64;
+        if total > max {
+            return Err(Reason::new(Code::TooLarge, format!("{} is larger than the limit of {max} bytes", path.display())));
+        }
+        sink.write(&buf[..n]).map_err(|e| Reason::new(Code::InstallFailed, format!("writing the staged copy failed: {e}")))?;
+        if n < CHUNK {
+            return Ok(total);
+        }
+    }
+}
+
+/// Runs `verify-bin` for one request.
+pub async fn run(req: &BinRequest, http: &Http, progress: &dyn Progress) -> BinReport {
+    let mut report = BinReport::new(req);
+    let plan = match plan(req, &mut report) {
+        Ok(p) => p,
+        Err(r) => return report.fail(r),
+    };
+    // Refuse an unsafe destination before downloading anything.
+    let dest_dir = match &plan.dest {
+        Some((d, _)) => match install::check_destination(d) {
+            Ok(dir) => Some(dir),
+            Err(r) => return report.fail(r),
+        },
+        None => None,
+    };
+
+    let sig_bytes = match &plan.sig {
+        Source::File(p) => read_local_sig(p),
+        Source::Url(u) => fetch_sig(http, u).await,
+    };
+    let sigs = match sig_bytes.and_then(|b| pgp::parse_detached(&b)) {
+        Ok(s) => s,
+        Err(r) => return report.fail(r),
+    };
+
+    let staged = match &dest_dir {
+        Some(dir) => match Staged::new_in(dir, &plan.name) {
+            Ok(s) => Some(s),
+            Err(r) => return report.fail(r),
+        },
+        None => None,
+    };
+    let mut sink = BinSink { sigs: &sigs, hasher: DataHasher::new(&sigs), staged };
+    let received = match &plan.data {
+        Source::File(p) => read_local_data(p, &mut sink, http.opts.max_download),
+        Source::Url(u) => http.stream(u, &mut sink, progress).await.map_err(|e| e.reason()),
+    };
+    if let Err(r) = received {
+        return report.fail(r);
+    }
+    let BinSink { hasher, staged, .. } = sink;
+    report.size = Some(hasher.len());
+    let (sha256, ctxs) = hasher.finish();
+    report.sha256 = Some(sha256);
+
+    let outcome = pgp::verify(&sigs, ctxs, &plan.pins, SystemTime::now());
+    match outcome.good {
+        Some(good) => {
+            report.signer = Some(Signer { fingerprint: good.fingerprint.to_hex(), key: good.key.to_hex() });
+            report.signature = Some(SignatureInfo { created: rfc3339(good.created), hash_algorithm: good.hash_algo.to_string() });
+            if good.relaxed {
+                report.warnings.push(Reason::new(
+                    Code::PolicyRelaxed,
+                    format!(
+                        "certificate {} ({}) is accepted with SHA-1 self-signatures, a per-pin relaxation; SHA-1 data signatures are still rejected",
+                        good.fingerprint.to_hex(),
+                        good.source
+                    ),
+                ));
+            }
+            for p in outcome.problems {
+                report.warnings.push(Reason::new(Code::IgnoredSignature, format!("ignored another signature in the file: {} ({})", p.message, p.code)));
+            }
+        }
+        None => {
+            report.reasons.extend(outcome.problems);
+            if report.reasons.is_empty() {
+                report.reasons.push(Reason::new(Code::NoSignature, "no usable signature in the signature file"));
+            }
+        }
+    }
+    // Install only on a pass; a dropped `Staged` removes its temp file.
+    if report.reasons.is_empty() {
+        if let (Some(st), Some((dest, mode))) = (staged, &plan.dest) {
+            match st.commit(dest, *mode) {
+                Ok(()) => report.installed = Some(absolute(dest).display().to_string()),
+                Err(r) => report.reasons.push(r),
+            }
+        }
+    }
+    report.finish()
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Text rendering: (stdout, stderr).
+pub fn render_text(r: &BinReport, quiet: bool) -> (String, String) {
+    let what = match (&r.tool, &r.version, &r.platform) {
+        (Some(t), Some(v), Some(p)) => format!("{t} {v} {p}"),
+        (Some(t), _, _) => t.clone(),
+        _ => r.url.clone().or_else(|| r.file.clone()).unwrap_or_else(|| "file".into()),
+    };
+    let mut out = String::new();
+    let mut err = String::new();
+    match r.verdict {
+        Verdict::Pass => {
+            if !quiet {
+                let signer = r.signer.as_ref().map(|s| {
+                    if s.key == s.fingerprint { format!("signed by {}", s.fingerprint) } else { format!("signed by {} (key {})", s.fingerprint, s.key) }
+                });
+                let installed = match &r.installed {
+                    Some(p) => format!("; installed {p}"),
+                    None => "; not installed".into(),
+                };
+                out.push_str(&format!(
+                    "PASS {what}: {}, sha256 {}{installed}\n",
+                    signer.unwrap_or_default(),
+                    r.sha256.clone().unwrap_or_default()
+                ));
+            }
+        }
+        v => {
+            let label = if v == Verdict::Fail { "FAIL" } else { "ERROR" };
+            let codes: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
+            out.push_str(&format!("{label} {what}: {}\n", codes.join(", ")));
+            for reason in &r.reasons {
+                err.push_str(&format!("error: {}\n", reason.message));
+                if let Some(h) = &reason.hint {
+                    err.push_str(&format!("  hint: {h}\n"));
+                }
+            }
+            if v == Verdict::Fail || r.installed.is_none() {
+                if let Some(dest) = &r.installed {
+                    err.push_str(&format!("  note: {dest} was installed\n"));
+                } else {
+                    err.push_str("  note: nothing was installed\n");
+                }
+            }
+        }
+    }
+    if !quiet {
+        for w in &r.warnings {
+            err.push_str(&format!("warning: {}\n", w.message));
+        }
+    }
+    (out, err)
+}
