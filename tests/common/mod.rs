@@ -1,0 +1,53 @@
+//! Shared test support: a test CA, free ports, waiting for servers, running the binary.
+#![allow(dead_code)]
+
+pub mod tls;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// A free TCP port on 127.0.0.1 (bound, then released for the server under test to take).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Waits until something accepts connections on 127.0.0.1:`port`, or panics after `limit`.
+pub fn wait_for_port(port: u16, limit: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("nothing listens on 127.0.0.1:{port} after {limit:?}");
+}
+
+/// Finds a program on PATH (also /usr/sbin, where Debian puts nginx).
+pub fn which(prog: &str) -> Option<std::path::PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin", "/usr/bin", "/sbin"].iter().map(Into::into))
+        .map(|d| d.join(prog))
+        .find(|p| p.is_file())
+}
+
+/// Panics with installation advice when a required program is missing: tests never silently skip.
+pub fn require(prog: &str, package: &str) -> std::path::PathBuf {
+    which(prog).unwrap_or_else(|| {
+        panic!("`{prog}` is required by this test; install it with `apt-get install -y {package}` (the README's test command does)")
+    })
+}
+
+/// The `shipcheck` binary as users run it, with retry delays shortened and no terminal.
+pub fn shipcheck() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("shipcheck").unwrap();
+    c.env("SHIPCHECK_RETRY_DELAY_MS", "20").env_remove("DOCKER_CONFIG");
+    c
+}
+
+/// Reads a file as bytes, or None.
+pub fn read_opt(p: &Path) -> Option<Vec<u8>> {
+    std::fs::read(p).ok()
+}
