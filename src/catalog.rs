@@ -12,9 +12,15 @@ use url::Url;
 
 const BUILTIN_CATALOG: &str = include_str!("../keys/catalog.toml");
 const BUILTIN_CERTS: &[(&str, &[u8])] = &[
-    ("amazon-ecs-cli.asc", include_bytes!("../keys/amazon-ecs-cli.asc")),
+    (
+        "amazon-ecs-cli.asc",
+        include_bytes!("../keys/amazon-ecs-cli.asc"),
+    ),
     ("aws-cli-v2.asc", include_bytes!("../keys/aws-cli-v2.asc")),
-    ("aws-session-manager-plugin.asc", include_bytes!("../keys/aws-session-manager-plugin.asc")),
+    (
+        "aws-session-manager-plugin.asc",
+        include_bytes!("../keys/aws-session-manager-plugin.asc"),
+    ),
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -100,16 +106,34 @@ impl Catalog {
         let mut cat = Catalog::default();
         cat.merge(BUILTIN_CATALOG, None, "built-in catalog")?;
         if let Some(path) = user {
-            let meta = std::fs::metadata(path).map_err(|e| format!("cannot read catalog {}: {e}", path.display()))?;
+            let meta = std::fs::metadata(path)
+                .map_err(|e| format!("cannot read catalog {}: {e}", path.display()))?;
             if meta.is_dir() {
-                return Err(format!("catalog {} is a directory, not a file", path.display()));
+                return Err(format!(
+                    "catalog {} is a directory, not a file",
+                    path.display()
+                ));
             }
             if meta.len() > 1 << 20 {
                 return Err(format!("catalog {} is larger than 1 MiB", path.display()));
             }
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read catalog {}: {e}", path.display()))?;
-            let base = path.parent().map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p }).map(Path::to_path_buf);
-            cat.merge(&text, Some(base.unwrap_or_else(|| PathBuf::from("."))), &path.display().to_string())?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read catalog {}: {e}", path.display()))?;
+            let base = path
+                .parent()
+                .map(|p| {
+                    if p.as_os_str().is_empty() {
+                        Path::new(".")
+                    } else {
+                        p
+                    }
+                })
+                .map(Path::to_path_buf);
+            cat.merge(
+                &text,
+                Some(base.unwrap_or_else(|| PathBuf::from("."))),
+                &path.display().to_string(),
+            )?;
         }
         Ok(cat)
     }
@@ -118,7 +142,14 @@ impl Catalog {
         let file: CatalogFile = toml::from_str(text).map_err(|e| format!("{what}: {e}"))?;
         for (name, spec) in file.tool {
             validate(&name, &spec).map_err(|e| format!("{what}: tool `{name}`: {e}"))?;
-            self.tools.insert(name.clone(), Tool { name, spec, base: base.clone() });
+            self.tools.insert(
+                name.clone(),
+                Tool {
+                    name,
+                    spec,
+                    base: base.clone(),
+                },
+            );
         }
         Ok(())
     }
@@ -129,7 +160,12 @@ impl Catalog {
 }
 
 fn validate(name: &str, spec: &ToolSpec) -> Result<(), String> {
-    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || name.starts_with('.') {
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        || name.starts_with('.')
+    {
         return Err("tool names may hold only letters, digits, '-', '_' and '.'".into());
     }
     if spec.platforms.is_empty() {
@@ -140,15 +176,28 @@ fn validate(name: &str, spec: &ToolSpec) -> Result<(), String> {
     }
     for p in &spec.platforms {
         let (os, arch) = split_platform(p)?;
-        for t in [Some(&spec.url), spec.url_latest.as_ref()].into_iter().flatten() {
+        for t in [Some(&spec.url), spec.url_latest.as_ref()]
+            .into_iter()
+            .flatten()
+        {
             let u = expand(t, spec, os, arch, p, "1.0.0", None)?;
             Url::parse(&u).map_err(|e| format!("`{t}` does not expand to a URL: {e}"))?;
         }
-        expand(&spec.signature, spec, os, arch, p, "1.0.0", Some("https://example.invalid/x"))?;
+        expand(
+            &spec.signature,
+            spec,
+            os,
+            arch,
+            p,
+            "1.0.0",
+            Some("https://example.invalid/x"),
+        )?;
     }
     for k in spec.vars.keys() {
         if !spec.platforms.contains(k) {
-            return Err(format!("`vars` names platform `{k}`, which is not in `platforms`"));
+            return Err(format!(
+                "`vars` names platform `{k}`, which is not in `platforms`"
+            ));
         }
     }
     for pin in &spec.pin {
@@ -168,18 +217,33 @@ fn validate(name: &str, spec: &ToolSpec) -> Result<(), String> {
 /// Splits `os/arch` (no variant for release files).
 pub fn split_platform(p: &str) -> Result<(&str, &str), String> {
     match p.split_once('/') {
-        Some((os, arch)) if !os.is_empty() && !arch.is_empty() && !arch.contains('/') => Ok((os, arch)),
-        _ => Err(format!("platform `{p}` is not of the form os/arch (for example linux/amd64)")),
+        Some((os, arch)) if !os.is_empty() && !arch.is_empty() && !arch.contains('/') => {
+            Ok((os, arch))
+        }
+        _ => Err(format!(
+            "platform `{p}` is not of the form os/arch (for example linux/amd64)"
+        )),
     }
 }
 
-fn expand(t: &str, spec: &ToolSpec, os: &str, arch: &str, platform: &str, version: &str, url: Option<&str>) -> Result<String, String> {
+fn expand(
+    t: &str,
+    spec: &ToolSpec,
+    os: &str,
+    arch: &str,
+    platform: &str,
+    version: &str,
+    url: Option<&str>,
+) -> Result<String, String> {
     let vars = spec.vars.get(platform);
     let mut out = String::new();
     let mut rest = t;
     while let Some(i) = rest.find('{') {
         out.push_str(&rest[..i]);
-        let end = rest[i..].find('}').ok_or_else(|| format!("unclosed `{{` in `{t}`"))? + i;
+        let end = rest[i..]
+            .find('}')
+            .ok_or_else(|| format!("unclosed `{{` in `{t}`"))?
+            + i;
         let name = &rest[i + 1..end];
         let value = match vars.and_then(|v| v.get(name)) {
             Some(v) => v.as_str(),
@@ -188,7 +252,11 @@ fn expand(t: &str, spec: &ToolSpec, os: &str, arch: &str, platform: &str, versio
                 "arch" => arch,
                 "version" => version,
                 "url" if url.is_some() => url.unwrap_or_default(),
-                _ => return Err(format!("placeholder `{{{name}}}` in `{t}` is not defined for {platform}")),
+                _ => {
+                    return Err(format!(
+                        "placeholder `{{{name}}}` in `{t}` is not defined for {platform}"
+                    ))
+                }
             },
         };
         out.push_str(value);
@@ -215,8 +283,16 @@ pub fn host_platform() -> String {
 /// Accepts versions like `latest`, `v1.21.0`, `2.15.3`, `1.2.707.0`: nothing that could change the
 /// URL's path or host.
 pub fn check_version(v: &str) -> Result<(), String> {
-    if v.is_empty() || v.len() > 64 || v.starts_with('.') || !v.chars().all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c)) {
-        return Err(format!("version `{v}` may hold only letters, digits, '.', '_', '-' and '+'"));
+    if v.is_empty()
+        || v.len() > 64
+        || v.starts_with('.')
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c))
+    {
+        return Err(format!(
+            "version `{v}` may hold only letters, digits, '.', '_', '-' and '+'"
+        ));
     }
     Ok(())
 }
@@ -238,7 +314,15 @@ impl Tool {
             _ => &self.spec.url,
         };
         let bin = expand(template, &self.spec, os, arch, platform, version, None)?;
-        let sig = expand(&self.spec.signature, &self.spec, os, arch, platform, version, Some(&bin))?;
+        let sig = expand(
+            &self.spec.signature,
+            &self.spec,
+            os,
+            arch,
+            platform,
+            version,
+            Some(&bin),
+        )?;
         let bin = Url::parse(&bin).map_err(|e| format!("bad URL {bin}: {e}"))?;
         let sig = Url::parse(&sig).map_err(|e| format!("bad URL {sig}: {e}"))?;
         Ok((bin, sig))
@@ -262,18 +346,30 @@ impl Tool {
             }
         };
         let fpr = pgp::parse_fingerprint(&spec.fingerprint)?;
-        let certs = pgp::parse_certs(&bytes).map_err(|e| format!("certificate {}: {e}", spec.certificate))?;
+        let certs = pgp::parse_certs(&bytes)
+            .map_err(|e| format!("certificate {}: {e}", spec.certificate))?;
         let cert = certs
             .into_iter()
             .find(|c| c.fingerprint() == fpr)
-            .ok_or_else(|| format!("certificate {} does not hold the pinned fingerprint {fpr}", spec.certificate))?;
+            .ok_or_else(|| {
+                format!(
+                    "certificate {} does not hold the pinned fingerprint {fpr}",
+                    spec.certificate
+                )
+            })?;
         let signing_keys = match &spec.signing_keys {
             None => None,
-            Some(list) => Some(list.iter().map(|k| pgp::parse_fingerprint(k)).collect::<Result<Vec<_>, _>>()?),
+            Some(list) => Some(
+                list.iter()
+                    .map(|k| pgp::parse_fingerprint(k))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
         };
         for k in signing_keys.iter().flatten() {
             if !cert.keys().any(|ka| &ka.key().fingerprint() == k) {
-                return Err(format!("pinned signing key {k} is not a key of certificate {fpr}"));
+                return Err(format!(
+                    "pinned signing key {k} is not a key of certificate {fpr}"
+                ));
             }
         }
         Ok(Pin {
@@ -287,12 +383,17 @@ impl Tool {
 
 /// Reads a key file with the size cap, refusing directories.
 pub fn read_key_file(path: &Path) -> Result<Vec<u8>, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let meta =
+        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if meta.is_dir() {
         return Err(format!("{} is a directory, not a key file", path.display()));
     }
     if meta.len() > pgp::MAX_CERT_FILE {
-        return Err(format!("{} is larger than {} bytes", path.display(), pgp::MAX_CERT_FILE));
+        return Err(format!(
+            "{} is larger than {} bytes",
+            path.display(),
+            pgp::MAX_CERT_FILE
+        ));
     }
     std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
@@ -317,18 +418,36 @@ mod tests {
         let cat = Catalog::load(None).unwrap();
         let ecs = cat.get("ecs-cli").unwrap();
         let (b, s) = ecs.urls("linux/amd64", "latest").unwrap();
-        assert_eq!(b.as_str(), "https://amazon-ecs-cli.s3.amazonaws.com/ecs-cli-linux-amd64-latest");
-        assert_eq!(s.as_str(), "https://amazon-ecs-cli.s3.amazonaws.com/ecs-cli-linux-amd64-latest.asc");
+        assert_eq!(
+            b.as_str(),
+            "https://amazon-ecs-cli.s3.amazonaws.com/ecs-cli-linux-amd64-latest"
+        );
+        assert_eq!(
+            s.as_str(),
+            "https://amazon-ecs-cli.s3.amazonaws.com/ecs-cli-linux-amd64-latest.asc"
+        );
         let (b, _) = ecs.urls("windows/amd64", "v1.21.0").unwrap();
-        assert_eq!(b.as_str(), "https://amazon-ecs-cli.s3.amazonaws.com/ecs-cli-windows-amd64-v1.21.0.exe");
+        assert_eq!(
+            b.as_str(),
+            "https://amazon-ecs-cli.s3.amazonaws.com/ecs-cli-windows-amd64-v1.21.0.exe"
+        );
         assert!(ecs.urls("darwin/arm64", "latest").is_err());
         assert!(ecs.urls("linux/amd64", "../x").is_err());
         let aws = cat.get("aws-cli").unwrap();
         let (b, s) = aws.urls("linux/arm64", "latest").unwrap();
-        assert_eq!(b.as_str(), "https://awscli.amazonaws.com/awscli-exe-linux-aarch64.zip");
-        assert_eq!(s.as_str(), "https://awscli.amazonaws.com/awscli-exe-linux-aarch64.zip.sig");
+        assert_eq!(
+            b.as_str(),
+            "https://awscli.amazonaws.com/awscli-exe-linux-aarch64.zip"
+        );
+        assert_eq!(
+            s.as_str(),
+            "https://awscli.amazonaws.com/awscli-exe-linux-aarch64.zip.sig"
+        );
         let (b, _) = aws.urls("linux/amd64", "2.15.0").unwrap();
-        assert_eq!(b.as_str(), "https://awscli.amazonaws.com/awscli-exe-linux-x86_64-2.15.0.zip");
+        assert_eq!(
+            b.as_str(),
+            "https://awscli.amazonaws.com/awscli-exe-linux-x86_64-2.15.0.zip"
+        );
         let smp = cat.get("session-manager-plugin").unwrap();
         let (b, s) = smp.urls("linux/arm64", "1.2.707.0").unwrap();
         assert_eq!(b.as_str(), "https://s3.amazonaws.com/session-manager-downloads/plugin/1.2.707.0/linux_arm64/session-manager-plugin.rpm");
@@ -340,10 +459,17 @@ mod tests {
 
     #[test]
     fn mirror_rewrites_scheme_host_port_and_prefixes_path() {
-        let u = Url::parse("https://amazon-ecs-cli.s3.amazonaws.com/ecs-cli-linux-amd64-latest").unwrap();
+        let u = Url::parse("https://amazon-ecs-cli.s3.amazonaws.com/ecs-cli-linux-amd64-latest")
+            .unwrap();
         let m = Url::parse("http://127.0.0.1:8080/m").unwrap();
-        assert_eq!(apply_mirror(&u, &m).as_str(), "http://127.0.0.1:8080/m/ecs-cli-linux-amd64-latest");
+        assert_eq!(
+            apply_mirror(&u, &m).as_str(),
+            "http://127.0.0.1:8080/m/ecs-cli-linux-amd64-latest"
+        );
         let m = Url::parse("https://mirror.example/").unwrap();
-        assert_eq!(apply_mirror(&u, &m).as_str(), "https://mirror.example/ecs-cli-linux-amd64-latest");
+        assert_eq!(
+            apply_mirror(&u, &m).as_str(),
+            "https://mirror.example/ecs-cli-linux-amd64-latest"
+        );
     }
 }

@@ -4,8 +4,14 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "shipcheck", version, about = "Release verification and supply-chain checks for ECS/Fargate deployments")]
-#[command(after_help = "Exit codes: 0 everything verified, 1 verification failed, 2 could not decide.")]
+#[command(
+    name = "shipcheck",
+    version,
+    about = "Release verification and supply-chain checks for ECS/Fargate deployments"
+)]
+#[command(
+    after_help = "Exit codes: 0 everything verified, 1 verification failed, 2 could not decide."
+)]
 pub struct Cli {
     /// Print one JSON object on stdout instead of text.
     #[arg(long, global = true)]
@@ -112,6 +118,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         Some('G' | 'g') => (&s[..s.len() - 1], 1 << 30),
         _ => (s, 1),
     };
-    let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a size (e.g. 4096, 64K, 512M, 4G)"))?;
-    n.checked_mul(mult).ok_or_else(|| format!("`{s}` is too large"))
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a size (e.g. 4096, 64K, 512M, 4G)"))?;
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("`{s}` is too large"))
 }

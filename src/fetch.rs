@@ -58,15 +58,27 @@ pub enum FetchError {
     #[error("{url}: not found (HTTP 404)")]
     NotFound { url: String },
     #[error("{url}: HTTP {status}")]
-    Status { url: String, status: StatusCode, headers: Box<HeaderMap> },
+    Status {
+        url: String,
+        status: StatusCode,
+        headers: Box<HeaderMap>,
+    },
     #[error("{url}: {why}")]
     Network { url: String, why: String },
     #[error("{url}: body ended after {got} bytes, Content-Length said {expected}")]
-    Truncated { url: String, expected: u64, got: u64 },
+    Truncated {
+        url: String,
+        expected: u64,
+        got: u64,
+    },
     #[error("{url}: larger than the limit of {limit} bytes")]
     TooLarge { url: String, limit: u64 },
     #[error("{url}: {why}")]
-    Sink { url: String, why: String, code: Code },
+    Sink {
+        url: String,
+        why: String,
+        code: Code,
+    },
     #[error("{0}")]
     Setup(String),
 }
@@ -84,11 +96,15 @@ impl FetchError {
         };
         let r = Reason::new(code, self.to_string());
         match self {
-            FetchError::Insecure { .. } => r.hint("use an https:// URL; plain http:// is accepted only for loopback hosts"),
+            FetchError::Insecure { .. } => {
+                r.hint("use an https:// URL; plain http:// is accepted only for loopback hosts")
+            }
             FetchError::Network { .. } | FetchError::Truncated { .. } => {
                 r.hint("check the network path and retry; shipcheck already retried with backoff")
             }
-            FetchError::TooLarge { .. } => r.hint("raise the limit with --max-size if the file is expected to be this large"),
+            FetchError::TooLarge { .. } => {
+                r.hint("raise the limit with --max-size if the file is expected to be this large")
+            }
             _ => r,
         }
     }
@@ -117,7 +133,9 @@ pub fn is_loopback_host(host: &str) -> bool {
     if h.eq_ignore_ascii_case("localhost") {
         return true;
     }
-    h.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+    h.parse::<IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
 }
 
 /// Accepts `https://` everywhere and `http://` only for loopback hosts.
@@ -129,7 +147,10 @@ pub fn check_url(url: &Url) -> Result<(), FetchError> {
             url: url.to_string(),
             why: "plain HTTP to a non-loopback host is refused".into(),
         }),
-        other => Err(FetchError::Insecure { url: url.to_string(), why: format!("unsupported URL scheme `{other}`") }),
+        other => Err(FetchError::Insecure {
+            url: url.to_string(),
+            why: format!("unsupported URL scheme `{other}`"),
+        }),
     }
 }
 
@@ -159,7 +180,9 @@ impl Http {
             let next = attempt.url();
             let refused = match next.scheme() {
                 "https" => None,
-                "http" if prev_https => Some(format!("redirect from HTTPS to plain HTTP ({next}) refused")),
+                "http" if prev_https => Some(format!(
+                    "redirect from HTTPS to plain HTTP ({next}) refused"
+                )),
                 "http" if next.host_str().is_some_and(is_loopback_host) => None,
                 _ => Some(format!("redirect to insecure URL {next} refused")),
             };
@@ -176,18 +199,28 @@ impl Http {
             .user_agent(concat!("shipcheck/", env!("CARGO_PKG_VERSION")))
             .https_only(false);
         for path in &opts.ca_certs {
-            let pem = std::fs::read(path)
-                .map_err(|e| FetchError::Setup(format!("cannot read CA certificate {}: {e}", path.display())))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| FetchError::Setup(format!("{} is not a PEM certificate: {e}", path.display())))?;
+            let pem = std::fs::read(path).map_err(|e| {
+                FetchError::Setup(format!(
+                    "cannot read CA certificate {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                FetchError::Setup(format!("{} is not a PEM certificate: {e}", path.display()))
+            })?;
             if certs.is_empty() {
-                return Err(FetchError::Setup(format!("{} holds no PEM certificate", path.display())));
+                return Err(FetchError::Setup(format!(
+                    "{} holds no PEM certificate",
+                    path.display()
+                )));
             }
             for c in certs {
                 builder = builder.add_root_certificate(c);
             }
         }
-        let client = builder.build().map_err(|e| FetchError::Setup(format!("cannot build the HTTP client: {e}")))?;
+        let client = builder
+            .build()
+            .map_err(|e| FetchError::Setup(format!("cannot build the HTTP client: {e}")))?;
         Ok(Http { client, opts })
     }
 
@@ -197,7 +230,10 @@ impl Http {
     }
 
     fn backoff(&self, attempt: u32, headers: Option<&HeaderMap>) -> Duration {
-        let exp = self.opts.retry_delay.saturating_mul(1u32 << attempt.min(16));
+        let exp = self
+            .opts
+            .retry_delay
+            .saturating_mul(1u32 << attempt.min(16));
         let retry_after = headers
             .and_then(|h| h.get(RETRY_AFTER))
             .and_then(|v| v.to_str().ok())
@@ -208,7 +244,11 @@ impl Http {
 
     /// Sends the request built by `build`, retrying connection errors, 408, 429 and 5xx with backoff.
     /// Returns the response for any other status (the caller decides what 401 or 404 mean).
-    pub async fn send(&self, url: &Url, build: &(dyn Fn() -> RequestBuilder + Sync)) -> Result<Response, FetchError> {
+    pub async fn send(
+        &self,
+        url: &Url,
+        build: &(dyn Fn() -> RequestBuilder + Sync),
+    ) -> Result<Response, FetchError> {
         check_url(url)?;
         let mut attempt = 0;
         loop {
@@ -216,9 +256,16 @@ impl Http {
             let (retryable, err, headers) = match outcome {
                 Ok(resp) => {
                     let s = resp.status();
-                    if s == StatusCode::TOO_MANY_REQUESTS || s == StatusCode::REQUEST_TIMEOUT || s.is_server_error() {
+                    if s == StatusCode::TOO_MANY_REQUESTS
+                        || s == StatusCode::REQUEST_TIMEOUT
+                        || s.is_server_error()
+                    {
                         let headers = resp.headers().clone();
-                        let e = FetchError::Status { url: url.to_string(), status: s, headers: Box::new(headers.clone()) };
+                        let e = FetchError::Status {
+                            url: url.to_string(),
+                            status: s,
+                            headers: Box::new(headers.clone()),
+                        };
                         (true, e, Some(headers))
                     } else {
                         return Ok(resp);
@@ -245,7 +292,9 @@ impl Http {
             let resp = self.send(url, &|| self.request(Method::GET, url)).await?;
             let resp = ok_status(url, resp)?;
             match read_capped(url, resp, cap).await {
-                Err(e @ (FetchError::Network { .. } | FetchError::Truncated { .. })) if attempt < self.opts.retries => {
+                Err(e @ (FetchError::Network { .. } | FetchError::Truncated { .. }))
+                    if attempt < self.opts.retries =>
+                {
                     let _ = e;
                     tokio::time::sleep(self.backoff(attempt, None)).await;
                     attempt += 1;
@@ -257,13 +306,20 @@ impl Http {
 
     /// GETs `url` and streams its body into `sink` in [`CHUNK`]-sized pieces. A body that breaks off is
     /// fetched again from the start after `sink.reset()`. Returns the number of bytes received.
-    pub async fn stream(&self, url: &Url, sink: &mut dyn Sink, progress: &dyn Progress) -> Result<u64, FetchError> {
+    pub async fn stream(
+        &self,
+        url: &Url,
+        sink: &mut dyn Sink,
+        progress: &dyn Progress,
+    ) -> Result<u64, FetchError> {
         let mut attempt = 0;
         loop {
             let resp = self.send(url, &|| self.request(Method::GET, url)).await?;
             let resp = ok_status(url, resp)?;
             match self.stream_body(url, resp, sink, progress).await {
-                Err(e @ (FetchError::Network { .. } | FetchError::Truncated { .. })) if attempt < self.opts.retries => {
+                Err(e @ (FetchError::Network { .. } | FetchError::Truncated { .. }))
+                    if attempt < self.opts.retries =>
+                {
                     let _ = e;
                     sink.reset().map_err(|e| sink_err(url, e))?;
                     tokio::time::sleep(self.backoff(attempt, None)).await;
@@ -285,7 +341,10 @@ impl Http {
         let limit = self.opts.max_download;
         let expected = resp.content_length();
         if expected.is_some_and(|n| n > limit) {
-            return Err(FetchError::TooLarge { url: url.to_string(), limit });
+            return Err(FetchError::TooLarge {
+                url: url.to_string(),
+                limit,
+            });
         }
         progress.start(url.as_str(), expected);
         let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
@@ -295,7 +354,10 @@ impl Http {
                 Ok(Some(bytes)) => {
                     got += bytes.len() as u64;
                     if got > limit {
-                        break Err(FetchError::TooLarge { url: url.to_string(), limit });
+                        break Err(FetchError::TooLarge {
+                            url: url.to_string(),
+                            limit,
+                        });
                     }
                     progress.advance(bytes.len() as u64);
                     let mut rest: &[u8] = &bytes;
@@ -320,7 +382,11 @@ impl Http {
         result?;
         if let Some(n) = expected {
             if n != got {
-                return Err(FetchError::Truncated { url: url.to_string(), expected: n, got });
+                return Err(FetchError::Truncated {
+                    url: url.to_string(),
+                    expected: n,
+                    got,
+                });
             }
         }
         if !buf.is_empty() {
@@ -331,7 +397,11 @@ impl Http {
 }
 
 fn sink_err(url: &Url, e: io::Error) -> FetchError {
-    FetchError::Sink { url: url.to_string(), why: format!("writing the download failed: {e}"), code: Code::InstallFailed }
+    FetchError::Sink {
+        url: url.to_string(),
+        why: format!("writing the download failed: {e}"),
+        code: Code::InstallFailed,
+    }
 }
 
 fn give_up(e: FetchError, attempt: u32) -> FetchError {
@@ -339,9 +409,10 @@ fn give_up(e: FetchError, attempt: u32) -> FetchError {
         return e;
     }
     match e {
-        FetchError::Network { url, why } => {
-            FetchError::Network { url, why: format!("{why} (gave up after {} attempts)", attempt + 1) }
-        }
+        FetchError::Network { url, why } => FetchError::Network {
+            url,
+            why: format!("{why} (gave up after {} attempts)", attempt + 1),
+        },
         FetchError::Status { url, status, .. } => FetchError::Network {
             url,
             why: format!("HTTP {status} (gave up after {} attempts)", attempt + 1),
@@ -356,9 +427,15 @@ pub fn ok_status(url: &Url, resp: Response) -> Result<Response, FetchError> {
     if s.is_success() {
         Ok(resp)
     } else if s == StatusCode::NOT_FOUND {
-        Err(FetchError::NotFound { url: url.to_string() })
+        Err(FetchError::NotFound {
+            url: url.to_string(),
+        })
     } else {
-        Err(FetchError::Status { url: url.to_string(), status: s, headers: Box::new(resp.headers().clone()) })
+        Err(FetchError::Status {
+            url: url.to_string(),
+            status: s,
+            headers: Box::new(resp.headers().clone()),
+        })
     }
 }
 
@@ -366,14 +443,20 @@ pub fn ok_status(url: &Url, resp: Response) -> Result<Response, FetchError> {
 pub async fn read_capped(url: &Url, mut resp: Response, cap: u64) -> Result<Vec<u8>, FetchError> {
     let expected = resp.content_length();
     if expected.is_some_and(|n| n > cap) {
-        return Err(FetchError::TooLarge { url: url.to_string(), limit: cap });
+        return Err(FetchError::TooLarge {
+            url: url.to_string(),
+            limit: cap,
+        });
     }
     let mut body = Vec::with_capacity(expected.unwrap_or(0).min(cap) as usize);
     loop {
         match resp.chunk().await {
             Ok(Some(bytes)) => {
                 if body.len() as u64 + bytes.len() as u64 > cap {
-                    return Err(FetchError::TooLarge { url: url.to_string(), limit: cap });
+                    return Err(FetchError::TooLarge {
+                        url: url.to_string(),
+                        limit: cap,
+                    });
                 }
                 body.extend_from_slice(&bytes);
             }
@@ -383,7 +466,11 @@ pub async fn read_capped(url: &Url, mut resp: Response, cap: u64) -> Result<Vec<
     }
     if let Some(n) = expected {
         if n != body.len() as u64 {
-            return Err(FetchError::Truncated { url: url.to_string(), expected: n, got: body.len() as u64 });
+            return Err(FetchError::Truncated {
+                url: url.to_string(),
+                expected: n,
+                got: body.len() as u64,
+            });
         }
     }
     Ok(body)
@@ -394,7 +481,10 @@ pub fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
     let mut src: Option<&dyn std::error::Error> = e.source();
     while let Some(s) = src {
         if let Some(r) = s.downcast_ref::<RedirectRefused>() {
-            return FetchError::Insecure { url: url.to_string(), why: r.0.clone() };
+            return FetchError::Insecure {
+                url: url.to_string(),
+                why: r.0.clone(),
+            };
         }
         src = s.source();
     }
@@ -409,7 +499,10 @@ pub fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
     } else {
         chain(e)
     };
-    FetchError::Network { url: url.to_string(), why }
+    FetchError::Network {
+        url: url.to_string(),
+        why,
+    }
 }
 
 /// An error with its sources, joined by ": ", without repeating identical messages. URLs are not part
@@ -437,10 +530,23 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for h in ["127.0.0.1", "127.3.2.1", "localhost", "LOCALHOST", "[::1]", "::1"] {
+        for h in [
+            "127.0.0.1",
+            "127.3.2.1",
+            "localhost",
+            "LOCALHOST",
+            "[::1]",
+            "::1",
+        ] {
             assert!(is_loopback_host(h), "{h}");
         }
-        for h in ["10.0.0.1", "example.com", "localhost.example.com", "128.0.0.1", "[::2]"] {
+        for h in [
+            "10.0.0.1",
+            "example.com",
+            "localhost.example.com",
+            "128.0.0.1",
+            "[::2]",
+        ] {
             assert!(!is_loopback_host(h), "{h}");
         }
     }

@@ -14,14 +14,19 @@ use std::path::{Path, PathBuf};
 /// destination whose directory does not exist is refused.
 pub fn check_destination(dest: &Path) -> Result<PathBuf, Reason> {
     let unsafe_dest = |why: String| {
-        Reason::new(Code::UnsafeDestination, format!("destination {}: {why}", dest.display()))
+        Reason::new(
+            Code::UnsafeDestination,
+            format!("destination {}: {why}", dest.display()),
+        )
     };
     match fs::symlink_metadata(dest) {
         Ok(m) if m.file_type().is_symlink() => {
             return Err(unsafe_dest("is a symlink; refusing to replace it".into())
                 .hint("pass the real path with --dest, or remove the symlink first"))
         }
-        Ok(m) if m.is_dir() => return Err(unsafe_dest("is a directory".into()).hint("pass a file path with --dest")),
+        Ok(m) if m.is_dir() => {
+            return Err(unsafe_dest("is a directory".into()).hint("pass a file path with --dest"))
+        }
         Ok(m) if !m.is_file() => return Err(unsafe_dest("is not a regular file".into())),
         Ok(_) => {}
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -39,8 +44,11 @@ pub fn check_destination(dest: &Path) -> Result<PathBuf, Reason> {
     match fs::metadata(&dir) {
         Ok(m) if m.is_dir() => Ok(dir),
         Ok(_) => Err(unsafe_dest(format!("{} is not a directory", dir.display()))),
-        Err(e) => Err(unsafe_dest(format!("its directory {} cannot be used: {e}", dir.display()))
-            .hint("create the directory first")),
+        Err(e) => Err(unsafe_dest(format!(
+            "its directory {} cannot be used: {e}",
+            dir.display()
+        ))
+        .hint("create the directory first")),
     }
 }
 
@@ -56,8 +64,11 @@ impl Staged {
             .suffix(".tmp")
             .tempfile_in(dir)
             .map_err(|e| {
-                Reason::new(Code::InstallFailed, format!("cannot create a temp file in {}: {e}", dir.display()))
-                    .hint("check that the destination directory is writable")
+                Reason::new(
+                    Code::InstallFailed,
+                    format!("cannot create a temp file in {}: {e}", dir.display()),
+                )
+                .hint("check that the destination directory is writable")
             })?;
         Ok(Staged { file })
     }
@@ -82,13 +93,18 @@ impl Staged {
     /// or directory). The directory is synced so the rename survives a crash.
     pub fn commit(self, dest: &Path, mode: u32) -> Result<(), Reason> {
         let fail = |what: &str, e: &dyn std::fmt::Display| {
-            Reason::new(Code::InstallFailed, format!("installing {} failed while {what}: {e}", dest.display()))
+            Reason::new(
+                Code::InstallFailed,
+                format!("installing {} failed while {what}: {e}", dest.display()),
+            )
         };
         let f: &File = self.file.as_file();
         f.sync_all().map_err(|e| fail("syncing the file", &e))?;
         set_mode(f, mode).map_err(|e| fail("setting its mode", &e))?;
         let dir = check_destination(dest)?;
-        self.file.persist(dest).map_err(|e| fail("renaming it into place", &e.error))?;
+        self.file
+            .persist(dest)
+            .map_err(|e| fail("renaming it into place", &e.error))?;
         if let Ok(d) = File::open(&dir) {
             let _ = d.sync_all();
         }
@@ -120,9 +136,20 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink(&target, &link).unwrap();
         #[cfg(unix)]
-        assert_eq!(check_destination(&link).unwrap_err().code, Code::UnsafeDestination);
-        assert_eq!(check_destination(d.path()).unwrap_err().code, Code::UnsafeDestination);
-        assert_eq!(check_destination(&d.path().join("nodir/x")).unwrap_err().code, Code::UnsafeDestination);
+        assert_eq!(
+            check_destination(&link).unwrap_err().code,
+            Code::UnsafeDestination
+        );
+        assert_eq!(
+            check_destination(d.path()).unwrap_err().code,
+            Code::UnsafeDestination
+        );
+        assert_eq!(
+            check_destination(&d.path().join("nodir/x"))
+                .unwrap_err()
+                .code,
+            Code::UnsafeDestination
+        );
         assert!(check_destination(&target).is_ok());
     }
 
@@ -135,7 +162,11 @@ mod tests {
         s.write(b"partial").unwrap();
         drop(s);
         assert_eq!(fs::read(&dest).unwrap(), b"old");
-        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1, "temp file left behind");
+        assert_eq!(
+            fs::read_dir(d.path()).unwrap().count(),
+            1,
+            "temp file left behind"
+        );
         let mut s = Staged::new_in(d.path(), "tool").unwrap();
         s.write(b"garbage").unwrap();
         s.reset().unwrap();
@@ -145,7 +176,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&dest).unwrap().permissions().mode() & 0o777, 0o755);
+            assert_eq!(
+                fs::metadata(&dest).unwrap().permissions().mode() & 0o777,
+                0o755
+            );
         }
     }
 }

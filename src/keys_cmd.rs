@@ -27,7 +27,12 @@ pub struct ToolKeys {
 }
 
 pub fn run(catalog: Option<&Path>, now: SystemTime) -> KeysReport {
-    let mut report = KeysReport { verdict: Verdict::Pass, reasons: Vec::new(), warnings: Vec::new(), tools: Vec::new() };
+    let mut report = KeysReport {
+        verdict: Verdict::Pass,
+        reasons: Vec::new(),
+        warnings: Vec::new(),
+        tools: Vec::new(),
+    };
     let cat = match Catalog::load(catalog) {
         Ok(c) => c,
         Err(e) => {
@@ -40,7 +45,10 @@ pub fn run(catalog: Option<&Path>, now: SystemTime) -> KeysReport {
         let pins = match tool.pins() {
             Ok(p) => p,
             Err(e) => {
-                report.reasons.push(Reason::new(Code::InvalidCatalog, format!("tool `{}`: {e}", tool.name)));
+                report.reasons.push(Reason::new(
+                    Code::InvalidCatalog,
+                    format!("tool `{}`: {e}", tool.name),
+                ));
                 continue;
             }
         };
@@ -52,14 +60,24 @@ pub fn run(catalog: Option<&Path>, now: SystemTime) -> KeysReport {
                 if info.valid && exp <= soon {
                     report.warnings.push(Reason::new(
                         Code::KeyExpiresSoon,
-                        format!("{}: pinned certificate {} expires on {}", tool.name, info.fingerprint, info.expires.clone().unwrap_or_default()),
+                        format!(
+                            "{}: pinned certificate {} expires on {}",
+                            tool.name,
+                            info.fingerprint,
+                            info.expires.clone().unwrap_or_default()
+                        ),
                     ));
                 }
             }
             if !info.valid {
                 report.warnings.push(Reason::new(
                     Code::CertificateInvalid,
-                    format!("{}: pinned certificate {} is not valid today: {}", tool.name, info.fingerprint, info.problem.clone().unwrap_or_default()),
+                    format!(
+                        "{}: pinned certificate {} is not valid today: {}",
+                        tool.name,
+                        info.fingerprint,
+                        info.problem.clone().unwrap_or_default()
+                    ),
                 ));
             }
             if info.sha1_self_signatures_accepted {
@@ -89,11 +107,24 @@ pub fn render_text(r: &KeysReport, quiet: bool) -> (String, String) {
     for t in &r.tools {
         out.push_str(&format!("{}  ({})\n", t.tool, t.platforms.join(", ")));
         for p in &t.pins {
-            let state = if p.valid { "valid".to_string() } else { format!("INVALID: {}", p.problem.clone().unwrap_or_default()) };
+            let state = if p.valid {
+                "valid".to_string()
+            } else {
+                format!("INVALID: {}", p.problem.clone().unwrap_or_default())
+            };
             let exp = p.expires.clone().unwrap_or_else(|| "never".into());
-            out.push_str(&format!("  certificate {}  {state}, expires {exp}  [{}]\n", p.fingerprint, p.source));
+            out.push_str(&format!(
+                "  certificate {}  {state}, expires {exp}  [{}]\n",
+                p.fingerprint, p.source
+            ));
             for k in &p.keys {
-                let mark = if k.pinned { "may sign" } else if k.signing { "signing-capable, NOT pinned" } else { "not for signing" };
+                let mark = if k.pinned {
+                    "may sign"
+                } else if k.signing {
+                    "signing-capable, NOT pinned"
+                } else {
+                    "not for signing"
+                };
                 out.push_str(&format!("    {:7} {}  {mark}\n", k.role, k.fingerprint));
             }
         }

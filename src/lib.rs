@@ -51,22 +51,42 @@ where
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
-                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 };
+                return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    2
+                } else {
+                    0
+                };
             }
             if args.iter().any(|a| a == "--json") {
                 let p = Printer::new(true, false);
                 let msg = e.kind().to_string();
-                let reasons = [Reason::new(Code::Usage, format!("invalid arguments: {msg}"))];
-                p.json(&UsageReport { verdict: Verdict::Error, reasons: &reasons, warnings: [] });
+                let reasons = [Reason::new(
+                    Code::Usage,
+                    format!("invalid arguments: {msg}"),
+                )];
+                p.json(&UsageReport {
+                    verdict: Verdict::Error,
+                    reasons: &reasons,
+                    warnings: [],
+                });
             }
             let _ = e.print();
             return 2;
         }
     };
     let printer = Printer::new(cli.json, cli.quiet);
-    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             printer.err(&format!("error: cannot start the async runtime: {e}\n"));
@@ -108,7 +128,9 @@ where
             printer.err(&err);
             report.verdict.exit_code()
         }
-        Command::Keys { command: KeysCommand::List { catalog } } => {
+        Command::Keys {
+            command: KeysCommand::List { catalog },
+        } => {
             let report = keys_cmd::run(catalog.as_deref(), std::time::SystemTime::now());
             let (out, err) = keys_cmd::render_text(&report, printer.quiet);
             if printer.json {

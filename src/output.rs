@@ -14,7 +14,11 @@ pub struct Printer {
 impl Printer {
     pub fn new(json: bool, quiet: bool) -> Self {
         let progress = !quiet && std::io::stderr().is_terminal();
-        Printer { json, quiet, progress }
+        Printer {
+            json,
+            quiet,
+            progress,
+        }
     }
 
     /// A progress reporter: a bar on stderr when it is a terminal, nothing otherwise.
@@ -55,7 +59,9 @@ impl Progress for Bar {
             None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
         };
         let style = if len.is_some() {
-            ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}")
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
+            )
         } else {
             ProgressStyle::with_template("{msg} {spinner} {bytes} {bytes_per_sec}")
         };

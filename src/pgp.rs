@@ -46,7 +46,10 @@ impl Pin {
     pub fn policy(&self) -> StandardPolicy<'static> {
         let mut p = StandardPolicy::new();
         if self.allow_sha1_self_signatures {
-            p.accept_hash_property(HashAlgorithm::SHA1, HashAlgoSecurity::SecondPreImageResistance);
+            p.accept_hash_property(
+                HashAlgorithm::SHA1,
+                HashAlgoSecurity::SecondPreImageResistance,
+            );
         }
         p
     }
@@ -66,7 +69,8 @@ pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, String> {
         return Err("empty file".into());
     }
     let mut certs = Vec::new();
-    let parser = CertParser::from_bytes(bytes).map_err(|e| format!("not an OpenPGP certificate: {e}"))?;
+    let parser =
+        CertParser::from_bytes(bytes).map_err(|e| format!("not an OpenPGP certificate: {e}"))?;
     for c in parser {
         let c = c.map_err(|e| format!("not an OpenPGP certificate: {e}"))?;
         certs.push(c);
@@ -82,11 +86,20 @@ pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, String> {
 
 /// Parses a hex fingerprint (spaces allowed, `0x` prefix allowed).
 pub fn parse_fingerprint(s: &str) -> Result<Fingerprint, String> {
-    let clean: String = s.trim().trim_start_matches("0x").chars().filter(|c| !c.is_whitespace()).collect();
+    let clean: String = s
+        .trim()
+        .trim_start_matches("0x")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     if !(clean.len() == 40 || clean.len() == 64) || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(format!("`{s}` is not a full fingerprint (40 or 64 hex digits; key IDs are not accepted)"));
+        return Err(format!(
+            "`{s}` is not a full fingerprint (40 or 64 hex digits; key IDs are not accepted)"
+        ));
     }
-    clean.parse::<Fingerprint>().map_err(|e| format!("`{s}` is not a fingerprint: {e}"))
+    clean
+        .parse::<Fingerprint>()
+        .map_err(|e| format!("`{s}` is not a fingerprint: {e}"))
 }
 
 /// Parses a detached signature file (armored or binary) into its signatures.
@@ -98,11 +111,16 @@ pub fn parse_detached(bytes: &[u8]) -> Result<Vec<Signature>, Reason> {
         return Err(too_large_sig(bytes.len() as u64));
     }
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err(Reason::new(Code::NoSignature, "the signature file is empty")
-            .hint("the publisher did not provide a signature at that location"));
+        return Err(
+            Reason::new(Code::NoSignature, "the signature file is empty")
+                .hint("the publisher did not provide a signature at that location"),
+        );
     }
     let malformed = |why: String| {
-        Reason::new(Code::MalformedSignature, format!("the signature file is not a detached OpenPGP signature: {why}"))
+        Reason::new(
+            Code::MalformedSignature,
+            format!("the signature file is not a detached OpenPGP signature: {why}"),
+        )
     };
     let mut ppr = PacketParser::from_bytes(bytes).map_err(|e| malformed(e.to_string()))?;
     let mut sigs = Vec::new();
@@ -111,7 +129,11 @@ pub fn parse_detached(bytes: &[u8]) -> Result<Vec<Signature>, Reason> {
             Packet::Signature(_) => {}
             Packet::Marker(_) => {}
             Packet::Unknown(u) => {
-                return Err(malformed(format!("unparsable {} packet: {}", u.tag(), u.error())));
+                return Err(malformed(format!(
+                    "unparsable {} packet: {}",
+                    u.tag(),
+                    u.error()
+                )));
             }
             p => {
                 return Err(malformed(format!(
@@ -167,7 +189,12 @@ fn sig_salt(sig: &Signature) -> Vec<u8> {
 
 impl DataHasher {
     pub fn new(sigs: &[Signature]) -> Self {
-        let mut h = DataHasher { ctxs: Vec::new(), per_sig: Vec::new(), sha256: 0, len: 0 };
+        let mut h = DataHasher {
+            ctxs: Vec::new(),
+            per_sig: Vec::new(),
+            sha256: 0,
+            len: 0,
+        };
         for sig in sigs {
             let idx = if sig.typ() == SignatureType::Binary {
                 h.context_for(sig.hash_algo(), sig.version(), sig_salt(sig))
@@ -176,15 +203,25 @@ impl DataHasher {
             };
             h.per_sig.push(idx);
         }
-        h.sha256 = match h.ctxs.iter().position(|(a, _, s, _)| *a == HashAlgorithm::SHA256 && s.is_empty()) {
+        h.sha256 = match h
+            .ctxs
+            .iter()
+            .position(|(a, _, s, _)| *a == HashAlgorithm::SHA256 && s.is_empty())
+        {
             Some(i) => i,
-            None => h.context_for(HashAlgorithm::SHA256, 4, Vec::new()).expect("SHA-256 is supported"),
+            None => h
+                .context_for(HashAlgorithm::SHA256, 4, Vec::new())
+                .expect("SHA-256 is supported"),
         };
         h
     }
 
     fn context_for(&mut self, algo: HashAlgorithm, version: u8, salt: Vec<u8>) -> Option<usize> {
-        if let Some(i) = self.ctxs.iter().position(|(a, v, s, _)| *a == algo && *v == version && *s == salt) {
+        if let Some(i) = self
+            .ctxs
+            .iter()
+            .position(|(a, v, s, _)| *a == algo && *v == version && *s == salt)
+        {
             return Some(i);
         }
         let mut ctx = algo.context().ok()?.for_signature(version);
@@ -195,7 +232,11 @@ impl DataHasher {
 
     /// Feeds `data` to every context; with more than one context (or an `extra` job, such as writing
     /// the data to a file) they run on parallel threads.
-    pub fn update_with<E: Send>(&mut self, data: &[u8], extra: Option<&mut (dyn FnMut(&[u8]) -> E + Send)>) -> Option<E> {
+    pub fn update_with<E: Send>(
+        &mut self,
+        data: &[u8],
+        extra: Option<&mut (dyn FnMut(&[u8]) -> E + Send)>,
+    ) -> Option<E> {
         self.len += data.len() as u64;
         let jobs = self.ctxs.len() + extra.is_some() as usize;
         if jobs == 1 || data.len() < 64 * 1024 {
@@ -205,7 +246,10 @@ impl DataHasher {
             return extra.map(|f| f(data));
         }
         std::thread::scope(|s| {
-            let (first, rest) = self.ctxs.split_first_mut().expect("at least the SHA-256 context");
+            let (first, rest) = self
+                .ctxs
+                .split_first_mut()
+                .expect("at least the SHA-256 context");
             for (_, _, _, c) in rest {
                 s.spawn(move || c.update(data));
             }
@@ -237,8 +281,16 @@ impl DataHasher {
 
     /// Finishes: the SHA-256 of the data (hex) and, per signature, the context to verify it with.
     pub fn finish(self) -> (String, Vec<Option<Context>>) {
-        let sha = self.ctxs[self.sha256].3.clone().into_digest().expect("digest");
-        let per = self.per_sig.iter().map(|i| i.map(|i| self.ctxs[i].3.clone())).collect();
+        let sha = self.ctxs[self.sha256]
+            .3
+            .clone()
+            .into_digest()
+            .expect("digest");
+        let per = self
+            .per_sig
+            .iter()
+            .map(|i| i.map(|i| self.ctxs[i].3.clone()))
+            .collect();
         (hex::encode(sha), per)
     }
 }
@@ -266,7 +318,12 @@ pub struct Outcome {
 }
 
 /// Checks each signature against the pins; the first one that passes every check wins.
-pub fn verify(sigs: &[Signature], ctxs: Vec<Option<Context>>, pins: &[Pin], now: SystemTime) -> Outcome {
+pub fn verify(
+    sigs: &[Signature],
+    ctxs: Vec<Option<Context>>,
+    pins: &[Pin],
+    now: SystemTime,
+) -> Outcome {
     let mut out = Outcome::default();
     for (sig, ctx) in sigs.iter().zip(ctxs) {
         match check_one(sig, ctx, pins, now) {
@@ -283,10 +340,18 @@ pub fn verify(sigs: &[Signature], ctxs: Vec<Option<Context>>, pins: &[Pin], now:
 }
 
 fn fpr_list(fprs: impl IntoIterator<Item = Fingerprint>) -> String {
-    fprs.into_iter().map(|f| f.to_hex()).collect::<Vec<_>>().join(", ")
+    fprs.into_iter()
+        .map(|f| f.to_hex())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-fn check_one(sig: &Signature, ctx: Option<Context>, pins: &[Pin], now: SystemTime) -> Result<GoodSignature, Reason> {
+fn check_one(
+    sig: &Signature,
+    ctx: Option<Context>,
+    pins: &[Pin],
+    now: SystemTime,
+) -> Result<GoodSignature, Reason> {
     match sig.typ() {
         SignatureType::Binary => {}
         SignatureType::Text => {
@@ -305,21 +370,32 @@ fn check_one(sig: &Signature, ctx: Option<Context>, pins: &[Pin], now: SystemTim
     let Some(ctx) = ctx else {
         return Err(Reason::new(
             Code::UnsupportedSignature,
-            format!("the signature uses the hash algorithm {}, which shipcheck does not support", sig.hash_algo()),
+            format!(
+                "the signature uses the hash algorithm {}, which shipcheck does not support",
+                sig.hash_algo()
+            ),
         ));
     };
     let issuers = sig.get_issuers();
     let issuer_text = if issuers.is_empty() {
         "an unnamed key".to_string()
     } else {
-        issuers.iter().map(|h| h.to_hex()).collect::<Vec<_>>().join(" / ")
+        issuers
+            .iter()
+            .map(|h| h.to_hex())
+            .collect::<Vec<_>>()
+            .join(" / ")
     };
 
     // Every key of every pinned certificate the signature could be from.
     let mut candidates = Vec::new();
     for pin in pins {
         for ka in pin.cert.keys() {
-            if issuers.is_empty() || issuers.iter().any(|i| i.aliases(KeyHandle::from(ka.key().fingerprint()))) {
+            if issuers.is_empty()
+                || issuers
+                    .iter()
+                    .any(|i| i.aliases(KeyHandle::from(ka.key().fingerprint())))
+            {
                 candidates.push((pin, ka.key().clone().role_into_unspecified()));
             }
         }
@@ -334,7 +410,10 @@ fn check_one(sig: &Signature, ctx: Option<Context>, pins: &[Pin], now: SystemTim
         )
         .hint("a good signature from any other key does not count; check that you verify the right file and tool"));
     }
-    let Some((pin, key)) = candidates.into_iter().find(|(_, key)| sig.verify_hash(key, ctx.clone()).is_ok()) else {
+    let Some((pin, key)) = candidates
+        .into_iter()
+        .find(|(_, key)| sig.verify_hash(key, ctx.clone()).is_ok())
+    else {
         return Err(Reason::new(
             Code::BadSignature,
             format!("the signature by {issuer_text} does not match the data: the file was modified, truncated, or is not the file that was signed"),
@@ -348,7 +427,10 @@ fn check_one(sig: &Signature, ctx: Option<Context>, pins: &[Pin], now: SystemTim
     let strict = StandardPolicy::new();
     if let Err(e) = strict.signature(sig, HashAlgoSecurity::CollisionResistance) {
         #[allow(deprecated)]
-        let weak = matches!(sig.hash_algo(), HashAlgorithm::SHA1 | HashAlgorithm::MD5 | HashAlgorithm::RipeMD);
+        let weak = matches!(
+            sig.hash_algo(),
+            HashAlgorithm::SHA1 | HashAlgorithm::MD5 | HashAlgorithm::RipeMD
+        );
         return Err(if weak {
             Reason::new(
                 Code::WeakHash,
@@ -359,13 +441,20 @@ fn check_one(sig: &Signature, ctx: Option<Context>, pins: &[Pin], now: SystemTim
             )
             .hint("ask the vendor to sign with SHA-256 or stronger")
         } else {
-            Reason::new(Code::PolicyRejected, format!("the signature by {key_fpr} is rejected by the policy: {e}"))
+            Reason::new(
+                Code::PolicyRejected,
+                format!("the signature by {key_fpr} is rejected by the policy: {e}"),
+            )
         });
     }
 
     if let Some(allowed) = &pin.signing_keys {
         if !allowed.contains(&key_fpr) {
-            let role = if key_fpr == primary { "the primary key" } else { "a subkey" };
+            let role = if key_fpr == primary {
+                "the primary key"
+            } else {
+                "a subkey"
+            };
             return Err(Reason::new(
                 Code::UnpinnedSubkey,
                 format!(
@@ -378,60 +467,113 @@ fn check_one(sig: &Signature, ctx: Option<Context>, pins: &[Pin], now: SystemTim
     }
 
     let Some(created) = sig.signature_creation_time() else {
-        return Err(Reason::new(Code::MalformedSignature, "the signature has no creation time"));
+        return Err(Reason::new(
+            Code::MalformedSignature,
+            "the signature has no creation time",
+        ));
     };
     let policy = pin.policy();
     let vc = pin.cert.with_policy(&policy, created).map_err(|e| {
         Reason::new(
             Code::CertificateInvalid,
-            format!("the certificate {primary} is not valid under the policy at {}: {}", rfc3339(created), error_chain(&e)),
+            format!(
+                "the certificate {primary} is not valid under the policy at {}: {}",
+                rfc3339(created),
+                error_chain(&e)
+            ),
         )
         .hint("a certificate whose self-signatures use SHA-1 needs an explicit per-pin relaxation")
     })?;
 
     let revoked = |status: RevocationStatus| matches!(status, RevocationStatus::Revoked(_));
-    let revoked_now = pin.cert.with_policy(&policy, now).ok().is_some_and(|vc_now| {
-        revoked(vc_now.revocation_status())
-            || vc_now.keys().key_handle(key_fpr.clone()).next().is_some_and(|ka| revoked(ka.revocation_status()))
-    });
+    let revoked_now = pin
+        .cert
+        .with_policy(&policy, now)
+        .ok()
+        .is_some_and(|vc_now| {
+            revoked(vc_now.revocation_status())
+                || vc_now
+                    .keys()
+                    .key_handle(key_fpr.clone())
+                    .next()
+                    .is_some_and(|ka| revoked(ka.revocation_status()))
+        });
     if revoked(vc.revocation_status())
-        || vc.keys().key_handle(key_fpr.clone()).next().is_some_and(|ka| revoked(ka.revocation_status()))
+        || vc
+            .keys()
+            .key_handle(key_fpr.clone())
+            .next()
+            .is_some_and(|ka| revoked(ka.revocation_status()))
         || revoked_now
     {
-        return Err(Reason::new(Code::KeyRevoked, format!("the signing key {key_fpr} (certificate {primary}) is revoked"))
-            .hint("do not use this file; the vendor has withdrawn this key"));
+        return Err(Reason::new(
+            Code::KeyRevoked,
+            format!("the signing key {key_fpr} (certificate {primary}) is revoked"),
+        )
+        .hint("do not use this file; the vendor has withdrawn this key"));
     }
 
     let Some(ka) = vc.keys().key_handle(key_fpr.clone()).next() else {
         return Err(Reason::new(
             Code::KeyInvalid,
-            format!("the key {key_fpr} has no valid binding to certificate {primary} at {}", rfc3339(created)),
+            format!(
+                "the key {key_fpr} has no valid binding to certificate {primary} at {}",
+                rfc3339(created)
+            ),
         ));
     };
     if !ka.for_signing() {
-        return Err(Reason::new(Code::KeyInvalid, format!("the key {key_fpr} is not marked for signing")));
+        return Err(Reason::new(
+            Code::KeyInvalid,
+            format!("the key {key_fpr} is not marked for signing"),
+        ));
     }
     let expiry = |ka: &ValidErasedKeyAmalgamation<_>| {
-        [ka.key_expiration_time(), vc.primary_key().key_expiration_time()].into_iter().flatten().min()
+        [
+            ka.key_expiration_time(),
+            vc.primary_key().key_expiration_time(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     };
     if vc.alive().is_err() || ka.alive().is_err() {
-        let when = expiry(&ka).map(rfc3339).unwrap_or_else(|| "an unknown date".into());
+        let when = expiry(&ka)
+            .map(rfc3339)
+            .unwrap_or_else(|| "an unknown date".into());
         return Err(Reason::new(
             Code::KeyExpired,
-            format!("the signing key {key_fpr} had expired ({when}) when the signature was made ({})", rfc3339(created)),
+            format!(
+                "the signing key {key_fpr} had expired ({when}) when the signature was made ({})",
+                rfc3339(created)
+            ),
         )
         .hint("the signature was made with an expired key; do not use this file"));
     }
     // Still valid now?
     let vc_now = pin.cert.with_policy(&policy, now).map_err(|e| {
-        Reason::new(Code::CertificateInvalid, format!("the certificate {primary} is not valid under the policy today: {}", error_chain(&e)))
+        Reason::new(
+            Code::CertificateInvalid,
+            format!(
+                "the certificate {primary} is not valid under the policy today: {}",
+                error_chain(&e)
+            ),
+        )
     })?;
     let ka_now = vc_now.keys().key_handle(key_fpr.clone()).next();
     let alive_now = vc_now.alive().is_ok() && ka_now.as_ref().is_some_and(|k| k.alive().is_ok());
     if !alive_now {
         let when = ka_now
             .as_ref()
-            .and_then(|k| [k.key_expiration_time(), vc_now.primary_key().key_expiration_time()].into_iter().flatten().min())
+            .and_then(|k| {
+                [
+                    k.key_expiration_time(),
+                    vc_now.primary_key().key_expiration_time(),
+                ]
+                .into_iter()
+                .flatten()
+                .min()
+            })
             .map(rfc3339)
             .unwrap_or_else(|| "an unknown date".into());
         return Err(Reason::new(
@@ -444,7 +586,10 @@ fn check_one(sig: &Signature, ctx: Option<Context>, pins: &[Pin], now: SystemTim
         .hint("vendors extend expiry with a new self-signature under the same fingerprint: update the pinned certificate (upgrade shipcheck or pass a fresh copy), after checking its fingerprint"));
     }
     if let Err(e) = sig.signature_alive(now, CLOCK_SKEW) {
-        return Err(Reason::new(Code::SignatureNotAlive, format!("the signature is not valid now: {}", error_chain(&e))));
+        return Err(Reason::new(
+            Code::SignatureNotAlive,
+            format!("the signature is not valid now: {}", error_chain(&e)),
+        ));
     }
     Ok(GoodSignature {
         fingerprint: primary,
@@ -500,7 +645,11 @@ pub struct CertInfo {
 /// Describes a pinned certificate as it stands at `now` under its pin's policy.
 pub fn inspect(pin: &Pin, now: SystemTime) -> CertInfo {
     let policy = pin.policy();
-    let user_ids = pin.cert.userids().map(|u| String::from_utf8_lossy(u.userid().value()).into_owned()).collect();
+    let user_ids = pin
+        .cert
+        .userids()
+        .map(|u| String::from_utf8_lossy(u.userid().value()).into_owned())
+        .collect();
     let mut info = CertInfo {
         fingerprint: pin.fingerprint().to_hex(),
         source: pin.source.clone(),
@@ -512,14 +661,23 @@ pub fn inspect(pin: &Pin, now: SystemTime) -> CertInfo {
         sha1_self_signatures_accepted: pin.allow_sha1_self_signatures,
         keys: Vec::new(),
     };
-    let pinned = |f: &Fingerprint| pin.signing_keys.as_ref().map(|l| l.contains(f)).unwrap_or(true);
+    let pinned = |f: &Fingerprint| {
+        pin.signing_keys
+            .as_ref()
+            .map(|l| l.contains(f))
+            .unwrap_or(true)
+    };
     match pin.cert.with_policy(&policy, now) {
         Err(e) => {
             info.problem = Some(error_chain(&e));
             for ka in pin.cert.keys() {
                 let f = ka.key().fingerprint();
                 info.keys.push(KeyInfo {
-                    role: if f == pin.fingerprint() { "primary" } else { "subkey" },
+                    role: if f == pin.fingerprint() {
+                        "primary"
+                    } else {
+                        "subkey"
+                    },
                     pinned: pinned(&f),
                     fingerprint: f.to_hex(),
                     signing: false,
@@ -535,7 +693,10 @@ pub fn inspect(pin: &Pin, now: SystemTime) -> CertInfo {
             if let RevocationStatus::Revoked(_) = vc.revocation_status() {
                 info.problem = Some("revoked".into());
             } else if vc.alive().is_err() {
-                info.problem = Some(format!("expired {}", info.expires.clone().unwrap_or_default()));
+                info.problem = Some(format!(
+                    "expired {}",
+                    info.expires.clone().unwrap_or_default()
+                ));
             } else {
                 info.valid = true;
             }
@@ -543,11 +704,21 @@ pub fn inspect(pin: &Pin, now: SystemTime) -> CertInfo {
                 let f = ka.key().fingerprint();
                 let valid = vc.keys().key_handle(f.clone()).next();
                 info.keys.push(KeyInfo {
-                    role: if f == pin.fingerprint() { "primary" } else { "subkey" },
+                    role: if f == pin.fingerprint() {
+                        "primary"
+                    } else {
+                        "subkey"
+                    },
                     pinned: pinned(&f) && valid.as_ref().is_some_and(|k| k.for_signing()),
                     signing: valid.as_ref().is_some_and(|k| k.for_signing()),
-                    valid: valid.as_ref().is_some_and(|k| k.alive().is_ok() && !matches!(k.revocation_status(), RevocationStatus::Revoked(_))),
-                    expires: valid.as_ref().and_then(|k| k.key_expiration_time()).map(rfc3339),
+                    valid: valid.as_ref().is_some_and(|k| {
+                        k.alive().is_ok()
+                            && !matches!(k.revocation_status(), RevocationStatus::Revoked(_))
+                    }),
+                    expires: valid
+                        .as_ref()
+                        .and_then(|k| k.key_expiration_time())
+                        .map(rfc3339),
                     fingerprint: f.to_hex(),
                 });
             }

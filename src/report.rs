@@ -172,7 +172,11 @@ pub struct Reason {
 
 impl Reason {
     pub fn new(code: Code, message: impl Into<String>) -> Self {
-        Reason { code, message: message.into(), hint: None }
+        Reason {
+            code,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {

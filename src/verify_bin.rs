@@ -129,16 +129,21 @@ fn usage(msg: impl Into<String>) -> Reason {
 }
 
 fn home_dir() -> Option<PathBuf> {
-    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
 }
 
 fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
     let mirror = match &req.mirror {
         None => None,
         Some(m) => {
-            let u = Url::parse(m).map_err(|e| usage(format!("--mirror `{m}` is not a URL: {e}")))?;
+            let u =
+                Url::parse(m).map_err(|e| usage(format!("--mirror `{m}` is not a URL: {e}")))?;
             if u.cannot_be_a_base() || u.host_str().is_none() {
-                return Err(usage(format!("--mirror `{m}` must be a base URL like https://host[:port]/path")));
+                return Err(usage(format!(
+                    "--mirror `{m}` must be a base URL like https://host[:port]/path"
+                )));
             }
             Some(u)
         }
@@ -148,7 +153,9 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
         None => u,
     };
     if req.file.is_some() != req.sig.is_some() {
-        return Err(usage("--file and --sig go together: give both the local file and its signature"));
+        return Err(usage(
+            "--file and --sig go together: give both the local file and its signature",
+        ));
     }
     if req.file.is_some() && (req.url.is_some() || req.sig_url.is_some()) {
         return Err(usage("--file/--sig and --url/--sig-url cannot be combined"));
@@ -157,7 +164,9 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
         return Err(usage("--sig-url needs --url"));
     }
     if !req.fingerprints.is_empty() && req.keys.is_empty() {
-        return Err(usage("--fingerprint narrows the certificates of --key; give --key too"));
+        return Err(usage(
+            "--fingerprint narrows the certificates of --key; give --key too",
+        ));
     }
 
     if let Some(name) = &req.tool {
@@ -167,24 +176,38 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
         if !req.keys.is_empty() {
             return Err(usage("a catalog tool is verified against its pinned certificates; --key cannot replace them (use --catalog FILE to define your own tool)"));
         }
-        let cat = Catalog::load(req.catalog.as_deref()).map_err(|e| Reason::new(Code::InvalidCatalog, e))?;
+        let cat = Catalog::load(req.catalog.as_deref())
+            .map_err(|e| Reason::new(Code::InvalidCatalog, e))?;
         let tool = cat.get(name).ok_or_else(|| {
             Reason::new(
                 Code::UnknownTool,
-                format!("`{name}` is not in the catalog; known tools: {}", cat.tools.keys().cloned().collect::<Vec<_>>().join(", ")),
+                format!(
+                    "`{name}` is not in the catalog; known tools: {}",
+                    cat.tools.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
             )
             .hint("run `shipcheck keys list`, or add the tool with --catalog FILE")
         })?;
         let platform = req.platform.clone().unwrap_or_else(catalog::host_platform);
-        let version = req.version.clone().unwrap_or_else(|| tool.spec.default_version.clone());
+        let version = req
+            .version
+            .clone()
+            .unwrap_or_else(|| tool.spec.default_version.clone());
         report.platform = Some(platform.clone());
         report.version = Some(version.clone());
-        let pins = tool.pins().map_err(|e| Reason::new(Code::InvalidCatalog, format!("tool `{name}`: {e}")))?;
+        let pins = tool
+            .pins()
+            .map_err(|e| Reason::new(Code::InvalidCatalog, format!("tool `{name}`: {e}")))?;
         let (data, sig, default_name) = match (&req.file, &req.sig) {
             (Some(f), Some(s)) => (Source::File(f.clone()), Source::File(s.clone()), None),
             _ => {
-                let (b, s) = tool.urls(&platform, &version).map_err(|e| Reason::new(Code::UnsupportedPlatform, e))?;
-                let base = b.path_segments().and_then(|mut s| s.next_back()).map(str::to_string);
+                let (b, s) = tool
+                    .urls(&platform, &version)
+                    .map_err(|e| Reason::new(Code::UnsupportedPlatform, e))?;
+                let base = b
+                    .path_segments()
+                    .and_then(|mut s| s.next_back())
+                    .map(str::to_string);
                 let (b, s) = (mirrored(b), mirrored(s));
                 report.url = Some(b.to_string());
                 report.sig_url = Some(s.to_string());
@@ -201,18 +224,32 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
                     let home = home_dir().ok_or_else(|| usage("HOME is not set; pass --dest"))?;
                     let dir = home.join(".local/bin");
                     std::fs::create_dir_all(&dir).map_err(|e| {
-                        Reason::new(Code::UnsafeDestination, format!("cannot create {}: {e}", dir.display()))
+                        Reason::new(
+                            Code::UnsafeDestination,
+                            format!("cannot create {}: {e}", dir.display()),
+                        )
                     })?;
                     (dir.join(name), 0o755)
                 }
                 (None, InstallKind::File) => {
-                    let file = tool.spec.file_name.clone().or(default_name).unwrap_or_else(|| name.clone());
+                    let file = tool
+                        .spec
+                        .file_name
+                        .clone()
+                        .or(default_name)
+                        .unwrap_or_else(|| name.clone());
                     (PathBuf::from(file), 0o644)
                 }
             };
             Some((path, mode))
         };
-        return Ok(Plan { name: name.clone(), data, sig, pins, dest });
+        return Ok(Plan {
+            name: name.clone(),
+            data,
+            sig,
+            pins,
+            dest,
+        });
     }
 
     // Ad-hoc: --url or --file, with --key.
@@ -220,19 +257,32 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
         return Err(usage("give a catalog tool (e.g. `shipcheck verify-bin ecs-cli`) or --key CERTS with --url or --file"));
     }
     if req.version.is_some() || req.platform.is_some() {
-        return Err(usage("--version and --platform apply to catalog tools only"));
+        return Err(usage(
+            "--version and --platform apply to catalog tools only",
+        ));
     }
     let pins = key_pins(&req.keys, &req.fingerprints, req.allow_sha1_self_signatures)?;
     let (data, sig, name) = if let (Some(f), Some(s)) = (&req.file, &req.sig) {
-        let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+        let name = f
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".into());
         (Source::File(f.clone()), Source::File(s.clone()), name)
     } else if let Some(u) = &req.url {
         let b = Url::parse(u).map_err(|e| usage(format!("--url `{u}` is not a URL: {e}")))?;
         let s = match &req.sig_url {
-            Some(s) => Url::parse(s).map_err(|e| usage(format!("--sig-url `{s}` is not a URL: {e}")))?,
-            None => Url::parse(&format!("{b}.asc")).map_err(|e| usage(format!("cannot form the signature URL: {e}")))?,
+            Some(s) => {
+                Url::parse(s).map_err(|e| usage(format!("--sig-url `{s}` is not a URL: {e}")))?
+            }
+            None => Url::parse(&format!("{b}.asc"))
+                .map_err(|e| usage(format!("cannot form the signature URL: {e}")))?,
         };
-        let name = b.path_segments().and_then(|mut s| s.next_back()).filter(|n| !n.is_empty()).unwrap_or("download").to_string();
+        let name = b
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .filter(|n| !n.is_empty())
+            .unwrap_or("download")
+            .to_string();
         let (b, s) = (mirrored(b), mirrored(s));
         report.url = Some(b.to_string());
         report.sig_url = Some(s.to_string());
@@ -243,30 +293,50 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
     let dest = match (&req.dest, req.no_install) {
         (Some(d), false) => Some((d.clone(), 0o755)),
         (None, false) if matches!(data, Source::Url(_)) => {
-            return Err(usage("--dest PATH is required with --url (or pass --no-install to verify only)"))
+            return Err(usage(
+                "--dest PATH is required with --url (or pass --no-install to verify only)",
+            ))
         }
         _ => None,
     };
-    Ok(Plan { name, data, sig, pins, dest })
+    Ok(Plan {
+        name,
+        data,
+        sig,
+        pins,
+        dest,
+    })
 }
 
 /// Loads `--key` files; `--fingerprint` narrows them to those primaries.
 fn key_pins(keys: &[PathBuf], fingerprints: &[String], relax: bool) -> Result<Vec<Pin>, Reason> {
     let invalid = |m: String| Reason::new(Code::InvalidKey, m);
-    let wanted = fingerprints.iter().map(|f| pgp::parse_fingerprint(f)).collect::<Result<Vec<_>, _>>().map_err(usage)?;
+    let wanted = fingerprints
+        .iter()
+        .map(|f| pgp::parse_fingerprint(f))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(usage)?;
     let mut pins = Vec::new();
     for path in keys {
         let bytes = catalog::read_key_file(path).map_err(invalid)?;
-        let certs = pgp::parse_certs(&bytes).map_err(|e| invalid(format!("key file {}: {e}", path.display())))?;
+        let certs = pgp::parse_certs(&bytes)
+            .map_err(|e| invalid(format!("key file {}: {e}", path.display())))?;
         for cert in certs {
             if wanted.is_empty() || wanted.contains(&cert.fingerprint()) {
-                pins.push(Pin { source: path.display().to_string(), cert, signing_keys: None, allow_sha1_self_signatures: relax });
+                pins.push(Pin {
+                    source: path.display().to_string(),
+                    cert,
+                    signing_keys: None,
+                    allow_sha1_self_signatures: relax,
+                });
             }
         }
     }
     for f in &wanted {
         if !pins.iter().any(|p| &p.fingerprint() == f) {
-            return Err(invalid(format!("no certificate with primary fingerprint {f} in the --key files")));
+            return Err(invalid(format!(
+                "no certificate with primary fingerprint {f} in the --key files"
+            )));
         }
     }
     Ok(pins)
@@ -284,7 +354,9 @@ impl Sink for BinSink<'_> {
         match &mut self.staged {
             Some(st) => {
                 let mut write = |d: &[u8]| st.write(d);
-                self.hasher.update_with(data, Some(&mut write)).unwrap_or(Ok(()))
+                self.hasher
+                    .update_with(data, Some(&mut write))
+                    .unwrap_or(Ok(()))
             }
             None => {
                 self.hasher.update(data);
@@ -303,13 +375,25 @@ impl Sink for BinSink<'_> {
 }
 
 fn read_local_sig(path: &Path) -> Result<Vec<u8>, Reason> {
-    let io_err = |e: io::Error| Reason::new(Code::Io, format!("cannot read signature file {}: {e}", path.display()));
+    let io_err = |e: io::Error| {
+        Reason::new(
+            Code::Io,
+            format!("cannot read signature file {}: {e}", path.display()),
+        )
+    };
     let meta = std::fs::metadata(path).map_err(io_err)?;
     if meta.is_dir() {
-        return Err(Reason::new(Code::Io, format!("signature file {} is a directory", path.display())));
+        return Err(Reason::new(
+            Code::Io,
+            format!("signature file {} is a directory", path.display()),
+        ));
     }
     let mut buf = Vec::new();
-    std::fs::File::open(path).map_err(io_err)?.take(pgp::MAX_SIGNATURE_FILE + 1).read_to_end(&mut buf).map_err(io_err)?;
+    std::fs::File::open(path)
+        .map_err(io_err)?
+        .take(pgp::MAX_SIGNATURE_FILE + 1)
+        .read_to_end(&mut buf)
+        .map_err(io_err)?;
     if buf.len() as u64 > pgp::MAX_SIGNATURE_FILE {
         return Err(pgp::too_large_sig(buf.len() as u64));
     }
@@ -320,17 +404,24 @@ async fn fetch_sig(http: &Http, url: &Url) -> Result<Vec<u8>, Reason> {
     match http.get_capped(url, pgp::MAX_SIGNATURE_FILE).await {
         Ok(b) => Ok(b),
         Err(FetchError::TooLarge { .. }) => Err(pgp::too_large_sig(pgp::MAX_SIGNATURE_FILE + 1)),
-        Err(FetchError::NotFound { url }) => Err(Reason::new(Code::NoSignature, format!("no signature at {url} (HTTP 404)"))
-            .hint("check the version and platform; a release without a signature cannot be verified")),
+        Err(FetchError::NotFound { url }) => Err(Reason::new(
+            Code::NoSignature,
+            format!("no signature at {url} (HTTP 404)"),
+        )
+        .hint("check the version and platform; a release without a signature cannot be verified")),
         Err(e) => Err(e.reason()),
     }
 }
 
 fn read_local_data(path: &Path, sink: &mut dyn Sink, max: u64) -> Result<u64, Reason> {
-    let io_err = |e: io::Error| Reason::new(Code::Io, format!("cannot read {}: {e}", path.display()));
+    let io_err =
+        |e: io::Error| Reason::new(Code::Io, format!("cannot read {}: {e}", path.display()));
     let meta = std::fs::metadata(path).map_err(io_err)?;
     if meta.is_dir() {
-        return Err(Reason::new(Code::Io, format!("{} is a directory", path.display())));
+        return Err(Reason::new(
+            Code::Io,
+            format!("{} is a directory", path.display()),
+        ));
     }
     let mut f = std::fs::File::open(path).map_err(io_err)?;
     let mut buf = vec![0u8; CHUNK];
@@ -351,9 +442,17 @@ fn read_local_data(path: &Path, sink: &mut dyn Sink, max: u64) -> Result<u64, Re
         }
         total += n as u64;
         if total > max {
-            return Err(Reason::new(Code::TooLarge, format!("{} is larger than the limit of {max} bytes", path.display())));
+            return Err(Reason::new(
+                Code::TooLarge,
+                format!("{} is larger than the limit of {max} bytes", path.display()),
+            ));
         }
-        sink.write(&buf[..n]).map_err(|e| Reason::new(Code::InstallFailed, format!("writing the staged copy failed: {e}")))?;
+        sink.write(&buf[..n]).map_err(|e| {
+            Reason::new(
+                Code::InstallFailed,
+                format!("writing the staged copy failed: {e}"),
+            )
+        })?;
         if n < CHUNK {
             return Ok(total);
         }
@@ -392,10 +491,17 @@ pub async fn run(req: &BinRequest, http: &Http, progress: &dyn Progress) -> BinR
         },
         None => None,
     };
-    let mut sink = BinSink { sigs: &sigs, hasher: DataHasher::new(&sigs), staged };
+    let mut sink = BinSink {
+        sigs: &sigs,
+        hasher: DataHasher::new(&sigs),
+        staged,
+    };
     let received = match &plan.data {
         Source::File(p) => read_local_data(p, &mut sink, http.opts.max_download),
-        Source::Url(u) => http.stream(u, &mut sink, progress).await.map_err(|e| e.reason()),
+        Source::Url(u) => http
+            .stream(u, &mut sink, progress)
+            .await
+            .map_err(|e| e.reason()),
     };
     if let Err(r) = received {
         return report.fail(r);
@@ -408,8 +514,14 @@ pub async fn run(req: &BinRequest, http: &Http, progress: &dyn Progress) -> BinR
     let outcome = pgp::verify(&sigs, ctxs, &plan.pins, SystemTime::now());
     match outcome.good {
         Some(good) => {
-            report.signer = Some(Signer { fingerprint: good.fingerprint.to_hex(), key: good.key.to_hex() });
-            report.signature = Some(SignatureInfo { created: rfc3339(good.created), hash_algorithm: good.hash_algo.to_string() });
+            report.signer = Some(Signer {
+                fingerprint: good.fingerprint.to_hex(),
+                key: good.key.to_hex(),
+            });
+            report.signature = Some(SignatureInfo {
+                created: rfc3339(good.created),
+                hash_algorithm: good.hash_algo.to_string(),
+            });
             if good.relaxed {
                 report.warnings.push(Reason::new(
                     Code::PolicyRelaxed,
@@ -421,13 +533,22 @@ pub async fn run(req: &BinRequest, http: &Http, progress: &dyn Progress) -> BinR
                 ));
             }
             for p in outcome.problems {
-                report.warnings.push(Reason::new(Code::IgnoredSignature, format!("ignored another signature in the file: {} ({})", p.message, p.code)));
+                report.warnings.push(Reason::new(
+                    Code::IgnoredSignature,
+                    format!(
+                        "ignored another signature in the file: {} ({})",
+                        p.message, p.code
+                    ),
+                ));
             }
         }
         None => {
             report.reasons.extend(outcome.problems);
             if report.reasons.is_empty() {
-                report.reasons.push(Reason::new(Code::NoSignature, "no usable signature in the signature file"));
+                report.reasons.push(Reason::new(
+                    Code::NoSignature,
+                    "no usable signature in the signature file",
+                ));
             }
         }
     }
@@ -452,7 +573,11 @@ pub fn render_text(r: &BinReport, quiet: bool) -> (String, String) {
     let what = match (&r.tool, &r.version, &r.platform) {
         (Some(t), Some(v), Some(p)) => format!("{t} {v} {p}"),
         (Some(t), _, _) => t.clone(),
-        _ => r.url.clone().or_else(|| r.file.clone()).unwrap_or_else(|| "file".into()),
+        _ => r
+            .url
+            .clone()
+            .or_else(|| r.file.clone())
+            .unwrap_or_else(|| "file".into()),
     };
     let mut out = String::new();
     let mut err = String::new();
@@ -460,7 +585,11 @@ pub fn render_text(r: &BinReport, quiet: bool) -> (String, String) {
         Verdict::Pass => {
             if !quiet {
                 let signer = r.signer.as_ref().map(|s| {
-                    if s.key == s.fingerprint { format!("signed by {}", s.fingerprint) } else { format!("signed by {} (key {})", s.fingerprint, s.key) }
+                    if s.key == s.fingerprint {
+                        format!("signed by {}", s.fingerprint)
+                    } else {
+                        format!("signed by {} (key {})", s.fingerprint, s.key)
+                    }
                 });
                 let installed = match &r.installed {
                     Some(p) => format!("; installed {p}"),

@@ -6,5 +6,7 @@ fn test_ca_writes_pem_files() {
     let ca = common::tls::TestCa::new(d.path());
     let pem = std::fs::read_to_string(&ca.ca_cert).unwrap();
     assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
-    assert!(std::fs::read_to_string(&ca.server_key).unwrap().contains("PRIVATE KEY"));
+    assert!(std::fs::read_to_string(&ca.server_key)
+        .unwrap()
+        .contains("PRIVATE KEY"));
 }

@@ -1,6 +1,9 @@
 //! Shared test support: a test CA, free ports, waiting for servers, running the binary.
 #![allow(dead_code)]
 
+pub mod faults;
+pub mod nginx;
+pub mod pgp;
 pub mod tls;
 
 use std::net::{TcpListener, TcpStream};
@@ -9,7 +12,11 @@ use std::time::{Duration, Instant};
 
 /// A free TCP port on 127.0.0.1 (bound, then released for the server under test to take).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Waits until something accepts connections on 127.0.0.1:`port`, or panics after `limit`.
@@ -43,7 +50,8 @@ pub fn require(prog: &str, package: &str) -> std::path::PathBuf {
 /// The `shipcheck` binary as users run it, with retry delays shortened and no terminal.
 pub fn shipcheck() -> assert_cmd::Command {
     let mut c = assert_cmd::Command::cargo_bin("shipcheck").unwrap();
-    c.env("SHIPCHECK_RETRY_DELAY_MS", "20").env_remove("DOCKER_CONFIG");
+    c.env("SHIPCHECK_RETRY_DELAY_MS", "20")
+        .env_remove("DOCKER_CONFIG");
     c
 }
 

@@ -1,6 +1,8 @@
 //! A test certificate authority and a server certificate for 127.0.0.1 / localhost.
 
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose};
+use rcgen::{
+    BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
+};
 use std::path::{Path, PathBuf};
 
 /// PEM files of a fresh CA and a server certificate (SAN IP:127.0.0.1, DNS:localhost) in `dir`.
@@ -15,14 +17,23 @@ pub struct TestCa {
 impl TestCa {
     pub fn new(dir: &Path) -> TestCa {
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.distinguished_name.push(DnType::CommonName, "shipcheck test CA");
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, "shipcheck test CA");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        ca_params.key_usages = vec![
+            KeyUsagePurpose::KeyCertSign,
+            KeyUsagePurpose::CrlSign,
+            KeyUsagePurpose::DigitalSignature,
+        ];
         let ca_key = KeyPair::generate().unwrap();
         let ca = CertifiedIssuer::self_signed(ca_params, ca_key).unwrap();
 
-        let mut params = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
-        params.distinguished_name.push(DnType::CommonName, "localhost");
+        let mut params =
+            CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()]).unwrap();
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "localhost");
         let key = KeyPair::generate().unwrap();
         let cert = params.signed_by(&key, &ca).unwrap();
 
@@ -36,6 +47,11 @@ impl TestCa {
         let cert_dir = dir.join("certs.d");
         std::fs::create_dir_all(&cert_dir).unwrap();
         std::fs::write(cert_dir.join("ca.crt"), ca.pem()).unwrap();
-        TestCa { ca_cert, server_cert, server_key, cert_dir }
+        TestCa {
+            ca_cert,
+            server_cert,
+            server_key,
+            cert_dir,
+        }
     }
 }

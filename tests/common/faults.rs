@@ -1,0 +1,190 @@
+//! A small HTTP/1.1 server of the tests' own, on 127.0.0.1, for faults a real server will not produce:
+//! bodies cut short, resets, stalls, 5xx/429 before success, redirects. Each path's behaviour is
+//! scripted; requests are counted and their headers recorded. Stops when dropped.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// What to do for one request.
+#[derive(Clone, Debug)]
+pub enum Fault {
+    /// 200 with the body.
+    Ok(Vec<u8>),
+    /// Status with an empty body and extra headers.
+    Status(u16, Vec<(String, String)>),
+    /// 200 with Content-Length of the full body, but only `n` bytes sent, then the connection closes.
+    CutAfter(Vec<u8>, usize),
+    /// 200 without Content-Length, `n` bytes then close (a silent truncation only a signature catches).
+    NoLengthCut(Vec<u8>, usize),
+    /// Headers, then silence for the duration.
+    Stall(Duration),
+    /// Redirect (302) to the URL.
+    Redirect(String),
+}
+
+#[derive(Default)]
+struct State {
+    /// Per path: a script of faults, one per request; the last one repeats.
+    routes: HashMap<String, Vec<Fault>>,
+    hits: HashMap<String, usize>,
+    headers: Vec<(String, Vec<(String, String)>)>,
+}
+
+pub struct FaultServer {
+    pub port: u16,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl FaultServer {
+    pub fn start() -> FaultServer {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let state = Arc::new(Mutex::new(State::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (st, sp) = (state.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !sp.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((s, _)) => {
+                        let st = st.clone();
+                        std::thread::spawn(move || handle(s, st));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        FaultServer { port, state, stop }
+    }
+
+    /// Scripts `path`: the n-th request gets `script[n]`, later ones the last entry.
+    pub fn route(&self, path: &str, script: Vec<Fault>) {
+        self.state
+            .lock()
+            .unwrap()
+            .routes
+            .insert(path.to_string(), script);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{}", self.port, path)
+    }
+
+    pub fn hits(&self, path: &str) -> usize {
+        *self.state.lock().unwrap().hits.get(path).unwrap_or(&0)
+    }
+
+    /// Headers of every request received, by path.
+    pub fn headers(&self) -> Vec<(String, Vec<(String, String)>)> {
+        self.state.lock().unwrap().headers.clone()
+    }
+}
+
+impl Drop for FaultServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn handle(stream: TcpStream, state: Arc<Mutex<State>>) {
+    stream.set_nonblocking(false).ok();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_string();
+        let path = parts.next().unwrap_or("/").to_string();
+        let mut headers = Vec::new();
+        let mut content_length = 0usize;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    content_length = v.trim().parse().unwrap_or(0);
+                }
+                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+            }
+        }
+        let mut body = vec![0u8; content_length];
+        reader.read_exact(&mut body).ok();
+        let fault = {
+            let mut st = state.lock().unwrap();
+            st.headers.push((path.clone(), headers));
+            let n = {
+                let e = st.hits.entry(path.clone()).or_insert(0);
+                *e += 1;
+                *e - 1
+            };
+            match st.routes.get(&path) {
+                Some(script) if !script.is_empty() => script[n.min(script.len() - 1)].clone(),
+                _ => Fault::Status(404, vec![]),
+            }
+        };
+        let mut s = stream.try_clone().unwrap();
+        let head_only = method == "HEAD";
+        let keep = match fault {
+            Fault::Ok(b) => {
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\r\n", b.len());
+                if !head_only {
+                    let _ = s.write_all(&b);
+                }
+                true
+            }
+            Fault::Status(code, extra) => {
+                let _ = write!(s, "HTTP/1.1 {code} X\r\nContent-Length: 0\r\n");
+                for (k, v) in extra {
+                    let _ = write!(s, "{k}: {v}\r\n");
+                }
+                let _ = write!(s, "\r\n");
+                true
+            }
+            Fault::CutAfter(b, n) => {
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", b.len());
+                let _ = s.write_all(&b[..n.min(b.len())]);
+                let _ = s.flush();
+                let _ = s.shutdown(Shutdown::Both);
+                false
+            }
+            Fault::NoLengthCut(b, n) => {
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+                let _ = s.write_all(&b[..n.min(b.len())]);
+                let _ = s.flush();
+                let _ = s.shutdown(Shutdown::Both);
+                false
+            }
+            Fault::Stall(d) => {
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
+                let _ = s.flush();
+                std::thread::sleep(d);
+                false
+            }
+            Fault::Redirect(to) => {
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n"
+                );
+                true
+            }
+        };
+        let _ = s.flush();
+        if !keep {
+            return;
+        }
+    }
+}

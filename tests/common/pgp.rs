@@ -1,0 +1,152 @@
+//! OpenPGP test keys and signatures, generated with sequoia in test setup (nothing secret is checked in).
+
+use openpgp::cert::prelude::*;
+use openpgp::packet::signature::SignatureBuilder;
+use openpgp::packet::Signature;
+use openpgp::serialize::stream::{Armorer, Compressor, LiteralWriter, Message, Signer};
+use openpgp::serialize::{Serialize, SerializeInto};
+use openpgp::types::{HashAlgorithm, ReasonForRevocation, SignatureType};
+use openpgp::{armor, Cert, Fingerprint, Packet};
+use sequoia_openpgp as openpgp;
+use std::io::Write;
+use std::time::{Duration, SystemTime};
+
+pub const DAY: Duration = Duration::from_secs(86_400);
+
+/// A certificate with a certification-only primary and two signing subkeys.
+pub struct TestKey {
+    pub cert: Cert,
+}
+
+impl TestKey {
+    /// Primary + two signing subkeys, valid from `created` for `validity` (None: no expiry).
+    pub fn new(name: &str, created: SystemTime, validity: Option<Duration>) -> TestKey {
+        let (cert, _rev) = CertBuilder::new()
+            .add_userid(format!("{name} <{name}@shipcheck.test>"))
+            .set_creation_time(created)
+            .set_validity_period(validity)
+            .add_signing_subkey()
+            .add_signing_subkey()
+            .generate()
+            .unwrap();
+        TestKey { cert }
+    }
+
+    /// A key created a year ago without expiry.
+    pub fn fresh(name: &str) -> TestKey {
+        TestKey::new(name, SystemTime::now() - 365 * DAY, None)
+    }
+
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.cert.fingerprint()
+    }
+
+    /// The n-th signing subkey (0 or 1).
+    pub fn subkey(&self, n: usize) -> Fingerprint {
+        self.cert
+            .keys()
+            .subkeys()
+            .nth(n)
+            .unwrap()
+            .key()
+            .fingerprint()
+    }
+
+    /// The public certificate, armored.
+    pub fn public_armored(&self) -> Vec<u8> {
+        self.cert.armored().to_vec().unwrap()
+    }
+
+    /// Revokes the whole certificate (key compromised: a hard revocation).
+    pub fn revoke(&mut self) {
+        let mut signer = self.keypair(&self.fingerprint());
+        let rev = self
+            .cert
+            .revoke(&mut signer, ReasonForRevocation::KeyCompromised, b"test")
+            .unwrap();
+        self.cert = self.cert.clone().insert_packets(Some(rev)).unwrap().0;
+    }
+
+    fn keypair(&self, fpr: &Fingerprint) -> openpgp::crypto::KeyPair {
+        self.cert
+            .keys()
+            .secret()
+            .key_handle(fpr.clone())
+            .next()
+            .unwrap()
+            .key()
+            .clone()
+            .into_keypair()
+            .unwrap()
+    }
+
+    /// A detached binary-mode signature over `data` by key `fpr`.
+    pub fn sign_with(
+        &self,
+        fpr: &Fingerprint,
+        data: &[u8],
+        hash: HashAlgorithm,
+        created: SystemTime,
+    ) -> Signature {
+        let mut kp = self.keypair(fpr);
+        let mut ctx = hash.context().unwrap().for_signature(4);
+        ctx.update(data);
+        SignatureBuilder::new(SignatureType::Binary)
+            .set_signature_creation_time(created)
+            .unwrap()
+            .set_hash_algo(hash)
+            .sign_hash(&mut kp, ctx)
+            .unwrap()
+    }
+
+    /// The usual case: subkey 0, SHA-512, made now (a minute ago, to stay clear of clock skew).
+    pub fn sign(&self, data: &[u8]) -> Signature {
+        self.sign_with(
+            &self.subkey(0),
+            data,
+            HashAlgorithm::SHA512,
+            SystemTime::now() - Duration::from_secs(60),
+        )
+    }
+
+    /// An inline-signed (one-pass signature + literal data) armored message.
+    pub fn inline_signed(&self, data: &[u8]) -> Vec<u8> {
+        let kp = self.keypair(&self.subkey(0));
+        let mut out = Vec::new();
+        let m = Message::new(&mut out);
+        let m = Armorer::new(m).kind(armor::Kind::Message).build().unwrap();
+        let m = Signer::new(m, kp).unwrap().build().unwrap();
+        let mut w = LiteralWriter::new(m).build().unwrap();
+        w.write_all(data).unwrap();
+        w.finalize().unwrap();
+        out
+    }
+}
+
+/// Armors signatures as one detached signature file.
+pub fn armor_sigs(sigs: &[Signature]) -> Vec<u8> {
+    let mut w = armor::Writer::new(Vec::new(), armor::Kind::Signature).unwrap();
+    for s in sigs {
+        Packet::Signature(s.clone()).serialize(&mut w).unwrap();
+    }
+    w.finalize().unwrap()
+}
+
+/// Binary (unarmored) detached signature, as the AWS CLI publishes.
+pub fn binary_sigs(sigs: &[Signature]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for s in sigs {
+        Packet::Signature(s.clone()).serialize(&mut out).unwrap();
+    }
+    out
+}
+
+/// A signature packet wrapped in a compressed-data packet.
+pub fn compressed_sig(sig: &Signature) -> Vec<u8> {
+    let mut out = Vec::new();
+    let m = Message::new(&mut out);
+    let mut c = Compressor::new(m).build().unwrap();
+    Packet::Signature(sig.clone()).serialize(&mut c).unwrap();
+    c.finalize().unwrap();
+    out
+}
