@@ -110,6 +110,42 @@ impl FetchError {
     }
 }
 
+/// Fails a transfer that delivers less than [`LOW_SPEED_BYTES`] in any window of `window` (a slow
+/// drip that never trips the read timeout), like curl's `--speed-limit`/`--speed-time`.
+pub const LOW_SPEED_BYTES: u64 = 1024;
+
+struct SpeedGuard {
+    window: Duration,
+    start: std::time::Instant,
+    bytes: u64,
+}
+
+impl SpeedGuard {
+    fn new(window: Duration) -> Self {
+        SpeedGuard { window, start: std::time::Instant::now(), bytes: 0 }
+    }
+
+    fn feed(&mut self, url: &Url, n: usize) -> Result<(), FetchError> {
+        self.bytes += n as u64;
+        if self.start.elapsed() >= self.window {
+            if self.bytes < LOW_SPEED_BYTES {
+                return Err(FetchError::Network {
+                    url: url.to_string(),
+                    why: format!(
+                        "transfer too slow: {} bytes in {:.0?} (less than {LOW_SPEED_BYTES} bytes per {:?})",
+                        self.bytes,
+                        self.start.elapsed(),
+                        self.window
+                    ),
+                });
+            }
+            self.start = std::time::Instant::now();
+            self.bytes = 0;
+        }
+        Ok(())
+    }
+}
+
 /// Receives a body chunk by chunk. `reset` is called before a retry restarts the body from byte 0.
 pub trait Sink {
     fn write(&mut self, data: &[u8]) -> io::Result<()>;
@@ -291,7 +327,7 @@ impl Http {
         loop {
             let resp = self.send(url, &|| self.request(Method::GET, url)).await?;
             let resp = ok_status(url, resp)?;
-            match read_capped(url, resp, cap).await {
+            match read_capped_within(url, resp, cap, self.opts.timeout).await {
                 Err(e @ (FetchError::Network { .. } | FetchError::Truncated { .. }))
                     if attempt < self.opts.retries =>
                 {
@@ -349,10 +385,14 @@ impl Http {
         progress.start(url.as_str(), expected);
         let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
         let mut got: u64 = 0;
+        let mut speed = SpeedGuard::new(self.opts.timeout);
         let result = loop {
             match resp.chunk().await {
                 Ok(Some(bytes)) => {
                     got += bytes.len() as u64;
+                    if let Err(e) = speed.feed(url, bytes.len()) {
+                        break Err(e);
+                    }
                     if got > limit {
                         break Err(FetchError::TooLarge {
                             url: url.to_string(),
@@ -440,7 +480,19 @@ pub fn ok_status(url: &Url, resp: Response) -> Result<Response, FetchError> {
 }
 
 /// Reads a whole body, refusing more than `cap` bytes and checking the length against Content-Length.
-pub async fn read_capped(url: &Url, mut resp: Response, cap: u64) -> Result<Vec<u8>, FetchError> {
+/// A body slower than [`LOW_SPEED_BYTES`] per 30 s is cut off; see [`read_capped_within`].
+pub async fn read_capped(url: &Url, resp: Response, cap: u64) -> Result<Vec<u8>, FetchError> {
+    read_capped_within(url, resp, cap, Duration::from_secs(30)).await
+}
+
+/// [`read_capped`] with the low-speed window given (use the client's timeout).
+pub async fn read_capped_within(
+    url: &Url,
+    mut resp: Response,
+    cap: u64,
+    window: Duration,
+) -> Result<Vec<u8>, FetchError> {
+    let mut speed = SpeedGuard::new(window);
     let expected = resp.content_length();
     if expected.is_some_and(|n| n > cap) {
         return Err(FetchError::TooLarge {
@@ -452,6 +504,7 @@ pub async fn read_capped(url: &Url, mut resp: Response, cap: u64) -> Result<Vec<
     loop {
         match resp.chunk().await {
             Ok(Some(bytes)) => {
+                speed.feed(url, bytes.len())?;
                 if body.len() as u64 + bytes.len() as u64 > cap {
                     return Err(FetchError::TooLarge {
                         url: url.to_string(),

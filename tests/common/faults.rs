@@ -24,6 +24,12 @@ pub enum Fault {
     Stall(Duration),
     /// Redirect (302) to the URL.
     Redirect(String),
+    /// 200 without Content-Length and an endless body of zeros (until the client hangs up).
+    Endless,
+    /// 200 claiming a huge Content-Length, then a little data and silence.
+    HugeLength(u64),
+    /// One byte every `Duration` (a slow drip) of the body, with a correct Content-Length.
+    Drip(Vec<u8>, Duration),
 }
 
 #[derive(Default)]
@@ -172,6 +178,30 @@ fn handle(stream: TcpStream, state: Arc<Mutex<State>>) {
                 let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n");
                 let _ = s.flush();
                 std::thread::sleep(d);
+                false
+            }
+            Fault::Endless => {
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n");
+                let zeros = vec![0u8; 64 * 1024];
+                while s.write_all(&zeros).is_ok() {}
+                false
+            }
+            Fault::HugeLength(n) => {
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {n}\r\n\r\n");
+                let _ = s.write_all(&[0u8; 1024]);
+                let _ = s.flush();
+                std::thread::sleep(Duration::from_secs(2));
+                false
+            }
+            Fault::Drip(b, every) => {
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n", b.len());
+                for byte in b {
+                    if s.write_all(&[byte]).is_err() {
+                        break;
+                    }
+                    let _ = s.flush();
+                    std::thread::sleep(every);
+                }
                 false
             }
             Fault::Redirect(to) => {
