@@ -138,6 +138,13 @@ impl Catalog {
         Ok(cat)
     }
 
+    /// Parses catalog text as a user catalog relative to `base` (no built-in tools); used by fuzzing.
+    pub fn parse_str(text: &str, base: &Path) -> Result<Catalog, String> {
+        let mut cat = Catalog::default();
+        cat.merge(text, Some(base.to_path_buf()), "catalog")?;
+        Ok(cat)
+    }
+
     fn merge(&mut self, text: &str, base: Option<PathBuf>, what: &str) -> Result<(), String> {
         let file: CatalogFile = toml::from_str(text).map_err(|e| format!("{what}: {e}"))?;
         for (name, spec) in file.tool {

@@ -981,3 +981,42 @@ fn usage_errors_exit_2_with_json() {
     assert_eq!(v["verdict"], "error");
     assert_eq!(v["reasons"][0]["code"], "usage");
 }
+
+/// On a terminal, a progress bar is drawn on stderr; without one (every other test), nothing is.
+#[test]
+fn progress_bar_only_on_a_terminal() {
+    common::require("script", "util-linux");
+    let c = Case::new();
+    let data: Vec<u8> = vec![42u8; 3000];
+    let fs = FaultServer::start();
+    fs.route(
+        "/tool",
+        vec![Fault::Drip(data.clone(), Duration::from_micros(500))],
+    );
+    fs.route(
+        "/tool.asc",
+        vec![Fault::Ok(armor_sigs(&[c.key.sign(&data)]))],
+    );
+    let bin = assert_cmd::cargo::cargo_bin("shipcheck");
+    let cmd = format!(
+        "{} verify-bin --url {} --key {} --no-install >/dev/null",
+        bin.display(),
+        fs.url("/tool"),
+        c.keyfile.display()
+    );
+    // `script` gives the command a pseudo-terminal and copies what it writes there to our stdout.
+    let out = std::process::Command::new("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        tty.contains("tool [") && tty.contains("B/s"),
+        "no progress bar drawn on the terminal: {tty:?}"
+    );
+}
