@@ -27,6 +27,9 @@ pub struct Cli {
 pub enum Command {
     /// Verify a release binary against its detached OpenPGP signature and pinned keys; install it on a pass.
     VerifyBin(VerifyBinArgs),
+    /// Verify that an image in an OCI registry holds every required platform, with every digest,
+    /// size and media type matching the bytes served.
+    VerifyImage(VerifyImageArgs),
     /// Pinned certificates of the catalog.
     Keys {
         #[command(subcommand)]
@@ -105,6 +108,30 @@ pub struct VerifyBinArgs {
     /// Accept SHA-1 self-signatures on the --key certificates (reported as a warning).
     #[arg(long = "allow-sha1-self-signatures")]
     pub allow_sha1_self_signatures: bool,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyImageArgs {
+    /// Image reference: host[:port]/path[:tag][@digest] (bare names mean Docker Hub).
+    pub reference: String,
+    /// Required platforms, comma-separated: amd64, arm64, arm/v7 or os/arch[/variant]
+    /// (default: every platform the index lists, at least one).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub platforms: Vec<String>,
+    /// The digest the reference must resolve to (catches a moved tag).
+    #[arg(long, value_name = "DIGEST")]
+    pub digest: Option<String>,
+    /// Also check that every layer blob exists with the size its manifest says.
+    #[arg(long)]
+    pub deep: bool,
+    /// Registry username (with --password-stdin); default: credentials from Docker's config.
+    #[arg(long, requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the registry password or token from stdin.
+    #[arg(long = "password-stdin", requires = "username")]
+    pub password_stdin: bool,
     #[command(flatten)]
     pub net: NetArgs,
 }

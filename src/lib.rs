@@ -11,9 +11,11 @@ pub mod install;
 pub mod keys_cmd;
 pub mod output;
 pub mod pgp;
+pub mod registry;
 pub mod report;
 pub mod timefmt;
 pub mod verify_bin;
+pub mod verify_image;
 
 use clap::Parser;
 use cli::{Cli, Command, KeysCommand, NetArgs};
@@ -122,6 +124,43 @@ where
                 printer.json(&report);
             }
             let (out, err) = verify_bin::render_text(&report, printer.quiet);
+            if !printer.json {
+                printer.out(&out);
+            }
+            printer.err(&err);
+            report.verdict.exit_code()
+        }
+        Command::VerifyImage(a) => {
+            let mut req = verify_image::ImageRequest {
+                reference: a.reference,
+                platforms: a.platforms,
+                digest: a.digest,
+                deep: a.deep,
+                username: a.username,
+                password: None,
+            };
+            let password = if a.password_stdin {
+                verify_image::read_password_stdin().map(Some)
+            } else {
+                Ok(None)
+            };
+            let report = match (password, http_from(&a.net)) {
+                (Err(r), _) => verify_image::ImageReport::failed(&req, r),
+                (_, Err(e)) => verify_image::ImageReport::failed(&req, e.reason()),
+                (Ok(p), Ok(http)) => {
+                    req.password = p;
+                    rt.block_on(verify_image::run(&req, &http))
+                }
+            };
+            if std::env::var_os("SHIPCHECK_TRACE_REQUESTS").is_some_and(|v| v == "1") {
+                let mut t = report.trace.join("\n");
+                t.push_str(&format!("\nshipcheck: {} HTTP requests\n", report.requests));
+                printer.err(&t);
+            }
+            if printer.json {
+                printer.json(&report);
+            }
+            let (out, err) = verify_image::render_text(&report, printer.quiet);
             if !printer.json {
                 printer.out(&out);
             }

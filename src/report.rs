@@ -100,6 +100,8 @@ codes! {
     SizeMismatch = "size-mismatch", Fail;
     /// Media type of what was served disagrees with its descriptor, header or body.
     MediaTypeMismatch = "media-type-mismatch", Fail;
+    /// A manifest, config or layer that an index or manifest references is not in the registry (404).
+    MissingContent = "missing-content", Fail;
 
     // ---- could not decide (exit 2) ----
     /// Command-line usage error.

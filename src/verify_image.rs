@@ -1,0 +1,713 @@
+//! `shipcheck verify-image`: prove that an image reference in an OCI registry holds every platform a
+//! deployment needs, with every digest, size and media type matching the bytes served.
+//!
+//! Data flows one way: request -> reference, platforms, credentials -> top manifest (hashed, checked
+//! against the reference digest, `--digest` and `Docker-Content-Digest`) -> index walk (bounded depth,
+//! loop detection, attestations set aside) -> per platform: manifest by digest, config blob, platform
+//! comparison, layers with `--deep` -> required platforms -> [`ImageReport`].
+
+use crate::fetch::Http;
+use crate::registry::{
+    config_platform, is_image_type, is_index_type, parse_manifest, Algo, Client, Credentials,
+    Descriptor, Digest, Fetched, GetError, Manifest, Platform, Reference, MAX_CONFIG, MAX_DEPTH,
+    MAX_MANIFEST,
+};
+use crate::report::{verdict_of, Code, Reason, Verdict};
+use futures_util::StreamExt;
+use serde::Serialize;
+use std::collections::HashSet;
+
+/// How many platform manifests are verified at once.
+const CONCURRENCY: usize = 4;
+
+/// What the user asked for.
+#[derive(Clone, Default)]
+pub struct ImageRequest {
+    pub reference: String,
+    /// Required platforms as written (`amd64`, `linux/arm64/v8`, ...); empty: whatever the index lists.
+    pub platforms: Vec<String>,
+    /// The digest the reference must resolve to.
+    pub digest: Option<String>,
+    /// Also check that every layer blob exists with its size.
+    pub deep: bool,
+    pub username: Option<String>,
+    /// From `--password-stdin`; never printed.
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for ImageRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImageRequest")
+            .field("reference", &self.reference)
+            .field("platforms", &self.platforms)
+            .field("digest", &self.digest)
+            .field("deep", &self.deep)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// The JSON object `verify-image --json` prints (a tested contract; see docs/verify-image.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct ImageReport {
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+    pub warnings: Vec<Reason>,
+    /// The normalised reference (`docker.io/library/app:v1` for `app:v1`).
+    pub reference: Option<String>,
+    /// Digest of the manifest or index the reference resolved to (of the bytes received).
+    pub digest: Option<String>,
+    pub media_type: Option<String>,
+    /// One entry per real platform (attestations are not platforms).
+    pub platforms: Vec<PlatformReport>,
+    /// Required platforms that were not found.
+    pub missing: Vec<String>,
+    pub attestations: Vec<Attestation>,
+    /// HTTP requests sent (not in the JSON; printed to stderr with SHIPCHECK_TRACE_REQUESTS=1).
+    #[serde(skip)]
+    pub requests: usize,
+    #[serde(skip)]
+    pub trace: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PlatformReport {
+    /// The platform the index claims (for a single manifest: the one its config declares).
+    pub platform: String,
+    pub digest: String,
+    pub media_type: String,
+    pub size: u64,
+    pub config_digest: Option<String>,
+    /// `verified` or `failed`.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Attestation {
+    pub digest: String,
+    /// The platform manifest the attestation describes (`vnd.docker.reference.digest`).
+    pub refers_to: Option<String>,
+}
+
+impl ImageReport {
+    fn new() -> Self {
+        ImageReport {
+            verdict: Verdict::Error,
+            reasons: Vec::new(),
+            warnings: Vec::new(),
+            reference: None,
+            digest: None,
+            media_type: None,
+            platforms: Vec::new(),
+            missing: Vec::new(),
+            attestations: Vec::new(),
+            requests: 0,
+            trace: Vec::new(),
+        }
+    }
+
+    /// A report for a request that could not start (for example, a bad `--ca-cert`).
+    pub fn failed(req: &ImageRequest, r: Reason) -> Self {
+        let mut rep = ImageReport::new();
+        rep.reference = Reference::parse(&req.reference).ok().map(|r| r.to_string());
+        rep.reasons.push(r);
+        rep.finish()
+    }
+
+    fn finish(mut self) -> Self {
+        self.verdict = verdict_of(&self.reasons);
+        self
+    }
+}
+
+fn usage(msg: impl Into<String>) -> Reason {
+    Reason::new(Code::Usage, msg)
+}
+
+/// Reads the password for `--password-stdin`: all of stdin, without the trailing newline.
+pub fn read_password_stdin() -> Result<String, Reason> {
+    use std::io::Read;
+    let mut s = String::new();
+    std::io::stdin()
+        .read_to_string(&mut s)
+        .map_err(|e| usage(format!("cannot read the password from stdin: {e}")))?;
+    let p = s.trim_end_matches(['\n', '\r']).to_string();
+    if p.is_empty() {
+        return Err(usage("--password-stdin: stdin was empty")
+            .hint("pipe the password in, e.g. `aws ecr get-login-password | shipcheck verify-image ... --username AWS --password-stdin`"));
+    }
+    Ok(p)
+}
+
+/// Runs the check. Never panics on registry input; every failure is a reason in the report.
+pub async fn run(req: &ImageRequest, http: &Http) -> ImageReport {
+    let mut rep = ImageReport::new();
+    let reference = match Reference::parse(&req.reference) {
+        Ok(r) => r,
+        Err(e) => {
+            rep.reasons.push(
+                Reason::new(Code::InvalidReference, e)
+                    .hint("write it like registry.example.com/team/app:v1 or app@sha256:<hex>"),
+            );
+            return rep.finish();
+        }
+    };
+    rep.reference = Some(reference.to_string());
+    let mut required: Vec<Platform> = Vec::new();
+    for p in req.platforms.iter().filter(|p| !p.trim().is_empty()) {
+        match Platform::parse(p) {
+            Ok(p) => {
+                if !required.iter().any(|r| r == &p) {
+                    required.push(p)
+                }
+            }
+            Err(e) => {
+                rep.reasons.push(usage(format!("--platforms: {e}")));
+                return rep.finish();
+            }
+        }
+    }
+    let pinned = match req.digest.as_deref().map(Digest::parse).transpose() {
+        Ok(d) => d,
+        Err(e) => {
+            rep.reasons.push(usage(format!("--digest: {e}")));
+            return rep.finish();
+        }
+    };
+    let creds = match (&req.username, &req.password) {
+        (Some(u), Some(p)) => Some(Credentials::new(u, p, "--username/--password-stdin")),
+        (Some(_), None) | (None, Some(_)) => {
+            rep.reasons
+                .push(usage("--username and --password-stdin go together"));
+            return rep.finish();
+        }
+        (None, None) => match crate::registry::docker_config_credentials(&reference.registry) {
+            Ok(c) => c,
+            Err(r) => {
+                rep.reasons.push(r);
+                return rep.finish();
+            }
+        },
+    };
+    let client = Client::new(http.clone(), reference.api_host(), creds);
+    let v = Verifier {
+        client: &client,
+        repo: reference.repository.clone(),
+        deep: req.deep,
+    };
+    let outcome = v.verify(&reference, pinned.as_ref(), &required, &mut rep).await;
+    if let Err(r) = outcome {
+        rep.reasons.push(r);
+    }
+    rep.requests = client.requests();
+    rep.trace = client.trace();
+    rep.finish()
+}
+
+struct Verifier<'a> {
+    client: &'a Client,
+    repo: String,
+    deep: bool,
+}
+
+/// What verifying one platform entry produced.
+struct PlatformOutcome {
+    report: PlatformReport,
+    reasons: Vec<Reason>,
+    warnings: Vec<Reason>,
+}
+
+impl Verifier<'_> {
+    async fn verify(
+        &self,
+        reference: &Reference,
+        pinned: Option<&Digest>,
+        required: &[Platform],
+        rep: &mut ImageReport,
+    ) -> Result<(), Reason> {
+        let fetched = self
+            .client
+            .get_manifest(&self.repo, &reference.manifest_ref(), MAX_MANIFEST)
+            .await
+            .map_err(|e| match e {
+                GetError::Reason(r) => r,
+                GetError::TooLarge { url, limit } => Reason::new(
+                    Code::ManifestTooLarge,
+                    format!("{url}: the manifest is larger than the limit of {limit} bytes"),
+                )
+                .hint("this is not an image manifest of a normal size; check the reference"),
+            })?;
+        let body = &fetched.body;
+        let algo = reference
+            .digest
+            .as_ref()
+            .or(pinned)
+            .map_or(Algo::Sha256, |d| d.algo);
+        let resolved = Digest::of(algo, body);
+        rep.digest = Some(resolved.to_string());
+        let mut mismatch = false;
+        if let Some(d) = &reference.digest {
+            if !d.matches(body) {
+                mismatch = true;
+                rep.reasons.push(Reason::new(
+                    Code::DigestMismatch,
+                    format!("the registry served bytes for {reference} that hash to {resolved}, not to the reference's digest {d}"),
+                ).hint("the registry or something between it and you altered the manifest; do not deploy it"));
+            }
+        }
+        if let Some(p) = pinned {
+            if !p.matches(body) {
+                mismatch = true;
+                rep.reasons.push(
+                    Reason::new(
+                        Code::DigestMismatch,
+                        format!("{reference} resolves to {resolved}, not to --digest {p}"),
+                    )
+                    .hint("the tag was moved to another image since the digest was recorded; deploy by digest, or update --digest if the move was intended"),
+                );
+            }
+        }
+        check_digest_header(&fetched, &format!("manifest of {reference}"), &mut rep.reasons);
+        if mismatch || !rep.reasons.is_empty() {
+            return Ok(());
+        }
+        let top = parse_manifest(
+            body,
+            fetched.content_type.as_deref(),
+            None,
+            &format!("manifest of {reference}"),
+        )?;
+        rep.media_type = Some(top.media_type().to_string());
+        match top {
+            Manifest::Index { manifests, .. } => {
+                let mut visited = HashSet::new();
+                visited.insert(resolved.clone());
+                let entries = self.walk(manifests, &mut visited, rep).await?;
+                let outcomes: Vec<PlatformOutcome> = futures_util::stream::iter(entries)
+                    .map(|(desc, claimed)| self.verify_platform(desc, Some(claimed)))
+                    .buffered(CONCURRENCY)
+                    .collect()
+                    .await;
+                for o in outcomes {
+                    rep.platforms.push(o.report);
+                    rep.reasons.extend(o.reasons);
+                    rep.warnings.extend(o.warnings);
+                }
+                if required.is_empty() && rep.platforms.is_empty() {
+                    rep.reasons.push(
+                        Reason::new(
+                            Code::MissingPlatform,
+                            format!("the index of {reference} lists no platform images"),
+                        )
+                        .hint("push the image with its platforms (docker buildx build --platform ...)"),
+                    );
+                }
+            }
+            Manifest::Image {
+                media_type,
+                config,
+                layers,
+            } => {
+                let desc = Descriptor {
+                    media_type: media_type.clone(),
+                    digest: resolved.clone(),
+                    size: body.len() as u64,
+                    platform: None,
+                    annotations: Default::default(),
+                    urls: Vec::new(),
+                };
+                let o = self
+                    .verify_image_manifest(desc, None, config, layers)
+                    .await;
+                rep.platforms.push(o.report);
+                rep.reasons.extend(o.reasons);
+                rep.warnings.extend(o.warnings);
+            }
+        }
+        for req in required {
+            let found = rep.platforms.iter().any(|p| {
+                Platform::parse(&p.platform)
+                    .map(|claimed| req.matches(&claimed))
+                    .unwrap_or(false)
+            });
+            if !found {
+                rep.missing.push(req.to_string());
+                let listed: Vec<&str> = rep.platforms.iter().map(|p| p.platform.as_str()).collect();
+                rep.reasons.push(
+                    Reason::new(
+                        Code::MissingPlatform,
+                        format!(
+                            "{reference} has no {req} image (it has: {})",
+                            if listed.is_empty() { "none".to_string() } else { listed.join(", ") }
+                        ),
+                    )
+                    .hint(format!("build and push it for every platform, e.g. `docker buildx build --platform {} --push`", required.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(","))),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// Walks an index (following nested indexes), returning the platform entries to verify with the
+    /// platform each claims. Attestations go to the report; entries shipcheck does not understand
+    /// become warnings.
+    async fn walk(
+        &self,
+        top: Vec<Descriptor>,
+        visited: &mut HashSet<Digest>,
+        rep: &mut ImageReport,
+    ) -> Result<Vec<(Descriptor, Platform)>, Reason> {
+        let mut out = Vec::new();
+        let mut queue = vec![(top, 0usize)];
+        while let Some((entries, depth)) = queue.pop() {
+            for e in entries {
+                if e.is_attestation() {
+                    rep.attestations.push(Attestation {
+                        digest: e.digest.to_string(),
+                        refers_to: e.annotations.get("vnd.docker.reference.digest").cloned(),
+                    });
+                    continue;
+                }
+                if is_index_type(&e.media_type) {
+                    if depth + 1 > MAX_DEPTH {
+                        return Err(Reason::new(
+                            Code::InvalidManifest,
+                            format!("indexes are nested deeper than {MAX_DEPTH} levels (at {})", e.digest),
+                        ));
+                    }
+                    if !visited.insert(e.digest.clone()) {
+                        return Err(Reason::new(
+                            Code::InvalidManifest,
+                            format!("index {} is referenced more than once (a loop)", e.digest),
+                        ));
+                    }
+                    let what = format!("nested index {}", e.digest);
+                    match self.fetch_child(&e, &what).await {
+                        Ok(Manifest::Index { manifests, .. }) => {
+                            queue.push((manifests, depth + 1))
+                        }
+                        Ok(Manifest::Image { .. }) => {
+                            return Err(Reason::new(
+                                Code::MediaTypeMismatch,
+                                format!("{what} is an image manifest, not an index"),
+                            ))
+                        }
+                        Err(r) => rep.reasons.push(r),
+                    }
+                    continue;
+                }
+                let claimed = e.platform.as_ref().map(|p| p.platform());
+                match claimed {
+                    Some(p)
+                        if is_image_type(&e.media_type)
+                            && p.os != "unknown"
+                            && p.arch != "unknown"
+                            && !p.os.is_empty()
+                            && !p.arch.is_empty() =>
+                    {
+                        out.push((e, p))
+                    }
+                    _ => {
+                        let mt = if e.media_type.is_empty() {
+                            "no media type".to_string()
+                        } else {
+                            format!("media type {}", e.media_type)
+                        };
+                        let pf = e
+                            .platform
+                            .as_ref()
+                            .map(|p| p.platform().to_string())
+                            .unwrap_or_else(|| "no platform".into());
+                        rep.warnings.push(Reason::new(
+                            Code::UnknownEntry,
+                            format!("index entry {} ({mt}, {pf}) is not a platform image; skipped", e.digest),
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Fetches a manifest by the descriptor's digest and checks size, digest and media type.
+    async fn fetch_child(&self, desc: &Descriptor, what: &str) -> Result<Manifest, Reason> {
+        if desc.size > MAX_MANIFEST {
+            return Err(Reason::new(
+                Code::ManifestTooLarge,
+                format!("{what}: its descriptor says {} bytes, more than the limit of {MAX_MANIFEST}", desc.size),
+            ));
+        }
+        let fetched = self
+            .client
+            .get_manifest(&self.repo, &desc.digest.to_string(), desc.size)
+            .await
+            .map_err(|e| self.child_error(e, what, desc.size))?;
+        check_body(&fetched, desc, what)?;
+        parse_manifest(
+            &fetched.body,
+            fetched.content_type.as_deref(),
+            Some(&desc.media_type),
+            what,
+        )
+    }
+
+    fn child_error(&self, e: GetError, what: &str, size: u64) -> Reason {
+        match e {
+            GetError::TooLarge { .. } => Reason::new(
+                Code::SizeMismatch,
+                format!("{what}: the registry served more than the {size} bytes its descriptor says"),
+            )
+            .hint("the content does not match what the index or manifest recorded; push the image again"),
+            GetError::Reason(r) if r.code == Code::NotFound => Reason::new(
+                Code::MissingContent,
+                format!("{what} is referenced but the registry does not have it: {}", r.message),
+            )
+            .hint("the image is incomplete (a lifecycle policy or a partial push may have removed it); push it again"),
+            GetError::Reason(r) => r,
+        }
+    }
+
+    async fn verify_platform(&self, desc: Descriptor, claimed: Option<Platform>) -> PlatformOutcome {
+        let what = format!(
+            "{} manifest {}",
+            claimed.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            desc.digest
+        );
+        match self.fetch_child(&desc, &what).await {
+            Ok(Manifest::Image { config, layers, .. }) => {
+                self.verify_image_manifest(desc, claimed, config, layers).await
+            }
+            Ok(Manifest::Index { .. }) => unreachable_index(desc, claimed, &what),
+            Err(r) => PlatformOutcome {
+                report: platform_report(&desc, claimed.as_ref(), None, false),
+                reasons: vec![r],
+                warnings: Vec::new(),
+            },
+        }
+    }
+
+    /// Checks an image manifest's config (digest, size, platform) and, with `--deep`, its layers.
+    async fn verify_image_manifest(
+        &self,
+        desc: Descriptor,
+        claimed: Option<Platform>,
+        config: Descriptor,
+        layers: Vec<Descriptor>,
+    ) -> PlatformOutcome {
+        let mut reasons = Vec::new();
+        let mut warnings = Vec::new();
+        let label = claimed
+            .as_ref()
+            .map(|p| format!("{p} image {}", desc.digest))
+            .unwrap_or_else(|| format!("image {}", desc.digest));
+        let what = format!("config {} of {label}", config.digest);
+        let mut actual: Option<Platform> = None;
+        if config.size > MAX_CONFIG {
+            reasons.push(Reason::new(
+                Code::ManifestTooLarge,
+                format!("{what}: its descriptor says {} bytes, more than the limit of {MAX_CONFIG}", config.size),
+            ));
+        } else {
+            match self
+                .client
+                .get_blob(&self.repo, &config.digest, config.size)
+                .await
+            {
+                Err(e) => reasons.push(self.child_error(e, &what, config.size)),
+                Ok(f) => match check_body(&f, &config, &what) {
+                    Err(r) => reasons.push(r),
+                    Ok(()) => match config_platform(&f.body) {
+                        Err(e) => reasons.push(Reason::new(Code::InvalidManifest, format!("{what}: {e}"))),
+                        Ok(p) => {
+                            if let Some(c) = &claimed {
+                                if !c.matches(&p) {
+                                    reasons.push(
+                                        Reason::new(
+                                            Code::PlatformMismatch,
+                                            format!("the index lists {} as {c}, but its image config says {p}", desc.digest),
+                                        )
+                                        .hint("the index points a platform at the wrong image; rebuild and push the multi-platform image"),
+                                    );
+                                }
+                            }
+                            actual = Some(p);
+                        }
+                    },
+                },
+            }
+        }
+        if self.deep {
+            for (i, l) in layers.iter().enumerate() {
+                let lwhat = format!("layer {i} ({}) of {label}", l.digest);
+                if !l.urls.is_empty() {
+                    warnings.push(Reason::new(
+                        Code::UnknownEntry,
+                        format!("{lwhat} is a foreign layer served from elsewhere; not checked"),
+                    ));
+                    continue;
+                }
+                match self.client.head_blob(&self.repo, &l.digest).await {
+                    Ok(Some(n)) if n == l.size => {}
+                    Ok(Some(n)) => reasons.push(Reason::new(
+                        Code::SizeMismatch,
+                        format!("{lwhat}: the registry reports {n} bytes, the manifest says {}", l.size),
+                    )),
+                    Ok(None) => reasons.push(Reason::new(
+                        Code::DownloadFailed,
+                        format!("{lwhat}: the registry did not report its size"),
+                    )),
+                    Err(r) if r.code == Code::NotFound => reasons.push(
+                        Reason::new(Code::MissingContent, format!("{lwhat} is not in the registry: {}", r.message))
+                            .hint("the image is incomplete; push it again"),
+                    ),
+                    Err(r) => reasons.push(r),
+                }
+            }
+        }
+        let shown = claimed.clone().or(actual);
+        let ok = reasons.is_empty();
+        PlatformOutcome {
+            report: platform_report(&desc, shown.as_ref(), Some(&config.digest), ok),
+            reasons,
+            warnings,
+        }
+    }
+}
+
+fn unreachable_index(desc: Descriptor, claimed: Option<Platform>, what: &str) -> PlatformOutcome {
+    // parse_manifest enforced the descriptor's image media type, so an index here is a mismatch.
+    PlatformOutcome {
+        report: platform_report(&desc, claimed.as_ref(), None, false),
+        reasons: vec![Reason::new(
+            Code::MediaTypeMismatch,
+            format!("{what} is an index, but its descriptor says an image manifest"),
+        )],
+        warnings: Vec::new(),
+    }
+}
+
+fn platform_report(
+    desc: &Descriptor,
+    platform: Option<&Platform>,
+    config: Option<&Digest>,
+    ok: bool,
+) -> PlatformReport {
+    PlatformReport {
+        platform: platform.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into()),
+        digest: desc.digest.to_string(),
+        media_type: desc.media_type.clone(),
+        size: desc.size,
+        config_digest: config.map(|d| d.to_string()),
+        status: if ok { "verified" } else { "failed" }.into(),
+    }
+}
+
+/// Checks a body fetched by digest: size and digest as the descriptor says, and any
+/// `Docker-Content-Digest` the registry sent.
+fn check_body(f: &Fetched, desc: &Descriptor, what: &str) -> Result<(), Reason> {
+    if f.body.len() as u64 != desc.size {
+        return Err(Reason::new(
+            Code::SizeMismatch,
+            format!("{what}: the registry served {} bytes, the descriptor says {}", f.body.len(), desc.size),
+        )
+        .hint("the content does not match what the index or manifest recorded; push the image again"));
+    }
+    if !desc.digest.matches(&f.body) {
+        return Err(Reason::new(
+            Code::DigestMismatch,
+            format!(
+                "{what}: the bytes served hash to {}, not to {}",
+                Digest::of(desc.digest.algo, &f.body),
+                desc.digest
+            ),
+        )
+        .hint("the registry or something between it and you altered the content; do not deploy it"));
+    }
+    let mut r = Vec::new();
+    check_digest_header(f, what, &mut r);
+    match r.pop() {
+        Some(x) => Err(x),
+        None => Ok(()),
+    }
+}
+
+/// A `Docker-Content-Digest` header, when sent, must name the bytes received.
+fn check_digest_header(f: &Fetched, what: &str, reasons: &mut Vec<Reason>) {
+    let Some(h) = &f.digest_header else { return };
+    match Digest::parse(h.trim()) {
+        Ok(d) if d.matches(&f.body) => {}
+        Ok(d) => reasons.push(
+            Reason::new(
+                Code::DigestMismatch,
+                format!(
+                    "{what}: the registry's Docker-Content-Digest says {d}, but the bytes served hash to {}",
+                    Digest::of(d.algo, &f.body)
+                ),
+            )
+            .hint("the registry or something between it and you altered the content; do not deploy it"),
+        ),
+        Err(e) => reasons.push(Reason::new(
+            Code::DigestMismatch,
+            format!("{what}: the registry sent an unusable Docker-Content-Digest: {e}"),
+        )),
+    }
+}
+
+/// Text output: a table of platforms and a verdict line on stdout, reasons with hints on stderr.
+pub fn render_text(r: &ImageReport, quiet: bool) -> (String, String) {
+    let what = r.reference.clone().unwrap_or_else(|| "image".into());
+    let mut out = String::new();
+    let mut err = String::new();
+    if !quiet && !r.platforms.is_empty() {
+        let w = r
+            .platforms
+            .iter()
+            .map(|p| p.platform.len())
+            .max()
+            .unwrap_or(8)
+            .max(8);
+        out.push_str(&format!("{:<w$}  {:<9}  {:>6}  DIGEST\n", "PLATFORM", "STATUS", "SIZE"));
+        for p in &r.platforms {
+            out.push_str(&format!(
+                "{:<w$}  {:<9}  {:>6}  {}\n",
+                p.platform, p.status, p.size, p.digest
+            ));
+        }
+    }
+    let digest = r.digest.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+    match r.verdict {
+        Verdict::Pass => {
+            if !quiet {
+                let names: Vec<&str> = r.platforms.iter().map(|p| p.platform.as_str()).collect();
+                let att = match r.attestations.len() {
+                    0 => String::new(),
+                    1 => "; 1 attestation listed".into(),
+                    n => format!("; {n} attestations listed"),
+                };
+                out.push_str(&format!(
+                    "PASS {what}{digest}: {} verified{att}\n",
+                    names.join(", ")
+                ));
+            }
+        }
+        v => {
+            let label = if v == Verdict::Fail { "FAIL" } else { "ERROR" };
+            let mut codes: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
+            codes.dedup();
+            out.push_str(&format!("{label} {what}{digest}: {}\n", codes.join(", ")));
+            for reason in &r.reasons {
+                err.push_str(&format!("error: {}\n", reason.message));
+                if let Some(h) = &reason.hint {
+                    err.push_str(&format!("  hint: {h}\n"));
+                }
+            }
+        }
+    }
+    if !quiet {
+        for w in &r.warnings {
+            err.push_str(&format!("warning: {}\n", w.message));
+        }
+    }
+    (out, err)
+}
