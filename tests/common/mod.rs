@@ -4,6 +4,7 @@
 pub mod faults;
 pub mod nginx;
 pub mod pgp;
+pub mod proxy;
 pub mod registry;
 pub mod tls;
 
