@@ -1006,6 +1006,14 @@ pub fn parse_challenge(v: &str) -> Option<Challenge> {
 // ------------------------------------------------------------------------------------------------
 // The client
 
+fn e_with_ca_hint(r: Reason, host: &str) -> Reason {
+    let mut r = r;
+    if !r.message.contains(host) {
+        r.message = format!("registry {host}: {}", r.message);
+    }
+    r.hint("the registry's TLS certificate is not trusted; pass --ca-cert with the CA that issued it")
+}
+
 #[derive(Clone)]
 enum AuthState {
     None,
@@ -1148,7 +1156,14 @@ impl Client {
                         return Ok(resp);
                     }
                     Err(e) => {
-                        *self.https_error.lock().unwrap() = Some(classify(&url, &e).to_string());
+                        let fe = classify(&url, &e);
+                        let text = fe.to_string();
+                        if text.to_ascii_lowercase().contains("certificate") {
+                            // A TLS server answered with a certificate we do not trust: no downgrade.
+                            *self.scheme.lock().unwrap() = Some("https");
+                            return Err(e_with_ca_hint(fe.reason(), &self.host));
+                        }
+                        *self.https_error.lock().unwrap() = Some(text);
                         *self.scheme.lock().unwrap() = Some("http");
                         "http"
                     }
@@ -1167,14 +1182,23 @@ impl Client {
     }
 
     fn fetch_reason(&self, e: FetchError) -> Reason {
+        let text = e.to_string().to_ascii_lowercase();
         let mut r = e.reason();
         r.message = format!("registry {}: {}", self.host, r.message);
-        if let Some(h) = self.https_error.lock().unwrap().as_ref() {
-            r = r.hint(format!(
-                "plain HTTP was used because HTTPS failed ({h}); if the registry uses TLS, pass --ca-cert with its CA"
-            ));
+        if text.contains("certificate") {
+            r = e_with_ca_hint(r, &self.host);
         }
-        r
+        self.https_hint(r)
+    }
+
+    /// After a loopback registry fell back to plain HTTP, failures mention why HTTPS was not used.
+    fn https_hint(&self, r: Reason) -> Reason {
+        match self.https_error.lock().unwrap().as_ref() {
+            Some(h) => r.hint(format!(
+                "plain HTTP was used because HTTPS failed ({h}); if the registry uses TLS, pass --ca-cert with its CA"
+            )),
+            None => r,
+        }
     }
 
     fn unauthorized(&self, repo: &str, status: StatusCode) -> Reason {
@@ -1328,10 +1352,10 @@ impl Client {
                 .hint("check the repository name and tag, and that the image was pushed to this registry"));
             }
             if !status.is_success() {
-                return Err(Reason::new(
+                return Err(self.https_hint(Reason::new(
                     Code::DownloadFailed,
                     format!("registry {}: {what}: HTTP {status}", self.host),
-                ));
+                )));
             }
             return Ok(resp);
         }

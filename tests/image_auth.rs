@@ -1,0 +1,154 @@
+//! verify-image against a real registry over TLS (test CA) with htpasswd Basic auth for user `AWS`,
+//! like ECR: credentials from a Docker config file and from --password-stdin, wrong and missing
+//! credentials, and an untrusted certificate. No credential may appear in any output.
+
+mod common;
+#[path = "common/image_json.rs"]
+mod image_support;
+
+use base64::Engine as _;
+use common::registry::Registry;
+use common::shipcheck;
+use image_support::run_json;
+use std::path::Path;
+use std::sync::OnceLock;
+
+fn reg() -> &'static Registry {
+    static REG: OnceLock<(Registry, ())> = OnceLock::new();
+    &REG.get_or_init(|| {
+        let r = Registry::tls_auth();
+        r.push_multi("team/app", "v1", true);
+        (r, ())
+    })
+    .0
+}
+
+fn reference() -> String {
+    format!("{}/team/app:v1", reg().host())
+}
+
+fn ca() -> String {
+    reg().ca.as_ref().unwrap().display().to_string()
+}
+
+/// A Docker config dir whose `auths` entry for the registry holds base64 `user:password`.
+fn docker_config(dir: &Path, key: &str, user: &str, password: &str) {
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    std::fs::write(
+        dir.join("config.json"),
+        format!(r#"{{"auths":{{"{key}":{{"auth":"{auth}"}}}}}}"#),
+    )
+    .unwrap();
+}
+
+fn assert_no_secret(run: &image_support::Run, secret: &str) {
+    assert!(!run.stdout.contains(secret), "secret on stdout:\n{}", run.stdout);
+    assert!(!run.stderr.contains(secret), "secret on stderr:\n{}", run.stderr);
+    let b64 = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{secret}"));
+    assert!(!run.stdout.contains(&b64) && !run.stderr.contains(&b64));
+}
+
+#[test]
+fn docker_config_auths_basic_auth_passes_without_extra_round_trips() {
+    let r = reg();
+    let dir = tempfile::tempdir().unwrap();
+    docker_config(dir.path(), &format!("https://{}", r.host()), "AWS", r.password.as_ref().unwrap());
+    let mut cmd = shipcheck();
+    cmd.env("DOCKER_CONFIG", dir.path());
+    let run = run_json(cmd, &[&reference(), "--platforms", "amd64,arm64", "--ca-cert", &ca()], None);
+    run.expect(0, "");
+    assert_eq!(run.json.platforms.len(), 2);
+    assert_eq!(run.json.attestations.len(), 2);
+    // Credentials from the config are sent at once (Basic, as ECR wants): 1 + 2 + 2, no 401 first.
+    assert_eq!(run.requests, 5, "{}", run.stderr);
+    assert_no_secret(&run, r.password.as_ref().unwrap());
+}
+
+#[test]
+fn password_stdin_passes() {
+    let r = reg();
+    let pw = format!("{}\n", r.password.as_ref().unwrap());
+    let run = run_json(
+        shipcheck(),
+        &[&reference(), "--platforms", "amd64,arm64", "--ca-cert", &ca(), "--username", "AWS", "--password-stdin", "--deep"],
+        Some(&pw),
+    );
+    run.expect(0, "");
+    assert_no_secret(&run, r.password.as_ref().unwrap());
+}
+
+#[test]
+fn wrong_password_is_unauthorized_and_never_printed() {
+    let secret = "wrong-Pa55word-must-not-leak";
+    let run = run_json(
+        shipcheck(),
+        &[&reference(), "--ca-cert", &ca(), "--username", "AWS", "--password-stdin"],
+        Some(secret),
+    );
+    run.expect(2, "unauthorized");
+    assert_eq!(run.json.verdict, "error");
+    assert!(run.json.reasons[0].message.contains("refused the credentials from --username/--password-stdin"));
+    assert_no_secret(&run, secret);
+    // Text mode too.
+    let out = shipcheck()
+        .args(["verify-image", &reference(), "--ca-cert", &ca(), "--username", "AWS", "--password-stdin"])
+        .write_stdin(secret)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(all.contains("unauthorized") && all.contains("hint:"), "{all}");
+    assert!(!all.contains(secret), "{all}");
+
+    // The same through a Docker config file.
+    let dir = tempfile::tempdir().unwrap();
+    docker_config(dir.path(), &reg().host(), "AWS", secret);
+    let mut cmd = shipcheck();
+    cmd.env("DOCKER_CONFIG", dir.path());
+    let run = run_json(cmd, &[&reference(), "--ca-cert", &ca()], None);
+    run.expect(2, "unauthorized");
+    assert!(run.json.reasons[0].message.contains("config.json"), "{:?}", run.json.reasons);
+    assert_no_secret(&run, secret);
+}
+
+#[test]
+fn no_credentials_is_unauthorized_with_advice() {
+    let dir = tempfile::tempdir().unwrap(); // an empty Docker config dir: anonymous
+    let mut cmd = shipcheck();
+    cmd.env("DOCKER_CONFIG", dir.path());
+    let run = run_json(cmd, &[&reference(), "--ca-cert", &ca()], None);
+    run.expect(2, "unauthorized");
+    assert!(run.json.reasons[0].message.contains("no credentials were found"));
+    assert!(run.stderr.contains("--password-stdin"), "{}", run.stderr);
+}
+
+#[test]
+fn untrusted_certificate_is_an_error_not_a_downgrade() {
+    let r = reg();
+    let run = run_json(
+        shipcheck(),
+        &[&reference(), "--username", "AWS", "--password-stdin", "--retries", "0"],
+        Some(r.password.as_ref().unwrap()),
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(run.json.verdict, "error");
+    assert!(run.json.platforms.is_empty());
+    assert_eq!(run.json.codes(), ["download-failed"]);
+    assert!(run.json.reasons[0].message.contains("certificate"), "{:?}", run.json.reasons);
+    assert!(run.stderr.contains("--ca-cert"), "{}", run.stderr);
+    // No fallback to plain HTTP: nothing was sent over http://, so no credential either.
+    assert!(!run.stderr.contains("http://"), "{}", run.stderr);
+    assert_eq!(run.requests, 0);
+    assert_no_secret(&run, r.password.as_ref().unwrap());
+}
+
+#[test]
+fn malformed_docker_config_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), "{ not json").unwrap();
+    let mut cmd = shipcheck();
+    cmd.env("DOCKER_CONFIG", dir.path());
+    let run = run_json(cmd, &[&reference(), "--ca-cert", &ca()], None);
+    run.expect(2, "usage");
+    assert_eq!(run.requests, 0);
+}

@@ -1,0 +1,467 @@
+//! verify-image against faults a real registry does not produce, from a small server of our own on
+//! 127.0.0.1: bodies that do not match their digest or size, wrong content types, lying
+//! Docker-Content-Digest headers, oversized manifests, 429 then success, a blob redirected to another
+//! host (which must not receive the credentials), the Bearer token flow (one token, reused), schema1.
+
+mod common;
+#[path = "common/image_json.rs"]
+mod image_support;
+
+use common::registry::{sha256, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST};
+use common::shipcheck;
+use image_support::run_json;
+use serde_json::json;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Clone, Debug)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+fn ok(ct: &str, body: &[u8]) -> Resp {
+    Resp {
+        status: 200,
+        headers: vec![("Content-Type".into(), ct.into())],
+        body: body.to_vec(),
+    }
+}
+
+fn status(code: u16, headers: &[(&str, &str)]) -> Resp {
+    Resp {
+        status: code,
+        headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        body: Vec::new(),
+    }
+}
+
+#[derive(Default)]
+struct State {
+    routes: HashMap<String, Vec<Resp>>,
+    hits: HashMap<String, usize>,
+    /// (method, path, headers lowercased)
+    log: Vec<(String, String, Vec<(String, String)>)>,
+    /// When set: (token, challenge). `/v2/` requests without `Authorization: Bearer <token>` get 401.
+    bearer: Option<(String, String)>,
+}
+
+/// A scripted HTTP/1.1 server on 127.0.0.1: per path, the n-th request gets the n-th response (the
+/// last repeats); the query string is ignored for routing. Stops when dropped.
+struct Fake {
+    port: u16,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Fake {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Fake {
+    fn start() -> Fake {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        listener.set_nonblocking(true).unwrap();
+        let state = Arc::new(Mutex::new(State::default()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (st, sp) = (state.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !sp.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((s, _)) => {
+                        let st = st.clone();
+                        std::thread::spawn(move || serve(s, st));
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
+                }
+            }
+        });
+        Fake { port, state, stop }
+    }
+
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    fn route(&self, path: &str, script: Vec<Resp>) {
+        self.state.lock().unwrap().routes.insert(path.to_string(), script);
+    }
+
+    fn hits(&self, path: &str) -> usize {
+        *self.state.lock().unwrap().hits.get(path).unwrap_or(&0)
+    }
+
+    fn log(&self) -> Vec<(String, String, Vec<(String, String)>)> {
+        self.state.lock().unwrap().log.clone()
+    }
+}
+
+fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
+    stream.set_nonblocking(false).ok();
+    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_string();
+        let target = parts.next().unwrap_or("/").to_string();
+        let path = target.split('?').next().unwrap().to_string();
+        let mut headers = Vec::new();
+        let mut len = 0usize;
+        loop {
+            let mut h = String::new();
+            if reader.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = h.split_once(':') {
+                let k = k.trim().to_ascii_lowercase();
+                if k == "content-length" {
+                    len = v.trim().parse().unwrap_or(0);
+                }
+                headers.push((k, v.trim().to_string()));
+            }
+        }
+        let mut body = vec![0u8; len];
+        reader.read_exact(&mut body).ok();
+        let resp = {
+            let mut st = state.lock().unwrap();
+            st.log.push((method.clone(), target.clone(), headers));
+            let n = {
+                let e = st.hits.entry(path.clone()).or_insert(0);
+                *e += 1;
+                *e - 1
+            };
+            let authorized = match &st.bearer {
+                Some((tok, _)) if path.starts_with("/v2/") => headers_ok(&st, tok),
+                _ => true,
+            };
+            match st.routes.get(&path) {
+                _ if !authorized => {
+                    *st.hits.get_mut(&path).unwrap() -= 1;
+                    let ch = st.bearer.as_ref().unwrap().1.clone();
+                    status(401, &[("WWW-Authenticate", &ch)])
+                }
+                Some(s) if !s.is_empty() => s[n.min(s.len() - 1)].clone(),
+                _ => status(404, &[]),
+            }
+        };
+        let mut s = stream.try_clone().unwrap();
+        let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", resp.status, resp.body.len());
+        for (k, v) in &resp.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        let _ = s.write_all(head.as_bytes());
+        if method != "HEAD" {
+            let _ = s.write_all(&resp.body);
+        }
+        let _ = s.flush();
+    }
+}
+
+fn headers_ok(st: &State, tok: &str) -> bool {
+    let (_, _, h) = st.log.last().unwrap();
+    h.iter().any(|(k, v)| k == "authorization" && v == &format!("Bearer {tok}"))
+}
+
+/// A valid two-platform OCI image served by a [`Fake`]: the bodies and the paths they live at.
+struct Image {
+    index: Vec<u8>,
+    manifests: Vec<Vec<u8>>,
+    configs: Vec<Vec<u8>>,
+    layers: Vec<Vec<u8>>,
+}
+
+impl Image {
+    fn new() -> Image {
+        let mut manifests = Vec::new();
+        let mut configs = Vec::new();
+        let mut layers = Vec::new();
+        let mut entries = Vec::new();
+        for (os, arch, variant) in [("linux", "amd64", None), ("linux", "arm64", Some("v8"))] {
+            let layer = format!("layer {arch}").into_bytes();
+            let mut cfg = json!({"os": os, "architecture": arch, "rootfs": {"type": "layers", "diff_ids": []}});
+            let mut platform = json!({"os": os, "architecture": arch});
+            if let Some(v) = variant {
+                cfg["variant"] = json!(v);
+                platform["variant"] = json!(v);
+            }
+            let cfg = serde_json::to_vec(&cfg).unwrap();
+            let m = serde_json::to_vec(&json!({
+                "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                "config": {"mediaType": OCI_CONFIG, "digest": sha256(&cfg), "size": cfg.len()},
+                "layers": [{"mediaType": OCI_LAYER, "digest": sha256(&layer), "size": layer.len()}],
+            }))
+            .unwrap();
+            entries.push(json!({"mediaType": OCI_MANIFEST, "digest": sha256(&m), "size": m.len(), "platform": platform}));
+            manifests.push(m);
+            configs.push(cfg);
+            layers.push(layer);
+        }
+        let index = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries})).unwrap();
+        Image { index, manifests, configs, layers }
+    }
+
+    /// Routes every part of the image on `fake` under repository `app`, tag `v1`.
+    fn serve(&self, fake: &Fake) {
+        fake.route("/v2/app/manifests/v1", vec![with_digest(ok(OCI_INDEX, &self.index), &self.index)]);
+        for m in &self.manifests {
+            fake.route(&manifest_path(m), vec![with_digest(ok(OCI_MANIFEST, m), m)]);
+        }
+        for b in self.configs.iter().chain(&self.layers) {
+            fake.route(&blob_path(b), vec![ok("application/octet-stream", b)]);
+        }
+    }
+}
+
+fn with_digest(mut r: Resp, body: &[u8]) -> Resp {
+    r.headers.push(("Docker-Content-Digest".into(), sha256(body)));
+    r
+}
+
+fn manifest_path(body: &[u8]) -> String {
+    format!("/v2/app/manifests/{}", sha256(body))
+}
+
+fn blob_path(body: &[u8]) -> String {
+    format!("/v2/app/blobs/{}", sha256(body))
+}
+
+fn setup() -> (Fake, Image, String) {
+    let fake = Fake::start();
+    let img = Image::new();
+    img.serve(&fake);
+    let reference = format!("{}/app:v1", fake.host());
+    (fake, img, reference)
+}
+
+#[test]
+fn the_fake_image_verifies_when_untouched() {
+    let (fake, _img, reference) = setup();
+    let run = run_json(shipcheck(), &[&reference, "--platforms", "amd64,arm64", "--deep"], None);
+    run.expect(0, "");
+    assert_eq!(run.requests, 7);
+    assert_eq!(fake.log().len(), 7);
+}
+
+#[test]
+fn platform_manifest_not_matching_its_digest() {
+    let (fake, img, reference) = setup();
+    let mut bad = img.manifests[1].clone();
+    let i = bad.iter().position(|&b| b == b'8').unwrap_or(10);
+    bad[i] = b'9'; // same size, other bytes
+    fake.route(&manifest_path(&img.manifests[1]), vec![ok(OCI_MANIFEST, &bad)]);
+    let run = run_json(shipcheck(), &[&reference, "--platforms", "amd64,arm64"], None);
+    run.expect(1, "digest-mismatch");
+    let arm = &run.json.platforms[1];
+    assert_eq!((arm.platform.as_str(), arm.status.as_str()), ("linux/arm64/v8", "failed"));
+    assert_eq!(run.json.platforms[0].status, "verified");
+}
+
+#[test]
+fn config_blob_not_matching_its_digest() {
+    let (fake, img, reference) = setup();
+    let bad = img.configs[0].to_ascii_uppercase();
+    fake.route(&blob_path(&img.configs[0]), vec![ok("application/octet-stream", &bad)]);
+    run_json(shipcheck(), &[&reference], None).expect(1, "digest-mismatch");
+}
+
+#[test]
+fn wrong_sizes() {
+    let (fake, img, reference) = setup();
+    let mut longer = img.manifests[0].clone();
+    longer.extend_from_slice(b"   ");
+    fake.route(&manifest_path(&img.manifests[0]), vec![ok(OCI_MANIFEST, &longer)]);
+    run_json(shipcheck(), &[&reference], None).expect(1, "size-mismatch");
+
+    let (fake, img, reference) = setup();
+    let shorter = &img.configs[1][..img.configs[1].len() - 1];
+    fake.route(&blob_path(&img.configs[1]), vec![ok("application/octet-stream", shorter)]);
+    run_json(shipcheck(), &[&reference], None).expect(1, "size-mismatch");
+
+    // --deep: a layer whose HEAD reports another size.
+    let (fake, img, reference) = setup();
+    fake.route(&blob_path(&img.layers[0]), vec![ok("application/octet-stream", b"x")]);
+    run_json(shipcheck(), &[&reference], None).expect(0, "");
+    run_json(shipcheck(), &[&reference, "--deep"], None).expect(1, "size-mismatch");
+    // --deep: a layer the registry does not have.
+    fake.route(&blob_path(&img.layers[0]), vec![status(404, &[])]);
+    run_json(shipcheck(), &[&reference, "--deep"], None).expect(1, "missing-content");
+}
+
+#[test]
+fn wrong_content_types() {
+    let (fake, img, reference) = setup();
+    fake.route("/v2/app/manifests/v1", vec![ok(common::registry::DOCKER_MANIFEST, &img.index)]);
+    run_json(shipcheck(), &[&reference], None).expect(1, "media-type-mismatch");
+    fake.route("/v2/app/manifests/v1", vec![ok("text/html", &img.index)]);
+    run_json(shipcheck(), &[&reference], None).expect(1, "media-type-mismatch");
+    // A platform manifest served as an index type: disagrees with its descriptor and its body.
+    let (fake, img, reference) = setup();
+    fake.route(&manifest_path(&img.manifests[0]), vec![ok(OCI_INDEX, &img.manifests[0])]);
+    run_json(shipcheck(), &[&reference], None).expect(1, "media-type-mismatch");
+}
+
+#[test]
+fn lying_docker_content_digest_header() {
+    let (fake, img, reference) = setup();
+    let mut r = ok(OCI_INDEX, &img.index);
+    r.headers.push(("Docker-Content-Digest".into(), sha256(b"something else")));
+    fake.route("/v2/app/manifests/v1", vec![r]);
+    let run = run_json(shipcheck(), &[&reference], None);
+    run.expect(1, "digest-mismatch");
+    assert!(run.json.reasons[0].message.contains("Docker-Content-Digest"));
+    // Without the header, the body's own hash is what counts.
+    fake.route("/v2/app/manifests/v1", vec![ok(OCI_INDEX, &img.index)]);
+    run_json(shipcheck(), &[&reference], None).expect(0, "");
+}
+
+#[test]
+fn body_not_matching_the_reference_digest() {
+    let (fake, img, _) = setup();
+    let claimed = sha256(b"the index we were promised");
+    fake.route(&format!("/v2/app/manifests/{claimed}"), vec![ok(OCI_INDEX, &img.index)]);
+    let run = run_json(shipcheck(), &[&format!("{}/app@{claimed}", fake.host())], None);
+    run.expect(1, "digest-mismatch");
+    assert!(run.json.platforms.is_empty(), "nothing is verified below a mismatched top");
+}
+
+#[test]
+fn oversized_manifest_is_refused() {
+    let (fake, _img, reference) = setup();
+    let mut huge = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[],"x":""#.to_vec();
+    huge.extend(std::iter::repeat(b'a').take(5 << 20));
+    huge.extend_from_slice(b"\"}");
+    fake.route("/v2/app/manifests/v1", vec![ok(OCI_INDEX, &huge)]);
+    let run = run_json(shipcheck(), &[&reference], None);
+    run.expect(2, "manifest-too-large");
+    assert_eq!(run.json.verdict, "error");
+}
+
+#[test]
+fn schema1_is_rejected_clearly() {
+    let (fake, _img, reference) = setup();
+    let body = br#"{"schemaVersion":1,"name":"app","tag":"v1","architecture":"amd64","fsLayers":[],"history":[]}"#;
+    fake.route("/v2/app/manifests/v1", vec![ok("application/vnd.docker.distribution.manifest.v1+prettyjws", body)]);
+    let run = run_json(shipcheck(), &[&reference], None);
+    run.expect(2, "unsupported-media-type");
+    assert!(run.json.reasons[0].message.contains("schema 1"));
+}
+
+#[test]
+fn throttled_then_success_honours_retry_after() {
+    let (fake, img, reference) = setup();
+    let path = manifest_path(&img.manifests[0]);
+    fake.route(
+        &path,
+        vec![status(429, &[("Retry-After", "1")]), with_digest(ok(OCI_MANIFEST, &img.manifests[0]), &img.manifests[0])],
+    );
+    let start = std::time::Instant::now();
+    let run = run_json(shipcheck(), &[&reference], None);
+    run.expect(0, "");
+    assert_eq!(fake.hits(&path), 2);
+    assert!(start.elapsed() >= Duration::from_secs(1), "Retry-After was not honoured");
+    assert_eq!(run.requests, 6, "the retry is counted: {}", run.stderr);
+    // Throttled for good: an error naming the registry, after bounded retries.
+    fake.route(&path, vec![status(503, &[])]);
+    let run = run_json(shipcheck(), &[&reference, "--retries", "2"], None);
+    run.expect(2, "download-failed");
+    assert!(run.json.reasons[0].message.contains(&fake.host()));
+    assert!(run.json.reasons[0].message.contains("gave up after 3 attempts"), "{:?}", run.json.reasons);
+}
+
+#[test]
+fn blob_redirect_to_another_host_gets_no_credentials() {
+    let (fake, img, reference) = setup();
+    let other = Fake::start();
+    let cfg = &img.configs[0];
+    other.route("/s3/config", vec![ok("application/octet-stream", cfg)]);
+    fake.route(
+        &blob_path(cfg),
+        vec![status(307, &[("Location", &format!("http://localhost:{}/s3/config?X-Amz-Signature=abc", other.port))])],
+    );
+    let secret = "redirect-secret-token";
+    let run = run_json(
+        shipcheck(),
+        &[&reference, "--username", "AWS", "--password-stdin"],
+        Some(secret),
+    );
+    run.expect(0, "");
+    assert_eq!(other.hits("/s3/config"), 1);
+    // The registry got the credentials on every request; the other host never did.
+    assert!(fake.log().iter().all(|(_, _, h)| h.iter().any(|(k, _)| k == "authorization")));
+    for (_, path, h) in other.log() {
+        assert!(
+            !h.iter().any(|(k, _)| k == "authorization" || k == "cookie"),
+            "credentials forwarded to {path}: {h:?}"
+        );
+    }
+}
+
+#[test]
+fn bearer_token_is_fetched_once_and_reused() {
+    let (fake, _img, reference) = setup();
+    let challenge = format!(
+        r#"Bearer realm="http://127.0.0.1:{}/token",service="fake-registry",scope="repository:app:pull""#,
+        fake.port
+    );
+    let token = "tok-123";
+    fake.route("/token", vec![ok("application/json", format!(r#"{{"token":"{token}","expires_in":300}}"#).as_bytes())]);
+    // Every registry request without the token gets the challenge.
+    fake.state.lock().unwrap().bearer = Some((token.to_string(), challenge));
+    let run = run_json(shipcheck(), &[&reference, "--platforms", "amd64,arm64"], None);
+    run.expect(0, "");
+    assert_eq!(fake.hits("/token"), 1, "the token is fetched once for the repository");
+    // 1 challenge + 1 token + index + 2 manifests + 2 configs
+    assert_eq!(run.requests, 7, "{}", run.stderr);
+    let log = fake.log();
+    let (_, token_req, _) = log.iter().find(|(_, p, _)| p.starts_with("/token")).unwrap();
+    assert!(token_req.contains("service=fake-registry") && token_req.contains("scope=repository%3Aapp%3Apull"), "{token_req}");
+    let with_token = log
+        .iter()
+        .filter(|(_, p, h)| p.starts_with("/v2/") && h.iter().any(|(k, v)| k == "authorization" && v == &format!("Bearer {token}")))
+        .count();
+    assert_eq!(with_token, 5);
+    assert!(!run.stdout.contains(token) && !run.stderr.contains(token));
+}
+
+#[test]
+fn nested_index_is_followed() {
+    let (fake, img, _) = setup();
+    let nested = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": OCI_INDEX, "digest": sha256(&img.index), "size": img.index.len()},
+        {"mediaType": "application/vnd.example.unknown+json", "digest": sha256(b"x"), "size": 1,
+         "platform": {"os": "linux", "architecture": "riscv64"}},
+    ]}))
+    .unwrap();
+    fake.route("/v2/app/manifests/nested", vec![ok(OCI_INDEX, &nested)]);
+    fake.route(&manifest_path(&img.index), vec![ok(OCI_INDEX, &img.index)]);
+    let run = run_json(shipcheck(), &[&format!("{}/app:nested", fake.host()), "--platforms", "amd64,arm64"], None);
+    run.expect(0, "");
+    assert_eq!(run.json.platforms.len(), 2);
+    assert_eq!(run.json.warning_codes(), ["unknown-entry"]);
+    // An index that refers to itself again is refused (loop detection).
+    let looped = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+        {"mediaType": OCI_INDEX, "digest": sha256(&nested), "size": nested.len()},
+        {"mediaType": OCI_INDEX, "digest": sha256(&nested), "size": nested.len()},
+    ]}))
+    .unwrap();
+    fake.route("/v2/app/manifests/loop", vec![ok(OCI_INDEX, &looped)]);
+    fake.route(&manifest_path(&nested), vec![ok(OCI_INDEX, &nested)]);
+    run_json(shipcheck(), &[&format!("{}/app:loop", fake.host())], None).expect(2, "invalid-manifest");
+}
