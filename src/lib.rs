@@ -7,6 +7,8 @@
 pub mod catalog;
 pub mod cli;
 pub mod fetch;
+pub mod iam;
+pub mod input;
 pub mod install;
 pub mod keys_cmd;
 pub mod output;

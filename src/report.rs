@@ -100,6 +100,20 @@ codes! {
     SizeMismatch = "size-mismatch", Fail;
     /// Media type of what was served disagrees with its descriptor, header or body.
     MediaTypeMismatch = "media-type-mismatch", Fail;
+    /// An action the workflow needs is not allowed by the IAM policy.
+    MissingPermission = "missing-permission", Fail;
+    /// An action the workflow needs is explicitly denied by the IAM policy.
+    DeniedPermission = "denied-permission", Fail;
+    /// An action the workflow needs is allowed, but not on the resource it is used on.
+    WrongResource = "wrong-resource", Fail;
+    /// A VPC endpoint that Fargate tasks in private subnets need is missing.
+    MissingEndpoint = "missing-endpoint", Fail;
+    /// A required VPC endpoint exists but is not in state `available`.
+    EndpointNotAvailable = "endpoint-not-available", Fail;
+    /// A required interface endpoint has private DNS disabled, so the service's public name does not reach it.
+    PrivateDnsDisabled = "private-dns-disabled", Fail;
+    /// No security group of a required interface endpoint allows inbound TCP 443.
+    Port443Blocked = "port-443-blocked", Fail;
     /// A manifest, config or layer that an index or manifest references is not in the registry (404).
     MissingContent = "missing-content", Fail;
 
@@ -138,6 +152,8 @@ codes! {
     InvalidManifest = "invalid-manifest", Error;
     /// The image reference could not be parsed.
     InvalidReference = "invalid-reference", Error;
+    /// An input file (policy, describe-* output, audit file) is malformed or of the wrong shape.
+    InvalidInput = "invalid-input", Error;
 
     // ---- warnings only ----
     /// A pinned certificate is used with a per-pin policy relaxation (SHA-1 self-signatures).
@@ -148,6 +164,14 @@ codes! {
     KeyExpiresSoon = "key-expires-soon", Fail;
     /// An index entry shipcheck does not understand was skipped.
     UnknownEntry = "unknown-entry", Fail;
+    /// A policy grants more than the workflow needs (wildcard actions, all resources, extra write actions).
+    BroaderThanNeeded = "broader-than-needed", Fail;
+    /// Part of a policy (a Condition, a policy variable) was not evaluated; see the message for the assumption.
+    NotEvaluated = "not-evaluated", Fail;
+    /// A VPC endpoint refers to a security group that is not in the security groups file.
+    UnknownSecurityGroup = "unknown-security-group", Fail;
+    /// A gateway endpoint is associated with no route table, so no subnet reaches it.
+    NoRouteTables = "no-route-tables", Fail;
 }
 
 impl fmt::Display for Code {

@@ -1,0 +1,203 @@
+//! Loading user input files (JSON and TOML) with errors people can act on.
+//!
+//! Every failure is a [`Reason`] of the "could not decide" class (exit 2) that names the file, where in it
+//! the problem is (a JSON path such as `Statement[1].Effect`, and line:column) and what was expected.
+//! Missing or unreadable files are [`Code::Io`]; everything about the contents is [`Code::InvalidInput`].
+//!
+//! Whether unknown keys are an error is decided by the target type: shipcheck's own formats use
+//! `#[serde(deny_unknown_fields)]`; types that model AWS CLI output must not, because AWS documents carry
+//! many fields shipcheck does not read.
+
+use crate::report::{Code, Reason};
+use serde::de::DeserializeOwned;
+use std::io::Read;
+use std::path::Path;
+
+/// Largest input file accepted. Policies, task definitions and describe-* outputs are far smaller.
+pub const MAX_INPUT_SIZE: u64 = 16 * 1024 * 1024;
+
+fn invalid(path: &Path, msg: impl std::fmt::Display) -> Reason {
+    Reason::new(Code::InvalidInput, format!("{}: {msg}", path.display()))
+}
+
+/// Reads a whole input file as UTF-8 text: refuses directories, empty files, files over
+/// [`MAX_INPUT_SIZE`], UTF-16 (what Windows PowerShell's `>` writes) and invalid UTF-8. A UTF-8 byte
+/// order mark is skipped.
+pub fn read_text(path: &Path) -> Result<String, Reason> {
+    let io_err = |e: std::io::Error| {
+        let what = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_string(),
+            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+            _ => e.to_string(),
+        };
+        Reason::new(Code::Io, format!("{}: cannot read: {what}", path.display()))
+    };
+    let meta = std::fs::metadata(path).map_err(io_err)?;
+    if meta.is_dir() {
+        return Err(invalid(path, "is a directory, expected a file")
+            .hint("give the path of the file itself"));
+    }
+    if meta.len() > MAX_INPUT_SIZE {
+        return Err(invalid(
+            path,
+            format!(
+                "is {} bytes, more than the {} MiB accepted for an input file",
+                meta.len(),
+                MAX_INPUT_SIZE / (1024 * 1024)
+            ),
+        ));
+    }
+    let file = std::fs::File::open(path).map_err(io_err)?;
+    let mut bytes = Vec::new();
+    // The cap also holds for files whose metadata has no size (pipes, /dev/stdin).
+    file.take(MAX_INPUT_SIZE + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::IsADirectory {
+                invalid(path, "is a directory, expected a file")
+            } else {
+                io_err(e)
+            }
+        })?;
+    if bytes.len() as u64 > MAX_INPUT_SIZE {
+        return Err(invalid(
+            path,
+            format!(
+                "is more than the {} MiB accepted for an input file",
+                MAX_INPUT_SIZE / (1024 * 1024)
+            ),
+        ));
+    }
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err(invalid(path, "is UTF-16 text, expected UTF-8").hint(
+            "Windows PowerShell `>` writes UTF-16; save the file as UTF-8 (e.g. `| Out-File -Encoding utf8`)",
+        ));
+    }
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let text = std::str::from_utf8(body).map_err(|e| {
+        invalid(
+            path,
+            format!(
+                "is not UTF-8 text (invalid byte at offset {})",
+                e.valid_up_to()
+            ),
+        )
+    })?;
+    if text.trim().is_empty() {
+        return Err(invalid(path, "is empty, expected a document")
+            .hint("was the command that wrote it successful?"));
+    }
+    Ok(text.to_owned())
+}
+
+/// Reads and deserializes a JSON file. See the module documentation for the errors.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, Reason> {
+    let text = read_text(path)?;
+    parse_json(&path.display().to_string(), &text)
+}
+
+/// Reads and deserializes a TOML file. See the module documentation for the errors.
+pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<T, Reason> {
+    let text = read_text(path)?;
+    parse_toml(&path.display().to_string(), &text)
+}
+
+/// Renders a serde_path_to_error path for messages: `the top level` or `Statement[1].Effect`.
+fn path_text(p: &serde_path_to_error::Path) -> String {
+    let s = p.to_string();
+    if s == "." {
+        "the top level".into()
+    } else {
+        format!("`{s}`")
+    }
+}
+
+/// Deserializes JSON text; `name` (a file name, or e.g. `policy.json: PolicyDocument`) starts every
+/// error message.
+pub fn parse_json<T: DeserializeOwned>(name: &str, text: &str) -> Result<T, Reason> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = path_text(e.path());
+        let inner = e.inner();
+        let full = inner.to_string();
+        let suffix = format!(" at line {} column {}", inner.line(), inner.column());
+        let msg = full.strip_suffix(&suffix).unwrap_or(&full);
+        use serde_json::error::Category;
+        let (what, hint) = match inner.classify() {
+            Category::Syntax => (
+                format!("is not valid JSON: {msg}"),
+                Some("check for a missing comma, quote or bracket near that position"),
+            ),
+            Category::Eof => (
+                format!("ends early, the JSON is incomplete: {msg}"),
+                Some("the file looks truncated"),
+            ),
+            Category::Data => (format!("at {path}: {msg}"), None),
+            Category::Io => (msg.to_string(), None),
+        };
+        let r = Reason::new(
+            Code::InvalidInput,
+            format!(
+                "{name}: {what} (line {}, column {})",
+                inner.line(),
+                inner.column()
+            ),
+        );
+        match hint {
+            Some(h) => r.hint(h),
+            None => r,
+        }
+    })?;
+    de.end().map_err(|e| {
+        Reason::new(
+            Code::InvalidInput,
+            format!(
+                "{name}: unexpected text after the JSON document (line {}, column {})",
+                e.line(),
+                e.column()
+            ),
+        )
+        .hint("a file holds one JSON document; were two outputs concatenated?")
+    })?;
+    Ok(value)
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Deserializes TOML text; `name` starts every error message.
+pub fn parse_toml<T: DeserializeOwned>(name: &str, text: &str) -> Result<T, Reason> {
+    let located = |span: Option<std::ops::Range<usize>>| match span {
+        Some(s) => {
+            let (l, c) = line_col(text, s.start);
+            format!("(line {l}, column {c})")
+        }
+        None => String::new(),
+    };
+    let de = toml::Deserializer::parse(text).map_err(|e| {
+        let msg = e.message().trim().to_string();
+        Reason::new(
+            Code::InvalidInput,
+            format!("{name}: is not valid TOML: {msg} {}", located(e.span()))
+                .trim_end()
+                .to_string(),
+        )
+    })?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = path_text(e.path());
+        let inner = e.inner();
+        let msg = inner.message().trim().to_string();
+        Reason::new(
+            Code::InvalidInput,
+            format!("{name}: at {path}: {msg} {}", located(inner.span()))
+                .trim_end()
+                .to_string(),
+        )
+    })
+}

@@ -1,0 +1,482 @@
+//! check-iam at library level: real policy shapes from fixtures/iam (see gen.py there).
+
+use shipcheck::iam::{self, ActionStatus, IamReport, IamRequest, Workflow};
+use shipcheck::report::{Code, Verdict};
+use std::path::PathBuf;
+
+const REPO: &str = "arn:aws:ecr:us-east-1:111122223333:repository/my-app";
+
+fn fx(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/iam")
+        .join(name)
+}
+
+fn check(files: &[&str], workflow: Workflow, repo: Option<&str>) -> IamReport {
+    iam::run(&IamRequest {
+        policies: files.iter().map(|f| fx(f)).collect(),
+        workflow,
+        repository: repo.map(str::to_string),
+    })
+}
+
+fn status(r: &IamReport, action: &str) -> ActionStatus {
+    r.actions
+        .iter()
+        .find(|a| a.action == action)
+        .unwrap_or_else(|| panic!("{action} not in report: {r:#?}"))
+        .status
+}
+
+fn codes(r: &IamReport) -> Vec<Code> {
+    r.reasons.iter().map(|x| x.code).collect()
+}
+
+fn warning_codes(r: &IamReport) -> Vec<Code> {
+    r.warnings.iter().map(|x| x.code).collect()
+}
+
+#[test]
+fn documented_push_policy_passes_push_for_its_repository() {
+    let r = check(&["push-documented.json"], Workflow::Push, Some(REPO));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    assert_eq!(r.actions.len(), 7);
+    assert!(r.actions.iter().all(|a| a.status == ActionStatus::Granted));
+    let put = r
+        .actions
+        .iter()
+        .find(|a| a.action == "ecr:PutImage")
+        .unwrap();
+    assert_eq!(put.statement.as_deref(), Some("Statement[0]"));
+    assert_eq!(put.resource.as_deref(), Some(REPO));
+    let tok = r
+        .actions
+        .iter()
+        .find(|a| a.action == "ecr:GetAuthorizationToken")
+        .unwrap();
+    assert_eq!(tok.statement.as_deref(), Some("Statement[1]"));
+    assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
+}
+
+#[test]
+fn documented_push_policy_fails_on_another_repository() {
+    let other = "arn:aws:ecr:us-east-1:111122223333:repository/other";
+    let r = check(&["push-documented.json"], Workflow::Push, Some(other));
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(status(&r, "ecr:PutImage"), ActionStatus::WrongResource);
+    assert_eq!(
+        status(&r, "ecr:GetAuthorizationToken"),
+        ActionStatus::Granted
+    );
+    assert_eq!(
+        codes(&r)
+            .iter()
+            .filter(|c| **c == Code::WrongResource)
+            .count(),
+        6
+    );
+}
+
+#[test]
+fn documented_push_policy_lacks_layer_download_for_buildx() {
+    let r = check(&["push-documented.json"], Workflow::BuildxPush, Some(REPO));
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(codes(&r), vec![Code::MissingPermission]);
+    let a = r
+        .actions
+        .iter()
+        .find(|a| a.action == "ecr:GetDownloadUrlForLayer")
+        .unwrap();
+    assert_eq!(a.status, ActionStatus::Missing);
+    assert!(a.why.contains("buildx"), "{}", a.why);
+    // Pull from the push policy: the layer download is missing too.
+    let r = check(&["push-documented.json"], Workflow::Pull, None);
+    assert_eq!(
+        status(&r, "ecr:GetDownloadUrlForLayer"),
+        ActionStatus::Missing
+    );
+    assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::Granted);
+}
+
+#[test]
+fn managed_readonly_policy_pulls_but_is_broad() {
+    for f in [
+        "readonly-managed-version.json",
+        "readonly-managed-urlencoded.json",
+    ] {
+        let r = check(&[f], Workflow::Pull, Some(REPO));
+        assert_eq!(r.verdict, Verdict::Pass, "{f}: {r:#?}");
+        assert!(
+            warning_codes(&r).contains(&Code::BroaderThanNeeded),
+            "{f}: Resource * for repository actions must be flagged: {:#?}",
+            r.warnings
+        );
+        let r = check(&[f], Workflow::Push, Some(REPO));
+        assert_eq!(r.verdict, Verdict::Fail);
+        assert_eq!(status(&r, "ecr:PutImage"), ActionStatus::Missing);
+        assert_eq!(
+            status(&r, "ecr:BatchCheckLayerAvailability"),
+            ActionStatus::Granted
+        );
+    }
+}
+
+#[test]
+fn role_policy_output_least_privilege_pull() {
+    let r = check(&["role-policy-pull.json"], Workflow::Pull, Some(REPO));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
+    let a = r
+        .actions
+        .iter()
+        .find(|a| a.action == "ecr:BatchGetImage")
+        .unwrap();
+    assert_eq!(a.statement.as_deref(), Some("Pull"));
+    // Without --repository: any repository; still granted.
+    let r = check(&["role-policy-pull.json"], Workflow::Pull, None);
+    assert_eq!(r.verdict, Verdict::Pass);
+    assert_eq!(r.repository, None);
+}
+
+#[test]
+fn auth_token_on_repository_arn_is_wrong_resource() {
+    let r = check(&["auth-token-scoped.json"], Workflow::Pull, Some(REPO));
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(codes(&r), vec![Code::WrongResource]);
+    assert_eq!(
+        status(&r, "ecr:GetAuthorizationToken"),
+        ActionStatus::WrongResource
+    );
+    assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::Granted);
+    assert!(
+        r.reasons[0].message.contains("\"*\""),
+        "{}",
+        r.reasons[0].message
+    );
+    // Statement given as a single object: labelled `Statement`.
+    assert_eq!(r.actions[0].statement.as_deref(), Some("Statement"));
+}
+
+#[test]
+fn explicit_deny_wins_over_allow() {
+    let secret = "arn:aws:ecr:eu-west-1:111122223333:repository/secret-keys";
+    let r = check(&["deny-secret-repos.json"], Workflow::Pull, Some(secret));
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::Denied);
+    assert_eq!(
+        status(&r, "ecr:GetDownloadUrlForLayer"),
+        ActionStatus::Denied
+    );
+    // The Deny is on repositories only: GetAuthorizationToken (Resource "*") is unaffected.
+    assert_eq!(
+        status(&r, "ecr:GetAuthorizationToken"),
+        ActionStatus::Granted
+    );
+    assert_eq!(
+        codes(&r),
+        vec![Code::DeniedPermission, Code::DeniedPermission]
+    );
+    let d = r
+        .actions
+        .iter()
+        .find(|a| a.action == "ecr:BatchGetImage")
+        .unwrap();
+    assert_eq!(d.statement.as_deref(), Some("NoSecrets"));
+
+    let r = check(&["deny-secret-repos.json"], Workflow::Pull, Some(REPO));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    // Any repository: some repositories stay pullable; the partial deny is reported.
+    let r = check(&["deny-secret-repos.json"], Workflow::Pull, None);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    assert!(r
+        .warnings
+        .iter()
+        .any(|w| w.code == Code::NotEvaluated && w.message.contains("NoSecrets")));
+}
+
+#[test]
+fn deny_with_notaction_blocks_writes_only() {
+    let r = check(
+        &["deny-notaction-readonly.json"],
+        Workflow::Pull,
+        Some(REPO),
+    );
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    let r = check(
+        &["deny-notaction-readonly.json"],
+        Workflow::Push,
+        Some(REPO),
+    );
+    assert_eq!(r.verdict, Verdict::Fail);
+    for a in [
+        "ecr:PutImage",
+        "ecr:InitiateLayerUpload",
+        "ecr:UploadLayerPart",
+        "ecr:CompleteLayerUpload",
+    ] {
+        assert_eq!(status(&r, a), ActionStatus::Denied, "{a}");
+    }
+    assert_eq!(
+        status(&r, "ecr:BatchCheckLayerAvailability"),
+        ActionStatus::Granted
+    );
+    assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::Granted);
+    // Without --repository the Deny on "*" covers every repository.
+    let r = check(&["deny-notaction-readonly.json"], Workflow::Push, None);
+    assert_eq!(status(&r, "ecr:PutImage"), ActionStatus::Denied);
+    // ecr:* is flagged.
+    assert!(r
+        .warnings
+        .iter()
+        .any(|w| w.code == Code::BroaderThanNeeded && w.message.contains("ecr:*")));
+}
+
+#[test]
+fn allow_with_notaction_grants_but_is_flagged() {
+    let r = check(&["allow-notaction.json"], Workflow::BuildxPush, Some(REPO));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    assert!(r
+        .warnings
+        .iter()
+        .any(|w| w.code == Code::BroaderThanNeeded && w.message.contains("NotAction")));
+}
+
+#[test]
+fn wildcards_in_actions_and_resources() {
+    let team = "arn:aws:ecr:eu-central-1:111122223333:repository/team-web";
+    let r = check(&["wildcards-team.json"], Workflow::Pull, Some(team));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    let a = r
+        .actions
+        .iter()
+        .find(|a| a.action == "ecr:BatchGetImage")
+        .unwrap();
+    assert_eq!(a.statement.as_deref(), Some("TeamRead"));
+    // Another account does not match the resource pattern.
+    let r = check(
+        &["wildcards-team.json"],
+        Workflow::Pull,
+        Some("arn:aws:ecr:eu-central-1:444455556666:repository/team-web"),
+    );
+    assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::WrongResource);
+    assert_eq!(
+        status(&r, "ecr:GetAuthorizationToken"),
+        ActionStatus::Granted
+    );
+    // Push is not covered by get*/BatchGet?mage.
+    let r = check(&["wildcards-team.json"], Workflow::Push, Some(team));
+    assert_eq!(status(&r, "ecr:PutImage"), ActionStatus::Missing);
+    assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::Granted);
+}
+
+#[test]
+fn s3_grant_with_wildcards_is_not_a_repository_grant() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("s3.json");
+    std::fs::write(
+        &p,
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::bucket/*"},
+            {"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}]}"#,
+    )
+    .unwrap();
+    let r = iam::run(&IamRequest {
+        policies: vec![p],
+        workflow: Workflow::Pull,
+        repository: None,
+    });
+    assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+    assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::WrongResource);
+}
+
+#[test]
+fn conditions_are_reported_not_evaluated() {
+    let r = check(&["conditional.json"], Workflow::Pull, Some(REPO));
+    assert_eq!(r.verdict, Verdict::Pass);
+    let a = r
+        .actions
+        .iter()
+        .find(|a| a.action == "ecr:BatchGetImage")
+        .unwrap();
+    assert!(a.conditional);
+    assert!(r
+        .warnings
+        .iter()
+        .any(|w| w.code == Code::NotEvaluated && w.message.contains("PullFromVpce")));
+}
+
+#[test]
+fn extra_write_actions_are_flagged() {
+    let r = check(&["push-with-delete.json"], Workflow::BuildxPush, Some(REPO));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    let w: Vec<&str> = r
+        .warnings
+        .iter()
+        .filter(|w| w.code == Code::BroaderThanNeeded)
+        .map(|w| w.message.as_str())
+        .collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("ecr:DeleteRepository") && w[0].contains("ecr:BatchDeleteImage"));
+    assert!(!w[0].contains("ecr:PutImage"));
+}
+
+#[test]
+fn several_policy_files_combine() {
+    // Pull statements in one file, the login in another.
+    let r = check(
+        &["wildcards-team.json", "push-documented.json"],
+        Workflow::BuildxPush,
+        Some(REPO),
+    );
+    // GetDownloadUrlForLayer comes from neither for my-app (TeamRead is for team-*).
+    assert_eq!(
+        status(&r, "ecr:GetDownloadUrlForLayer"),
+        ActionStatus::WrongResource
+    );
+    assert_eq!(status(&r, "ecr:PutImage"), ActionStatus::Granted);
+    let a = r
+        .actions
+        .iter()
+        .find(|a| a.action == "ecr:PutImage")
+        .unwrap();
+    assert_eq!(
+        a.statement.as_deref(),
+        Some("push-documented.json:Statement[0]")
+    );
+}
+
+#[test]
+fn repository_uri_is_accepted_as_arn() {
+    let r = check(
+        &["push-documented.json"],
+        Workflow::Push,
+        Some("111122223333.dkr.ecr.us-east-1.amazonaws.com/my-app:v1"),
+    );
+    assert_eq!(r.repository.as_deref(), Some(REPO));
+    assert_eq!(r.verdict, Verdict::Pass);
+}
+
+#[test]
+fn bad_repository_is_usage_error() {
+    for bad in [
+        "arn:aws:s3:::bucket",
+        "arn:aws:ecr:us-east-1:111122223333:repository/*",
+        "my-app",
+    ] {
+        let r = check(&["push-documented.json"], Workflow::Push, Some(bad));
+        assert_eq!(r.verdict, Verdict::Error, "{bad}");
+        assert_eq!(codes(&r), vec![Code::Usage]);
+        assert_eq!(r.verdict.exit_code(), 2);
+    }
+}
+
+fn input_error(file: &str) -> String {
+    let r = check(&[file], Workflow::Pull, None);
+    assert_eq!(r.verdict, Verdict::Error, "{file}");
+    assert_eq!(codes(&r), vec![Code::InvalidInput], "{file}");
+    assert!(r.actions.is_empty());
+    let m = r.reasons[0].message.clone();
+    assert!(m.contains(file), "message must name the file: {m}");
+    m
+}
+
+#[test]
+fn bad_policy_inputs_name_file_and_path() {
+    let m = input_error("bad-malformed.json");
+    assert!(m.contains("not valid JSON") && m.contains("line 4"), "{m}");
+    let m = input_error("bad-missing-effect.json");
+    assert!(
+        m.contains("`Statement[1]`") && m.contains("missing field `Effect`"),
+        "{m}"
+    );
+    let m = input_error("bad-wrong-type.json");
+    assert!(
+        m.contains("`Statement[0].Action[1]`") && m.contains("expected a string"),
+        "{m}"
+    );
+    let m = input_error("bad-effect-case.json");
+    assert!(
+        m.contains("`Statement[0].Effect`") && m.contains("`Allow`"),
+        "{m}"
+    );
+    let m = input_error("bad-no-policy.json");
+    assert!(
+        m.contains("holds no policy") && m.contains("PolicyVersion.Document"),
+        "{m}"
+    );
+}
+
+#[test]
+fn bad_url_encoded_document_is_reported_inside_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("pv.json");
+    std::fs::write(
+        &p,
+        r#"{"PolicyVersion":{"Document":"%7B%22Version%22%3A%222012-10-17%22%7D","VersionId":"v1"}}"#,
+    )
+    .unwrap();
+    let r = iam::run(&IamRequest {
+        policies: vec![p],
+        workflow: Workflow::Pull,
+        repository: None,
+    });
+    assert_eq!(r.verdict, Verdict::Error);
+    let m = &r.reasons[0].message;
+    assert!(
+        m.contains("PolicyVersion.Document") && m.contains("missing field `Statement`"),
+        "{m}"
+    );
+}
+
+#[test]
+fn text_rendering_lists_actions() {
+    let r = check(&["auth-token-scoped.json"], Workflow::Pull, Some(REPO));
+    let (out, err) = iam::render_text(&r, false);
+    assert!(out.starts_with("FAIL check-iam pull on "), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.contains("ecr:GetAuthorizationToken"))
+        .unwrap();
+    assert!(
+        line.contains("wrong-resource") && line.contains("Statement"),
+        "{out}"
+    );
+    assert!(
+        err.contains("error: ecr:GetAuthorizationToken") && err.contains("hint:"),
+        "{err}"
+    );
+    let json = serde_json::to_value(&r).unwrap();
+    assert_eq!(json["verdict"], "fail");
+    assert_eq!(json["workflow"], "pull");
+    assert_eq!(json["actions"][0]["status"], "wrong-resource");
+    assert_eq!(json["reasons"][0]["code"], "wrong-resource");
+}
+
+#[test]
+fn glob_helpers() {
+    use iam::{glob_covers, glob_match, globs_intersect};
+    assert!(glob_match("ecr:get*", "ecr:getauthorizationtoken"));
+    assert!(glob_match("ecr:batchget?mage", "ecr:batchgetimage"));
+    assert!(!glob_match("ecr:get*", "ecr:putimage"));
+    assert!(globs_intersect(
+        "arn:aws:ecr:*:1:repository/a*",
+        "arn:*:ecr:*:*:repository/*"
+    ));
+    assert!(!globs_intersect(
+        "arn:aws:s3:::b",
+        "arn:*:ecr:*:*:repository/*"
+    ));
+    // Whole-string globs let `*` cross `:`; ARN matching (in run) goes segment by segment.
+    assert!(globs_intersect(
+        "arn:aws:s3:::b/*",
+        "arn:*:ecr:*:*:repository/*"
+    ));
+    assert!(globs_intersect("*", "arn:*:ecr:*:*:repository/*"));
+    assert!(glob_covers(
+        "arn:aws:ecr:*",
+        "arn:aws:ecr:us-east-1:1:repository/a*"
+    ));
+    assert!(!glob_covers(
+        "arn:aws:ecr:*:1:repository/a?",
+        "arn:aws:ecr:x:1:repository/a*"
+    ));
+}
