@@ -4,6 +4,7 @@
 //! [`verify_bin`] and [`keys_cmd`] (one per command), [`pgp`] (verification), [`fetch`] (HTTP),
 //! [`install`] (atomic placement), [`catalog`], [`report`] (verdicts and codes), [`output`] (printer).
 
+pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod fetch;
@@ -15,6 +16,7 @@ pub mod output;
 pub mod pgp;
 pub mod registry;
 pub mod report;
+pub mod taskdef;
 pub mod timefmt;
 pub mod verify_bin;
 pub mod verify_image;

@@ -164,6 +164,12 @@ codes! {
     KeyExpiresSoon = "key-expires-soon", Fail;
     /// An index entry shipcheck does not understand was skipped.
     UnknownEntry = "unknown-entry", Fail;
+    /// A task definition names an image by a mutable tag rather than a digest.
+    MutableTag = "mutable-tag", Fail;
+    /// `--pin` wrote nothing because not every image verified.
+    NotPinned = "not-pinned", Fail;
+    /// A `--shard` of an audit holds no target.
+    EmptyShard = "empty-shard", Fail;
     /// A policy grants more than the workflow needs (wildcard actions, all resources, extra write actions).
     BroaderThanNeeded = "broader-than-needed", Fail;
     /// Part of a policy (a Condition, a policy variable) was not evaluated; see the message for the assumption.

@@ -1,0 +1,650 @@
+//! `shipcheck audit FILE`: many binaries, images and task definitions at once, concurrently, with one
+//! result per target through the same code paths as the single commands, and the worst verdict as the
+//! exit code. Output as text, JSON, JUnit XML or GitHub Actions annotations; `--shard K/N` splits a
+//! large audit over CI jobs.
+
+use crate::fetch::{Http, NoProgress};
+use crate::input;
+use crate::registry::Reference;
+use crate::report::{Code, Reason, Verdict};
+use crate::taskdef::{self, TaskdefReport, TaskdefRequest};
+use crate::verify_bin::{self, BinReport, BinRequest};
+use crate::verify_image::{self, ImageReport, ImageRequest};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Default number of targets checked at once.
+pub const DEFAULT_CONCURRENCY: usize = 8;
+/// At most this many targets talk to one registry or download host at once.
+pub const PER_HOST: usize = 4;
+
+/// One string or a list of strings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// The audit file (TOML). Unknown keys are errors.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFile {
+    #[serde(default)]
+    pub bin: Vec<BinTarget>,
+    #[serde(default)]
+    pub image: Vec<ImageTarget>,
+    #[serde(default)]
+    pub taskdef: Vec<TaskdefTarget>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BinTarget {
+    pub tool: Option<String>,
+    pub version: Option<String>,
+    pub platform: Option<String>,
+    pub url: Option<String>,
+    pub sig_url: Option<String>,
+    pub key: Option<OneOrMany>,
+    pub fingerprint: Option<OneOrMany>,
+    pub mirror: Option<String>,
+    pub catalog: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageTarget {
+    #[serde(rename = "ref")]
+    pub reference: String,
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    pub digest: Option<String>,
+    #[serde(default)]
+    pub deep: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskdefTarget {
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Text,
+    Json,
+    Junit,
+    Github,
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(Format::Text),
+            "json" => Ok(Format::Json),
+            "junit" => Ok(Format::Junit),
+            "github" => Ok(Format::Github),
+            _ => Err(format!(
+                "`{s}` is not a format: text, json, junit or github"
+            )),
+        }
+    }
+}
+
+/// `K/N`: this job's share (1-based K) of N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub k: u32,
+    pub n: u32,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("`{s}` is not a shard: write K/N with 1 <= K <= N, e.g. 2/5");
+        let (k, n) = s.split_once('/').ok_or_else(bad)?;
+        let (k, n): (u32, u32) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if n == 0 || k == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+}
+
+impl Shard {
+    /// Whether the target with this identity belongs to this shard: a stable hash (FNV-1a, 64 bit) of
+    /// the identity, so a target stays in its shard whatever else the file holds or in which order.
+    pub fn owns(&self, identity: &str) -> bool {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in identity.bytes() {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        (h % self.n as u64) as u32 == self.k - 1
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditRequest {
+    pub path: PathBuf,
+    pub concurrency: usize,
+    pub shard: Option<Shard>,
+}
+
+/// The result of one target: its kind, its identity and the single command's report (flattened).
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetResult {
+    pub kind: &'static str,
+    pub target: String,
+    #[serde(flatten)]
+    pub report: TargetReport,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum TargetReport {
+    Bin(BinReport),
+    Image(ImageReport),
+    Taskdef(TaskdefReport),
+}
+
+impl TargetReport {
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            TargetReport::Bin(r) => r.verdict,
+            TargetReport::Image(r) => r.verdict,
+            TargetReport::Taskdef(r) => r.verdict,
+        }
+    }
+    pub fn reasons(&self) -> &[Reason] {
+        match self {
+            TargetReport::Bin(r) => &r.reasons,
+            TargetReport::Image(r) => &r.reasons,
+            TargetReport::Taskdef(r) => &r.reasons,
+        }
+    }
+    pub fn warnings(&self) -> &[Reason] {
+        match self {
+            TargetReport::Bin(r) => &r.warnings,
+            TargetReport::Image(r) => &r.warnings,
+            TargetReport::Taskdef(r) => &r.warnings,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub pass: usize,
+    pub fail: usize,
+    pub error: usize,
+}
+
+/// The JSON document `audit --format json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    pub verdict: Verdict,
+    /// Problems with the audit itself (unreadable file, no targets); per-target problems are in results.
+    pub reasons: Vec<Reason>,
+    pub warnings: Vec<Reason>,
+    pub file: String,
+    pub shard: Option<String>,
+    pub summary: Summary,
+    pub results: Vec<TargetResult>,
+}
+
+enum Job {
+    Bin(BinRequest),
+    Image(ImageRequest),
+    Taskdef(TaskdefRequest),
+}
+
+struct Planned {
+    kind: &'static str,
+    target: String,
+    host: Option<String>,
+    job: Job,
+}
+
+fn rel(base: &Path, p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
+}
+
+fn plan(file: AuditFile, base: &Path) -> Vec<Planned> {
+    let mut out = Vec::new();
+    for b in file.bin {
+        let target = match (&b.tool, &b.url) {
+            (Some(t), _) => format!(
+                "{t} {} {}",
+                b.version.clone().unwrap_or_else(|| "latest".into()),
+                b.platform
+                    .clone()
+                    .unwrap_or_else(crate::catalog::host_platform)
+            ),
+            (None, Some(u)) => u.clone(),
+            (None, None) => "(bin without tool or url)".into(),
+        };
+        let host = b
+            .mirror
+            .as_ref()
+            .or(b.url.as_ref())
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(str::to_string));
+        let req = BinRequest {
+            tool: b.tool,
+            version: b.version,
+            platform: b.platform,
+            url: b.url,
+            sig_url: b.sig_url,
+            keys: b
+                .key
+                .map(OneOrMany::into_vec)
+                .unwrap_or_default()
+                .iter()
+                .map(|k| rel(base, Path::new(k)))
+                .collect(),
+            fingerprints: b.fingerprint.map(OneOrMany::into_vec).unwrap_or_default(),
+            no_install: true,
+            mirror: b.mirror,
+            catalog: b.catalog.map(|c| rel(base, &c)),
+            ..BinRequest::default()
+        };
+        out.push(Planned {
+            kind: "bin",
+            target,
+            host,
+            job: Job::Bin(req),
+        });
+    }
+    for i in file.image {
+        let host = Reference::parse(&i.reference).ok().map(|r| r.registry);
+        let req = ImageRequest {
+            reference: i.reference.clone(),
+            platforms: i.platforms,
+            digest: i.digest,
+            deep: i.deep,
+            username: None,
+            password: None,
+        };
+        out.push(Planned {
+            kind: "image",
+            target: i.reference,
+            host,
+            job: Job::Image(req),
+        });
+    }
+    for t in file.taskdef {
+        let path = rel(base, &t.path);
+        let req = TaskdefRequest {
+            path: path.clone(),
+            ..TaskdefRequest::default()
+        };
+        out.push(Planned {
+            kind: "taskdef",
+            target: t.path.display().to_string(),
+            host: None,
+            job: Job::Taskdef(req),
+        });
+    }
+    out
+}
+
+/// Runs the audit. `on_done` is called once per finished target (for a progress bar).
+pub async fn run(req: &AuditRequest, http: &Http, on_done: &(dyn Fn() + Sync)) -> AuditReport {
+    let mut rep = AuditReport {
+        verdict: Verdict::Error,
+        reasons: Vec::new(),
+        warnings: Vec::new(),
+        file: req.path.display().to_string(),
+        shard: req.shard.map(|s| format!("{}/{}", s.k, s.n)),
+        summary: Summary::default(),
+        results: Vec::new(),
+    };
+    let file: AuditFile = match input::read_toml(&req.path) {
+        Ok(f) => f,
+        Err(r) => {
+            rep.reasons.push(r);
+            return rep;
+        }
+    };
+    let base = req.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut planned = plan(file, &base);
+    if planned.is_empty() {
+        rep.reasons.push(
+            Reason::new(
+                Code::InvalidInput,
+                format!(
+                    "{}: no targets ([[bin]], [[image]] or [[taskdef]])",
+                    req.path.display()
+                ),
+            )
+            .hint("an audit with nothing to check cannot pass"),
+        );
+        return rep;
+    }
+    if let Some(s) = req.shard {
+        let total = planned.len();
+        planned.retain(|p| s.owns(&format!("{}\0{}", p.kind, p.target)));
+        if planned.is_empty() {
+            rep.warnings.push(Reason::new(
+                Code::EmptyShard,
+                format!("shard {}/{} holds none of the {total} targets", s.k, s.n),
+            ));
+        }
+    }
+
+    let global = Arc::new(Semaphore::new(req.concurrency.max(1)));
+    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    let futures = planned.into_iter().map(|p| {
+        let global = global.clone();
+        let host = p.host.as_ref().map(|h| {
+            hosts
+                .entry(h.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(PER_HOST)))
+                .clone()
+        });
+        async move {
+            let _g = global.acquire_owned().await.expect("semaphore open");
+            let _h = match host {
+                Some(h) => Some(h.acquire_owned().await.expect("semaphore open")),
+                None => None,
+            };
+            let report = match &p.job {
+                Job::Bin(r) => TargetReport::Bin(verify_bin::run(r, http, &NoProgress).await),
+                Job::Image(r) => TargetReport::Image(verify_image::run(r, http).await),
+                Job::Taskdef(r) => TargetReport::Taskdef(taskdef::run(r, http).await),
+            };
+            on_done();
+            TargetResult {
+                kind: p.kind,
+                target: p.target,
+                report,
+            }
+        }
+    });
+    let futures: Vec<_> = futures.collect();
+    rep.results = futures_util::future::join_all(futures).await;
+    for r in &rep.results {
+        rep.summary.total += 1;
+        match r.report.verdict() {
+            Verdict::Pass => rep.summary.pass += 1,
+            Verdict::Fail => rep.summary.fail += 1,
+            Verdict::Error => rep.summary.error += 1,
+        }
+    }
+    rep.verdict = rep
+        .results
+        .iter()
+        .map(|r| r.report.verdict())
+        .max()
+        .unwrap_or(Verdict::Pass);
+    rep
+}
+
+/// Number of targets in the file after sharding (for the progress bar), or None if unreadable.
+pub fn count_targets(req: &AuditRequest) -> Option<u64> {
+    let file: AuditFile = input::read_toml(&req.path).ok()?;
+    let base = req.path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let planned = plan(file, &base);
+    Some(match req.shard {
+        Some(s) => planned
+            .iter()
+            .filter(|p| s.owns(&format!("{}\0{}", p.kind, p.target)))
+            .count(),
+        None => planned.len(),
+    } as u64)
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {
+                o.push_str(&format!("&#{};", c as u32))
+            }
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// GitHub workflow-command escaping for messages (`%`, CR, LF) and properties (also `:` and `,`).
+fn gh_escape(s: &str, property: bool) -> String {
+    let mut o = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        o = o.replace(':', "%3A").replace(',', "%2C");
+    }
+    o
+}
+
+/// Renders the report in `format`: (stdout, stderr).
+pub fn render(r: &AuditReport, format: Format, quiet: bool) -> (String, String) {
+    let mut out = String::new();
+    let mut err = String::new();
+    for reason in &r.reasons {
+        err.push_str(&format!("error: {}\n", reason.message));
+        if let Some(h) = &reason.hint {
+            err.push_str(&format!("  hint: {h}\n"));
+        }
+    }
+    if !quiet {
+        for w in &r.warnings {
+            err.push_str(&format!("warning: {}\n", w.message));
+        }
+    }
+    let s = &r.summary;
+    match format {
+        Format::Json => {
+            out = serde_json::to_string_pretty(r).expect("reports serialize");
+            out.push('\n');
+        }
+        Format::Text => {
+            for t in &r.results {
+                let v = t.report.verdict();
+                if quiet && v == Verdict::Pass {
+                    continue;
+                }
+                let codes: Vec<&str> = t.report.reasons().iter().map(|x| x.code.as_str()).collect();
+                out.push_str(&format!(
+                    "{:5} {:7} {}{}\n",
+                    v.as_str().to_uppercase(),
+                    t.kind,
+                    t.target,
+                    if codes.is_empty() {
+                        String::new()
+                    } else {
+                        format!("  ({})", codes.join(", "))
+                    }
+                ));
+                for reason in t.report.reasons() {
+                    err.push_str(&format!(
+                        "error: {} {}: {}\n",
+                        t.kind, t.target, reason.message
+                    ));
+                }
+                if !quiet {
+                    for w in t.report.warnings() {
+                        err.push_str(&format!(
+                            "warning: {} {}: {}\n",
+                            t.kind, t.target, w.message
+                        ));
+                    }
+                }
+            }
+            out.push_str(&format!(
+                "audit {}: {} targets, {} pass, {} fail, {} error{}\n",
+                r.verdict.as_str().to_uppercase(),
+                s.total,
+                s.pass,
+                s.fail,
+                s.error,
+                r.shard
+                    .as_ref()
+                    .map(|x| format!(" (shard {x})"))
+                    .unwrap_or_default()
+            ));
+        }
+        Format::Junit => {
+            out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+            out.push_str(&format!(
+                "<testsuites name=\"shipcheck audit\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
+                s.total, s.fail, s.error
+            ));
+            out.push_str(&format!(
+                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\">\n",
+                xml_escape(&r.file),
+                s.total,
+                s.fail,
+                s.error
+            ));
+            for t in &r.results {
+                out.push_str(&format!(
+                    "    <testcase classname=\"shipcheck.{}\" name=\"{}\"",
+                    t.kind,
+                    xml_escape(&t.target)
+                ));
+                let v = t.report.verdict();
+                if v == Verdict::Pass {
+                    out.push_str("/>\n");
+                    continue;
+                }
+                out.push_str(">\n");
+                let tag = if v == Verdict::Fail {
+                    "failure"
+                } else {
+                    "error"
+                };
+                let reasons = t.report.reasons();
+                let first = reasons.first().map(|x| x.message.as_str()).unwrap_or("");
+                let codes: Vec<&str> = reasons.iter().map(|x| x.code.as_str()).collect();
+                let body: Vec<String> = reasons
+                    .iter()
+                    .map(|x| format!("{}: {}", x.code, x.message))
+                    .collect();
+                out.push_str(&format!(
+                    "      <{tag} type=\"{}\" message=\"{}\">{}</{tag}>\n",
+                    xml_escape(&codes.join(",")),
+                    xml_escape(first),
+                    xml_escape(&body.join("\n"))
+                ));
+                out.push_str("    </testcase>\n");
+            }
+            out.push_str("  </testsuite>\n</testsuites>\n");
+        }
+        Format::Github => {
+            for t in &r.results {
+                let title = gh_escape(&format!("shipcheck {} {}", t.kind, t.target), true);
+                let level = if t.report.verdict() == Verdict::Pass {
+                    None
+                } else {
+                    Some("error")
+                };
+                if let Some(level) = level {
+                    for reason in t.report.reasons() {
+                        out.push_str(&format!(
+                            "::{level} title={title}::{}\n",
+                            gh_escape(&format!("{} ({})", reason.message, reason.code), false)
+                        ));
+                    }
+                }
+                for w in t.report.warnings() {
+                    out.push_str(&format!(
+                        "::warning title={title}::{}\n",
+                        gh_escape(&format!("{} ({})", w.message, w.code), false)
+                    ));
+                }
+            }
+            for reason in &r.reasons {
+                out.push_str(&format!(
+                    "::error title=shipcheck audit::{}\n",
+                    gh_escape(&reason.message, false)
+                ));
+            }
+            out.push_str(&format!(
+                "shipcheck audit: {} targets, {} pass, {} fail, {} error\n",
+                s.total, s.pass, s.fail, s.error
+            ));
+        }
+    }
+    (out, err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_targets() {
+        let ids: Vec<String> = (0..500)
+            .map(|i| format!("image\0registry.example/app{i}:v1"))
+            .collect();
+        let n = 4;
+        let mut seen = vec![0usize; ids.len()];
+        for k in 1..=n {
+            let s = Shard { k, n };
+            let mine = ids
+                .iter()
+                .enumerate()
+                .filter(|(_, id)| s.owns(id))
+                .map(|(i, _)| i)
+                .collect::<Vec<_>>();
+            assert!(
+                mine.len() > 60 && mine.len() < 190,
+                "shard {k} holds {}",
+                mine.len()
+            );
+            for i in mine {
+                seen[i] += 1;
+            }
+        }
+        assert!(
+            seen.iter().all(|&c| c == 1),
+            "every target in exactly one shard"
+        );
+        assert!(
+            "0/3".parse::<Shard>().is_err()
+                && "4/3".parse::<Shard>().is_err()
+                && "x".parse::<Shard>().is_err()
+        );
+        assert_eq!("2/3".parse::<Shard>().unwrap(), Shard { k: 2, n: 3 });
+    }
+
+    #[test]
+    fn escaping() {
+        assert_eq!(
+            xml_escape("a<b>&\"c'\u{1}"),
+            "a&lt;b&gt;&amp;&quot;c&apos;&#1;"
+        );
+        assert_eq!(gh_escape("50%\nnext", false), "50%25%0Anext");
+        assert_eq!(gh_escape("a:b,c", true), "a%3Ab%2Cc");
+    }
+}
