@@ -1,0 +1,601 @@
+//! `shipcheck check-endpoints --region R ENDPOINTS.json [--security-groups SGS.json]`: can Fargate tasks in
+//! private subnets pull from ECR and ship logs through VPC endpoints?
+//!
+//! Pure and offline: reads `aws ec2 describe-vpc-endpoints` output (and optionally
+//! `aws ec2 describe-security-groups` output) and checks, per VPC, the endpoints AWS documents for
+//! Fargate without internet access: interface `ecr.api`, `ecr.dkr`, `logs` (and `ssm` /
+//! `secretsmanager` when asked), the S3 gateway endpoint for image layers, each `available`, interface
+//! endpoints with private DNS, and a security group admitting TCP 443.
+
+use crate::input;
+use crate::report::{verdict_of, Code, Reason, Verdict};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointsRequest {
+    pub region: String,
+    /// `aws ec2 describe-vpc-endpoints` output.
+    pub endpoints: PathBuf,
+    /// `aws ec2 describe-security-groups` output.
+    pub security_groups: Option<PathBuf>,
+    /// Tasks read SSM parameters (`secrets` / `valueFrom` with an SSM ARN): require `ssm`.
+    pub with_ssm: bool,
+    /// Tasks read Secrets Manager secrets: require `secretsmanager`.
+    pub with_secretsmanager: bool,
+    /// Check only this VPC (default: every VPC that appears in the file).
+    pub vpc: Option<String>,
+}
+
+/// The JSON object `check-endpoints --json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointsReport {
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+    pub warnings: Vec<Reason>,
+    pub region: String,
+    pub vpcs: Vec<VpcResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VpcResult {
+    /// `null` when the file holds no endpoint at all.
+    pub vpc_id: Option<String>,
+    pub endpoints: Vec<EndpointCheck>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointCheck {
+    /// Full service name, e.g. `com.amazonaws.us-east-1.ecr.dkr`.
+    pub service: String,
+    /// `Interface` or `Gateway`: what the check requires.
+    pub required_type: String,
+    /// `ok`, `missing`, `not-available`, `private-dns-disabled`, `port-443-blocked` or `unverified`
+    /// (security groups not in the file).
+    pub status: String,
+    pub endpoint_id: Option<String>,
+    pub endpoint_type: Option<String>,
+    pub state: Option<String>,
+    pub private_dns: Option<bool>,
+    pub security_groups: Vec<String>,
+    /// What the endpoint is for, and what was found.
+    pub why: String,
+}
+
+// ---- input shapes (AWS outputs: unknown fields are ignored) ----
+
+#[derive(Debug, Deserialize)]
+struct DescribeVpcEndpoints {
+    #[serde(rename = "VpcEndpoints")]
+    vpc_endpoints: Vec<VpcEndpoint>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct VpcEndpoint {
+    #[serde(rename = "VpcEndpointId")]
+    id: String,
+    #[serde(rename = "VpcEndpointType")]
+    kind: Option<String>,
+    #[serde(rename = "VpcId")]
+    vpc_id: Option<String>,
+    #[serde(rename = "ServiceName")]
+    service: String,
+    #[serde(rename = "State")]
+    state: Option<String>,
+    #[serde(rename = "PrivateDnsEnabled")]
+    private_dns: Option<bool>,
+    #[serde(rename = "Groups", default)]
+    groups: Vec<GroupRef>,
+    #[serde(rename = "RouteTableIds", default)]
+    route_tables: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct GroupRef {
+    #[serde(rename = "GroupId")]
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct DescribeSecurityGroups {
+    #[serde(rename = "SecurityGroups")]
+    groups: Vec<SecurityGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SecurityGroup {
+    #[serde(rename = "GroupId")]
+    id: String,
+    #[serde(rename = "IpPermissions", default)]
+    ingress: Vec<IpPermission>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IpPermission {
+    #[serde(rename = "IpProtocol")]
+    protocol: String,
+    #[serde(rename = "FromPort")]
+    from: Option<i64>,
+    #[serde(rename = "ToPort")]
+    to: Option<i64>,
+    #[serde(rename = "IpRanges", default)]
+    ipv4: Vec<CidrV4>,
+    #[serde(rename = "Ipv6Ranges", default)]
+    ipv6: Vec<CidrV6>,
+    #[serde(rename = "UserIdGroupPairs", default)]
+    groups: Vec<GroupRef>,
+    #[serde(rename = "PrefixListIds", default)]
+    prefix_lists: Vec<PrefixList>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CidrV4 {
+    #[serde(rename = "CidrIp")]
+    cidr: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct CidrV6 {
+    #[serde(rename = "CidrIpv6")]
+    cidr: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct PrefixList {
+    #[serde(rename = "PrefixListId")]
+    id: String,
+}
+
+/// One required service.
+struct Need {
+    suffix: &'static str,
+    interface: bool,
+    purpose: &'static str,
+}
+
+const NEEDS: &[Need] = &[
+    Need {
+        suffix: "ecr.api",
+        interface: true,
+        purpose: "ECR API calls (GetAuthorizationToken, image metadata)",
+    },
+    Need {
+        suffix: "ecr.dkr",
+        interface: true,
+        purpose: "the Docker registry API (manifests) at ACCOUNT.dkr.ecr.REGION.amazonaws.com",
+    },
+    Need {
+        suffix: "s3",
+        interface: false,
+        purpose: "image layers, which ECR serves from Amazon S3",
+    },
+    Need {
+        suffix: "logs",
+        interface: true,
+        purpose: "the awslogs log driver (CloudWatch Logs)",
+    },
+];
+const SSM: Need = Need {
+    suffix: "ssm",
+    interface: true,
+    purpose: "SSM Parameter Store values in `secrets`",
+};
+const SECRETS: Need = Need {
+    suffix: "secretsmanager",
+    interface: true,
+    purpose: "Secrets Manager secrets in `secrets`",
+};
+
+/// The region from a service name `com.amazonaws.R.svc` or `cn.com.amazonaws.R.svc`.
+fn service_region(name: &str) -> Option<&str> {
+    let rest = name
+        .strip_prefix("com.amazonaws.")
+        .or_else(|| name.strip_prefix("cn.com.amazonaws."))?;
+    rest.split('.').next()
+}
+
+fn valid_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether an ingress rule admits TCP 443 from some source; returns the sources.
+fn admits_443(p: &IpPermission) -> Option<Vec<String>> {
+    let proto = p.protocol.to_ascii_lowercase();
+    let port_ok = match proto.as_str() {
+        "-1" | "all" => true,
+        "tcp" | "6" => match (p.from, p.to) {
+            (Some(f), Some(t)) => (f == -1 && t == -1) || (f <= 443 && 443 <= t),
+            _ => true,
+        },
+        _ => false,
+    };
+    if !port_ok {
+        return None;
+    }
+    let mut src: Vec<String> = Vec::new();
+    src.extend(p.ipv4.iter().map(|c| c.cidr.clone()));
+    src.extend(p.ipv6.iter().map(|c| c.cidr.clone()));
+    src.extend(p.groups.iter().map(|g| g.id.clone()));
+    src.extend(p.prefix_lists.iter().map(|g| g.id.clone()));
+    if src.is_empty() {
+        None
+    } else {
+        Some(src)
+    }
+}
+
+fn state_available(e: &VpcEndpoint) -> bool {
+    e.state
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("available"))
+}
+
+/// Ranks candidates for one service: lower is better.
+fn rank(e: &VpcEndpoint, need: &Need) -> u8 {
+    let type_ok = e
+        .kind
+        .as_deref()
+        .map(|k| {
+            k.eq_ignore_ascii_case(if need.interface {
+                "Interface"
+            } else {
+                "Gateway"
+            })
+        })
+        .unwrap_or(true);
+    let mut r = 0;
+    if !type_ok {
+        r += 4;
+    }
+    if !state_available(e) {
+        r += 2;
+    }
+    if need.interface && e.private_dns != Some(true) {
+        r += 1;
+    }
+    r
+}
+
+/// Runs the check. Pure: reads the files, no network.
+pub fn run(req: &EndpointsRequest) -> EndpointsReport {
+    let mut report = EndpointsReport {
+        verdict: Verdict::Error,
+        reasons: Vec::new(),
+        warnings: Vec::new(),
+        region: req.region.clone(),
+        vpcs: Vec::new(),
+    };
+    let fail = |mut report: EndpointsReport, r: Reason| {
+        report.reasons.push(r);
+        report.verdict = verdict_of(&report.reasons);
+        report
+    };
+    if !valid_region(&req.region) {
+        return fail(
+            report,
+            Reason::new(
+                Code::Usage,
+                format!("--region `{}` is not an AWS region name", req.region),
+            )
+            .hint("e.g. --region us-east-1"),
+        );
+    }
+    let eps: DescribeVpcEndpoints = match input::read_json(&req.endpoints) {
+        Ok(e) => e,
+        Err(r) => {
+            return fail(
+                report,
+                r.hint("expected the output of `aws ec2 describe-vpc-endpoints --output json`"),
+            )
+        }
+    };
+    let sgs: Option<BTreeMap<String, SecurityGroup>> =
+        match &req.security_groups {
+            None => None,
+            Some(p) => match input::read_json::<DescribeSecurityGroups>(p) {
+                Ok(d) => Some(d.groups.into_iter().map(|g| (g.id.clone(), g)).collect()),
+                Err(r) => return fail(
+                    report,
+                    r.hint(
+                        "expected the output of `aws ec2 describe-security-groups --output json`",
+                    ),
+                ),
+            },
+        };
+    let region = req.region.as_str();
+    let mut needs: Vec<&Need> = NEEDS.iter().collect();
+    if req.with_ssm {
+        needs.push(&SSM);
+    }
+    if req.with_secretsmanager {
+        needs.push(&SECRETS);
+    }
+
+    // Endpoints of other regions: likely a wrong --region.
+    let others: BTreeSet<&str> = eps
+        .vpc_endpoints
+        .iter()
+        .filter_map(|e| service_region(&e.service))
+        .filter(|r| *r != region)
+        .collect();
+    if !others.is_empty() {
+        report.warnings.push(Reason::new(
+            Code::MissingEndpoint,
+            format!(
+                "the file holds endpoints for other regions ({}), which are not counted for {region}",
+                others.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        ).hint("check --region"));
+    }
+
+    // Group by VPC.
+    let mut vpcs: BTreeMap<Option<String>, Vec<&VpcEndpoint>> = BTreeMap::new();
+    for e in &eps.vpc_endpoints {
+        if let Some(v) = &req.vpc {
+            if e.vpc_id.as_deref() != Some(v.as_str()) {
+                continue;
+            }
+        }
+        vpcs.entry(e.vpc_id.clone()).or_default().push(e);
+    }
+    if vpcs.is_empty() {
+        vpcs.insert(req.vpc.clone(), Vec::new());
+    }
+    let several = vpcs.len() > 1;
+    let mut unknown_groups: BTreeSet<String> = BTreeSet::new();
+
+    for (vpc_id, list) in vpcs {
+        let vpc_text = vpc_id.clone().unwrap_or_else(|| "the VPC".to_string());
+        let in_vpc = if several || vpc_id.is_some() {
+            format!(" in {vpc_text}")
+        } else {
+            String::new()
+        };
+        let mut checks = Vec::new();
+        for need in &needs {
+            let service = format!("com.amazonaws.{region}.{}", need.suffix);
+            let cn_service = format!("cn.{service}");
+            let required_type = if need.interface {
+                "Interface"
+            } else {
+                "Gateway"
+            };
+            let mut candidates: Vec<&VpcEndpoint> = list
+                .iter()
+                .copied()
+                .filter(|e| e.service == service || e.service == cn_service)
+                .collect();
+            candidates.sort_by_key(|e| rank(e, need));
+            let mut c = EndpointCheck {
+                service: service.clone(),
+                required_type: required_type.to_string(),
+                status: "ok".into(),
+                endpoint_id: None,
+                endpoint_type: None,
+                state: None,
+                private_dns: None,
+                security_groups: Vec::new(),
+                why: format!("for {}", need.purpose),
+            };
+            let Some(e) = candidates.first() else {
+                c.status = "missing".into();
+                let hint = if need.interface {
+                    format!("create it: aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --service-name {service} --private-dns-enabled --vpc-id VPC --subnet-ids SUBNETS --security-group-ids SG")
+                } else {
+                    format!("create it: aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway --service-name {service} --vpc-id VPC --route-table-ids RTB (the route tables of the tasks' subnets)")
+                };
+                report.reasons.push(
+                    Reason::new(
+                        Code::MissingEndpoint,
+                        format!(
+                            "no {required_type} endpoint for {service}{in_vpc}: needed {}",
+                            c.why
+                        ),
+                    )
+                    .hint(hint),
+                );
+                checks.push(c);
+                continue;
+            };
+            c.endpoint_id = Some(e.id.clone());
+            c.endpoint_type = e.kind.clone();
+            c.state = e.state.clone();
+            c.private_dns = e.private_dns;
+            c.security_groups = e.groups.iter().map(|g| g.id.clone()).collect();
+            let kind = e.kind.clone().unwrap_or_default();
+            let is_interface = kind.eq_ignore_ascii_case("Interface");
+            let type_ok = kind.eq_ignore_ascii_case(required_type);
+            let mut problems: Vec<(&str, Reason)> = Vec::new();
+            if !type_ok {
+                // S3 also works through an interface endpoint with private DNS; other services do not
+                // have gateway endpoints.
+                if !need.interface && is_interface && e.private_dns == Some(true) {
+                    report.warnings.push(Reason::new(
+                        Code::MissingEndpoint,
+                        format!("{service}{in_vpc} is reached through interface endpoint {} rather than the gateway endpoint AWS documents for ECR image layers", e.id),
+                    ));
+                } else {
+                    problems.push((
+                        "missing",
+                        Reason::new(
+                            Code::MissingEndpoint,
+                            format!(
+                                "{service}{in_vpc} has endpoint {} of type {}, but a {required_type} endpoint is needed {}",
+                                e.id,
+                                if kind.is_empty() { "(none)" } else { &kind },
+                                c.why
+                            ),
+                        ),
+                    ));
+                }
+            }
+            if !state_available(e) {
+                problems.push((
+                    "not-available",
+                    Reason::new(
+                        Code::EndpointNotAvailable,
+                        format!(
+                            "endpoint {} for {service}{in_vpc} is in state `{}`, not `available`",
+                            e.id,
+                            e.state.as_deref().unwrap_or("(none)")
+                        ),
+                    )
+                    .hint("pendingAcceptance needs the service owner to accept; pending clears within minutes; failed/rejected/expired endpoints must be recreated"),
+                ));
+            }
+            if is_interface && e.private_dns != Some(true) {
+                problems.push((
+                    "private-dns-disabled",
+                    Reason::new(
+                        Code::PrivateDnsDisabled,
+                        format!("interface endpoint {} for {service}{in_vpc} has private DNS disabled: tasks resolve the public name and cannot reach it from a private subnet", e.id),
+                    )
+                    .hint(format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --private-dns-enabled (the VPC needs enableDnsSupport and enableDnsHostnames)", e.id)),
+                ));
+            }
+            if !is_interface && !e.route_tables.is_empty() {
+                c.why
+                    .push_str(&format!("; route tables {}", e.route_tables.join(", ")));
+            } else if !is_interface {
+                report.warnings.push(Reason::new(
+                    Code::NoRouteTables,
+                    format!("gateway endpoint {} for {service}{in_vpc} is associated with no route table, so no subnet uses it", e.id),
+                ).hint("associate it with the route tables of the tasks' subnets"));
+            }
+            if is_interface {
+                if let Some(sgs) = &sgs {
+                    let mut known = 0;
+                    let mut sources: Vec<String> = Vec::new();
+                    for g in &e.groups {
+                        match sgs.get(&g.id) {
+                            Some(sg) => {
+                                known += 1;
+                                for p in &sg.ingress {
+                                    if let Some(s) = admits_443(p) {
+                                        sources.extend(
+                                            s.into_iter().map(|s| format!("{s} via {}", g.id)),
+                                        );
+                                    }
+                                }
+                            }
+                            None => {
+                                unknown_groups.insert(g.id.clone());
+                            }
+                        }
+                    }
+                    if !sources.is_empty() {
+                        c.why
+                            .push_str(&format!("; inbound 443 from {}", sources.join(", ")));
+                    } else if known == e.groups.len() {
+                        let groups = if e.groups.is_empty() {
+                            "no security group".to_string()
+                        } else {
+                            format!("security groups {}", c.security_groups.join(", "))
+                        };
+                        problems.push((
+                            "port-443-blocked",
+                            Reason::new(
+                                Code::Port443Blocked,
+                                format!("interface endpoint {} for {service}{in_vpc}: {groups} allow inbound TCP 443 from nowhere", e.id),
+                            )
+                            .hint("add an inbound rule for TCP 443 from the tasks' subnets or security group"),
+                        ));
+                    } else if c.status == "ok" && problems.is_empty() {
+                        c.status = "unverified".into();
+                    }
+                }
+            }
+            if let Some((status, _)) = problems.first() {
+                c.status = status.to_string();
+            }
+            report.reasons.extend(problems.into_iter().map(|(_, r)| r));
+            checks.push(c);
+        }
+        report.vpcs.push(VpcResult {
+            vpc_id,
+            endpoints: checks,
+        });
+    }
+    for g in unknown_groups {
+        report.warnings.push(
+            Reason::new(
+                Code::UnknownSecurityGroup,
+                format!(
+                    "security group {g} is attached to an endpoint but is not in the security groups file; its rules were not checked"
+                ),
+            )
+            .hint("describe all the groups: aws ec2 describe-security-groups --group-ids ..."),
+        );
+    }
+    report.verdict = verdict_of(&report.reasons);
+    report
+}
+
+/// Text output: stdout the verdict line and one table per VPC; stderr the explanations.
+pub fn render_text(r: &EndpointsReport, quiet: bool) -> (String, String) {
+    let mut out = String::new();
+    let mut err = String::new();
+    let what = format!("check-endpoints {}", r.region);
+    match r.verdict {
+        Verdict::Pass => out.push_str(&format!(
+            "PASS {what}: required endpoints present and usable in {} VPC(s)\n",
+            r.vpcs.len()
+        )),
+        v => {
+            let label = if v == Verdict::Fail { "FAIL" } else { "ERROR" };
+            let mut codes: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
+            codes.sort();
+            codes.dedup();
+            out.push_str(&format!("{label} {what}: {}\n", codes.join(", ")));
+        }
+    }
+    if !(quiet && r.verdict == Verdict::Pass) {
+        for v in &r.vpcs {
+            out.push_str(&format!(
+                "{}\n",
+                v.vpc_id.as_deref().unwrap_or("(no endpoints in the file)")
+            ));
+            let w = v
+                .endpoints
+                .iter()
+                .map(|e| e.service.len())
+                .max()
+                .unwrap_or(0);
+            for e in &v.endpoints {
+                out.push_str(&format!(
+                    "  {:w$}  {:9}  {:22}  {}\n",
+                    e.service,
+                    e.required_type.to_ascii_lowercase(),
+                    e.endpoint_id.as_deref().unwrap_or("-"),
+                    e.status
+                ));
+            }
+        }
+    }
+    for reason in &r.reasons {
+        err.push_str(&format!("error: {}\n", reason.message));
+        if let Some(h) = &reason.hint {
+            err.push_str(&format!("  hint: {h}\n"));
+        }
+    }
+    if !quiet {
+        for w in &r.warnings {
+            err.push_str(&format!("warning: {}\n", w.message));
+            if let Some(h) = &w.hint {
+                err.push_str(&format!("  hint: {h}\n"));
+            }
+        }
+    }
+    (out, err)
+}

@@ -1,0 +1,260 @@
+//! check-endpoints at library level: describe-vpc-endpoints / describe-security-groups outputs from
+//! fixtures/endpoints (see gen.py there).
+
+use shipcheck::endpoints::{self, EndpointsReport, EndpointsRequest};
+use shipcheck::report::{Code, Verdict};
+use std::path::PathBuf;
+
+const VPC: &str = "vpc-0a1b2c3d4e5f67890";
+
+fn fx(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/endpoints")
+        .join(name)
+}
+
+fn req(file: &str) -> EndpointsRequest {
+    EndpointsRequest {
+        region: "us-east-1".into(),
+        endpoints: fx(file),
+        ..Default::default()
+    }
+}
+
+fn codes(r: &EndpointsReport) -> Vec<Code> {
+    r.reasons.iter().map(|x| x.code).collect()
+}
+
+fn status<'a>(r: &'a EndpointsReport, vpc: &str, suffix: &str) -> &'a str {
+    let v = r
+        .vpcs
+        .iter()
+        .find(|v| v.vpc_id.as_deref() == Some(vpc))
+        .unwrap_or_else(|| panic!("{vpc} not in {r:#?}"));
+    let e = v
+        .endpoints
+        .iter()
+        .find(|e| e.service == format!("com.amazonaws.us-east-1.{suffix}"))
+        .unwrap_or_else(|| panic!("{suffix} not in {v:#?}"));
+    &e.status
+}
+
+#[test]
+fn all_endpoints_pass() {
+    let r = endpoints::run(&req("all.json"));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    assert_eq!(r.vpcs.len(), 1);
+    assert_eq!(r.vpcs[0].vpc_id.as_deref(), Some(VPC));
+    // ecr.api, ecr.dkr, s3, logs; ssm only on request.
+    assert_eq!(r.vpcs[0].endpoints.len(), 4);
+    for s in ["ecr.api", "ecr.dkr", "s3", "logs"] {
+        assert_eq!(status(&r, VPC, s), "ok", "{s}");
+    }
+    let s3 = r.vpcs[0]
+        .endpoints
+        .iter()
+        .find(|e| e.service.ends_with(".s3"))
+        .unwrap();
+    assert_eq!(s3.required_type, "Gateway");
+    assert_eq!(s3.endpoint_id.as_deref(), Some("vpce-00000000000000013"));
+    let mut q = req("all.json");
+    q.with_ssm = true;
+    let r = endpoints::run(&q);
+    assert_eq!(r.verdict, Verdict::Pass);
+    assert_eq!(status(&r, VPC, "ssm"), "ok");
+}
+
+#[test]
+fn secretsmanager_missing_when_asked() {
+    let mut q = req("all.json");
+    q.with_secretsmanager = true;
+    let r = endpoints::run(&q);
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(codes(&r), vec![Code::MissingEndpoint]);
+    assert_eq!(status(&r, VPC, "secretsmanager"), "missing");
+}
+
+#[test]
+fn missing_dkr_fails() {
+    let r = endpoints::run(&req("missing-dkr.json"));
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(r.verdict.exit_code(), 1);
+    assert_eq!(codes(&r), vec![Code::MissingEndpoint]);
+    assert_eq!(status(&r, VPC, "ecr.dkr"), "missing");
+    assert_eq!(status(&r, VPC, "ecr.api"), "ok");
+    assert!(r.reasons[0]
+        .message
+        .contains("com.amazonaws.us-east-1.ecr.dkr"));
+    assert!(r.reasons[0]
+        .hint
+        .as_deref()
+        .unwrap()
+        .contains("create-vpc-endpoint"));
+}
+
+#[test]
+fn pending_endpoint_fails() {
+    let r = endpoints::run(&req("pending.json"));
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(codes(&r), vec![Code::EndpointNotAvailable]);
+    assert_eq!(status(&r, VPC, "ecr.api"), "not-available");
+    assert!(r.reasons[0].message.contains("`pending`"));
+}
+
+#[test]
+fn private_dns_off_fails() {
+    let r = endpoints::run(&req("private-dns-off.json"));
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(codes(&r), vec![Code::PrivateDnsDisabled]);
+    assert_eq!(status(&r, VPC, "ecr.dkr"), "private-dns-disabled");
+    // The S3 gateway endpoint has PrivateDnsEnabled false, which is normal for gateways.
+    assert_eq!(status(&r, VPC, "s3"), "ok");
+}
+
+#[test]
+fn security_groups_with_443_pass() {
+    let mut q = req("all.json");
+    q.security_groups = Some(fx("sgs-443.json"));
+    let r = endpoints::run(&q);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    let api = &r.vpcs[0].endpoints[0];
+    assert!(api.why.contains("10.0.0.0/16"), "{}", api.why);
+    q.security_groups = Some(fx("sgs-all-traffic.json"));
+    let r = endpoints::run(&q);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+}
+
+#[test]
+fn security_groups_without_443_fail() {
+    let mut q = req("all.json");
+    q.security_groups = Some(fx("sgs-no-443.json"));
+    let r = endpoints::run(&q);
+    assert_eq!(r.verdict, Verdict::Fail);
+    // ecr.api, ecr.dkr, logs: interface endpoints; the S3 gateway has no security group.
+    assert_eq!(codes(&r), vec![Code::Port443Blocked; 3]);
+    assert_eq!(status(&r, VPC, "ecr.dkr"), "port-443-blocked");
+    assert_eq!(status(&r, VPC, "s3"), "ok");
+}
+
+#[test]
+fn unknown_security_group_is_a_warning() {
+    let mut q = req("unknown-sg.json");
+    q.security_groups = Some(fx("sgs-443.json"));
+    let r = endpoints::run(&q);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    assert_eq!(status(&r, VPC, "ecr.dkr"), "unverified");
+    assert!(r.warnings.iter().any(
+        |w| w.code == Code::UnknownSecurityGroup && w.message.contains("sg-0999999999999999f")
+    ));
+}
+
+#[test]
+fn several_vpcs_are_reported_separately() {
+    let r = endpoints::run(&req("two-vpcs.json"));
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(r.vpcs.len(), 2);
+    let other = "vpc-0fedcba9876543210";
+    assert_eq!(status(&r, VPC, "ecr.dkr"), "ok");
+    assert_eq!(status(&r, other, "s3"), "ok");
+    assert_eq!(status(&r, other, "ecr.dkr"), "missing");
+    assert_eq!(codes(&r), vec![Code::MissingEndpoint; 3]);
+    assert!(r.reasons.iter().all(|x| x.message.contains(other)));
+    // --vpc narrows the check to one VPC.
+    let mut q = req("two-vpcs.json");
+    q.vpc = Some(VPC.into());
+    let r = endpoints::run(&q);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    assert_eq!(r.vpcs.len(), 1);
+}
+
+#[test]
+fn no_endpoints_at_all() {
+    let r = endpoints::run(&req("empty.json"));
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert_eq!(r.vpcs.len(), 1);
+    assert_eq!(r.vpcs[0].vpc_id, None);
+    assert_eq!(codes(&r), vec![Code::MissingEndpoint; 4]);
+}
+
+#[test]
+fn wrong_region_warns_and_fails() {
+    let mut q = req("all.json");
+    q.region = "eu-west-1".into();
+    let r = endpoints::run(&q);
+    assert_eq!(r.verdict, Verdict::Fail);
+    assert!(r.warnings.iter().any(|w| w.message.contains("us-east-1")));
+    q.region = "not a region".into();
+    let r = endpoints::run(&q);
+    assert_eq!(r.verdict, Verdict::Error);
+    assert_eq!(codes(&r), vec![Code::Usage]);
+}
+
+#[test]
+fn bad_inputs_are_exit_2_with_file_and_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("eps.json");
+    std::fs::write(
+        &p,
+        r#"{"VpcEndpoints":[{"VpcEndpointId":"vpce-1","VpcEndpointType":"Interface"}]}"#,
+    )
+    .unwrap();
+    let mut q = req("all.json");
+    q.endpoints = p.clone();
+    let r = endpoints::run(&q);
+    assert_eq!(r.verdict, Verdict::Error);
+    assert_eq!(codes(&r), vec![Code::InvalidInput]);
+    let m = &r.reasons[0].message;
+    assert!(
+        m.contains("eps.json")
+            && m.contains("`VpcEndpoints[0]`")
+            && m.contains("missing field `ServiceName`"),
+        "{m}"
+    );
+    // The security groups of the wrong command.
+    q.endpoints = fx("all.json");
+    q.security_groups = Some(fx("all.json"));
+    let r = endpoints::run(&q);
+    assert_eq!(r.verdict, Verdict::Error);
+    let m = &r.reasons[0].message;
+    assert!(
+        m.contains("all.json") && m.contains("missing field `SecurityGroups`"),
+        "{m}"
+    );
+    assert!(r.reasons[0]
+        .hint
+        .as_deref()
+        .unwrap()
+        .contains("describe-security-groups"));
+    // A directory.
+    q.security_groups = None;
+    q.endpoints = dir.path().to_path_buf();
+    let r = endpoints::run(&q);
+    assert_eq!(r.verdict.exit_code(), 2);
+    assert!(
+        r.reasons[0].message.contains("is a directory"),
+        "{}",
+        r.reasons[0].message
+    );
+}
+
+#[test]
+fn text_and_json_shapes() {
+    let r = endpoints::run(&req("missing-dkr.json"));
+    let (out, err) = endpoints::render_text(&r, false);
+    assert!(
+        out.starts_with("FAIL check-endpoints us-east-1: missing-endpoint\n"),
+        "{out}"
+    );
+    assert!(out.contains(VPC));
+    let dkr = out.lines().find(|l| l.contains("ecr.dkr")).unwrap();
+    assert!(dkr.contains("missing"), "{out}");
+    assert!(
+        err.contains("error: no Interface endpoint for com.amazonaws.us-east-1.ecr.dkr"),
+        "{err}"
+    );
+    let j = serde_json::to_value(&r).unwrap();
+    assert_eq!(j["verdict"], "fail");
+    assert_eq!(j["region"], "us-east-1");
+    assert_eq!(j["vpcs"][0]["vpc_id"], VPC);
+    assert_eq!(j["reasons"][0]["code"], "missing-endpoint");
+}
