@@ -310,17 +310,30 @@ fn plan(file: AuditFile, base: &Path) -> Vec<Planned> {
     out
 }
 
+impl AuditReport {
+    fn new(req: &AuditRequest) -> Self {
+        AuditReport {
+            verdict: Verdict::Error,
+            reasons: Vec::new(),
+            warnings: Vec::new(),
+            file: req.path.display().to_string(),
+            shard: req.shard.map(|s| format!("{}/{}", s.k, s.n)),
+            summary: Summary::default(),
+            results: Vec::new(),
+        }
+    }
+
+    /// A report for an audit that could not start (for example, a bad `--ca-cert`).
+    pub fn failed(req: &AuditRequest, r: Reason) -> Self {
+        let mut rep = AuditReport::new(req);
+        rep.reasons.push(r);
+        rep
+    }
+}
+
 /// Runs the audit. `on_done` is called once per finished target (for a progress bar).
 pub async fn run(req: &AuditRequest, http: &Http, on_done: &(dyn Fn() + Sync)) -> AuditReport {
-    let mut rep = AuditReport {
-        verdict: Verdict::Error,
-        reasons: Vec::new(),
-        warnings: Vec::new(),
-        file: req.path.display().to_string(),
-        shard: req.shard.map(|s| format!("{}/{}", s.k, s.n)),
-        summary: Summary::default(),
-        results: Vec::new(),
-    };
+    let mut rep = AuditReport::new(req);
     let file: AuditFile = match input::read_toml(&req.path) {
         Ok(f) => f,
         Err(r) => {

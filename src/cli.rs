@@ -30,6 +30,14 @@ pub enum Command {
     /// Verify that an image in an OCI registry holds every required platform, with every digest,
     /// size and media type matching the bytes served.
     VerifyImage(VerifyImageArgs),
+    /// Verify every image of an ECS task definition for the platform the task runs on.
+    VerifyTaskdef(VerifyTaskdefArgs),
+    /// Audit many binaries, images and task definitions listed in a TOML file.
+    Audit(AuditArgs),
+    /// Check an IAM policy for the ECR permissions a pull, push or buildx push needs.
+    CheckIam(CheckIamArgs),
+    /// Check VPC endpoints (and security groups) for Fargate tasks in private subnets.
+    CheckEndpoints(CheckEndpointsArgs),
     /// Pinned certificates of the catalog.
     Keys {
         #[command(subcommand)]
@@ -126,12 +134,8 @@ pub struct VerifyImageArgs {
     /// Also check that every layer blob exists with the size its manifest says.
     #[arg(long)]
     pub deep: bool,
-    /// Registry username (with --password-stdin); default: credentials from Docker's config.
-    #[arg(long, requires = "password_stdin")]
-    pub username: Option<String>,
-    /// Read the registry password or token from stdin.
-    #[arg(long = "password-stdin", requires = "username")]
-    pub password_stdin: bool,
+    #[command(flatten)]
+    pub auth: RegistryAuthArgs,
     #[command(flatten)]
     pub net: NetArgs,
 }
@@ -150,4 +154,85 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("`{s}` is not a size (e.g. 4096, 64K, 512M, 4G)"))?;
     n.checked_mul(mult)
         .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+/// Registry credentials for commands that read images.
+#[derive(Debug, Args, Clone)]
+pub struct RegistryAuthArgs {
+    /// Registry username (with --password-stdin; ECR: AWS); default: Docker's config, then native ECR auth.
+    #[arg(long, requires = "password_stdin")]
+    pub username: Option<String>,
+    /// Read the registry password from stdin.
+    #[arg(long = "password-stdin", requires = "username")]
+    pub password_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyTaskdefArgs {
+    /// Task definition JSON (register-task-definition input or describe-task-definition output).
+    pub taskdef: PathBuf,
+    /// Write a copy with every image pinned to the digest that was verified (needs --output).
+    #[arg(long, requires = "output")]
+    pub pin: bool,
+    /// Where --pin writes the pinned task definition.
+    #[arg(long, value_name = "FILE", requires = "pin")]
+    pub output: Option<PathBuf>,
+    /// Also check every layer blob.
+    #[arg(long)]
+    pub deep: bool,
+    #[command(flatten)]
+    pub auth: RegistryAuthArgs,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Audit file (TOML) with [[bin]], [[image]] and [[taskdef]] targets.
+    pub file: PathBuf,
+    /// Targets checked at once (at most 4 per registry or download host).
+    #[arg(long, value_name = "N", default_value_t = crate::audit::DEFAULT_CONCURRENCY)]
+    pub concurrency: usize,
+    /// Output format: text, json, junit or github (--json means json).
+    #[arg(long, value_name = "FORMAT", default_value = "text")]
+    pub format: crate::audit::Format,
+    /// Audit only this stable share K/N of the targets (CI matrix jobs).
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::audit::Shard>,
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckIamArgs {
+    /// IAM policy documents (several are evaluated together, like the policies of one principal).
+    #[arg(required = true)]
+    pub policies: Vec<PathBuf>,
+    /// The workflow the principal must be able to perform.
+    #[arg(long = "for", value_enum)]
+    pub workflow: crate::iam::Workflow,
+    /// Repository ARN or URI the workflow targets (default: any repository).
+    #[arg(long)]
+    pub repository: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckEndpointsArgs {
+    /// AWS region of the VPC (e.g. us-east-1).
+    #[arg(long)]
+    pub region: String,
+    /// Output of `aws ec2 describe-vpc-endpoints`.
+    pub endpoints: PathBuf,
+    /// Output of `aws ec2 describe-security-groups`: also check inbound TCP 443 on interface endpoints.
+    #[arg(long = "security-groups", value_name = "SGS.json")]
+    pub security_groups: Option<PathBuf>,
+    /// Tasks read SSM parameters: require the ssm endpoint.
+    #[arg(long = "with-ssm")]
+    pub with_ssm: bool,
+    /// Tasks read Secrets Manager secrets: require the secretsmanager endpoint.
+    #[arg(long = "with-secretsmanager")]
+    pub with_secretsmanager: bool,
+    /// Check only this VPC.
+    #[arg(long)]
+    pub vpc: Option<String>,
 }

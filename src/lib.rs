@@ -100,7 +100,32 @@ where
             return 2;
         }
     };
-    match cli.command {
+    dispatch(cli.command, &printer, &rt)
+}
+
+/// Prints a report (JSON or text) and returns its exit code: the one place commands' output goes.
+fn emit<T: serde::Serialize>(printer: &Printer, report: &T, text: (String, String), verdict: Verdict) -> i32 {
+    let (out, err) = text;
+    if printer.json {
+        printer.json(report);
+    } else {
+        printer.out(&out);
+    }
+    printer.err(&err);
+    verdict.exit_code()
+}
+
+/// Reads `--password-stdin` when asked for.
+fn password(auth: &cli::RegistryAuthArgs) -> Result<Option<String>, Reason> {
+    if auth.password_stdin {
+        verify_image::read_password_stdin().map(Some)
+    } else {
+        Ok(None)
+    }
+}
+
+fn dispatch(command: Command, printer: &Printer, rt: &tokio::runtime::Runtime) -> i32 {
+    match command {
         Command::VerifyBin(a) => {
             let req = verify_bin::BinRequest {
                 tool: a.tool,
@@ -125,15 +150,8 @@ where
                 }
                 Err(e) => verify_bin::BinReport::failed(&req, e.reason()),
             };
-            if printer.json {
-                printer.json(&report);
-            }
-            let (out, err) = verify_bin::render_text(&report, printer.quiet);
-            if !printer.json {
-                printer.out(&out);
-            }
-            printer.err(&err);
-            report.verdict.exit_code()
+            let text = verify_bin::render_text(&report, printer.quiet);
+            emit(printer, &report, text, report.verdict)
         }
         Command::VerifyImage(a) => {
             let mut req = verify_image::ImageRequest {
@@ -141,15 +159,10 @@ where
                 platforms: a.platforms,
                 digest: a.digest,
                 deep: a.deep,
-                username: a.username,
+                username: a.auth.username.clone(),
                 password: None,
             };
-            let password = if a.password_stdin {
-                verify_image::read_password_stdin().map(Some)
-            } else {
-                Ok(None)
-            };
-            let report = match (password, http_from(&a.net)) {
+            let report = match (password(&a.auth), http_from(&a.net)) {
                 (Err(r), _) => verify_image::ImageReport::failed(&req, r),
                 (_, Err(e)) => verify_image::ImageReport::failed(&req, e.reason()),
                 (Ok(p), Ok(http)) => {
@@ -162,28 +175,71 @@ where
                 t.push_str(&format!("\nshipcheck: {} HTTP requests\n", report.requests));
                 printer.err(&t);
             }
-            if printer.json {
-                printer.json(&report);
-            }
-            let (out, err) = verify_image::render_text(&report, printer.quiet);
-            if !printer.json {
-                printer.out(&out);
-            }
+            let text = verify_image::render_text(&report, printer.quiet);
+            emit(printer, &report, text, report.verdict)
+        }
+        Command::VerifyTaskdef(a) => {
+            let mut req = taskdef::TaskdefRequest {
+                path: a.taskdef,
+                pin: a.pin,
+                output: a.output,
+                deep: a.deep,
+                username: a.auth.username.clone(),
+                password: None,
+            };
+            let report = match (password(&a.auth), http_from(&a.net)) {
+                (Err(r), _) => taskdef::TaskdefReport::failed(&req, r),
+                (_, Err(e)) => taskdef::TaskdefReport::failed(&req, e.reason()),
+                (Ok(p), Ok(http)) => {
+                    req.password = p;
+                    rt.block_on(taskdef::run(&req, &http))
+                }
+            };
+            let text = taskdef::render_text(&report, printer.quiet);
+            emit(printer, &report, text, report.verdict)
+        }
+        Command::Audit(a) => {
+            let format = if printer.json { audit::Format::Json } else { a.format };
+            let req = audit::AuditRequest { path: a.file, concurrency: a.concurrency, shard: a.shard };
+            let report = match http_from(&a.net) {
+                Ok(http) => {
+                    let bar = printer.counter(audit::count_targets(&req).unwrap_or(0), "targets");
+                    let on_done = || bar.advance(1);
+                    let r = rt.block_on(audit::run(&req, &http, &on_done));
+                    bar.finish();
+                    r
+                }
+                Err(e) => audit::AuditReport::failed(&req, e.reason()),
+            };
+            // The audit renders every format itself; JSON is one of them.
+            let (out, err) = audit::render(&report, format, printer.quiet);
+            printer.out(&out);
             printer.err(&err);
             report.verdict.exit_code()
         }
-        Command::Keys {
-            command: KeysCommand::List { catalog },
-        } => {
+        Command::CheckIam(a) => {
+            let req = iam::IamRequest { policies: a.policies, workflow: a.workflow, repository: a.repository };
+            let report = iam::run(&req);
+            let text = iam::render_text(&report, printer.quiet);
+            emit(printer, &report, text, report.verdict)
+        }
+        Command::CheckEndpoints(a) => {
+            let req = endpoints::EndpointsRequest {
+                region: a.region,
+                endpoints: a.endpoints,
+                security_groups: a.security_groups,
+                with_ssm: a.with_ssm,
+                with_secretsmanager: a.with_secretsmanager,
+                vpc: a.vpc,
+            };
+            let report = endpoints::run(&req);
+            let text = endpoints::render_text(&report, printer.quiet);
+            emit(printer, &report, text, report.verdict)
+        }
+        Command::Keys { command: KeysCommand::List { catalog } } => {
             let report = keys_cmd::run(catalog.as_deref(), std::time::SystemTime::now());
-            let (out, err) = keys_cmd::render_text(&report, printer.quiet);
-            if printer.json {
-                printer.json(&report);
-            } else {
-                printer.out(&out);
-            }
-            printer.err(&err);
-            report.verdict.exit_code()
+            let text = keys_cmd::render_text(&report, printer.quiet);
+            emit(printer, &report, text, report.verdict)
         }
     }
 }

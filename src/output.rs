@@ -30,6 +30,22 @@ impl Printer {
         }
     }
 
+    /// A counter bar for `total` items (audit targets): on stderr when it is a terminal, else nothing.
+    pub fn counter(&self, total: u64, what: &str) -> Box<dyn Progress> {
+        if self.progress {
+            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+            if let Ok(style) =
+                ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
+            {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar.set_message(what.to_string());
+            Box::new(Bar(Mutex::new(Some(bar))))
+        } else {
+            Box::new(crate::fetch::NoProgress)
+        }
+    }
+
     /// Writes to stdout; a closed pipe is not an error.
     pub fn out(&self, s: &str) {
         let mut o = std::io::stdout().lock();

@@ -150,6 +150,11 @@ impl TaskdefReport {
         }
     }
 
+    /// A report for a request that could not start (for example, a bad `--ca-cert`).
+    pub fn failed(req: &TaskdefRequest, r: Reason) -> Self {
+        TaskdefReport::new(&req.path).fail(r)
+    }
+
     fn fail(mut self, r: Reason) -> Self {
         self.reasons.push(r);
         self.verdict = verdict_of(&self.reasons);

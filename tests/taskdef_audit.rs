@@ -1,0 +1,322 @@
+//! verify-taskdef and audit against a real registry (Debian's docker-registry), through the binary.
+
+mod common;
+
+use common::registry::{Flavour, Registry};
+use common::shipcheck;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// A registry with `team/app:v1` (amd64 + arm64 with attestations) and `solo:v1` (amd64 only).
+fn registry() -> Registry {
+    let reg = Registry::plain();
+    reg.push_multi("team/app", "v1", true);
+    reg.push_image("solo", "linux/amd64", Flavour::Oci, Some("v1"));
+    reg
+}
+
+/// A fixture task definition with REGISTRY replaced by the test registry's host.
+fn taskdef(dir: &Path, fixture: &str, reg: &Registry) -> PathBuf {
+    let text = std::fs::read_to_string(format!(
+        "{}/fixtures/taskdef/{fixture}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let path = dir.join(fixture);
+    std::fs::write(&path, text.replace("REGISTRY", &reg.host())).unwrap();
+    path
+}
+
+fn run(args: &[&str], paths: &[&Path]) -> (i32, Value) {
+    let out = shipcheck().args(args).args(paths).output().unwrap();
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap(), v)
+}
+
+fn codes(v: &Value, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn arm64_task_catches_an_amd64_only_image() {
+    let reg = registry();
+    let d = tempfile::tempdir().unwrap();
+    let td = taskdef(d.path(), "fargate-arm64.json", &reg);
+    let (code, v) = run(&["verify-taskdef", "--json"], &[&td]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["platform"], "linux/arm64");
+    assert_eq!(v["family"], "webapp-arm64");
+    let cs = v["containers"].as_array().unwrap();
+    assert_eq!(cs[0]["name"], "web");
+    assert_eq!(cs[0]["verdict"], "pass");
+    assert_eq!(cs[1]["name"], "sidecar");
+    assert_eq!(cs[1]["verdict"], "fail");
+    assert_eq!(codes(&v, "reasons"), vec!["missing-platform"]);
+    assert!(v["reasons"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("container `sidecar`"));
+    assert_eq!(
+        codes(&v, "warnings")
+            .iter()
+            .filter(|c| *c == "mutable-tag")
+            .count(),
+        2
+    );
+    // The nested check is the verify-image result for that container.
+    assert_eq!(cs[1]["check"]["missing"][0], "linux/arm64");
+}
+
+#[test]
+fn x86_task_passes_and_pins_by_digest() {
+    let reg = registry();
+    let d = tempfile::tempdir().unwrap();
+    let td = taskdef(d.path(), "describe-x86.json", &reg);
+    let pinned = d.path().join("pinned.json");
+    let (code, v) = run(
+        &["verify-taskdef", "--json", "--pin", "--output"],
+        &[&pinned, &td],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["platform"], "linux/amd64");
+    assert_eq!(v["pinned_output"], pinned.display().to_string());
+    let out: Value = serde_json::from_slice(&std::fs::read(&pinned).unwrap()).unwrap();
+    // Unwrapped and without describe-only fields, so register-task-definition accepts it.
+    assert!(
+        out.get("taskDefinition").is_none()
+            && out.get("revision").is_none()
+            && out.get("taskDefinitionArn").is_none()
+    );
+    assert_eq!(out["family"], "webapp");
+    for (i, c) in v["containers"].as_array().unwrap().iter().enumerate() {
+        let digest = c["digest"].as_str().unwrap();
+        assert!(digest.starts_with("sha256:"));
+        assert_eq!(c["check"]["digest"], digest);
+        let img = out["containerDefinitions"][i]["image"].as_str().unwrap();
+        assert!(
+            img.ends_with(&format!("@{digest}")) && !img.contains(":v1"),
+            "{img}"
+        );
+    }
+    // The pinned copy verifies, without mutable-tag warnings.
+    let (code, v) = run(&["verify-taskdef", "--json"], &[&pinned]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(!codes(&v, "warnings").contains(&"mutable-tag".to_string()));
+}
+
+#[test]
+fn failing_task_writes_no_pinned_copy() {
+    let reg = registry();
+    let d = tempfile::tempdir().unwrap();
+    let td = taskdef(d.path(), "fargate-arm64.json", &reg);
+    let pinned = d.path().join("pinned.json");
+    let (code, v) = run(
+        &["verify-taskdef", "--json", "--pin", "--output"],
+        &[&pinned, &td],
+    );
+    assert_eq!(code, 1);
+    assert!(v["pinned_output"].is_null());
+    assert!(codes(&v, "warnings").contains(&"not-pinned".to_string()));
+    assert!(!pinned.exists());
+}
+
+#[test]
+fn bad_task_definitions_exit_2_naming_the_place() {
+    let d = tempfile::tempdir().unwrap();
+    let cases: &[(&str, &str)] = &[
+        ("{\"family\": \"x\"}", "$.containerDefinitions"),
+        ("{\"containerDefinitions\": [{\"name\": \"a\"}]}", "$.containerDefinitions[0].image"),
+        ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"runtimePlatform\": {\"cpuArchitecture\": \"SPARC\"}}", "cpuArchitecture"),
+        ("{\"containerDefinitions\": [", "line 1"),
+        ("", "empty"),
+    ];
+    for (i, (text, needle)) in cases.iter().enumerate() {
+        let p = d.path().join(format!("td{i}.json"));
+        std::fs::write(&p, text).unwrap();
+        let (code, v) = run(&["verify-taskdef", "--json"], &[&p]);
+        assert_eq!(code, 2, "{v:#}");
+        assert_eq!(codes(&v, "reasons"), vec!["invalid-input"], "{v:#}");
+        let msg = v["reasons"][0]["message"].as_str().unwrap();
+        assert!(
+            msg.contains(needle) && msg.contains(&p.display().to_string()),
+            "{needle}: {msg}"
+        );
+    }
+    let (code, v) = run(&["verify-taskdef", "--json"], &[d.path()]);
+    assert_eq!(code, 2);
+    assert_eq!(codes(&v, "reasons"), vec!["invalid-input"]);
+}
+
+fn write_audit(dir: &Path, reg: &Registry, extra: &str) -> PathBuf {
+    let td = taskdef(dir, "describe-x86.json", reg);
+    let h = reg.host();
+    let text = format!(
+        r#"
+[[image]]
+ref = "{h}/team/app:v1"
+platforms = ["linux/amd64", "linux/arm64"]
+
+[[image]]
+ref = "{h}/solo:v1"
+platforms = ["amd64", "arm64"]
+
+[[image]]
+ref = "{h}/solo:v1"
+platforms = ["amd64"]
+
+[[taskdef]]
+path = "{}"
+{extra}"#,
+        td.file_name().unwrap().to_string_lossy()
+    );
+    let p = dir.join("audit.toml");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn audit_reports_every_target_and_the_worst_exit_code() {
+    let reg = registry();
+    let d = tempfile::tempdir().unwrap();
+    let file = write_audit(d.path(), &reg, "");
+    let (code, v) = run(&["audit", "--format", "json"], &[&file]);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["summary"]["total"], 4);
+    assert_eq!(v["summary"]["pass"], 3);
+    assert_eq!(v["summary"]["fail"], 1);
+    assert_eq!(v["summary"]["error"], 0);
+    let results = v["results"].as_array().unwrap();
+    let kinds: Vec<&str> = results
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        vec!["image", "image", "image", "taskdef"],
+        "file order is kept"
+    );
+    // Each result carries the single command's fields.
+    assert_eq!(results[1]["verdict"], "fail");
+    assert_eq!(results[1]["missing"][0], "linux/arm64");
+    assert!(results[0]["platforms"].as_array().unwrap().len() == 2);
+    assert_eq!(results[3]["containers"].as_array().unwrap().len(), 2);
+
+    // An unreachable registry is an error for that target only; the exit code is the worst (2).
+    let file = write_audit(
+        d.path(),
+        &reg,
+        "\n[[image]]\nref = \"127.0.0.1:1/nothing:v1\"\n",
+    );
+    let (code, v) = run(&["audit", "--json", "--retries", "0"], &[&file]);
+    assert_eq!(code, 2, "{v:#}");
+    assert_eq!(v["summary"]["error"], 1);
+    assert_eq!(v["summary"]["pass"], 3);
+    assert_eq!(v["summary"]["fail"], 1);
+}
+
+#[test]
+fn audit_junit_and_github_formats() {
+    let reg = registry();
+    let d = tempfile::tempdir().unwrap();
+    let file = write_audit(d.path(), &reg, "");
+    let out = shipcheck()
+        .args(["audit", "--format", "junit"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let xml = String::from_utf8(out.stdout).unwrap();
+    assert!(xml.starts_with("<?xml"), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 4);
+    assert!(
+        xml.contains("tests=\"4\" failures=\"1\" errors=\"0\""),
+        "{xml}"
+    );
+    assert!(xml.contains("<failure type=\"missing-platform\""), "{xml}");
+    let out = shipcheck()
+        .args(["audit", "--format", "github"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let gh = String::from_utf8(out.stdout).unwrap();
+    let errors: Vec<&str> = gh.lines().filter(|l| l.starts_with("::error ")).collect();
+    assert_eq!(errors.len(), 1, "{gh}");
+    assert!(
+        errors[0].starts_with("::error title=shipcheck image 127.0.0.1%3A")
+            && errors[0].contains("(missing-platform)"),
+        "{gh}"
+    );
+    assert!(
+        gh.lines()
+            .any(|l| l.starts_with("::warning ") && l.contains("mutable-tag")),
+        "{gh}"
+    );
+}
+
+#[test]
+fn audit_shards_split_the_targets_stably() {
+    let reg = registry();
+    let d = tempfile::tempdir().unwrap();
+    let file = write_audit(d.path(), &reg, "");
+    let mut all: Vec<String> = Vec::new();
+    for k in 1..=3 {
+        let shard = format!("{k}/3");
+        let (_, v) = run(&["audit", "--json", "--shard", &shard], &[&file]);
+        assert_eq!(v["shard"], shard);
+        for r in v["results"].as_array().unwrap() {
+            all.push(format!("{}|{}|{}", r["kind"], r["target"], r["verdict"]));
+        }
+    }
+    // Identical targets (the two solo:v1 lines differ in platforms but share identity) land together.
+    let (_, whole) = run(&["audit", "--json"], &[&file]);
+    let mut expected: Vec<String> = whole["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| format!("{}|{}|{}", r["kind"], r["target"], r["verdict"]))
+        .collect();
+    all.sort();
+    expected.sort();
+    assert_eq!(
+        all, expected,
+        "the shards together are the whole audit, each target once"
+    );
+}
+
+#[test]
+fn audit_file_errors() {
+    let d = tempfile::tempdir().unwrap();
+    for (text, needle) in [
+        ("", "is empty"),
+        ("# only a comment\n", "no targets"),
+        ("[[image]]\nreff = \"x\"\n", "unknown field"),
+        ("[[image]]\nref = 3\n", "ref"),
+        ("[[image]\n", "line 1"),
+    ] {
+        let p = d.path().join("a.toml");
+        std::fs::write(&p, text).unwrap();
+        let (code, v) = run(&["audit", "--json"], &[&p]);
+        assert_eq!(code, 2, "{text}: {v:#}");
+        let msg = v["reasons"][0]["message"].as_str().unwrap();
+        assert!(msg.contains(needle), "{needle}: {msg}");
+    }
+    let example = PathBuf::from(format!(
+        "{}/fixtures/audit/example.toml",
+        env!("CARGO_MANIFEST_DIR")
+    ));
+    let text = std::fs::read_to_string(example).unwrap();
+    let parsed: Result<shipcheck::audit::AuditFile, _> = toml::from_str(&text);
+    assert!(parsed.is_ok(), "the shipped example parses: {parsed:?}");
+}
