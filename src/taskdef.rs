@@ -105,12 +105,25 @@ pub fn pin_image(image: &str, digest: &str) -> String {
     format!("{name}@{digest}")
 }
 
-struct Container {
-    name: String,
-    image: String,
+/// A container's name and image.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Container {
+    pub name: String,
+    pub image: String,
 }
 
-fn containers(td: &Value) -> Result<Vec<Container>, String> {
+/// What a task definition asks for: family, platform and containers. `doc` may be the bare task
+/// definition or `describe-task-definition` output; errors name the JSON path.
+pub fn plan(doc: &Value) -> Result<(Option<String>, String, Vec<Container>), String> {
+    let td = doc.get("taskDefinition").unwrap_or(doc);
+    if !td.is_object() {
+        return Err("expected a JSON object (a task definition)".into());
+    }
+    let family = td.get("family").and_then(Value::as_str).map(str::to_string);
+    Ok((family, task_platform(td)?, containers(td)?))
+}
+
+pub fn containers(td: &Value) -> Result<Vec<Container>, String> {
     let list = match td.get("containerDefinitions") {
         Some(Value::Array(a)) if !a.is_empty() => a,
         Some(Value::Array(_)) => return Err("$.containerDefinitions: the list is empty".into()),
@@ -176,25 +189,13 @@ pub async fn run(req: &TaskdefRequest, http: &Http) -> TaskdefReport {
         Err(r) => return rep.fail(r),
     };
     let bad = |m: String| Reason::new(Code::InvalidInput, format!("{}: {m}", req.path.display()));
-    let wrapped = doc.get("taskDefinition").is_some();
-    let td = if wrapped {
-        &doc["taskDefinition"]
-    } else {
-        &doc
-    };
-    if !td.is_object() {
-        return rep.fail(bad("expected a JSON object (a task definition)".into()));
-    }
-    rep.family = td.get("family").and_then(Value::as_str).map(str::to_string);
-    let platform = match task_platform(td) {
+    let (family, platform, list) = match plan(&doc) {
         Ok(p) => p,
         Err(e) => return rep.fail(bad(e)),
     };
+    let td = doc.get("taskDefinition").unwrap_or(&doc);
+    rep.family = family;
     rep.platform = Some(platform.clone());
-    let list = match containers(td) {
-        Ok(l) => l,
-        Err(e) => return rep.fail(bad(e)),
-    };
 
     let checks = futures_util::future::join_all(list.iter().map(|c| {
         let ireq = ImageRequest {

@@ -1,0 +1,13 @@
+//! The audit file parser: never panic on any TOML.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = shipcheck::input::parse_toml::<shipcheck::audit::AuditFile>("fuzz.toml", text);
+    if let Ok(s) = text.parse::<shipcheck::audit::Shard>() {
+        let _ = s.owns(text);
+    }
+});

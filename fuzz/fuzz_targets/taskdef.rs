@@ -1,0 +1,17 @@
+//! ECS task definition parsing (platform mapping, containers) and pinning: never panic.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(doc) = shipcheck::input::parse_json::<serde_json::Value>("fuzz.json", text) else {
+        return;
+    };
+    if let Ok((_family, _platform, containers)) = shipcheck::taskdef::plan(&doc) {
+        for c in containers {
+            let _ = shipcheck::taskdef::pin_image(&c.image, "sha256:00");
+        }
+    }
+});

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs the cargo-fuzz targets (nightly toolchain only; a normal build never needs nightly).
+#
+#   fuzz/run.sh [SECONDS_PER_TARGET=600] [TARGET...]
+#
+# Seeds come from the fixtures (and fuzz/seeds for inputs with no fixture); the growing corpus is
+# kept in fuzz/corpus (not committed). Crashes land in fuzz/artifacts/TARGET/; keep each one under
+# fixtures/fuzz-regressions/TARGET/ so tests/fuzz_regressions.rs replays it on every `cargo test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS=${1:-600}
+shift || true
+TARGETS=("$@")
+[ ${#TARGETS[@]} -gt 0 ] || TARGETS=(signature catalog reference manifest audit taskdef iam)
+
+seeds() {
+    case "$1" in
+        signature) echo fuzz/seeds/signature ;;
+        catalog) echo keys ;;
+        reference) echo fuzz/seeds/reference ;;
+        manifest) echo fuzz/seeds/manifest ;;
+        audit) echo fixtures/audit ;;
+        taskdef) echo fixtures/taskdef ;;
+        iam) echo fixtures/iam ;;
+    esac
+    [ -d "fixtures/fuzz-regressions/$1" ] && echo "fixtures/fuzz-regressions/$1"
+    return 0
+}
+
+cargo +nightly fuzz build -O
+for t in "${TARGETS[@]}"; do
+    mkdir -p "fuzz/corpus/$t"
+    echo "== fuzz $t for ${SECS}s"
+    # shellcheck disable=SC2046
+    cargo +nightly fuzz run -O "$t" "fuzz/corpus/$t" $(seeds "$t") -- \
+        -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 \
+        | grep -E '^(stat::|==|SUMMARY|Done|#[0-9]+ *DONE)|panicked|ERROR' || true
+    if ls "fuzz/artifacts/$t"/crash-* >/dev/null 2>&1; then
+        echo "!! $t: crash inputs in fuzz/artifacts/$t"
+        exit 1
+    fi
+done
