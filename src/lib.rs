@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod cli;
+pub mod ecr;
 pub mod endpoints;
 pub mod fetch;
 pub mod iam;

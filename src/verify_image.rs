@@ -183,7 +183,18 @@ pub async fn run(req: &ImageRequest, http: &Http) -> ImageReport {
             return rep.finish();
         }
         (None, None) => match crate::registry::docker_config_credentials(&reference.registry) {
-            Ok(c) => c,
+            Ok(Some(c)) => Some(c),
+            // No Docker credentials: an ECR registry is logged in to natively (AWS credential chain).
+            Ok(None) => match crate::ecr::ecr_registry(&reference.registry) {
+                Some(ecr) => match crate::ecr::credentials(&reference.registry, &ecr).await {
+                    Ok(c) => Some(c),
+                    Err(r) => {
+                        rep.reasons.push(r);
+                        return rep.finish();
+                    }
+                },
+                None => None,
+            },
             Err(r) => {
                 rep.reasons.push(r);
                 return rep.finish();

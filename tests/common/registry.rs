@@ -79,15 +79,20 @@ impl Drop for Registry {
 impl Registry {
     /// A registry over plain HTTP without auth.
     pub fn plain() -> Registry {
-        Registry::start(false)
+        Registry::start(false, "")
     }
 
     /// A registry over TLS (test CA) with htpasswd Basic auth for user `AWS`.
     pub fn tls_auth() -> Registry {
-        Registry::start(true)
+        Registry::start(true, "ecr-like-token-Zm9vYmFy-7c1e")
     }
 
-    fn start(secure: bool) -> Registry {
+    /// Like [`Registry::tls_auth`], with the given password for `AWS` (e.g. a token from moto).
+    pub fn tls_auth_with(password: &str) -> Registry {
+        Registry::start(true, password)
+    }
+
+    fn start(secure: bool, pw: &str) -> Registry {
         let prog = require("docker-registry", "docker-registry");
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
@@ -106,7 +111,6 @@ impl Registry {
                 tls.server_cert.display(),
                 tls.server_key.display()
             ));
-            let pw = "ecr-like-token-Zm9vYmFy-7c1e";
             let out = Command::new(htpasswd)
                 .args(["-Bbn", "-C", "5", "AWS", pw])
                 .output()
@@ -173,7 +177,13 @@ impl Registry {
         })
     }
 
-    fn send(&self, method: reqwest::Method, url: &str, ct: Option<&str>, body: Vec<u8>) -> (u16, reqwest::header::HeaderMap, String) {
+    fn send(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        ct: Option<&str>,
+        body: Vec<u8>,
+    ) -> (u16, reqwest::header::HeaderMap, String) {
         let url = url::Url::parse(url).unwrap();
         self.rt.block_on(async {
             let mut rb = self.http.request(method, &url).body(body);
@@ -215,7 +225,13 @@ impl Registry {
     }
 
     /// PUTs a manifest or index under `reference` (a tag or its digest).
-    pub fn put_manifest(&self, repo: &str, reference: &str, media_type: &str, body: &[u8]) -> Pushed {
+    pub fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        media_type: &str,
+        body: &[u8],
+    ) -> Pushed {
         let (status, _, text) = self.send(
             reqwest::Method::PUT,
             &format!("{}/v2/{repo}/manifests/{reference}", self.base()),
@@ -233,7 +249,13 @@ impl Registry {
 
     /// Pushes a small single-platform image (`os/arch[/variant]`) with one layer and returns its
     /// manifest, pushed by digest (tag it with `tag` if given).
-    pub fn push_image(&self, repo: &str, platform: &str, flavour: Flavour, tag: Option<&str>) -> Pushed {
+    pub fn push_image(
+        &self,
+        repo: &str,
+        platform: &str,
+        flavour: Flavour,
+        tag: Option<&str>,
+    ) -> Pushed {
         let parts: Vec<&str> = platform.split('/').collect();
         let layer = format!("layer for {platform} in {repo}").into_bytes();
         let layer_digest = self.put_blob(repo, &layer);
