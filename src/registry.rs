@@ -167,10 +167,7 @@ fn valid_path_component(c: &str) -> bool {
 fn valid_tag(t: &str) -> bool {
     let w = |x: u8| x.is_ascii_alphanumeric() || x == b'_';
     let b = t.as_bytes();
-    !b.is_empty()
-        && b.len() <= 128
-        && w(b[0])
-        && b.iter().all(|&x| w(x) || x == b'.' || x == b'-')
+    !b.is_empty() && b.len() <= 128 && w(b[0]) && b.iter().all(|&x| w(x) || x == b'.' || x == b'-')
 }
 
 fn valid_domain(d: &str) -> bool {
@@ -196,7 +193,11 @@ fn valid_domain(d: &str) -> bool {
         }
     };
     if let Some(p) = port {
-        if p.is_empty() || p.len() > 5 || !p.bytes().all(|b| b.is_ascii_digit()) || p.parse::<u32>().map_or(true, |n| n > 65535) {
+        if p.is_empty()
+            || p.len() > 5
+            || !p.bytes().all(|b| b.is_ascii_digit())
+            || p.parse::<u32>().map_or(true, |n| n > 65535)
+        {
             return false;
         }
     }
@@ -225,7 +226,9 @@ impl Reference {
             return Err(bad("it is too long or holds whitespace"));
         }
         if s.contains("://") {
-            return Err(bad("write it without a URL scheme, like registry.example.com/team/app:v1"));
+            return Err(bad(
+                "write it without a URL scheme, like registry.example.com/team/app:v1",
+            ));
         }
         let (rest, digest) = match s.split_once('@') {
             Some((r, d)) => (r, Some(Digest::parse(d).map_err(|e| bad(&e))?)),
@@ -351,9 +354,8 @@ impl Platform {
     /// Parses a required platform: `amd64` (linux/amd64), `arm64`, `arm/v7`, or `os/arch[/variant]`.
     pub fn parse(s: &str) -> Result<Platform, String> {
         let parts: Vec<&str> = s.trim().split('/').collect();
-        let bad = || {
-            format!("`{s}` is not a platform (examples: amd64, arm64, arm/v7, linux/arm64/v8)")
-        };
+        let bad =
+            || format!("`{s}` is not a platform (examples: amd64, arm64, arm/v7, linux/arm64/v8)");
         if parts.iter().any(|p| {
             p.is_empty()
                 || !p
@@ -363,8 +365,21 @@ impl Platform {
             return Err(bad());
         }
         const OSES: &[&str] = &[
-            "linux", "windows", "darwin", "freebsd", "netbsd", "openbsd", "solaris", "illumos",
-            "aix", "android", "ios", "plan9", "js", "wasip1", "dragonfly",
+            "linux",
+            "windows",
+            "darwin",
+            "freebsd",
+            "netbsd",
+            "openbsd",
+            "solaris",
+            "illumos",
+            "aix",
+            "android",
+            "ios",
+            "plan9",
+            "js",
+            "wasip1",
+            "dragonfly",
         ];
         let is_os = |p: &str| OSES.contains(&p.to_ascii_lowercase().as_str());
         match parts.as_slice() {
@@ -515,7 +530,11 @@ fn is_schema1(t: &str) -> bool {
 
 /// The media type of a Content-Type header value, without parameters, lowercased.
 pub fn bare_media_type(ct: &str) -> String {
-    ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+    ct.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
 }
 
 /// Parses a manifest body. The body's `mediaType` (optional), the `Content-Type` header and the JSON
@@ -542,8 +561,8 @@ pub fn parse_manifest(
     if ct.as_deref().is_some_and(is_schema1) {
         return Err(schema1());
     }
-    let v: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| invalid(format!("not valid JSON: {e}")))?;
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
     let obj = v
         .as_object()
         .ok_or_else(|| invalid("not a JSON object".into()))?;
@@ -588,7 +607,11 @@ pub fn parse_manifest(
         if is_index_type(bt) != shape_index {
             return Err(mismatch(format!(
                 "its `mediaType` says `{bt}` but its JSON is {}",
-                if shape_index { "an index" } else { "an image manifest" }
+                if shape_index {
+                    "an index"
+                } else {
+                    "an image manifest"
+                }
             )));
         }
     }
@@ -612,7 +635,11 @@ pub fn parse_manifest(
         if is_index_type(c) != shape_index {
             return Err(mismatch(format!(
                 "Content-Type is `{c}` but the JSON is {}",
-                if shape_index { "an index" } else { "an image manifest" }
+                if shape_index {
+                    "an index"
+                } else {
+                    "an image manifest"
+                }
             )));
         }
     }
@@ -639,8 +666,8 @@ pub fn parse_manifest(
         struct RawIndex {
             manifests: Vec<RawDescriptor>,
         }
-        let raw: RawIndex = serde_json::from_value(v)
-            .map_err(|e| invalid(format!("bad index: {e}")))?;
+        let raw: RawIndex =
+            serde_json::from_value(v).map_err(|e| invalid(format!("bad index: {e}")))?;
         if raw.manifests.len() > MAX_INDEX_ENTRIES {
             return Err(Reason::new(
                 Code::ManifestTooLarge,
@@ -668,8 +695,8 @@ pub fn parse_manifest(
             #[serde(default)]
             layers: Vec<RawDescriptor>,
         }
-        let raw: RawImage = serde_json::from_value(v)
-            .map_err(|e| invalid(format!("bad image manifest: {e}")))?;
+        let raw: RawImage =
+            serde_json::from_value(v).map_err(|e| invalid(format!("bad image manifest: {e}")))?;
         let config = Descriptor::from_raw(raw.config, "config").map_err(invalid)?;
         let layers = raw
             .layers
@@ -718,7 +745,11 @@ pub struct Credentials {
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Credentials({}, <redacted>, {})", self.username, self.source)
+        write!(
+            f,
+            "Credentials({}, <redacted>, {})",
+            self.username, self.source
+        )
     }
 }
 
@@ -854,7 +885,11 @@ fn credentials_from_config(
     let Some((_, entry)) = cfg.auths.iter().find(|(k, _)| key_host(k) == host) else {
         return Ok(None);
     };
-    if entry.identitytoken.as_deref().is_some_and(|t| !t.is_empty()) {
+    if entry
+        .identitytoken
+        .as_deref()
+        .is_some_and(|t| !t.is_empty())
+    {
         return Err(bad(format!(
             "the `auths` entry for {registry} holds an identity token, which shipcheck does not support"
         )));
@@ -871,18 +906,12 @@ fn credentials_from_config(
                 "the `auth` value for {registry} is not base64 of `user:password`"
             ))
         })?;
-        return Ok(Some(Credentials::new(
-            u,
-            p,
-            &format!("`auths` in {file}"),
-        )));
+        return Ok(Some(Credentials::new(u, p, &format!("`auths` in {file}"))));
     }
     match (&entry.username, &entry.password) {
-        (Some(u), Some(p)) if !u.is_empty() => Ok(Some(Credentials::new(
-            u,
-            p,
-            &format!("`auths` in {file}"),
-        ))),
+        (Some(u), Some(p)) if !u.is_empty() => {
+            Ok(Some(Credentials::new(u, p, &format!("`auths` in {file}"))))
+        }
         _ => Ok(None),
     }
 }
@@ -1011,7 +1040,9 @@ fn e_with_ca_hint(r: Reason, host: &str) -> Reason {
     if !r.message.contains(host) {
         r.message = format!("registry {host}: {}", r.message);
     }
-    r.hint("the registry's TLS certificate is not trusted; pass --ca-cert with the CA that issued it")
+    r.hint(
+        "the registry's TLS certificate is not trusted; pass --ca-cert with the CA that issued it",
+    )
 }
 
 #[derive(Clone)]
@@ -1033,6 +1064,7 @@ pub struct Client {
     auth: Mutex<HashMap<String, AuthState>>,
     requests: AtomicUsize,
     trace: Mutex<Vec<String>>,
+    started: std::time::Instant,
 }
 
 /// What a GET returned: the body and the headers that matter.
@@ -1072,6 +1104,7 @@ impl Client {
             auth: Mutex::new(HashMap::new()),
             requests: AtomicUsize::new(0),
             trace: Mutex::new(Vec::new()),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -1087,10 +1120,11 @@ impl Client {
 
     fn count(&self, method: &Method, url: &Url) {
         let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        let ms = self.started.elapsed().as_secs_f64() * 1000.0;
         self.trace
             .lock()
             .unwrap()
-            .push(format!("request {n}: {method} {url}"));
+            .push(format!("request {n} (+{ms:.1} ms): {method} {url}"));
     }
 
     fn url(&self, scheme: &str, path: &str) -> Result<Url, Reason> {
@@ -1103,19 +1137,19 @@ impl Client {
     }
 
     fn auth_header(&self, repo: &str) -> Option<HeaderValue> {
-        let state = self
-            .auth
-            .lock()
-            .unwrap()
-            .get(repo)
-            .cloned()
-            .unwrap_or(if self.creds.is_some() {
-                // Credentials were given for this registry: send them at once (ECR speaks Basic),
-                // which saves the 401 round trip.
-                AuthState::Basic
-            } else {
-                AuthState::None
-            });
+        let state =
+            self.auth
+                .lock()
+                .unwrap()
+                .get(repo)
+                .cloned()
+                .unwrap_or(if self.creds.is_some() {
+                    // Credentials were given for this registry: send them at once (ECR speaks Basic),
+                    // which saves the 401 round trip.
+                    AuthState::Basic
+                } else {
+                    AuthState::None
+                });
         match state {
             AuthState::None => None,
             AuthState::Basic => self.creds.as_ref().map(Credentials::basic),
@@ -1285,7 +1319,10 @@ impl Client {
         let t: Token = serde_json::from_slice(&body).map_err(|_| {
             Reason::new(
                 Code::Unauthorized,
-                format!("the token service of {} answered without a token", self.host),
+                format!(
+                    "the token service of {} answered without a token",
+                    self.host
+                ),
             )
         })?;
         let token = t
@@ -1295,7 +1332,10 @@ impl Client {
             .ok_or_else(|| {
                 Reason::new(
                     Code::Unauthorized,
-                    format!("the token service of {} answered without a token", self.host),
+                    format!(
+                        "the token service of {} answered without a token",
+                        self.host
+                    ),
                 )
             })?;
         let mut h = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
@@ -1375,7 +1415,12 @@ impl Client {
     }
 
     /// GETs a blob, reading at most `cap` bytes (redirects to other hosts get no credentials).
-    pub async fn get_blob(&self, repo: &str, digest: &Digest, cap: u64) -> Result<Fetched, GetError> {
+    pub async fn get_blob(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        cap: u64,
+    ) -> Result<Fetched, GetError> {
         let path = format!("/v2/{repo}/blobs/{digest}");
         let what = format!("blob {digest} in {repo}");
         self.get(&path, None, repo, &what, cap).await
@@ -1440,9 +1485,15 @@ mod tests {
         );
         assert_eq!(a.api_host(), "registry-1.docker.io");
         let b = r("team/app:v1");
-        assert_eq!((b.registry.as_str(), b.repository.as_str()), ("docker.io", "team/app"));
+        assert_eq!(
+            (b.registry.as_str(), b.repository.as_str()),
+            ("docker.io", "team/app")
+        );
         let c = r("localhost/app");
-        assert_eq!((c.registry.as_str(), c.repository.as_str()), ("localhost", "app"));
+        assert_eq!(
+            (c.registry.as_str(), c.repository.as_str()),
+            ("localhost", "app")
+        );
         let d = r("127.0.0.1:5000/team/app:v1.4.2");
         assert_eq!(d.registry, "127.0.0.1:5000");
         assert_eq!(d.repository, "team/app");
@@ -1518,7 +1569,14 @@ mod tests {
         assert!(!p("amd64").matches(&cfg("windows", "amd64", None)));
         assert!(p("amd64").matches(&cfg("linux", "x86_64", None)));
         assert!(!p("amd64").matches(&cfg("linux", "amd64", Some("v3"))));
-        for bad in ["", "/", "linux/", "a/b/c/d", "linux/arm 64", "freebsd/amd64/v1/x"] {
+        for bad in [
+            "",
+            "/",
+            "linux/",
+            "a/b/c/d",
+            "linux/arm 64",
+            "freebsd/amd64/v1/x",
+        ] {
             assert!(Platform::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -1539,7 +1597,12 @@ mod tests {
                 assert_eq!(manifests.len(), 1);
                 assert_eq!(manifests[0].size, 7);
                 assert_eq!(
-                    manifests[0].platform.as_ref().unwrap().platform().to_string(),
+                    manifests[0]
+                        .platform
+                        .as_ref()
+                        .unwrap()
+                        .platform()
+                        .to_string(),
                     "linux/arm64/v8"
                 );
             }
@@ -1548,10 +1611,22 @@ mod tests {
         let code = |b: &str, ct: Option<&str>, exp: Option<&str>| {
             parse_manifest(b.as_bytes(), ct, exp, "x").unwrap_err().code
         };
-        assert_eq!(code(&index, Some(DOCKER_MANIFEST), None), Code::MediaTypeMismatch);
-        assert_eq!(code(&index, Some(DOCKER_LIST), None), Code::MediaTypeMismatch);
-        assert_eq!(code(&index, Some("text/html"), None), Code::MediaTypeMismatch);
-        assert_eq!(code(&index, Some(OCI_INDEX), Some(OCI_MANIFEST)), Code::MediaTypeMismatch);
+        assert_eq!(
+            code(&index, Some(DOCKER_MANIFEST), None),
+            Code::MediaTypeMismatch
+        );
+        assert_eq!(
+            code(&index, Some(DOCKER_LIST), None),
+            Code::MediaTypeMismatch
+        );
+        assert_eq!(
+            code(&index, Some("text/html"), None),
+            Code::MediaTypeMismatch
+        );
+        assert_eq!(
+            code(&index, Some(OCI_INDEX), Some(OCI_MANIFEST)),
+            Code::MediaTypeMismatch
+        );
         // mediaType is optional: the header and the shape decide.
         let image = format!(
             r#"{{"schemaVersion":2,"config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":2}},"layers":[]}}"#,
@@ -1569,21 +1644,31 @@ mod tests {
         assert_eq!(code(&wrong_body, None, None), Code::MediaTypeMismatch);
         let schema1 = r#"{"schemaVersion":1,"name":"x","tag":"y","fsLayers":[]}"#;
         assert_eq!(code(schema1, None, None), Code::UnsupportedMediaType);
-        assert_eq!(code("{}", Some(DOCKER_SCHEMA1_SIGNED), None), Code::UnsupportedMediaType);
+        assert_eq!(
+            code("{}", Some(DOCKER_SCHEMA1_SIGNED), None),
+            Code::UnsupportedMediaType
+        );
         let artifact = r#"{"schemaVersion":2,"mediaType":"application/vnd.cncf.helm.config.v1+json","layers":[]}"#;
         assert_eq!(code(artifact, None, None), Code::UnsupportedMediaType);
         assert_eq!(code("not json", None, None), Code::InvalidManifest);
-        assert_eq!(code(r#"{"schemaVersion":2}"#, None, None), Code::InvalidManifest);
+        assert_eq!(
+            code(r#"{"schemaVersion":2}"#, None, None),
+            Code::InvalidManifest
+        );
         let bad_digest = r#"{"schemaVersion":2,"manifests":[{"digest":"sha256:xyz","size":1}]}"#;
         assert_eq!(code(bad_digest, None, None), Code::InvalidManifest);
-        let neg = format!(r#"{{"schemaVersion":2,"manifests":[{{"digest":"{}","size":-1}}]}}"#, d(1));
+        let neg = format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"digest":"{}","size":-1}}]}}"#,
+            d(1)
+        );
         assert_eq!(code(&neg, None, None), Code::InvalidManifest);
     }
 
     #[test]
     fn config_platform_reads_os_arch_variant() {
-        let p = config_platform(br#"{"os":"linux","architecture":"arm","variant":"v7","rootfs":{}}"#)
-            .unwrap();
+        let p =
+            config_platform(br#"{"os":"linux","architecture":"arm","variant":"v7","rootfs":{}}"#)
+                .unwrap();
         assert_eq!(p.to_string(), "linux/arm/v7");
         assert!(config_platform(br#"{"os":"linux"}"#).is_err());
         assert!(config_platform(b"[]").is_err());
@@ -1622,16 +1707,26 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!(hub.username, "u");
-        assert!(credentials_from_config(cfg.as_bytes(), "other.example", "f", no_helper)
-            .unwrap()
-            .is_none());
+        assert!(
+            credentials_from_config(cfg.as_bytes(), "other.example", "f", no_helper)
+                .unwrap()
+                .is_none()
+        );
         let helper: &HelperFn = &|h, server| {
-            assert_eq!((h, server), ("ecr-login", "1.dkr.ecr.us-east-1.amazonaws.com"));
+            assert_eq!(
+                (h, server),
+                ("ecr-login", "1.dkr.ecr.us-east-1.amazonaws.com")
+            );
             Ok(Some(("AWS".into(), "from-helper".into())))
         };
-        let e = credentials_from_config(cfg.as_bytes(), "1.dkr.ecr.us-east-1.amazonaws.com", "f", helper)
-            .unwrap()
-            .unwrap();
+        let e = credentials_from_config(
+            cfg.as_bytes(),
+            "1.dkr.ecr.us-east-1.amazonaws.com",
+            "f",
+            helper,
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(e.secret, "from-helper");
         assert!(e.source.contains("docker-credential-ecr-login"));
         let store = r#"{"credsStore":"pass","auths":{"h.example":{"auth":"dTpw"}}}"#;
@@ -1639,7 +1734,10 @@ mod tests {
         let fallback = credentials_from_config(store.as_bytes(), "h.example", "f", none)
             .unwrap()
             .unwrap();
-        assert_eq!((fallback.username.as_str(), fallback.secret.as_str()), ("u", "p"));
+        assert_eq!(
+            (fallback.username.as_str(), fallback.secret.as_str()),
+            ("u", "p")
+        );
         let failing: &HelperFn = &|_, _| Err("boom".into());
         assert_eq!(
             credentials_from_config(store.as_bytes(), "h.example", "f", failing)

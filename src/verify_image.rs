@@ -207,7 +207,9 @@ pub async fn run(req: &ImageRequest, http: &Http) -> ImageReport {
         repo: reference.repository.clone(),
         deep: req.deep,
     };
-    let outcome = v.verify(&reference, pinned.as_ref(), &required, &mut rep).await;
+    let outcome = v
+        .verify(&reference, pinned.as_ref(), &required, &mut rep)
+        .await;
     if let Err(r) = outcome {
         rep.reasons.push(r);
     }
@@ -279,7 +281,11 @@ impl Verifier<'_> {
                 );
             }
         }
-        check_digest_header(&fetched, &format!("manifest of {reference}"), &mut rep.reasons);
+        check_digest_header(
+            &fetched,
+            &format!("manifest of {reference}"),
+            &mut rep.reasons,
+        );
         if mismatch || !rep.reasons.is_empty() {
             return Ok(());
         }
@@ -328,9 +334,7 @@ impl Verifier<'_> {
                     annotations: Default::default(),
                     urls: Vec::new(),
                 };
-                let o = self
-                    .verify_image_manifest(desc, None, config, layers)
-                    .await;
+                let o = self.verify_image_manifest(desc, None, config, layers).await;
                 rep.platforms.push(o.report);
                 rep.reasons.extend(o.reasons);
                 rep.warnings.extend(o.warnings);
@@ -384,7 +388,10 @@ impl Verifier<'_> {
                     if depth + 1 > MAX_DEPTH {
                         return Err(Reason::new(
                             Code::InvalidManifest,
-                            format!("indexes are nested deeper than {MAX_DEPTH} levels (at {})", e.digest),
+                            format!(
+                                "indexes are nested deeper than {MAX_DEPTH} levels (at {})",
+                                e.digest
+                            ),
                         ));
                     }
                     if !visited.insert(e.digest.clone()) {
@@ -395,9 +402,7 @@ impl Verifier<'_> {
                     }
                     let what = format!("nested index {}", e.digest);
                     match self.fetch_child(&e, &what).await {
-                        Ok(Manifest::Index { manifests, .. }) => {
-                            queue.push((manifests, depth + 1))
-                        }
+                        Ok(Manifest::Index { manifests, .. }) => queue.push((manifests, depth + 1)),
                         Ok(Manifest::Image { .. }) => {
                             return Err(Reason::new(
                                 Code::MediaTypeMismatch,
@@ -432,7 +437,10 @@ impl Verifier<'_> {
                             .unwrap_or_else(|| "no platform".into());
                         rep.warnings.push(Reason::new(
                             Code::UnknownEntry,
-                            format!("index entry {} ({mt}, {pf}) is not a platform image; skipped", e.digest),
+                            format!(
+                                "index entry {} ({mt}, {pf}) is not a platform image; skipped",
+                                e.digest
+                            ),
                         ));
                     }
                 }
@@ -446,7 +454,10 @@ impl Verifier<'_> {
         if desc.size > MAX_MANIFEST {
             return Err(Reason::new(
                 Code::ManifestTooLarge,
-                format!("{what}: its descriptor says {} bytes, more than the limit of {MAX_MANIFEST}", desc.size),
+                format!(
+                    "{what}: its descriptor says {} bytes, more than the limit of {MAX_MANIFEST}",
+                    desc.size
+                ),
             ));
         }
         let fetched = self
@@ -479,7 +490,11 @@ impl Verifier<'_> {
         }
     }
 
-    async fn verify_platform(&self, desc: Descriptor, claimed: Option<Platform>) -> PlatformOutcome {
+    async fn verify_platform(
+        &self,
+        desc: Descriptor,
+        claimed: Option<Platform>,
+    ) -> PlatformOutcome {
         let what = format!(
             "{} manifest {}",
             claimed.as_ref().map(|p| p.to_string()).unwrap_or_default(),
@@ -487,7 +502,8 @@ impl Verifier<'_> {
         );
         match self.fetch_child(&desc, &what).await {
             Ok(Manifest::Image { config, layers, .. }) => {
-                self.verify_image_manifest(desc, claimed, config, layers).await
+                self.verify_image_manifest(desc, claimed, config, layers)
+                    .await
             }
             Ok(Manifest::Index { .. }) => unreachable_index(desc, claimed, &what),
             Err(r) => PlatformOutcome {
@@ -517,7 +533,10 @@ impl Verifier<'_> {
         if config.size > MAX_CONFIG {
             reasons.push(Reason::new(
                 Code::ManifestTooLarge,
-                format!("{what}: its descriptor says {} bytes, more than the limit of {MAX_CONFIG}", config.size),
+                format!(
+                    "{what}: its descriptor says {} bytes, more than the limit of {MAX_CONFIG}",
+                    config.size
+                ),
             ));
         } else {
             match self
@@ -529,7 +548,9 @@ impl Verifier<'_> {
                 Ok(f) => match check_body(&f, &config, &what) {
                     Err(r) => reasons.push(r),
                     Ok(()) => match config_platform(&f.body) {
-                        Err(e) => reasons.push(Reason::new(Code::InvalidManifest, format!("{what}: {e}"))),
+                        Err(e) => {
+                            reasons.push(Reason::new(Code::InvalidManifest, format!("{what}: {e}")))
+                        }
                         Ok(p) => {
                             if let Some(c) = &claimed {
                                 if !c.matches(&p) {
@@ -562,15 +583,21 @@ impl Verifier<'_> {
                     Ok(Some(n)) if n == l.size => {}
                     Ok(Some(n)) => reasons.push(Reason::new(
                         Code::SizeMismatch,
-                        format!("{lwhat}: the registry reports {n} bytes, the manifest says {}", l.size),
+                        format!(
+                            "{lwhat}: the registry reports {n} bytes, the manifest says {}",
+                            l.size
+                        ),
                     )),
                     Ok(None) => reasons.push(Reason::new(
                         Code::DownloadFailed,
                         format!("{lwhat}: the registry did not report its size"),
                     )),
                     Err(r) if r.code == Code::NotFound => reasons.push(
-                        Reason::new(Code::MissingContent, format!("{lwhat} is not in the registry: {}", r.message))
-                            .hint("the image is incomplete; push it again"),
+                        Reason::new(
+                            Code::MissingContent,
+                            format!("{lwhat} is not in the registry: {}", r.message),
+                        )
+                        .hint("the image is incomplete; push it again"),
                     ),
                     Err(r) => reasons.push(r),
                 }
@@ -605,7 +632,9 @@ fn platform_report(
     ok: bool,
 ) -> PlatformReport {
     PlatformReport {
-        platform: platform.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into()),
+        platform: platform
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "unknown".into()),
         digest: desc.digest.to_string(),
         media_type: desc.media_type.clone(),
         size: desc.size,
@@ -620,9 +649,15 @@ fn check_body(f: &Fetched, desc: &Descriptor, what: &str) -> Result<(), Reason> 
     if f.body.len() as u64 != desc.size {
         return Err(Reason::new(
             Code::SizeMismatch,
-            format!("{what}: the registry served {} bytes, the descriptor says {}", f.body.len(), desc.size),
+            format!(
+                "{what}: the registry served {} bytes, the descriptor says {}",
+                f.body.len(),
+                desc.size
+            ),
         )
-        .hint("the content does not match what the index or manifest recorded; push the image again"));
+        .hint(
+            "the content does not match what the index or manifest recorded; push the image again",
+        ));
     }
     if !desc.digest.matches(&f.body) {
         return Err(Reason::new(
@@ -633,7 +668,9 @@ fn check_body(f: &Fetched, desc: &Descriptor, what: &str) -> Result<(), Reason> 
                 desc.digest
             ),
         )
-        .hint("the registry or something between it and you altered the content; do not deploy it"));
+        .hint(
+            "the registry or something between it and you altered the content; do not deploy it",
+        ));
     }
     let mut r = Vec::new();
     check_digest_header(f, what, &mut r);
@@ -678,7 +715,10 @@ pub fn render_text(r: &ImageReport, quiet: bool) -> (String, String) {
             .max()
             .unwrap_or(8)
             .max(8);
-        out.push_str(&format!("{:<w$}  {:<9}  {:>6}  DIGEST\n", "PLATFORM", "STATUS", "SIZE"));
+        out.push_str(&format!(
+            "{:<w$}  {:<9}  {:>6}  DIGEST\n",
+            "PLATFORM", "STATUS", "SIZE"
+        ));
         for p in &r.platforms {
             out.push_str(&format!(
                 "{:<w$}  {:<9}  {:>6}  {}\n",
@@ -686,7 +726,11 @@ pub fn render_text(r: &ImageReport, quiet: bool) -> (String, String) {
             ));
         }
     }
-    let digest = r.digest.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+    let digest = r
+        .digest
+        .as_deref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
     match r.verdict {
         Verdict::Pass => {
             if !quiet {

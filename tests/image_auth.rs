@@ -42,8 +42,16 @@ fn docker_config(dir: &Path, key: &str, user: &str, password: &str) {
 }
 
 fn assert_no_secret(run: &image_support::Run, secret: &str) {
-    assert!(!run.stdout.contains(secret), "secret on stdout:\n{}", run.stdout);
-    assert!(!run.stderr.contains(secret), "secret on stderr:\n{}", run.stderr);
+    assert!(
+        !run.stdout.contains(secret),
+        "secret on stdout:\n{}",
+        run.stdout
+    );
+    assert!(
+        !run.stderr.contains(secret),
+        "secret on stderr:\n{}",
+        run.stderr
+    );
     let b64 = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{secret}"));
     assert!(!run.stdout.contains(&b64) && !run.stderr.contains(&b64));
 }
@@ -52,10 +60,25 @@ fn assert_no_secret(run: &image_support::Run, secret: &str) {
 fn docker_config_auths_basic_auth_passes_without_extra_round_trips() {
     let r = reg();
     let dir = tempfile::tempdir().unwrap();
-    docker_config(dir.path(), &format!("https://{}", r.host()), "AWS", r.password.as_ref().unwrap());
+    docker_config(
+        dir.path(),
+        &format!("https://{}", r.host()),
+        "AWS",
+        r.password.as_ref().unwrap(),
+    );
     let mut cmd = shipcheck();
     cmd.env("DOCKER_CONFIG", dir.path());
-    let run = run_json(cmd, &[&reference(), "--platforms", "amd64,arm64", "--ca-cert", &ca()], None);
+    let run = run_json(
+        cmd,
+        &[
+            &reference(),
+            "--platforms",
+            "amd64,arm64",
+            "--ca-cert",
+            &ca(),
+        ],
+        None,
+    );
     run.expect(0, "");
     assert_eq!(run.json.platforms.len(), 2);
     assert_eq!(run.json.attestations.len(), 2);
@@ -70,7 +93,17 @@ fn password_stdin_passes() {
     let pw = format!("{}\n", r.password.as_ref().unwrap());
     let run = run_json(
         shipcheck(),
-        &[&reference(), "--platforms", "amd64,arm64", "--ca-cert", &ca(), "--username", "AWS", "--password-stdin", "--deep"],
+        &[
+            &reference(),
+            "--platforms",
+            "amd64,arm64",
+            "--ca-cert",
+            &ca(),
+            "--username",
+            "AWS",
+            "--password-stdin",
+            "--deep",
+        ],
         Some(&pw),
     );
     run.expect(0, "");
@@ -82,22 +115,46 @@ fn wrong_password_is_unauthorized_and_never_printed() {
     let secret = "wrong-Pa55word-must-not-leak";
     let run = run_json(
         shipcheck(),
-        &[&reference(), "--ca-cert", &ca(), "--username", "AWS", "--password-stdin"],
+        &[
+            &reference(),
+            "--ca-cert",
+            &ca(),
+            "--username",
+            "AWS",
+            "--password-stdin",
+        ],
         Some(secret),
     );
     run.expect(2, "unauthorized");
     assert_eq!(run.json.verdict, "error");
-    assert!(run.json.reasons[0].message.contains("refused the credentials from --username/--password-stdin"));
+    assert!(run.json.reasons[0]
+        .message
+        .contains("refused the credentials from --username/--password-stdin"));
     assert_no_secret(&run, secret);
     // Text mode too.
     let out = shipcheck()
-        .args(["verify-image", &reference(), "--ca-cert", &ca(), "--username", "AWS", "--password-stdin"])
+        .args([
+            "verify-image",
+            &reference(),
+            "--ca-cert",
+            &ca(),
+            "--username",
+            "AWS",
+            "--password-stdin",
+        ])
         .write_stdin(secret)
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    let all = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(all.contains("unauthorized") && all.contains("hint:"), "{all}");
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        all.contains("unauthorized") && all.contains("hint:"),
+        "{all}"
+    );
     assert!(!all.contains(secret), "{all}");
 
     // The same through a Docker config file.
@@ -107,7 +164,11 @@ fn wrong_password_is_unauthorized_and_never_printed() {
     cmd.env("DOCKER_CONFIG", dir.path());
     let run = run_json(cmd, &[&reference(), "--ca-cert", &ca()], None);
     run.expect(2, "unauthorized");
-    assert!(run.json.reasons[0].message.contains("config.json"), "{:?}", run.json.reasons);
+    assert!(
+        run.json.reasons[0].message.contains("config.json"),
+        "{:?}",
+        run.json.reasons
+    );
     assert_no_secret(&run, secret);
 }
 
@@ -118,7 +179,9 @@ fn no_credentials_is_unauthorized_with_advice() {
     cmd.env("DOCKER_CONFIG", dir.path());
     let run = run_json(cmd, &[&reference(), "--ca-cert", &ca()], None);
     run.expect(2, "unauthorized");
-    assert!(run.json.reasons[0].message.contains("no credentials were found"));
+    assert!(run.json.reasons[0]
+        .message
+        .contains("no credentials were found"));
     assert!(run.stderr.contains("--password-stdin"), "{}", run.stderr);
 }
 
@@ -127,14 +190,25 @@ fn untrusted_certificate_is_an_error_not_a_downgrade() {
     let r = reg();
     let run = run_json(
         shipcheck(),
-        &[&reference(), "--username", "AWS", "--password-stdin", "--retries", "0"],
+        &[
+            &reference(),
+            "--username",
+            "AWS",
+            "--password-stdin",
+            "--retries",
+            "0",
+        ],
         Some(r.password.as_ref().unwrap()),
     );
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(run.json.verdict, "error");
     assert!(run.json.platforms.is_empty());
     assert_eq!(run.json.codes(), ["download-failed"]);
-    assert!(run.json.reasons[0].message.contains("certificate"), "{:?}", run.json.reasons);
+    assert!(
+        run.json.reasons[0].message.contains("certificate"),
+        "{:?}",
+        run.json.reasons
+    );
     assert!(run.stderr.contains("--ca-cert"), "{}", run.stderr);
     // No fallback to plain HTTP: nothing was sent over http://, so no credential either.
     assert!(!run.stderr.contains("http://"), "{}", run.stderr);

@@ -36,7 +36,10 @@ fn ok(ct: &str, body: &[u8]) -> Resp {
 fn status(code: u16, headers: &[(&str, &str)]) -> Resp {
     Resp {
         status: code,
-        headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        headers: headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         body: Vec::new(),
     }
 }
@@ -92,7 +95,11 @@ impl Fake {
     }
 
     fn route(&self, path: &str, script: Vec<Resp>) {
-        self.state.lock().unwrap().routes.insert(path.to_string(), script);
+        self.state
+            .lock()
+            .unwrap()
+            .routes
+            .insert(path.to_string(), script);
     }
 
     fn hits(&self, path: &str) -> usize {
@@ -161,7 +168,11 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
             }
         };
         let mut s = stream.try_clone().unwrap();
-        let mut head = format!("HTTP/1.1 {} X\r\nContent-Length: {}\r\n", resp.status, resp.body.len());
+        let mut head = format!(
+            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
+            resp.status,
+            resp.body.len()
+        );
         for (k, v) in &resp.headers {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -176,7 +187,8 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
 
 fn headers_ok(st: &State, tok: &str) -> bool {
     let (_, _, h) = st.log.last().unwrap();
-    h.iter().any(|(k, v)| k == "authorization" && v == &format!("Bearer {tok}"))
+    h.iter()
+        .any(|(k, v)| k == "authorization" && v == &format!("Bearer {tok}"))
 }
 
 /// A valid two-platform OCI image served by a [`Fake`]: the bodies and the paths they live at.
@@ -213,13 +225,24 @@ impl Image {
             configs.push(cfg);
             layers.push(layer);
         }
-        let index = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries})).unwrap();
-        Image { index, manifests, configs, layers }
+        let index = serde_json::to_vec(
+            &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}),
+        )
+        .unwrap();
+        Image {
+            index,
+            manifests,
+            configs,
+            layers,
+        }
     }
 
     /// Routes every part of the image on `fake` under repository `app`, tag `v1`.
     fn serve(&self, fake: &Fake) {
-        fake.route("/v2/app/manifests/v1", vec![with_digest(ok(OCI_INDEX, &self.index), &self.index)]);
+        fake.route(
+            "/v2/app/manifests/v1",
+            vec![with_digest(ok(OCI_INDEX, &self.index), &self.index)],
+        );
         for m in &self.manifests {
             fake.route(&manifest_path(m), vec![with_digest(ok(OCI_MANIFEST, m), m)]);
         }
@@ -230,7 +253,8 @@ impl Image {
 }
 
 fn with_digest(mut r: Resp, body: &[u8]) -> Resp {
-    r.headers.push(("Docker-Content-Digest".into(), sha256(body)));
+    r.headers
+        .push(("Docker-Content-Digest".into(), sha256(body)));
     r
 }
 
@@ -253,7 +277,11 @@ fn setup() -> (Fake, Image, String) {
 #[test]
 fn the_fake_image_verifies_when_untouched() {
     let (fake, _img, reference) = setup();
-    let run = run_json(shipcheck(), &[&reference, "--platforms", "amd64,arm64", "--deep"], None);
+    let run = run_json(
+        shipcheck(),
+        &[&reference, "--platforms", "amd64,arm64", "--deep"],
+        None,
+    );
     run.expect(0, "");
     assert_eq!(run.requests, 7);
     assert_eq!(fake.log().len(), 7);
@@ -265,11 +293,21 @@ fn platform_manifest_not_matching_its_digest() {
     let mut bad = img.manifests[1].clone();
     let i = bad.iter().position(|&b| b == b'8').unwrap_or(10);
     bad[i] = b'9'; // same size, other bytes
-    fake.route(&manifest_path(&img.manifests[1]), vec![ok(OCI_MANIFEST, &bad)]);
-    let run = run_json(shipcheck(), &[&reference, "--platforms", "amd64,arm64"], None);
+    fake.route(
+        &manifest_path(&img.manifests[1]),
+        vec![ok(OCI_MANIFEST, &bad)],
+    );
+    let run = run_json(
+        shipcheck(),
+        &[&reference, "--platforms", "amd64,arm64"],
+        None,
+    );
     run.expect(1, "digest-mismatch");
     let arm = &run.json.platforms[1];
-    assert_eq!((arm.platform.as_str(), arm.status.as_str()), ("linux/arm64/v8", "failed"));
+    assert_eq!(
+        (arm.platform.as_str(), arm.status.as_str()),
+        ("linux/arm64/v8", "failed")
+    );
     assert_eq!(run.json.platforms[0].status, "verified");
 }
 
@@ -277,7 +315,10 @@ fn platform_manifest_not_matching_its_digest() {
 fn config_blob_not_matching_its_digest() {
     let (fake, img, reference) = setup();
     let bad = img.configs[0].to_ascii_uppercase();
-    fake.route(&blob_path(&img.configs[0]), vec![ok("application/octet-stream", &bad)]);
+    fake.route(
+        &blob_path(&img.configs[0]),
+        vec![ok("application/octet-stream", &bad)],
+    );
     run_json(shipcheck(), &[&reference], None).expect(1, "digest-mismatch");
 }
 
@@ -286,17 +327,26 @@ fn wrong_sizes() {
     let (fake, img, reference) = setup();
     let mut longer = img.manifests[0].clone();
     longer.extend_from_slice(b"   ");
-    fake.route(&manifest_path(&img.manifests[0]), vec![ok(OCI_MANIFEST, &longer)]);
+    fake.route(
+        &manifest_path(&img.manifests[0]),
+        vec![ok(OCI_MANIFEST, &longer)],
+    );
     run_json(shipcheck(), &[&reference], None).expect(1, "size-mismatch");
 
     let (fake, img, reference) = setup();
     let shorter = &img.configs[1][..img.configs[1].len() - 1];
-    fake.route(&blob_path(&img.configs[1]), vec![ok("application/octet-stream", shorter)]);
+    fake.route(
+        &blob_path(&img.configs[1]),
+        vec![ok("application/octet-stream", shorter)],
+    );
     run_json(shipcheck(), &[&reference], None).expect(1, "size-mismatch");
 
     // --deep: a layer whose HEAD reports another size.
     let (fake, img, reference) = setup();
-    fake.route(&blob_path(&img.layers[0]), vec![ok("application/octet-stream", b"x")]);
+    fake.route(
+        &blob_path(&img.layers[0]),
+        vec![ok("application/octet-stream", b"x")],
+    );
     run_json(shipcheck(), &[&reference], None).expect(0, "");
     run_json(shipcheck(), &[&reference, "--deep"], None).expect(1, "size-mismatch");
     // --deep: a layer the registry does not have.
@@ -307,13 +357,19 @@ fn wrong_sizes() {
 #[test]
 fn wrong_content_types() {
     let (fake, img, reference) = setup();
-    fake.route("/v2/app/manifests/v1", vec![ok(common::registry::DOCKER_MANIFEST, &img.index)]);
+    fake.route(
+        "/v2/app/manifests/v1",
+        vec![ok(common::registry::DOCKER_MANIFEST, &img.index)],
+    );
     run_json(shipcheck(), &[&reference], None).expect(1, "media-type-mismatch");
     fake.route("/v2/app/manifests/v1", vec![ok("text/html", &img.index)]);
     run_json(shipcheck(), &[&reference], None).expect(1, "media-type-mismatch");
     // A platform manifest served as an index type: disagrees with its descriptor and its body.
     let (fake, img, reference) = setup();
-    fake.route(&manifest_path(&img.manifests[0]), vec![ok(OCI_INDEX, &img.manifests[0])]);
+    fake.route(
+        &manifest_path(&img.manifests[0]),
+        vec![ok(OCI_INDEX, &img.manifests[0])],
+    );
     run_json(shipcheck(), &[&reference], None).expect(1, "media-type-mismatch");
 }
 
@@ -321,11 +377,14 @@ fn wrong_content_types() {
 fn lying_docker_content_digest_header() {
     let (fake, img, reference) = setup();
     let mut r = ok(OCI_INDEX, &img.index);
-    r.headers.push(("Docker-Content-Digest".into(), sha256(b"something else")));
+    r.headers
+        .push(("Docker-Content-Digest".into(), sha256(b"something else")));
     fake.route("/v2/app/manifests/v1", vec![r]);
     let run = run_json(shipcheck(), &[&reference], None);
     run.expect(1, "digest-mismatch");
-    assert!(run.json.reasons[0].message.contains("Docker-Content-Digest"));
+    assert!(run.json.reasons[0]
+        .message
+        .contains("Docker-Content-Digest"));
     // Without the header, the body's own hash is what counts.
     fake.route("/v2/app/manifests/v1", vec![ok(OCI_INDEX, &img.index)]);
     run_json(shipcheck(), &[&reference], None).expect(0, "");
@@ -335,10 +394,20 @@ fn lying_docker_content_digest_header() {
 fn body_not_matching_the_reference_digest() {
     let (fake, img, _) = setup();
     let claimed = sha256(b"the index we were promised");
-    fake.route(&format!("/v2/app/manifests/{claimed}"), vec![ok(OCI_INDEX, &img.index)]);
-    let run = run_json(shipcheck(), &[&format!("{}/app@{claimed}", fake.host())], None);
+    fake.route(
+        &format!("/v2/app/manifests/{claimed}"),
+        vec![ok(OCI_INDEX, &img.index)],
+    );
+    let run = run_json(
+        shipcheck(),
+        &[&format!("{}/app@{claimed}", fake.host())],
+        None,
+    );
     run.expect(1, "digest-mismatch");
-    assert!(run.json.platforms.is_empty(), "nothing is verified below a mismatched top");
+    assert!(
+        run.json.platforms.is_empty(),
+        "nothing is verified below a mismatched top"
+    );
 }
 
 #[test]
@@ -357,7 +426,13 @@ fn oversized_manifest_is_refused() {
 fn schema1_is_rejected_clearly() {
     let (fake, _img, reference) = setup();
     let body = br#"{"schemaVersion":1,"name":"app","tag":"v1","architecture":"amd64","fsLayers":[],"history":[]}"#;
-    fake.route("/v2/app/manifests/v1", vec![ok("application/vnd.docker.distribution.manifest.v1+prettyjws", body)]);
+    fake.route(
+        "/v2/app/manifests/v1",
+        vec![ok(
+            "application/vnd.docker.distribution.manifest.v1+prettyjws",
+            body,
+        )],
+    );
     let run = run_json(shipcheck(), &[&reference], None);
     run.expect(2, "unsupported-media-type");
     assert!(run.json.reasons[0].message.contains("schema 1"));
@@ -369,20 +444,32 @@ fn throttled_then_success_honours_retry_after() {
     let path = manifest_path(&img.manifests[0]);
     fake.route(
         &path,
-        vec![status(429, &[("Retry-After", "1")]), with_digest(ok(OCI_MANIFEST, &img.manifests[0]), &img.manifests[0])],
+        vec![
+            status(429, &[("Retry-After", "1")]),
+            with_digest(ok(OCI_MANIFEST, &img.manifests[0]), &img.manifests[0]),
+        ],
     );
     let start = std::time::Instant::now();
     let run = run_json(shipcheck(), &[&reference], None);
     run.expect(0, "");
     assert_eq!(fake.hits(&path), 2);
-    assert!(start.elapsed() >= Duration::from_secs(1), "Retry-After was not honoured");
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "Retry-After was not honoured"
+    );
     assert_eq!(run.requests, 6, "the retry is counted: {}", run.stderr);
     // Throttled for good: an error naming the registry, after bounded retries.
     fake.route(&path, vec![status(503, &[])]);
     let run = run_json(shipcheck(), &[&reference, "--retries", "2"], None);
     run.expect(2, "download-failed");
     assert!(run.json.reasons[0].message.contains(&fake.host()));
-    assert!(run.json.reasons[0].message.contains("gave up after 3 attempts"), "{:?}", run.json.reasons);
+    assert!(
+        run.json.reasons[0]
+            .message
+            .contains("gave up after 3 attempts"),
+        "{:?}",
+        run.json.reasons
+    );
 }
 
 #[test]
@@ -393,7 +480,16 @@ fn blob_redirect_to_another_host_gets_no_credentials() {
     other.route("/s3/config", vec![ok("application/octet-stream", cfg)]);
     fake.route(
         &blob_path(cfg),
-        vec![status(307, &[("Location", &format!("http://localhost:{}/s3/config?X-Amz-Signature=abc", other.port))])],
+        vec![status(
+            307,
+            &[(
+                "Location",
+                &format!(
+                    "http://localhost:{}/s3/config?X-Amz-Signature=abc",
+                    other.port
+                ),
+            )],
+        )],
     );
     let secret = "redirect-secret-token";
     let run = run_json(
@@ -404,7 +500,10 @@ fn blob_redirect_to_another_host_gets_no_credentials() {
     run.expect(0, "");
     assert_eq!(other.hits("/s3/config"), 1);
     // The registry got the credentials on every request; the other host never did.
-    assert!(fake.log().iter().all(|(_, _, h)| h.iter().any(|(k, _)| k == "authorization")));
+    assert!(fake
+        .log()
+        .iter()
+        .all(|(_, _, h)| h.iter().any(|(k, _)| k == "authorization")));
     for (_, path, h) in other.log() {
         assert!(
             !h.iter().any(|(k, _)| k == "authorization" || k == "cookie"),
@@ -421,20 +520,45 @@ fn bearer_token_is_fetched_once_and_reused() {
         fake.port
     );
     let token = "tok-123";
-    fake.route("/token", vec![ok("application/json", format!(r#"{{"token":"{token}","expires_in":300}}"#).as_bytes())]);
+    fake.route(
+        "/token",
+        vec![ok(
+            "application/json",
+            format!(r#"{{"token":"{token}","expires_in":300}}"#).as_bytes(),
+        )],
+    );
     // Every registry request without the token gets the challenge.
     fake.state.lock().unwrap().bearer = Some((token.to_string(), challenge));
-    let run = run_json(shipcheck(), &[&reference, "--platforms", "amd64,arm64"], None);
+    let run = run_json(
+        shipcheck(),
+        &[&reference, "--platforms", "amd64,arm64"],
+        None,
+    );
     run.expect(0, "");
-    assert_eq!(fake.hits("/token"), 1, "the token is fetched once for the repository");
+    assert_eq!(
+        fake.hits("/token"),
+        1,
+        "the token is fetched once for the repository"
+    );
     // 1 challenge + 1 token + index + 2 manifests + 2 configs
     assert_eq!(run.requests, 7, "{}", run.stderr);
     let log = fake.log();
-    let (_, token_req, _) = log.iter().find(|(_, p, _)| p.starts_with("/token")).unwrap();
-    assert!(token_req.contains("service=fake-registry") && token_req.contains("scope=repository%3Aapp%3Apull"), "{token_req}");
+    let (_, token_req, _) = log
+        .iter()
+        .find(|(_, p, _)| p.starts_with("/token"))
+        .unwrap();
+    assert!(
+        token_req.contains("service=fake-registry")
+            && token_req.contains("scope=repository%3Aapp%3Apull"),
+        "{token_req}"
+    );
     let with_token = log
         .iter()
-        .filter(|(_, p, h)| p.starts_with("/v2/") && h.iter().any(|(k, v)| k == "authorization" && v == &format!("Bearer {token}")))
+        .filter(|(_, p, h)| {
+            p.starts_with("/v2/")
+                && h.iter()
+                    .any(|(k, v)| k == "authorization" && v == &format!("Bearer {token}"))
+        })
         .count();
     assert_eq!(with_token, 5);
     assert!(!run.stdout.contains(token) && !run.stderr.contains(token));
@@ -443,25 +567,38 @@ fn bearer_token_is_fetched_once_and_reused() {
 #[test]
 fn nested_index_is_followed() {
     let (fake, img, _) = setup();
-    let nested = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-        {"mediaType": OCI_INDEX, "digest": sha256(&img.index), "size": img.index.len()},
-        {"mediaType": "application/vnd.example.unknown+json", "digest": sha256(b"x"), "size": 1,
-         "platform": {"os": "linux", "architecture": "riscv64"}},
-    ]}))
+    let nested = serde_json::to_vec(
+        &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+            {"mediaType": OCI_INDEX, "digest": sha256(&img.index), "size": img.index.len()},
+            {"mediaType": "application/vnd.example.unknown+json", "digest": sha256(b"x"), "size": 1,
+             "platform": {"os": "linux", "architecture": "riscv64"}},
+        ]}),
+    )
     .unwrap();
     fake.route("/v2/app/manifests/nested", vec![ok(OCI_INDEX, &nested)]);
     fake.route(&manifest_path(&img.index), vec![ok(OCI_INDEX, &img.index)]);
-    let run = run_json(shipcheck(), &[&format!("{}/app:nested", fake.host()), "--platforms", "amd64,arm64"], None);
+    let run = run_json(
+        shipcheck(),
+        &[
+            &format!("{}/app:nested", fake.host()),
+            "--platforms",
+            "amd64,arm64",
+        ],
+        None,
+    );
     run.expect(0, "");
     assert_eq!(run.json.platforms.len(), 2);
     assert_eq!(run.json.warning_codes(), ["unknown-entry"]);
     // An index that refers to itself again is refused (loop detection).
-    let looped = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
-        {"mediaType": OCI_INDEX, "digest": sha256(&nested), "size": nested.len()},
-        {"mediaType": OCI_INDEX, "digest": sha256(&nested), "size": nested.len()},
-    ]}))
+    let looped = serde_json::to_vec(
+        &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
+            {"mediaType": OCI_INDEX, "digest": sha256(&nested), "size": nested.len()},
+            {"mediaType": OCI_INDEX, "digest": sha256(&nested), "size": nested.len()},
+        ]}),
+    )
     .unwrap();
     fake.route("/v2/app/manifests/loop", vec![ok(OCI_INDEX, &looped)]);
     fake.route(&manifest_path(&nested), vec![ok(OCI_INDEX, &nested)]);
-    run_json(shipcheck(), &[&format!("{}/app:loop", fake.host())], None).expect(2, "invalid-manifest");
+    run_json(shipcheck(), &[&format!("{}/app:loop", fake.host())], None)
+        .expect(2, "invalid-manifest");
 }

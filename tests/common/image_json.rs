@@ -77,8 +77,9 @@ pub fn run_json(mut cmd: assert_cmd::Command, args: &[&str], stdin: Option<&str>
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
-    let json: ImageJson = serde_json::from_str(&stdout)
-        .unwrap_or_else(|e| panic!("stdout is not the JSON contract ({e}):\n{stdout}\nstderr:\n{stderr}"));
+    let json: ImageJson = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!("stdout is not the JSON contract ({e}):\n{stdout}\nstderr:\n{stderr}")
+    });
     let requests = stderr
         .lines()
         .find_map(|l| {
