@@ -8,7 +8,7 @@
 #   TLS=1 benches/image.sh [RUNS=50]    HTTPS registry (self-signed cert made with openssl)
 #
 # Note: on a plain-HTTP loopback registry shipcheck first tries HTTPS (as Docker does for localhost)
-# and falls back; that failed handshake costs ~40 ms here. Real registries (ECR) speak HTTPS.
+# and falls back. Real registries (ECR) speak HTTPS.
 #
 # Needs: hyperfine, skopeo, docker-registry, curl, sha256sum.
 # As root: apt-get install -y hyperfine skopeo docker-registry curl coreutils

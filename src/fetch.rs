@@ -208,6 +208,9 @@ pub struct Http {
 
 impl Http {
     pub fn new(opts: HttpOptions) -> Result<Self, FetchError> {
+        // TLS uses ring's primitives (reqwest's default is aws-lc-rs). Installed once per process;
+        // a provider installed earlier by the embedding program is kept.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let policy = reqwest::redirect::Policy::custom(|attempt| {
             if attempt.previous().len() >= 10 {
                 return attempt.error(RedirectRefused("more than 10 redirects".into()));
