@@ -1088,19 +1088,34 @@ impl From<Reason> for GetError {
     }
 }
 
+/// The scheme decided for each loopback registry in this process (with why HTTPS failed, if it did),
+/// so that the many images of an audit probe a plain-HTTP registry once, not once per image.
+fn loopback_schemes() -> &'static Mutex<HashMap<String, (&'static str, Option<String>)>> {
+    static S: std::sync::OnceLock<Mutex<HashMap<String, (&'static str, Option<String>)>>> =
+        std::sync::OnceLock::new();
+    S.get_or_init(Default::default)
+}
+
 impl Client {
     pub fn new(http: Http, host: &str, creds: Option<Credentials>) -> Client {
         let loopback = Url::parse(&format!("https://{host}/"))
             .ok()
             .and_then(|u| u.host_str().map(is_loopback_host))
             .unwrap_or(false);
-        let scheme = if loopback { None } else { Some("https") };
+        let (scheme, https_error) = if loopback {
+            match loopback_schemes().lock().unwrap().get(host) {
+                Some((s, e)) => (Some(*s), e.clone()),
+                None => (None, None),
+            }
+        } else {
+            (Some("https"), None)
+        };
         Client {
             http,
             host: host.to_string(),
             creds,
             scheme: Mutex::new(scheme),
-            https_error: Mutex::new(None),
+            https_error: Mutex::new(https_error),
             auth: Mutex::new(HashMap::new()),
             requests: AtomicUsize::new(0),
             trace: Mutex::new(Vec::new()),
@@ -1187,6 +1202,7 @@ impl Client {
                     Ok(resp) => {
                         self.count(method, &url);
                         *self.scheme.lock().unwrap() = Some("https");
+                        loopback_schemes().lock().unwrap().insert(self.host.clone(), ("https", None));
                         return Ok(resp);
                     }
                     Err(e) => {
@@ -1197,8 +1213,9 @@ impl Client {
                             *self.scheme.lock().unwrap() = Some("https");
                             return Err(e_with_ca_hint(fe.reason(), &self.host));
                         }
-                        *self.https_error.lock().unwrap() = Some(text);
+                        *self.https_error.lock().unwrap() = Some(text.clone());
                         *self.scheme.lock().unwrap() = Some("http");
+                        loopback_schemes().lock().unwrap().insert(self.host.clone(), ("http", Some(text)));
                         "http"
                     }
                 }
