@@ -70,7 +70,7 @@ pub fn ecr_registry(host: &str) -> Option<EcrRegistry> {
                 Some((h, r)) => (h.trim(), Some(r.trim().to_string())),
                 None => (d, None),
             };
-            h.eq_ignore_ascii_case(host).then(|| EcrRegistry {
+            h.eq_ignore_ascii_case(host).then_some(EcrRegistry {
                 account: None,
                 region,
             })

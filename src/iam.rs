@@ -1190,7 +1190,7 @@ pub fn render_text(r: &IamReport, quiet: bool) -> (String, String) {
             out.push_str(&format!("{label} {what}: {}\n", codes.join(", ")));
         }
     }
-    if !r.actions.is_empty() && !(quiet && r.verdict == Verdict::Pass) {
+    if !r.actions.is_empty() && (!quiet || r.verdict != Verdict::Pass) {
         let w = r.actions.iter().map(|a| a.action.len()).max().unwrap_or(0);
         for a in &r.actions {
             let st = match a.status {

@@ -153,11 +153,6 @@ pub fn parse_detached(bytes: &[u8]) -> Result<Vec<Signature>, Reason> {
         }
         ppr = next;
     }
-    if let PacketParserResult::EOF(eof) = &ppr {
-        if !eof.is_message().is_ok() && sigs.is_empty() {
-            return Err(malformed("no OpenPGP packets".into()));
-        }
-    }
     if sigs.is_empty() {
         return Err(malformed("no signature packet".into()));
     }
@@ -170,6 +165,9 @@ pub fn too_large_sig(n: u64) -> Reason {
         format!("the signature file is {n} bytes or more, over the cap of {MAX_SIGNATURE_FILE} bytes for a detached signature"),
     )
 }
+
+/// Work done on each chunk beside hashing (writing the staged file), on its own thread.
+pub type ExtraJob<'a, E> = &'a mut (dyn FnMut(&[u8]) -> E + Send);
 
 /// Hashes the data once for every signature (and SHA-256 for the report), sharing contexts between
 /// signatures that hash identically and spreading distinct contexts over threads.
@@ -232,11 +230,7 @@ impl DataHasher {
 
     /// Feeds `data` to every context; with more than one context (or an `extra` job, such as writing
     /// the data to a file) they run on parallel threads.
-    pub fn update_with<E: Send>(
-        &mut self,
-        data: &[u8],
-        extra: Option<&mut (dyn FnMut(&[u8]) -> E + Send)>,
-    ) -> Option<E> {
+    pub fn update_with<E: Send>(&mut self, data: &[u8], extra: Option<ExtraJob<'_, E>>) -> Option<E> {
         self.len += data.len() as u64;
         let jobs = self.ctxs.len() + extra.is_some() as usize;
         if jobs == 1 || data.len() < 64 * 1024 {
