@@ -561,8 +561,7 @@ pub fn parse_manifest(
     if ct.as_deref().is_some_and(is_schema1) {
         return Err(schema1());
     }
-    let v: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
+    let v = parse_json_strict(body).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
     let obj = v
         .as_object()
         .ok_or_else(|| invalid("not a JSON object".into()))?;
@@ -713,6 +712,68 @@ pub fn parse_manifest(
     }
 }
 
+/// Parses JSON like `serde_json::from_slice::<Value>`, but refuses duplicate object keys: parsers
+/// disagree on which duplicate wins, so such a manifest could mean one thing to shipcheck and another
+/// to the runtime that pulls it. serde_json's nesting limit (128) applies.
+fn parse_json_strict(body: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+    use serde::de::{Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+    use serde_json::Value;
+    struct Strict(Value);
+    struct V;
+    impl<'de> Deserialize<'de> for Strict {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(V).map(Strict)
+        }
+    }
+    impl<'de> Visitor<'de> for V {
+        type Value = Value;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_string()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(Strict(v)) = a.next_element()? {
+                out.push(v);
+            }
+            Ok(Value::Array(out))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
+            let mut out = serde_json::Map::new();
+            while let Some(k) = a.next_key::<String>()? {
+                if out.contains_key(&k) {
+                    let shown: String = k.chars().take(64).collect();
+                    return Err(A::Error::custom(format!("duplicate key `{shown}`")));
+                }
+                let Strict(v) = a.next_value()?;
+                out.insert(k, v);
+            }
+            Ok(Value::Object(out))
+        }
+    }
+    serde_json::from_slice::<Strict>(body).map(|s| s.0)
+}
+
 /// The platform an image configuration declares.
 pub fn config_platform(body: &[u8]) -> Result<Platform, String> {
     #[derive(Deserialize)]
@@ -724,7 +785,11 @@ pub fn config_platform(body: &[u8]) -> Result<Platform, String> {
         #[serde(default)]
         variant: Option<String>,
     }
-    let c: Cfg = serde_json::from_slice(body).map_err(|e| format!("not an image config: {e}"))?;
+    // Strict like manifests: duplicate keys and nesting past serde_json's limit are refused, also in
+    // fields shipcheck ignores (a runtime may not ignore them).
+    let c: Cfg = parse_json_strict(body)
+        .and_then(serde_json::from_value)
+        .map_err(|e| format!("not an image config: {e}"))?;
     if c.os.is_empty() || c.architecture.is_empty() {
         return Err("the image config names no `os` or `architecture`".into());
     }
@@ -1323,7 +1388,7 @@ impl Client {
             return Err(self.unauthorized(repo, status));
         }
         let resp = crate::fetch::ok_status(&url, resp).map_err(|e| self.fetch_reason(e))?;
-        let body = crate::fetch::read_capped(&url, resp, 1 << 20)
+        let body = crate::fetch::read_capped_within(&url, resp, 1 << 20, self.http.opts.timeout)
             .await
             .map_err(|e| self.fetch_reason(e))?;
         #[derive(Deserialize)]
@@ -1463,24 +1528,49 @@ impl Client {
         what: &str,
         cap: u64,
     ) -> Result<Fetched, GetError> {
-        let resp = self.execute(Method::GET, path, accept, repo, what).await?;
-        let header = |n: &str| {
-            resp.headers()
-                .get(n)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
-        let content_type = header(CONTENT_TYPE.as_str());
-        let digest_header = header("docker-content-digest");
-        let url = resp.url().clone();
-        match crate::fetch::read_capped(&url, resp, cap).await {
-            Ok(body) => Ok(Fetched {
-                body,
-                content_type,
-                digest_header,
-            }),
-            Err(FetchError::TooLarge { url, limit }) => Err(GetError::TooLarge { url, limit }),
-            Err(e) => Err(GetError::Reason(self.fetch_reason(e))),
+        // A body that breaks off (reset, truncation, stall, slow drip) is a connection error: the
+        // request is sent again, like any other, at most --retries times.
+        let mut attempt = 0;
+        loop {
+            let resp = self.execute(Method::GET, path, accept, repo, what).await?;
+            let header = |n: &str| {
+                resp.headers()
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let content_type = header(CONTENT_TYPE.as_str());
+            let digest_header = header("docker-content-digest");
+            let url = resp.url().clone();
+            // The low-speed window is --timeout, as for every other transfer.
+            match crate::fetch::read_capped_within(&url, resp, cap, self.http.opts.timeout).await {
+                Ok(body) => {
+                    return Ok(Fetched {
+                        body,
+                        content_type,
+                        digest_header,
+                    })
+                }
+                Err(FetchError::TooLarge { url, limit }) => {
+                    return Err(GetError::TooLarge { url, limit })
+                }
+                Err(FetchError::Network { .. } | FetchError::Truncated { .. })
+                    if attempt < self.http.opts.retries =>
+                {
+                    let o = &self.http.opts;
+                    let wait = o.retry_delay.saturating_mul(1u32 << attempt.min(16));
+                    tokio::time::sleep(wait.min(o.max_retry_wait)).await;
+                    attempt += 1;
+                }
+                Err(e @ (FetchError::Network { .. } | FetchError::Truncated { .. }))
+                    if attempt > 0 =>
+                {
+                    let mut r = self.fetch_reason(e);
+                    r.message = format!("{} (gave up after {} attempts)", r.message, attempt + 1);
+                    return Err(GetError::Reason(r));
+                }
+                Err(e) => return Err(GetError::Reason(self.fetch_reason(e))),
+            }
         }
     }
 }
