@@ -1155,9 +1155,11 @@ impl From<Reason> for GetError {
 
 /// The scheme decided for each loopback registry in this process (with why HTTPS failed, if it did),
 /// so that the many images of an audit probe a plain-HTTP registry once, not once per image.
-fn loopback_schemes() -> &'static Mutex<HashMap<String, (&'static str, Option<String>)>> {
-    static S: std::sync::OnceLock<Mutex<HashMap<String, (&'static str, Option<String>)>>> =
-        std::sync::OnceLock::new();
+/// Per host: the scheme, and why HTTPS failed when it fell back to plain HTTP.
+type SchemeMap = Mutex<HashMap<String, (&'static str, Option<String>)>>;
+
+fn loopback_schemes() -> &'static SchemeMap {
+    static S: std::sync::OnceLock<SchemeMap> = std::sync::OnceLock::new();
     S.get_or_init(Default::default)
 }
 
@@ -1267,7 +1269,10 @@ impl Client {
                     Ok(resp) => {
                         self.count(method, &url);
                         *self.scheme.lock().unwrap() = Some("https");
-                        loopback_schemes().lock().unwrap().insert(self.host.clone(), ("https", None));
+                        loopback_schemes()
+                            .lock()
+                            .unwrap()
+                            .insert(self.host.clone(), ("https", None));
                         return Ok(resp);
                     }
                     Err(e) => {
@@ -1280,7 +1285,10 @@ impl Client {
                         }
                         *self.https_error.lock().unwrap() = Some(text.clone());
                         *self.scheme.lock().unwrap() = Some("http");
-                        loopback_schemes().lock().unwrap().insert(self.host.clone(), ("http", Some(text)));
+                        loopback_schemes()
+                            .lock()
+                            .unwrap()
+                            .insert(self.host.clone(), ("http", Some(text)));
                         "http"
                     }
                 }
