@@ -122,7 +122,11 @@ struct SpeedGuard {
 
 impl SpeedGuard {
     fn new(window: Duration) -> Self {
-        SpeedGuard { window, start: std::time::Instant::now(), bytes: 0 }
+        SpeedGuard {
+            window,
+            start: std::time::Instant::now(),
+            bytes: 0,
+        }
     }
 
     fn feed(&mut self, url: &Url, n: usize) -> Result<(), FetchError> {

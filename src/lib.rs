@@ -105,7 +105,12 @@ where
 }
 
 /// Prints a report (JSON or text) and returns its exit code: the one place commands' output goes.
-fn emit<T: serde::Serialize>(printer: &Printer, report: &T, text: (String, String), verdict: Verdict) -> i32 {
+fn emit<T: serde::Serialize>(
+    printer: &Printer,
+    report: &T,
+    text: (String, String),
+    verdict: Verdict,
+) -> i32 {
     let (out, err) = text;
     if printer.json {
         printer.json(report);
@@ -200,8 +205,16 @@ fn dispatch(command: Command, printer: &Printer, rt: &tokio::runtime::Runtime) -
             emit(printer, &report, text, report.verdict)
         }
         Command::Audit(a) => {
-            let format = if printer.json { audit::Format::Json } else { a.format };
-            let req = audit::AuditRequest { path: a.file, concurrency: a.concurrency, shard: a.shard };
+            let format = if printer.json {
+                audit::Format::Json
+            } else {
+                a.format
+            };
+            let req = audit::AuditRequest {
+                path: a.file,
+                concurrency: a.concurrency,
+                shard: a.shard,
+            };
             let report = match http_from(&a.net) {
                 Ok(http) => {
                     let bar = printer.counter(audit::count_targets(&req).unwrap_or(0), "targets");
@@ -219,7 +232,11 @@ fn dispatch(command: Command, printer: &Printer, rt: &tokio::runtime::Runtime) -
             report.verdict.exit_code()
         }
         Command::CheckIam(a) => {
-            let req = iam::IamRequest { policies: a.policies, workflow: a.workflow, repository: a.repository };
+            let req = iam::IamRequest {
+                policies: a.policies,
+                workflow: a.workflow,
+                repository: a.repository,
+            };
             let report = iam::run(&req);
             let text = iam::render_text(&report, printer.quiet);
             emit(printer, &report, text, report.verdict)
@@ -237,7 +254,9 @@ fn dispatch(command: Command, printer: &Printer, rt: &tokio::runtime::Runtime) -
             let text = endpoints::render_text(&report, printer.quiet);
             emit(printer, &report, text, report.verdict)
         }
-        Command::Keys { command: KeysCommand::List { catalog } } => {
+        Command::Keys {
+            command: KeysCommand::List { catalog },
+        } => {
             let report = keys_cmd::run(catalog.as_deref(), std::time::SystemTime::now());
             let text = keys_cmd::render_text(&report, printer.quiet);
             emit(printer, &report, text, report.verdict)

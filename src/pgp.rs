@@ -230,7 +230,11 @@ impl DataHasher {
 
     /// Feeds `data` to every context; with more than one context (or an `extra` job, such as writing
     /// the data to a file) they run on parallel threads.
-    pub fn update_with<E: Send>(&mut self, data: &[u8], extra: Option<ExtraJob<'_, E>>) -> Option<E> {
+    pub fn update_with<E: Send>(
+        &mut self,
+        data: &[u8],
+        extra: Option<ExtraJob<'_, E>>,
+    ) -> Option<E> {
         self.len += data.len() as u64;
         let jobs = self.ctxs.len() + extra.is_some() as usize;
         if jobs == 1 || data.len() < 64 * 1024 {

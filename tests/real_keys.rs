@@ -14,7 +14,11 @@ const ECS_AGENT_SUBKEY: &str = "D64BB6F90CF377E9B5FB346F50DECCC4710E61AF";
 const AWS_CLI: &str = "FB5DB77FD5C118B80511ADA8A6310ACC4672475C";
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/fixtures/keys/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/fixtures/keys/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 fn pin_from(bytes: &[u8], relaxed: bool, signing: Option<&str>) -> Pin {
@@ -38,7 +42,12 @@ fn ecs_certificate_loads_with_its_relaxation_and_lists_the_signing_subkey() {
     let info = pgp::inspect(pin, SystemTime::now());
     assert!(info.valid, "{:?}", info.problem);
     assert_eq!(info.expires, None, "the ECS key does not expire");
-    let may_sign: Vec<&str> = info.keys.iter().filter(|k| k.pinned).map(|k| k.fingerprint.as_str()).collect();
+    let may_sign: Vec<&str> = info
+        .keys
+        .iter()
+        .filter(|k| k.pinned)
+        .map(|k| k.fingerprint.as_str())
+        .collect();
     assert_eq!(may_sign, vec![ECS_CLI_SUBKEY]);
     // The primary can sign too ([SC]) but is not pinned.
     let primary = info.keys.iter().find(|k| k.role == "primary").unwrap();
@@ -53,60 +62,134 @@ fn ecs_certificate_without_the_relaxation_is_rejected() {
     let info = pgp::inspect(&pin, SystemTime::now());
     assert!(!info.valid);
     let problem = info.problem.unwrap();
-    assert!(problem.to_lowercase().contains("sha1") || problem.contains("SHA-1") || problem.contains("binding"), "{problem}");
+    assert!(
+        problem.to_lowercase().contains("sha1")
+            || problem.contains("SHA-1")
+            || problem.contains("binding"),
+        "{problem}"
+    );
 }
 
 #[test]
 fn ecs_docs_copy_has_the_agent_subkey_which_is_not_pinned_for_ecs_cli() {
-    let pin = pin_from(&fixture("amazon-ecs-full-awsdocs.asc"), true, Some(ECS_CLI_SUBKEY));
+    let pin = pin_from(
+        &fixture("amazon-ecs-full-awsdocs.asc"),
+        true,
+        Some(ECS_CLI_SUBKEY),
+    );
     let info = pgp::inspect(&pin, SystemTime::now());
     assert!(info.valid, "{:?}", info.problem);
-    let signing: Vec<&str> = info.keys.iter().filter(|k| k.signing && k.role == "subkey").map(|k| k.fingerprint.as_str()).collect();
-    assert!(signing.contains(&ECS_CLI_SUBKEY) && signing.contains(&ECS_AGENT_SUBKEY), "{signing:?}");
-    let agent = info.keys.iter().find(|k| k.fingerprint == ECS_AGENT_SUBKEY).unwrap();
+    let signing: Vec<&str> = info
+        .keys
+        .iter()
+        .filter(|k| k.signing && k.role == "subkey")
+        .map(|k| k.fingerprint.as_str())
+        .collect();
+    assert!(
+        signing.contains(&ECS_CLI_SUBKEY) && signing.contains(&ECS_AGENT_SUBKEY),
+        "{signing:?}"
+    );
+    let agent = info
+        .keys
+        .iter()
+        .find(|k| k.fingerprint == ECS_AGENT_SUBKEY)
+        .unwrap();
     assert!(!agent.pinned);
 }
 
 #[test]
 fn aws_cli_copies_report_their_expiry() {
     let now = SystemTime::now();
-    let current = pgp::inspect(&pin_from(&std::fs::read(format!("{}/keys/aws-cli-v2.asc", env!("CARGO_MANIFEST_DIR"))).unwrap(), false, None), now);
+    let current = pgp::inspect(
+        &pin_from(
+            &std::fs::read(format!(
+                "{}/keys/aws-cli-v2.asc",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap(),
+            false,
+            None,
+        ),
+        now,
+    );
     assert_eq!(current.fingerprint, AWS_CLI);
     assert!(current.valid, "{:?}", current.problem);
-    assert!(current.expires.as_deref().unwrap().starts_with("2027-07-01"), "{:?}", current.expires);
-    for (file, date) in [("aws-cli-v2-exp2026-07-07.asc", "2026-07-07"), ("aws-cli-v2-2019-original.asc", "2023-09-17")] {
+    assert!(
+        current
+            .expires
+            .as_deref()
+            .unwrap()
+            .starts_with("2027-07-01"),
+        "{:?}",
+        current.expires
+    );
+    for (file, date) in [
+        ("aws-cli-v2-exp2026-07-07.asc", "2026-07-07"),
+        ("aws-cli-v2-2019-original.asc", "2023-09-17"),
+    ] {
         let info = pgp::inspect(&pin_from(&fixture(file), false, None), now);
         assert_eq!(info.fingerprint, AWS_CLI, "same key, another copy");
         assert!(!info.valid, "{file} should be expired");
-        assert!(info.problem.as_deref().unwrap().starts_with("expired"), "{:?}", info.problem);
-        assert!(info.expires.as_deref().unwrap().starts_with(date), "{file}: {:?}", info.expires);
+        assert!(
+            info.problem.as_deref().unwrap().starts_with("expired"),
+            "{:?}",
+            info.problem
+        );
+        assert!(
+            info.expires.as_deref().unwrap().starts_with(date),
+            "{file}: {:?}",
+            info.expires
+        );
     }
 }
 
 #[test]
 fn keys_list_json_contract_and_expiry_warnings() {
-    let out = common::shipcheck().args(["keys", "list", "--json"]).output().unwrap();
+    let out = common::shipcheck()
+        .args(["keys", "list", "--json"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verdict"], "pass");
-    let tools: Vec<&str> = v["tools"].as_array().unwrap().iter().map(|t| t["tool"].as_str().unwrap()).collect();
+    let tools: Vec<&str> = v["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["tool"].as_str().unwrap())
+        .collect();
     for t in ["ecs-cli", "aws-cli", "session-manager-plugin"] {
         assert!(tools.contains(&t), "{tools:?}");
     }
-    let ecs = v["tools"].as_array().unwrap().iter().find(|t| t["tool"] == "ecs-cli").unwrap();
+    let ecs = v["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["tool"] == "ecs-cli")
+        .unwrap();
     assert_eq!(ecs["pins"][0]["fingerprint"], ECS_PRIMARY);
     assert_eq!(ecs["pins"][0]["sha1_self_signatures_accepted"], true);
-    let warnings: Vec<&str> = v["warnings"].as_array().unwrap().iter().map(|w| w["code"].as_str().unwrap()).collect();
+    let warnings: Vec<&str> = v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["code"].as_str().unwrap())
+        .collect();
     assert!(warnings.contains(&"policy-relaxed"));
     // The AWS CLI copy expires 2027-07-01: a warning appears only within 60 days of that.
-    let soon = SystemTime::now() + Duration::from_secs(60 * 86_400) >= UNIX_EPOCH + Duration::from_secs(1_814_904_778);
+    let soon = SystemTime::now() + Duration::from_secs(60 * 86_400)
+        >= UNIX_EPOCH + Duration::from_secs(1_814_904_778);
     assert_eq!(warnings.contains(&"key-expires-soon"), soon);
 }
 
 #[test]
 fn keys_list_flags_a_stale_pinned_copy() {
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("old.asc"), fixture("aws-cli-v2-exp2026-07-07.asc")).unwrap();
+    std::fs::write(
+        d.path().join("old.asc"),
+        fixture("aws-cli-v2-exp2026-07-07.asc"),
+    )
+    .unwrap();
     std::fs::write(
         d.path().join("catalog.toml"),
         format!(
@@ -122,18 +205,35 @@ fingerprint = "{AWS_CLI}"
         ),
     )
     .unwrap();
-    let out = common::shipcheck().args(["keys", "list", "--catalog"]).arg(d.path().join("catalog.toml")).output().unwrap();
+    let out = common::shipcheck()
+        .args(["keys", "list", "--catalog"])
+        .arg(d.path().join("catalog.toml"))
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(stdout.contains(&format!("certificate {AWS_CLI}  INVALID: expired 2026-07-07")), "{stdout}");
-    assert!(stderr.contains("warning: aws-cli: pinned certificate") && stderr.contains("not valid today"), "{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "certificate {AWS_CLI}  INVALID: expired 2026-07-07"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("warning: aws-cli: pinned certificate")
+            && stderr.contains("not valid today"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn catalog_with_wrong_fingerprint_or_unknown_field_is_an_error() {
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("k.asc"), fixture("aws-cli-v2-exp2026-07-07.asc")).unwrap();
+    std::fs::write(
+        d.path().join("k.asc"),
+        fixture("aws-cli-v2-exp2026-07-07.asc"),
+    )
+    .unwrap();
     let base = r#"[tool.x]
 url = "https://example.com/x-{os}-{arch}"
 platforms = ["linux/amd64"]
@@ -141,16 +241,36 @@ platforms = ["linux/amd64"]
 certificate = "k.asc"
 "#;
     for (extra, needle) in [
-        (format!("fingerprint = \"{ECS_PRIMARY}\"\n"), "does not hold the pinned fingerprint"),
-        (format!("fingerprint = \"{AWS_CLI}\"\ncolour = \"blue\"\n"), "unknown field"),
-        ("fingerprint = \"DE3CBD61ADAF8B8E\"\n".to_string(), "not a full fingerprint"),
+        (
+            format!("fingerprint = \"{ECS_PRIMARY}\"\n"),
+            "does not hold the pinned fingerprint",
+        ),
+        (
+            format!("fingerprint = \"{AWS_CLI}\"\ncolour = \"blue\"\n"),
+            "unknown field",
+        ),
+        (
+            "fingerprint = \"DE3CBD61ADAF8B8E\"\n".to_string(),
+            "not a full fingerprint",
+        ),
     ] {
         let path = d.path().join("c.toml");
         std::fs::write(&path, format!("{base}{extra}")).unwrap();
-        let out = common::shipcheck().args(["verify-bin", "x", "--no-install", "--json", "--catalog"]).arg(&path).output().unwrap();
+        let out = common::shipcheck()
+            .args(["verify-bin", "x", "--no-install", "--json", "--catalog"])
+            .arg(&path)
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(2));
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(v["reasons"][0]["code"], "invalid-catalog");
-        assert!(v["reasons"][0]["message"].as_str().unwrap().contains(needle), "{}", v["reasons"][0]["message"]);
+        assert!(
+            v["reasons"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(needle),
+            "{}",
+            v["reasons"][0]["message"]
+        );
     }
 }
