@@ -37,10 +37,21 @@ impl Env {
     }
 }
 
-/// Runs shipcheck with `args` and `--json`, asserting it finishes within `deadline`.
+/// Peak memory any hostile input may cost (the streaming design stays near 15 MiB).
+const MAX_RSS_KIB: u64 = 64 * 1024;
+
+/// Runs shipcheck with `args` and `--json`, asserting it finishes within `deadline` and stays under
+/// [`MAX_RSS_KIB`] of resident memory.
 fn run_bounded(args: &[&str], paths: &[&Path], deadline: Duration) -> (i32, Value) {
+    // Under GNU time, to measure the peak resident set size as well.
+    let time = common::require("time", "time");
+    let rss = tempfile::NamedTempFile::new().unwrap();
     let start = Instant::now();
-    let out = shipcheck()
+    let out = assert_cmd::Command::new(time)
+        .args(["-f", "%M", "-o"])
+        .arg(rss.path())
+        .arg(assert_cmd::cargo::cargo_bin("shipcheck"))
+        .env("SHIPCHECK_RETRY_DELAY_MS", "20")
         .args(args)
         .args(paths)
         .arg("--json")
@@ -49,6 +60,8 @@ fn run_bounded(args: &[&str], paths: &[&Path], deadline: Duration) -> (i32, Valu
         .unwrap();
     let took = start.elapsed();
     assert!(took < deadline, "took {took:?}, deadline {deadline:?}");
+    let peak_kib: u64 = std::fs::read_to_string(rss.path()).unwrap().trim().lines().last().unwrap().parse().unwrap();
+    assert!(peak_kib < MAX_RSS_KIB, "peak RSS {peak_kib} KiB, limit {MAX_RSS_KIB} KiB");
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "no JSON ({e}); status {:?}, stderr {}",
