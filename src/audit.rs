@@ -463,17 +463,7 @@ fn gh_escape(s: &str, property: bool) -> String {
 pub fn render(r: &AuditReport, format: Format, quiet: bool) -> (String, String) {
     let mut out = String::new();
     let mut err = String::new();
-    for reason in &r.reasons {
-        err.push_str(&format!("error: {}\n", reason.message));
-        if let Some(h) = &reason.hint {
-            err.push_str(&format!("  hint: {h}\n"));
-        }
-    }
-    if !quiet {
-        for w in &r.warnings {
-            err.push_str(&format!("warning: {}\n", w.message));
-        }
-    }
+    err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
     let s = &r.summary;
     match format {
         Format::Json => {

@@ -583,19 +583,6 @@ pub fn render_text(r: &EndpointsReport, quiet: bool) -> (String, String) {
             }
         }
     }
-    for reason in &r.reasons {
-        err.push_str(&format!("error: {}\n", reason.message));
-        if let Some(h) = &reason.hint {
-            err.push_str(&format!("  hint: {h}\n"));
-        }
-    }
-    if !quiet {
-        for w in &r.warnings {
-            err.push_str(&format!("warning: {}\n", w.message));
-            if let Some(h) = &w.hint {
-                err.push_str(&format!("  hint: {h}\n"));
-            }
-        }
-    }
+    err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
     (out, err)
 }

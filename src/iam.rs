@@ -1210,19 +1210,6 @@ pub fn render_text(r: &IamReport, quiet: bool) -> (String, String) {
     if r.repository.is_none() && r.verdict != Verdict::Error && !quiet {
         err.push_str("note: no --repository given: repository actions were checked against any ECR repository ARN\n");
     }
-    for reason in &r.reasons {
-        err.push_str(&format!("error: {}\n", reason.message));
-        if let Some(h) = &reason.hint {
-            err.push_str(&format!("  hint: {h}\n"));
-        }
-    }
-    if !quiet {
-        for w in &r.warnings {
-            err.push_str(&format!("warning: {}\n", w.message));
-            if let Some(h) = &w.hint {
-                err.push_str(&format!("  hint: {h}\n"));
-            }
-        }
-    }
+    err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
     (out, err)
 }

@@ -129,13 +129,6 @@ pub fn render_text(r: &KeysReport, quiet: bool) -> (String, String) {
             }
         }
     }
-    for reason in &r.reasons {
-        err.push_str(&format!("error: {}\n", reason.message));
-    }
-    if !quiet {
-        for w in &r.warnings {
-            err.push_str(&format!("warning: {}\n", w.message));
-        }
-    }
+    err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
     (out, err)
 }

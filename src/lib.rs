@@ -121,13 +121,19 @@ fn emit<T: serde::Serialize>(
     verdict.exit_code()
 }
 
-/// Reads `--password-stdin` when asked for.
-fn password(auth: &cli::RegistryAuthArgs) -> Result<Option<String>, Reason> {
-    if auth.password_stdin {
-        verify_image::read_password_stdin().map(Some)
+/// What a registry command needs before it starts: the HTTP client and the `--password-stdin`
+/// password (read when asked for), or why it cannot start.
+fn registry_setup(
+    net: &NetArgs,
+    auth: &cli::RegistryAuthArgs,
+) -> Result<(fetch::Http, Option<String>), Reason> {
+    let password = if auth.password_stdin {
+        Some(verify_image::read_password_stdin()?)
     } else {
-        Ok(None)
-    }
+        None
+    };
+    let http = http_from(net).map_err(|e| e.reason())?;
+    Ok((http, password))
 }
 
 fn dispatch(command: Command, printer: &Printer, rt: &tokio::runtime::Runtime) -> i32 {
@@ -168,10 +174,9 @@ fn dispatch(command: Command, printer: &Printer, rt: &tokio::runtime::Runtime) -
                 username: a.auth.username.clone(),
                 password: None,
             };
-            let report = match (password(&a.auth), http_from(&a.net)) {
-                (Err(r), _) => verify_image::ImageReport::failed(&req, r),
-                (_, Err(e)) => verify_image::ImageReport::failed(&req, e.reason()),
-                (Ok(p), Ok(http)) => {
+            let report = match registry_setup(&a.net, &a.auth) {
+                Err(r) => verify_image::ImageReport::failed(&req, r),
+                Ok((http, p)) => {
                     req.password = p;
                     rt.block_on(verify_image::run(&req, &http))
                 }
@@ -193,10 +198,9 @@ fn dispatch(command: Command, printer: &Printer, rt: &tokio::runtime::Runtime) -
                 username: a.auth.username.clone(),
                 password: None,
             };
-            let report = match (password(&a.auth), http_from(&a.net)) {
-                (Err(r), _) => taskdef::TaskdefReport::failed(&req, r),
-                (_, Err(e)) => taskdef::TaskdefReport::failed(&req, e.reason()),
-                (Ok(p), Ok(http)) => {
+            let report = match registry_setup(&a.net, &a.auth) {
+                Err(r) => taskdef::TaskdefReport::failed(&req, r),
+                Ok((http, p)) => {
                     req.password = p;
                     rt.block_on(taskdef::run(&req, &http))
                 }

@@ -234,3 +234,24 @@ pub fn verdict_of(reasons: &[Reason]) -> Verdict {
         Verdict::Fail
     }
 }
+
+/// People's text about a report's problems, for stderr: each reason as `error: …` with its hint, then,
+/// unless `quiet`, each warning as `warning: …` with its hint. Every command's text output uses it.
+pub fn explain(reasons: &[Reason], warnings: &[Reason], quiet: bool) -> String {
+    let mut err = String::new();
+    let mut put = |label: &str, r: &Reason| {
+        err.push_str(&format!("{label}: {}\n", r.message));
+        if let Some(h) = &r.hint {
+            err.push_str(&format!("  hint: {h}\n"));
+        }
+    };
+    for r in reasons {
+        put("error", r);
+    }
+    if !quiet {
+        for w in warnings {
+            put("warning", w);
+        }
+    }
+    err
+}

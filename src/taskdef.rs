@@ -336,17 +336,7 @@ pub fn render_text(r: &TaskdefReport, quiet: bool) -> (String, String) {
             out.push_str(&format!("  pinned copy written to {p}\n"));
         }
     }
-    for reason in &r.reasons {
-        err.push_str(&format!("error: {}\n", reason.message));
-        if let Some(h) = &reason.hint {
-            err.push_str(&format!("  hint: {h}\n"));
-        }
-    }
-    if !quiet {
-        for w in &r.warnings {
-            err.push_str(&format!("warning: {}\n", w.message));
-        }
-    }
+    err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
     (out, err)
 }
 

@@ -606,12 +606,7 @@ pub fn render_text(r: &BinReport, quiet: bool) -> (String, String) {
             let label = if v == Verdict::Fail { "FAIL" } else { "ERROR" };
             let codes: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
             out.push_str(&format!("{label} {what}: {}\n", codes.join(", ")));
-            for reason in &r.reasons {
-                err.push_str(&format!("error: {}\n", reason.message));
-                if let Some(h) = &reason.hint {
-                    err.push_str(&format!("  hint: {h}\n"));
-                }
-            }
+            err.push_str(&crate::report::explain(&r.reasons, &[], quiet));
             if v == Verdict::Fail || r.installed.is_none() {
                 if let Some(dest) = &r.installed {
                     err.push_str(&format!("  note: {dest} was installed\n"));
@@ -621,10 +616,6 @@ pub fn render_text(r: &BinReport, quiet: bool) -> (String, String) {
             }
         }
     }
-    if !quiet {
-        for w in &r.warnings {
-            err.push_str(&format!("warning: {}\n", w.message));
-        }
-    }
+    err.push_str(&crate::report::explain(&[], &r.warnings, quiet));
     (out, err)
 }

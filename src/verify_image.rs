@@ -751,18 +751,9 @@ pub fn render_text(r: &ImageReport, quiet: bool) -> (String, String) {
             let mut codes: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
             codes.dedup();
             out.push_str(&format!("{label} {what}{digest}: {}\n", codes.join(", ")));
-            for reason in &r.reasons {
-                err.push_str(&format!("error: {}\n", reason.message));
-                if let Some(h) = &reason.hint {
-                    err.push_str(&format!("  hint: {h}\n"));
-                }
-            }
+            err.push_str(&crate::report::explain(&r.reasons, &[], quiet));
         }
     }
-    if !quiet {
-        for w in &r.warnings {
-            err.push_str(&format!("warning: {}\n", w.message));
-        }
-    }
+    err.push_str(&crate::report::explain(&[], &r.warnings, quiet));
     (out, err)
 }

@@ -60,8 +60,18 @@ fn run_bounded(args: &[&str], paths: &[&Path], deadline: Duration) -> (i32, Valu
         .unwrap();
     let took = start.elapsed();
     assert!(took < deadline, "took {took:?}, deadline {deadline:?}");
-    let peak_kib: u64 = std::fs::read_to_string(rss.path()).unwrap().trim().lines().last().unwrap().parse().unwrap();
-    assert!(peak_kib < MAX_RSS_KIB, "peak RSS {peak_kib} KiB, limit {MAX_RSS_KIB} KiB");
+    let peak_kib: u64 = std::fs::read_to_string(rss.path())
+        .unwrap()
+        .trim()
+        .lines()
+        .last()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        peak_kib < MAX_RSS_KIB,
+        "peak RSS {peak_kib} KiB, limit {MAX_RSS_KIB} KiB"
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
             "no JSON ({e}); status {:?}, stderr {}",
