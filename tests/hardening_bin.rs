@@ -5,7 +5,6 @@ mod common;
 
 use common::faults::{Fault, FaultServer};
 use common::pgp::{armor_sigs, TestKey};
-use common::shipcheck;
 use openpgp::serialize::stream::{Armorer, Compressor, LiteralWriter, Message};
 use openpgp::serialize::SerializeInto;
 use openpgp::types::CompressionAlgorithm;

@@ -78,23 +78,9 @@ impl Drop for Fake {
 
 impl Fake {
     pub fn start() -> Fake {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
         let state = Arc::new(Mutex::new(State::default()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (st, sp) = (state.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !sp.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((s, _)) => {
-                        let (st, sp) = (st.clone(), sp.clone());
-                        std::thread::spawn(move || serve(s, st, sp));
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(2)),
-                }
-            }
-        });
+        let st = state.clone();
+        let (port, stop) = crate::common::serve_loopback(move |s, sp| serve(s, st.clone(), sp));
         Fake { port, state, stop }
     }
 

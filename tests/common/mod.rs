@@ -10,6 +10,8 @@ pub mod tls;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A free TCP port on 127.0.0.1 (bound, then released for the server under test to take).
@@ -19,6 +21,33 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// A server of the tests' own on 127.0.0.1 (free port): every connection is handed to `handle` on a
+/// thread of its own (with the stop flag), until the returned flag is set, which the owning fixture
+/// does when dropped. Returns the port and the flag.
+pub fn serve_loopback(
+    handle: impl Fn(TcpStream, Arc<AtomicBool>) + Send + Sync + 'static,
+) -> (u16, Arc<AtomicBool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let sp = stop.clone();
+    let handle = Arc::new(handle);
+    std::thread::spawn(move || {
+        while !sp.load(Ordering::Relaxed) {
+            match listener.accept() {
+                Ok((s, _)) => {
+                    s.set_nonblocking(false).ok();
+                    let (h, sp) = (handle.clone(), sp.clone());
+                    std::thread::spawn(move || h(s, sp));
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(2)),
+            }
+        }
+    });
+    (port, stop)
 }
 
 /// Waits until something accepts connections on 127.0.0.1:`port`, or panics after `limit`.

@@ -4,7 +4,7 @@
 //! (1-based, counting every request the proxy receives) and can be limited to paths containing a string.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
+use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -57,25 +57,11 @@ pub struct Logged {
 impl Proxy {
     /// A proxy to 127.0.0.1:`upstream`.
     pub fn start(upstream: u16) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        listener.set_nonblocking(true).unwrap();
         let rules: Arc<Mutex<Vec<Rule>>> = Arc::default();
         let log: Arc<Mutex<Vec<Logged>>> = Arc::default();
-        let stop = Arc::new(AtomicBool::new(false));
-        let (r, l, s) = (rules.clone(), log.clone(), stop.clone());
-        std::thread::spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                match listener.accept() {
-                    Ok((c, _)) => {
-                        let (r, l) = (r.clone(), l.clone());
-                        std::thread::spawn(move || {
-                            let _ = serve(c, upstream, r, l);
-                        });
-                    }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
-                }
-            }
+        let (r, l) = (rules.clone(), log.clone());
+        let (port, stop) = super::serve_loopback(move |c, _| {
+            let _ = serve(c, upstream, r.clone(), l.clone());
         });
         Proxy {
             port,
