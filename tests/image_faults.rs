@@ -12,7 +12,7 @@ use common::shipcheck;
 use image_support::run_json;
 use serde_json::json;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -101,56 +101,23 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
     stream.set_nonblocking(false).ok();
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_string();
-        let target = parts.next().unwrap_or("/").to_string();
-        let path = target.split('?').next().unwrap().to_string();
-        let mut headers = Vec::new();
-        let mut len = 0usize;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                let k = k.trim().to_ascii_lowercase();
-                if k == "content-length" {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-                headers.push((k, v.trim().to_string()));
-            }
-        }
-        let mut body = vec![0u8; len];
-        reader.read_exact(&mut body).ok();
+    while let Some(req) = common::read_request(&mut reader) {
+        let (method, path) = (req.method.clone(), req.path.clone());
         let resp = {
             let mut st = state.lock().unwrap();
-            st.log.push((method.clone(), target.clone(), headers));
-            let n = {
-                let e = st.hits.entry(path.clone()).or_insert(0);
-                *e += 1;
-                *e - 1
-            };
+            st.log.push((req.method, req.target, req.headers));
             let authorized = match &st.bearer {
                 Some((tok, _)) if path.starts_with("/v2/") => headers_ok(&st, tok),
                 _ => true,
             };
-            match st.routes.get(&path) {
-                _ if !authorized => {
-                    *st.hits.get_mut(&path).unwrap() -= 1;
-                    let ch = st.bearer.as_ref().unwrap().1.clone();
-                    status(401, &[("WWW-Authenticate", &ch)])
-                }
-                Some(s) if !s.is_empty() => s[n.min(s.len() - 1)].clone(),
-                _ => status(404, &[]),
+            if authorized {
+                let st = &mut *st;
+                common::next_scripted(&st.routes, &mut st.hits, &path)
+                    .unwrap_or_else(|| status(404, &[]))
+            } else {
+                // Not counted as a hit: the retry with the token is.
+                let ch = st.bearer.as_ref().unwrap().1.clone();
+                status(401, &[("WWW-Authenticate", &ch)])
             }
         };
         let mut s = stream.try_clone().unwrap();

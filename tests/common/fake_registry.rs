@@ -9,7 +9,7 @@
 use crate::common::registry::{sha256, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST};
 use serde_json::json;
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -107,53 +107,19 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
     stream.set_nonblocking(false).ok();
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
-    loop {
-        // A TLS ClientHello (shipcheck's HTTPS probe) is not UTF-8: read_line fails and we hang up.
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_string();
-        let target = parts.next().unwrap_or("/").to_string();
-        let path = target.split('?').next().unwrap().to_string();
-        let mut headers = Vec::new();
-        let mut len = 0usize;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                let k = k.trim().to_ascii_lowercase();
-                if k == "content-length" {
-                    len = v.trim().parse().unwrap_or(0);
-                }
-                headers.push((k, v.trim().to_string()));
-            }
-        }
-        let mut body = vec![0u8; len];
-        reader.read_exact(&mut body).ok();
+    // A TLS ClientHello (shipcheck's HTTPS probe) is not HTTP text: read_request gives up.
+    while let Some(req) = crate::common::read_request(&mut reader) {
+        let (method, path) = (req.method.clone(), req.path.clone());
         let resp = {
             let mut st = state.lock().unwrap();
             st.log.push(Logged {
-                method: method.clone(),
-                target: target.clone(),
-                headers,
+                method: req.method,
+                target: req.target,
+                headers: req.headers,
             });
-            let n = {
-                let e = st.hits.entry(path.clone()).or_insert(0);
-                *e += 1;
-                *e - 1
-            };
-            match st.routes.get(&path) {
-                Some(s) if !s.is_empty() => s[n.min(s.len() - 1)].clone(),
-                _ => status(404, &[]),
-            }
+            let st = &mut *st;
+            crate::common::next_scripted(&st.routes, &mut st.hits, &path)
+                .unwrap_or_else(|| status(404, &[]))
         };
         let mut s = stream.try_clone().unwrap();
         let mut head = format!("HTTP/1.1 {} X\r\n", resp.status);

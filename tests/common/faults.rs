@@ -3,7 +3,7 @@
 //! scripted; requests are counted and their headers recorded. Stops when dropped.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -87,46 +87,15 @@ fn handle(stream: TcpStream, state: Arc<Mutex<State>>) {
     stream.set_nonblocking(false).ok();
     stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let mut parts = line.split_whitespace();
-        let method = parts.next().unwrap_or("").to_string();
-        let path = parts.next().unwrap_or("/").to_string();
-        let mut headers = Vec::new();
-        let mut content_length = 0usize;
-        loop {
-            let mut h = String::new();
-            if reader.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            if let Some((k, v)) = h.split_once(':') {
-                if k.eq_ignore_ascii_case("content-length") {
-                    content_length = v.trim().parse().unwrap_or(0);
-                }
-                headers.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-            }
-        }
-        let mut body = vec![0u8; content_length];
-        reader.read_exact(&mut body).ok();
+    while let Some(req) = super::read_request(&mut reader) {
+        // Routed by the whole target: verify-bin's URLs carry no query.
+        let (method, path) = (req.method, req.target);
         let fault = {
             let mut st = state.lock().unwrap();
-            st.headers.push((path.clone(), headers));
-            let n = {
-                let e = st.hits.entry(path.clone()).or_insert(0);
-                *e += 1;
-                *e - 1
-            };
-            match st.routes.get(&path) {
-                Some(script) if !script.is_empty() => script[n.min(script.len() - 1)].clone(),
-                _ => Fault::Status(404, vec![]),
-            }
+            st.headers.push((path.clone(), req.headers));
+            let st = &mut *st;
+            super::next_scripted(&st.routes, &mut st.hits, &path)
+                .unwrap_or(Fault::Status(404, vec![]))
         };
         let mut s = stream.try_clone().unwrap();
         let head_only = method == "HEAD";

@@ -8,6 +8,8 @@ pub mod proxy;
 pub mod registry;
 pub mod tls;
 
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -48,6 +50,74 @@ pub fn serve_loopback(
         }
     });
     (port, stop)
+}
+
+/// One HTTP/1.1 request as the tests' own servers see it.
+pub struct Request {
+    pub method: String,
+    /// The request target, with its query string.
+    pub target: String,
+    /// The target without its query string.
+    pub path: String,
+    /// Header names lowercased.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Reads one request (body by Content-Length). `None` when the peer hangs up, or sends something
+/// that is not HTTP text (a TLS ClientHello from shipcheck's HTTPS probe).
+pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
+    let mut line = String::new();
+    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+        return None;
+    }
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or("").to_string();
+    let target = parts.next().unwrap_or("/").to_string();
+    let path = target.split('?').next().unwrap_or("/").to_string();
+    let mut headers = Vec::new();
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h).unwrap_or(0) == 0 {
+            return None;
+        }
+        let h = h.trim_end();
+        if h.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            let k = k.trim().to_ascii_lowercase();
+            if k == "content-length" {
+                len = v.trim().parse().unwrap_or(0);
+            }
+            headers.push((k, v.trim().to_string()));
+        }
+    }
+    let mut body = vec![0u8; len];
+    reader.read_exact(&mut body).ok();
+    Some(Request {
+        method,
+        target,
+        path,
+        headers,
+        body,
+    })
+}
+
+/// The scripted answer for the next request to `key`: the n-th request gets `script[n]`, later ones
+/// the last entry; `None` for an unscripted key. Counts the hit.
+pub fn next_scripted<T: Clone>(
+    routes: &HashMap<String, Vec<T>>,
+    hits: &mut HashMap<String, usize>,
+    key: &str,
+) -> Option<T> {
+    let n = hits.entry(key.to_string()).or_insert(0);
+    *n += 1;
+    routes
+        .get(key)
+        .filter(|s| !s.is_empty())
+        .map(|s| s[(*n - 1).min(s.len() - 1)].clone())
 }
 
 /// Waits until something accepts connections on 127.0.0.1:`port`, or panics after `limit`.
