@@ -4,7 +4,7 @@
 //! large audit over CI jobs.
 
 use crate::fetch::{Http, NoProgress};
-use crate::input;
+use crate::input::{self, StrList};
 use crate::registry::Reference;
 use crate::report::{Code, Reason, Verdict};
 use crate::taskdef::{self, TaskdefReport, TaskdefRequest};
@@ -20,23 +20,6 @@ use tokio::sync::Semaphore;
 pub const DEFAULT_CONCURRENCY: usize = 8;
 /// At most this many targets talk to one registry or download host at once.
 pub const PER_HOST: usize = 4;
-
-/// One string or a list of strings.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl OneOrMany {
-    fn into_vec(self) -> Vec<String> {
-        match self {
-            OneOrMany::One(s) => vec![s],
-            OneOrMany::Many(v) => v,
-        }
-    }
-}
 
 /// The audit file (TOML). Unknown keys are errors.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -58,8 +41,8 @@ pub struct BinTarget {
     pub platform: Option<String>,
     pub url: Option<String>,
     pub sig_url: Option<String>,
-    pub key: Option<OneOrMany>,
-    pub fingerprint: Option<OneOrMany>,
+    pub key: Option<StrList>,
+    pub fingerprint: Option<StrList>,
     pub mirror: Option<String>,
     pub catalog: Option<PathBuf>,
 }
@@ -259,12 +242,12 @@ fn plan(file: AuditFile, base: &Path) -> Vec<Planned> {
             sig_url: b.sig_url,
             keys: b
                 .key
-                .map(OneOrMany::into_vec)
+                .map(|l| l.0)
                 .unwrap_or_default()
                 .iter()
                 .map(|k| rel(base, Path::new(k)))
                 .collect(),
-            fingerprints: b.fingerprint.map(OneOrMany::into_vec).unwrap_or_default(),
+            fingerprints: b.fingerprint.map(|l| l.0).unwrap_or_default(),
             no_install: true,
             mirror: b.mirror,
             catalog: b.catalog.map(|c| rel(base, &c)),

@@ -12,6 +12,7 @@
 //! (`${aws:username}`), permission boundaries, SCPs, session policies and repository policies.
 
 use crate::input;
+use crate::input::StrList;
 use crate::report::{verdict_of, Code, Reason, Verdict};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
@@ -201,33 +202,6 @@ impl ActionStatus {
 
 // ---------------------------------------------------------------------------------------------------
 // Input shapes
-
-/// `"x"` or `["x", "y"]`.
-#[derive(Debug, Clone, Default)]
-struct StrList(Vec<String>);
-
-impl<'de> Deserialize<'de> for StrList {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = StrList;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string or a list of strings")
-            }
-            fn visit_str<E: de::Error>(self, s: &str) -> Result<StrList, E> {
-                Ok(StrList(vec![s.to_string()]))
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<StrList, A::Error> {
-                let mut v = Vec::new();
-                while let Some(s) = seq.next_element::<String>()? {
-                    v.push(s);
-                }
-                Ok(StrList(v))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 enum Effect {

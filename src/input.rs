@@ -201,3 +201,33 @@ pub fn parse_toml<T: DeserializeOwned>(name: &str, text: &str) -> Result<T, Reas
         )
     })
 }
+
+/// `"x"` or `["x", "y"]`.
+#[derive(Debug, Clone, Default)]
+pub struct StrList(pub Vec<String>);
+
+impl<'de> serde::Deserialize<'de> for StrList {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StrList;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string or a list of strings")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<StrList, E> {
+                Ok(StrList(vec![s.to_string()]))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<StrList, A::Error> {
+                let mut v = Vec::new();
+                while let Some(s) = seq.next_element::<String>()? {
+                    v.push(s);
+                }
+                Ok(StrList(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
