@@ -487,12 +487,8 @@ pub fn ok_status(url: &Url, resp: Response) -> Result<Response, FetchError> {
 }
 
 /// Reads a whole body, refusing more than `cap` bytes and checking the length against Content-Length.
-/// A body slower than [`LOW_SPEED_BYTES`] per 30 s is cut off; see [`read_capped_within`].
-pub async fn read_capped(url: &Url, resp: Response, cap: u64) -> Result<Vec<u8>, FetchError> {
-    read_capped_within(url, resp, cap, Duration::from_secs(30)).await
-}
-
-/// [`read_capped`] with the low-speed window given (use the client's timeout).
+/// A body that delivers less than [`LOW_SPEED_BYTES`] in any `window` (pass the client's timeout)
+/// is cut off.
 pub async fn read_capped_within(
     url: &Url,
     mut resp: Response,
