@@ -3,7 +3,7 @@
 //! exit code. Output as text, JSON, JUnit XML or GitHub Actions annotations; `--shard K/N` splits a
 //! large audit over CI jobs.
 
-use crate::fetch::{Http, NoProgress};
+use crate::fetch::{Http, NoProgress, Progress};
 use crate::input::{self, StrList};
 use crate::registry::Reference;
 use crate::report::{Code, Reason, Verdict};
@@ -314,8 +314,8 @@ impl AuditReport {
     }
 }
 
-/// Runs the audit. `on_done` is called once per finished target (for a progress bar).
-pub async fn run(req: &AuditRequest, http: &Http, on_done: &(dyn Fn() + Sync)) -> AuditReport {
+/// Runs the audit, counting finished targets on `progress` (started with their number).
+pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> AuditReport {
     let mut rep = AuditReport::new(req);
     let file: AuditFile = match input::read_toml(&req.path) {
         Ok(f) => f,
@@ -350,6 +350,7 @@ pub async fn run(req: &AuditRequest, http: &Http, on_done: &(dyn Fn() + Sync)) -
         }
     }
 
+    progress.start("targets", Some(planned.len() as u64));
     let global = Arc::new(Semaphore::new(req.concurrency.max(1)));
     let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
     let futures = planned.into_iter().map(|p| {
@@ -371,7 +372,7 @@ pub async fn run(req: &AuditRequest, http: &Http, on_done: &(dyn Fn() + Sync)) -
                 Job::Image(r) => TargetReport::Image(verify_image::run(r, http).await),
                 Job::Taskdef(r) => TargetReport::Taskdef(taskdef::run(r, http).await),
             };
-            on_done();
+            progress.advance(1);
             TargetResult {
                 kind: p.kind,
                 target: p.target,
@@ -381,6 +382,7 @@ pub async fn run(req: &AuditRequest, http: &Http, on_done: &(dyn Fn() + Sync)) -
     });
     let futures: Vec<_> = futures.collect();
     rep.results = futures_util::future::join_all(futures).await;
+    progress.finish();
     for r in &rep.results {
         rep.summary.total += 1;
         match r.report.verdict() {
@@ -396,20 +398,6 @@ pub async fn run(req: &AuditRequest, http: &Http, on_done: &(dyn Fn() + Sync)) -
         .max()
         .unwrap_or(Verdict::Pass);
     rep
-}
-
-/// Number of targets in the file after sharding (for the progress bar), or None if unreadable.
-pub fn count_targets(req: &AuditRequest) -> Option<u64> {
-    let file: AuditFile = input::read_toml(&req.path).ok()?;
-    let base = req.path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let planned = plan(file, &base);
-    Some(match req.shard {
-        Some(s) => planned
-            .iter()
-            .filter(|p| s.owns(&format!("{}\0{}", p.kind, p.target)))
-            .count(),
-        None => planned.len(),
-    } as u64)
 }
 
 fn xml_escape(s: &str) -> String {

@@ -221,11 +221,8 @@ fn dispatch(command: Command, printer: &Printer, rt: &tokio::runtime::Runtime) -
             };
             let report = match http_from(&a.net) {
                 Ok(http) => {
-                    let bar = printer.counter(audit::count_targets(&req).unwrap_or(0), "targets");
-                    let on_done = || bar.advance(1);
-                    let r = rt.block_on(audit::run(&req, &http, &on_done));
-                    bar.finish();
-                    r
+                    let bar = printer.counter();
+                    rt.block_on(audit::run(&req, &http, bar.as_ref()))
                 }
                 Err(e) => audit::AuditReport::failed(&req, e.reason()),
             };

@@ -24,23 +24,23 @@ impl Printer {
     /// A progress reporter: a bar on stderr when it is a terminal, nothing otherwise.
     pub fn progress(&self) -> Box<dyn Progress> {
         if self.progress {
-            Box::new(Bar(Mutex::new(None)))
+            Box::new(Bar {
+                bar: Mutex::new(None),
+                items: false,
+            })
         } else {
             Box::new(crate::fetch::NoProgress)
         }
     }
 
-    /// A counter bar for `total` items (audit targets): on stderr when it is a terminal, else nothing.
-    pub fn counter(&self, total: u64, what: &str) -> Box<dyn Progress> {
+    /// A counter of items (audit targets), started with their number: a bar on stderr when it is a
+    /// terminal, nothing otherwise.
+    pub fn counter(&self) -> Box<dyn Progress> {
         if self.progress {
-            let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            if let Ok(style) =
-                ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
-            {
-                bar.set_style(style.progress_chars("=> "));
-            }
-            bar.set_message(what.to_string());
-            Box::new(Bar(Mutex::new(Some(bar))))
+            Box::new(Bar {
+                bar: Mutex::new(None),
+                items: true,
+            })
         } else {
             Box::new(crate::fetch::NoProgress)
         }
@@ -66,7 +66,11 @@ impl Printer {
     }
 }
 
-struct Bar(Mutex<Option<ProgressBar>>);
+/// A progress bar counting bytes (downloads) or items (audit targets).
+struct Bar {
+    bar: Mutex<Option<ProgressBar>>,
+    items: bool,
+}
 
 impl Progress for Bar {
     fn start(&self, what: &str, len: Option<u64>) {
@@ -74,7 +78,9 @@ impl Progress for Bar {
             Some(n) => ProgressBar::with_draw_target(Some(n), ProgressDrawTarget::stderr()),
             None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()),
         };
-        let style = if len.is_some() {
+        let style = if self.items {
+            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} {elapsed}")
+        } else if len.is_some() {
             ProgressStyle::with_template(
                 "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} {eta}",
             )
@@ -86,17 +92,17 @@ impl Progress for Bar {
         }
         let name = what.rsplit('/').next().unwrap_or(what).to_string();
         bar.set_message(name);
-        *self.0.lock().unwrap() = Some(bar);
+        *self.bar.lock().unwrap() = Some(bar);
     }
 
-    fn advance(&self, bytes: u64) {
-        if let Some(b) = self.0.lock().unwrap().as_ref() {
-            b.inc(bytes);
+    fn advance(&self, n: u64) {
+        if let Some(b) = self.bar.lock().unwrap().as_ref() {
+            b.inc(n);
         }
     }
 
     fn finish(&self) {
-        if let Some(b) = self.0.lock().unwrap().take() {
+        if let Some(b) = self.bar.lock().unwrap().take() {
             b.finish_and_clear();
         }
     }
