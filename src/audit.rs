@@ -9,7 +9,7 @@ use crate::registry::Reference;
 use crate::report::{Code, Reason, Verdict};
 use crate::taskdef::{self, TaskdefReport, TaskdefRequest};
 use crate::verify_bin::{self, BinReport, BinRequest};
-use crate::verify_image::{self, ImageReport, ImageRequest};
+use crate::verify_image::{self, ContentCache, ImageReport, ImageRequest};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -191,6 +191,10 @@ pub struct AuditReport {
     pub shard: Option<String>,
     pub summary: Summary,
     pub results: Vec<TargetResult>,
+    /// Manifests and configs taken from content verified for an earlier target instead of being
+    /// fetched again (not in the JSON; printed to stderr with SHIPCHECK_TRACE_REQUESTS=1).
+    #[serde(skip)]
+    pub reused: usize,
 }
 
 enum Job {
@@ -303,6 +307,7 @@ impl AuditReport {
             shard: req.shard.map(|s| format!("{}/{}", s.k, s.n)),
             summary: Summary::default(),
             results: Vec::new(),
+            reused: 0,
         }
     }
 
@@ -353,6 +358,10 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
     progress.start("targets", Some(planned.len() as u64));
     let global = Arc::new(Semaphore::new(req.concurrency.max(1)));
     let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
+    // Content verified for one target is reused by the others (several tags of one release, one
+    // image in several task definitions); tags are still resolved for every reference.
+    let cache = ContentCache::default();
+    let cache = &cache;
     let futures = planned.into_iter().map(|p| {
         let global = global.clone();
         let host = p.host.as_ref().map(|h| {
@@ -369,8 +378,8 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
             };
             let report = match &p.job {
                 Job::Bin(r) => TargetReport::Bin(verify_bin::run(r, http, &NoProgress).await),
-                Job::Image(r) => TargetReport::Image(verify_image::run(r, http).await),
-                Job::Taskdef(r) => TargetReport::Taskdef(taskdef::run(r, http).await),
+                Job::Image(r) => TargetReport::Image(verify_image::run_with(r, http, cache).await),
+                Job::Taskdef(r) => TargetReport::Taskdef(taskdef::run_with(r, http, cache).await),
             };
             progress.advance(1);
             TargetResult {
@@ -382,6 +391,7 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
     });
     let futures: Vec<_> = futures.collect();
     rep.results = futures_util::future::join_all(futures).await;
+    rep.reused = cache.hits();
     progress.finish();
     for r in &rep.results {
         rep.summary.total += 1;

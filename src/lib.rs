@@ -226,6 +226,12 @@ fn dispatch(command: Command, printer: &Printer, rt: &tokio::runtime::Runtime) -
                 }
                 Err(e) => audit::AuditReport::failed(&req, e.reason()),
             };
+            if std::env::var_os("SHIPCHECK_TRACE_REQUESTS").is_some_and(|v| v == "1") {
+                printer.err(&format!(
+                    "shipcheck: {} manifests and configs reused from earlier targets\n",
+                    report.reused
+                ));
+            }
             // The audit renders every format itself; JSON is one of them.
             let (out, err) = audit::render(&report, format, printer.quiet);
             printer.out(&out);

@@ -9,7 +9,7 @@ use crate::fetch::Http;
 use crate::input;
 use crate::registry::Reference;
 use crate::report::{verdict_of, Code, Reason, Verdict};
-use crate::verify_image::{self, ImageReport, ImageRequest};
+use crate::verify_image::{self, ContentCache, ImageReport, ImageRequest};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -177,6 +177,11 @@ impl TaskdefReport {
 
 /// Runs `verify-taskdef`.
 pub async fn run(req: &TaskdefRequest, http: &Http) -> TaskdefReport {
+    run_with(req, http, &ContentCache::default()).await
+}
+
+/// Like [`run`], sharing verified content with the rest of the run (an audit).
+pub async fn run_with(req: &TaskdefRequest, http: &Http, cache: &ContentCache) -> TaskdefReport {
     let mut rep = TaskdefReport::new(&req.path);
     if req.pin && req.output.is_none() {
         return rep.fail(Reason::new(
@@ -206,7 +211,7 @@ pub async fn run(req: &TaskdefRequest, http: &Http) -> TaskdefReport {
             username: req.username.clone(),
             password: req.password.clone(),
         };
-        async move { verify_image::run(&ireq, http).await }
+        async move { verify_image::run_with(&ireq, http, cache).await }
     }))
     .await;
 

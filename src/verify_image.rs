@@ -15,7 +15,11 @@ use crate::registry::{
 use crate::report::{verdict_of, Code, Reason, Verdict};
 use futures_util::StreamExt;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
 
 /// How many platform manifests are verified at once.
 const CONCURRENCY: usize = 4;
@@ -140,8 +144,117 @@ pub fn read_password_stdin() -> Result<String, Reason> {
     Ok(p)
 }
 
+/// Whether a cached piece was fetched as a manifest or as a blob (the same digest under the two
+/// APIs is not the same answer from the registry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Manifest,
+    Blob,
+}
+
+/// How many bytes of verified content one run keeps at most (manifests and configs are kilobytes;
+/// past this, content is fetched as if there were no cache).
+pub const CACHE_BUDGET: u64 = 32 << 20;
+
+type CacheKey = (String, String, Kind, Digest);
+
+/// Platform manifests and configs verified earlier in one run (an audit, or one task definition),
+/// by registry host, repository and digest, so that references sharing content (several tags of
+/// one release, the same image in several task definitions) fetch each piece once.
+///
+/// What it keeps is the bytes of a fetch by digest that passed every check (size, digest,
+/// `Docker-Content-Digest`); every use checks them again against the descriptor in hand. Failures are
+/// never kept: the next target asks the registry itself. Tags are never cached (a tag is resolved on
+/// every reference), and the key holds the repository because a registry serving a digest in one
+/// repository says nothing about another (a partial push, a lifecycle policy). Targets that need
+/// the same piece at the same moment wait for one fetch.
+pub struct ContentCache {
+    entries: Mutex<HashMap<CacheKey, Arc<OnceCell<Arc<Fetched>>>>>,
+    reserved: AtomicU64,
+    budget: u64,
+    hits: AtomicUsize,
+}
+
+impl Default for ContentCache {
+    fn default() -> Self {
+        ContentCache::with_budget(CACHE_BUDGET)
+    }
+}
+
+impl ContentCache {
+    pub fn with_budget(budget: u64) -> Self {
+        ContentCache {
+            entries: Mutex::new(HashMap::new()),
+            reserved: AtomicU64::new(0),
+            budget,
+            hits: AtomicUsize::new(0),
+        }
+    }
+
+    /// Fetches answered from the cache so far.
+    pub fn hits(&self) -> usize {
+        self.hits.load(Ordering::Relaxed)
+    }
+
+    /// The verified content for `key` (`size`: what its descriptor says), from the cache or from
+    /// `fetch`, which must return only bytes that passed the checks. Errors are not cached.
+    pub async fn get_or_fetch<F, Fut>(
+        &self,
+        key: CacheKey,
+        size: u64,
+        fetch: F,
+    ) -> Result<Arc<Fetched>, Reason>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Fetched, Reason>>,
+    {
+        let cell = {
+            let mut map = self.entries.lock().unwrap();
+            match map.get(&key) {
+                Some(c) => Some(c.clone()),
+                None => {
+                    // Reserve the descriptor's size up front; over the budget, no cache entry.
+                    let used = self.reserved.load(Ordering::Relaxed);
+                    if used.saturating_add(size) <= self.budget {
+                        self.reserved.fetch_add(size, Ordering::Relaxed);
+                        let c = Arc::new(OnceCell::new());
+                        map.insert(key, c.clone());
+                        Some(c)
+                    } else {
+                        None
+                    }
+                }
+            }
+        };
+        let Some(cell) = cell else {
+            return fetch().await.map(Arc::new);
+        };
+        if let Some(f) = cell.get() {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+            return Ok(f.clone());
+        }
+        let mut fetched_here = false;
+        let r = cell
+            .get_or_try_init(|| {
+                fetched_here = true;
+                async { fetch().await.map(Arc::new) }
+            })
+            .await
+            .cloned();
+        if r.is_ok() && !fetched_here {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        r
+    }
+}
+
 /// Runs the check. Never panics on registry input; every failure is a reason in the report.
 pub async fn run(req: &ImageRequest, http: &Http) -> ImageReport {
+    run_with(req, http, &ContentCache::default()).await
+}
+
+/// Like [`run`], reusing content verified earlier in the same run (see [`ContentCache`]).
+pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> ImageReport {
     let mut rep = ImageReport::new();
     let reference = match Reference::parse(&req.reference) {
         Ok(r) => r,
@@ -204,8 +317,10 @@ pub async fn run(req: &ImageRequest, http: &Http) -> ImageReport {
     let client = Client::new(http.clone(), reference.api_host(), creds);
     let v = Verifier {
         client: &client,
+        host: reference.api_host().to_string(),
         repo: reference.repository.clone(),
         deep: req.deep,
+        cache,
     };
     let outcome = v
         .verify(&reference, pinned.as_ref(), &required, &mut rep)
@@ -220,8 +335,10 @@ pub async fn run(req: &ImageRequest, http: &Http) -> ImageReport {
 
 struct Verifier<'a> {
     client: &'a Client,
+    host: String,
     repo: String,
     deep: bool,
+    cache: &'a ContentCache,
 }
 
 /// What verifying one platform entry produced.
@@ -460,18 +577,51 @@ impl Verifier<'_> {
                 ),
             ));
         }
-        let fetched = self
-            .client
-            .get_manifest(&self.repo, &desc.digest.to_string(), desc.size)
-            .await
-            .map_err(|e| self.child_error(e, what, desc.size))?;
-        check_body(&fetched, desc, what)?;
+        let fetched = self.fetch_verified(Kind::Manifest, desc, what).await?;
         parse_manifest(
             &fetched.body,
             fetched.content_type.as_deref(),
             Some(&desc.media_type),
             what,
         )
+    }
+
+    /// Fetches a manifest or blob by the descriptor's digest (or takes it from the run's cache) and
+    /// checks its size, digest and `Docker-Content-Digest`; the checks run on cached bytes too.
+    async fn fetch_verified(
+        &self,
+        kind: Kind,
+        desc: &Descriptor,
+        what: &str,
+    ) -> Result<Arc<Fetched>, Reason> {
+        let key = (
+            self.host.clone(),
+            self.repo.clone(),
+            kind,
+            desc.digest.clone(),
+        );
+        let fetched = self
+            .cache
+            .get_or_fetch(key, desc.size, || async {
+                let f = match kind {
+                    Kind::Manifest => {
+                        self.client
+                            .get_manifest(&self.repo, &desc.digest.to_string(), desc.size)
+                            .await
+                    }
+                    Kind::Blob => {
+                        self.client
+                            .get_blob(&self.repo, &desc.digest, desc.size)
+                            .await
+                    }
+                }
+                .map_err(|e| self.child_error(e, what, desc.size))?;
+                check_body(&f, desc, what)?;
+                Ok(f)
+            })
+            .await?;
+        check_body(&fetched, desc, what)?;
+        Ok(fetched)
     }
 
     fn child_error(&self, e: GetError, what: &str, size: u64) -> Reason {
@@ -539,33 +689,26 @@ impl Verifier<'_> {
                 ),
             ));
         } else {
-            match self
-                .client
-                .get_blob(&self.repo, &config.digest, config.size)
-                .await
-            {
-                Err(e) => reasons.push(self.child_error(e, &what, config.size)),
-                Ok(f) => match check_body(&f, &config, &what) {
-                    Err(r) => reasons.push(r),
-                    Ok(()) => match config_platform(&f.body) {
-                        Err(e) => {
-                            reasons.push(Reason::new(Code::InvalidManifest, format!("{what}: {e}")))
-                        }
-                        Ok(p) => {
-                            if let Some(c) = &claimed {
-                                if !c.matches(&p) {
-                                    reasons.push(
+            match self.fetch_verified(Kind::Blob, &config, &what).await {
+                Err(r) => reasons.push(r),
+                Ok(f) => match config_platform(&f.body) {
+                    Err(e) => {
+                        reasons.push(Reason::new(Code::InvalidManifest, format!("{what}: {e}")))
+                    }
+                    Ok(p) => {
+                        if let Some(c) = &claimed {
+                            if !c.matches(&p) {
+                                reasons.push(
                                         Reason::new(
                                             Code::PlatformMismatch,
                                             format!("the index lists {} as {c}, but its image config says {p}", desc.digest),
                                         )
                                         .hint("the index points a platform at the wrong image; rebuild and push the multi-platform image"),
                                     );
-                                }
                             }
-                            actual = Some(p);
                         }
-                    },
+                        actual = Some(p);
+                    }
                 },
             }
         }
@@ -756,4 +899,110 @@ pub fn render_text(r: &ImageReport, quiet: bool) -> (String, String) {
     }
     err.push_str(&crate::report::explain(&[], &r.warnings, quiet));
     (out, err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(d: &str) -> CacheKey {
+        let digest = Digest::of(Algo::Sha256, d.as_bytes());
+        ("reg".into(), "team/app".into(), Kind::Manifest, digest)
+    }
+
+    fn fetched(body: &str) -> Fetched {
+        Fetched {
+            body: body.as_bytes().to_vec(),
+            content_type: None,
+            digest_header: None,
+        }
+    }
+
+    fn rt() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn a_failed_fetch_is_not_cached() {
+        rt().block_on(async {
+            let cache = ContentCache::default();
+            let calls = AtomicUsize::new(0);
+            let fail = || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Err(Reason::new(Code::DigestMismatch, "bad bytes"))
+            };
+            assert!(cache.get_or_fetch(key("a"), 10, fail).await.is_err());
+            let ok = || async {
+                calls.fetch_add(1, Ordering::SeqCst);
+                Ok(fetched("good"))
+            };
+            let f = cache.get_or_fetch(key("a"), 10, ok).await.unwrap();
+            assert_eq!(f.body, b"good");
+            assert_eq!(calls.load(Ordering::SeqCst), 2, "the failure was not kept");
+            let again = cache
+                .get_or_fetch(key("a"), 10, || async { panic!("fetched again") })
+                .await
+                .unwrap();
+            assert_eq!(again.body, b"good");
+            assert_eq!(cache.hits(), 1);
+        });
+    }
+
+    #[test]
+    fn concurrent_targets_wait_for_one_fetch() {
+        rt().block_on(async {
+            let cache = ContentCache::default();
+            let calls = AtomicUsize::new(0);
+            let all = futures_util::future::join_all((0..8).map(|_| {
+                cache.get_or_fetch(key("b"), 10, || async {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    Ok(fetched("shared"))
+                })
+            }))
+            .await;
+            assert!(all.iter().all(|r| r.as_ref().unwrap().body == b"shared"));
+            assert_eq!(calls.load(Ordering::SeqCst), 1);
+            assert_eq!(cache.hits(), 7);
+        });
+    }
+
+    #[test]
+    fn content_past_the_budget_is_fetched_every_time() {
+        rt().block_on(async {
+            let cache = ContentCache::with_budget(100);
+            let calls = AtomicUsize::new(0);
+            for k in ["small", "big", "big"] {
+                let size = if k == "big" { 200 } else { 60 };
+                cache
+                    .get_or_fetch(key(k), size, || async {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        Ok(fetched(k))
+                    })
+                    .await
+                    .unwrap();
+            }
+            assert_eq!(calls.load(Ordering::SeqCst), 3);
+            // Other repositories and kinds are other keys.
+            let mut other = key("small");
+            other.1 = "team/other".into();
+            let mut blob = key("small");
+            blob.2 = Kind::Blob;
+            for k in [key("small"), other, blob] {
+                cache
+                    .get_or_fetch(k, 10, || async {
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        Ok(fetched("x"))
+                    })
+                    .await
+                    .unwrap();
+            }
+            assert_eq!(calls.load(Ordering::SeqCst), 5, "one hit, two misses");
+            assert_eq!(cache.hits(), 1);
+        });
+    }
 }

@@ -320,3 +320,67 @@ fn audit_file_errors() {
     let parsed: Result<shipcheck::audit::AuditFile, _> = toml::from_str(&text);
     assert!(parsed.is_ok(), "the shipped example parses: {parsed:?}");
 }
+
+/// Several tags of one release fetch each platform manifest and config once per repository; the
+/// reuse never crosses repositories, so an index whose arm64 manifest is gone from one repository
+/// fails there even though the same digest verified in another.
+#[test]
+fn audit_reuses_verified_content_within_a_repository_only() {
+    let reg = Registry::plain();
+    let (index, images) = reg.push_multi("team/app", "v1", false);
+    for tag in ["v2", "v3"] {
+        reg.put_manifest("team/app", tag, &index.media_type, &index.body);
+    }
+    for m in &images {
+        reg.copy_image("team/app", "team/copy", m);
+    }
+    reg.put_manifest("team/copy", "v1", &index.media_type, &index.body);
+
+    let d = tempfile::tempdir().unwrap();
+    let h = reg.host();
+    let mut text = String::new();
+    for r in ["team/app:v1", "team/app:v2", "team/app:v3", "team/copy:v1"] {
+        text.push_str(&format!(
+            "[[image]]\nref = \"{h}/{r}\"\nplatforms = [\"amd64\", \"arm64\"]\n\n"
+        ));
+    }
+    let file = d.path().join("audit.toml");
+    std::fs::write(&file, text).unwrap();
+    let audit = || {
+        let out = shipcheck()
+            .env("SHIPCHECK_TRACE_REQUESTS", "1")
+            .args(["audit", "--json"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            out.status.code().unwrap(),
+            v,
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+
+    let (code, v, err) = audit();
+    assert_eq!(code, 0, "{v:#}\n{err}");
+    // team/app: 2 manifests + 2 configs fetched once, reused by the 2 other tags (8); team/copy
+    // shares the digests but fetches its own.
+    assert!(
+        err.contains("shipcheck: 8 manifests and configs reused"),
+        "{err}"
+    );
+    for r in v["results"].as_array().unwrap() {
+        assert_eq!(r["digest"], index.digest.as_str(), "{r:#}");
+        assert_eq!(r["platforms"].as_array().unwrap().len(), 2, "{r:#}");
+    }
+
+    reg.delete_manifest("team/copy", &images[1].digest);
+    let (code, v, err) = audit();
+    assert_eq!(code, 1, "{v:#}\n{err}");
+    let results = v["results"].as_array().unwrap();
+    for r in &results[..3] {
+        assert_eq!(r["verdict"], "pass", "{r:#}");
+    }
+    assert_eq!(results[3]["verdict"], "fail");
+    assert_eq!(codes(&results[3], "reasons"), vec!["missing-content"]);
+}

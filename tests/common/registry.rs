@@ -224,6 +224,43 @@ impl Registry {
         digest
     }
 
+    /// Copies a pushed image manifest (and its config and layers, by cross-repository blob mount, as
+    /// buildx does) from one repository to another.
+    #[allow(dead_code)]
+    pub fn copy_image(&self, from: &str, to: &str, manifest: &Pushed) {
+        let m: Value = serde_json::from_slice(&manifest.body).unwrap();
+        let mut blobs = vec![m["config"]["digest"].as_str().unwrap().to_string()];
+        for l in m["layers"].as_array().unwrap() {
+            blobs.push(l["digest"].as_str().unwrap().to_string());
+        }
+        for d in blobs {
+            let (status, _, text) = self.send(
+                reqwest::Method::POST,
+                &format!(
+                    "{}/v2/{to}/blobs/uploads/?mount={d}&from={from}",
+                    self.base()
+                ),
+                None,
+                Vec::new(),
+            );
+            assert_eq!(status, 201, "blob mount {d} from {from} to {to}: {text}");
+        }
+        self.put_manifest(to, &manifest.digest, &manifest.media_type, &manifest.body);
+    }
+
+    /// Deletes a manifest by digest (the registry runs with deletes enabled), as a lifecycle policy
+    /// or a partial push leaves an index pointing at nothing.
+    #[allow(dead_code)]
+    pub fn delete_manifest(&self, repo: &str, digest: &str) {
+        let (status, _, text) = self.send(
+            reqwest::Method::DELETE,
+            &format!("{}/v2/{repo}/manifests/{digest}", self.base()),
+            None,
+            Vec::new(),
+        );
+        assert_eq!(status, 202, "manifest DELETE {repo}@{digest}: {text}");
+    }
+
     /// PUTs a manifest or index under `reference` (a tag or its digest).
     pub fn put_manifest(
         &self,
