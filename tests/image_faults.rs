@@ -4,220 +4,17 @@
 //! host (which must not receive the credentials), the Bearer token flow (one token, reused), schema1.
 
 mod common;
+#[path = "common/fake_registry.rs"]
+mod fake_registry;
 #[path = "common/image_json.rs"]
 mod image_support;
 
-use common::registry::{sha256, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST};
+use common::registry::{sha256, OCI_INDEX, OCI_MANIFEST};
 use common::shipcheck;
+use fake_registry::{blob_path, manifest_path, ok, status, with_digest, Fake, Image};
 use image_support::run_json;
 use serde_json::json;
-use std::collections::HashMap;
-use std::io::{BufReader, Write};
-use std::net::TcpStream;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
-
-#[derive(Clone, Debug)]
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-fn ok(ct: &str, body: &[u8]) -> Resp {
-    Resp {
-        status: 200,
-        headers: vec![("Content-Type".into(), ct.into())],
-        body: body.to_vec(),
-    }
-}
-
-fn status(code: u16, headers: &[(&str, &str)]) -> Resp {
-    Resp {
-        status: code,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body: Vec::new(),
-    }
-}
-
-#[derive(Default)]
-struct State {
-    routes: HashMap<String, Vec<Resp>>,
-    hits: HashMap<String, usize>,
-    /// (method, path, headers lowercased)
-    log: Vec<(String, String, Vec<(String, String)>)>,
-    /// When set: (token, challenge). `/v2/` requests without `Authorization: Bearer <token>` get 401.
-    bearer: Option<(String, String)>,
-}
-
-/// A scripted HTTP/1.1 server on 127.0.0.1: per path, the n-th request gets the n-th response (the
-/// last repeats); the query string is ignored for routing. Stops when dropped.
-struct Fake {
-    port: u16,
-    state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-impl Fake {
-    fn start() -> Fake {
-        let state = Arc::new(Mutex::new(State::default()));
-        let st = state.clone();
-        let (port, stop) = common::serve_loopback(move |s, _| serve(s, st.clone()));
-        Fake { port, state, stop }
-    }
-
-    fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
-
-    fn route(&self, path: &str, script: Vec<Resp>) {
-        self.state
-            .lock()
-            .unwrap()
-            .routes
-            .insert(path.to_string(), script);
-    }
-
-    fn hits(&self, path: &str) -> usize {
-        *self.state.lock().unwrap().hits.get(path).unwrap_or(&0)
-    }
-
-    fn log(&self) -> Vec<(String, String, Vec<(String, String)>)> {
-        self.state.lock().unwrap().log.clone()
-    }
-}
-
-fn serve(stream: TcpStream, state: Arc<Mutex<State>>) {
-    stream.set_nonblocking(false).ok();
-    stream.set_read_timeout(Some(Duration::from_secs(10))).ok();
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    while let Some(req) = common::read_request(&mut reader) {
-        let (method, path) = (req.method.clone(), req.path.clone());
-        let resp = {
-            let mut st = state.lock().unwrap();
-            st.log.push((req.method, req.target, req.headers));
-            let authorized = match &st.bearer {
-                Some((tok, _)) if path.starts_with("/v2/") => headers_ok(&st, tok),
-                _ => true,
-            };
-            if authorized {
-                let st = &mut *st;
-                common::next_scripted(&st.routes, &mut st.hits, &path)
-                    .unwrap_or_else(|| status(404, &[]))
-            } else {
-                // Not counted as a hit: the retry with the token is.
-                let ch = st.bearer.as_ref().unwrap().1.clone();
-                status(401, &[("WWW-Authenticate", &ch)])
-            }
-        };
-        let mut s = stream.try_clone().unwrap();
-        let mut head = format!(
-            "HTTP/1.1 {} X\r\nContent-Length: {}\r\n",
-            resp.status,
-            resp.body.len()
-        );
-        for (k, v) in &resp.headers {
-            head.push_str(&format!("{k}: {v}\r\n"));
-        }
-        head.push_str("\r\n");
-        let _ = s.write_all(head.as_bytes());
-        if method != "HEAD" {
-            let _ = s.write_all(&resp.body);
-        }
-        let _ = s.flush();
-    }
-}
-
-fn headers_ok(st: &State, tok: &str) -> bool {
-    let (_, _, h) = st.log.last().unwrap();
-    h.iter()
-        .any(|(k, v)| k == "authorization" && v == &format!("Bearer {tok}"))
-}
-
-/// A valid two-platform OCI image served by a [`Fake`]: the bodies and the paths they live at.
-struct Image {
-    index: Vec<u8>,
-    manifests: Vec<Vec<u8>>,
-    configs: Vec<Vec<u8>>,
-    layers: Vec<Vec<u8>>,
-}
-
-impl Image {
-    fn new() -> Image {
-        let mut manifests = Vec::new();
-        let mut configs = Vec::new();
-        let mut layers = Vec::new();
-        let mut entries = Vec::new();
-        for (os, arch, variant) in [("linux", "amd64", None), ("linux", "arm64", Some("v8"))] {
-            let layer = format!("layer {arch}").into_bytes();
-            let mut cfg = json!({"os": os, "architecture": arch, "rootfs": {"type": "layers", "diff_ids": []}});
-            let mut platform = json!({"os": os, "architecture": arch});
-            if let Some(v) = variant {
-                cfg["variant"] = json!(v);
-                platform["variant"] = json!(v);
-            }
-            let cfg = serde_json::to_vec(&cfg).unwrap();
-            let m = serde_json::to_vec(&json!({
-                "schemaVersion": 2, "mediaType": OCI_MANIFEST,
-                "config": {"mediaType": OCI_CONFIG, "digest": sha256(&cfg), "size": cfg.len()},
-                "layers": [{"mediaType": OCI_LAYER, "digest": sha256(&layer), "size": layer.len()}],
-            }))
-            .unwrap();
-            entries.push(json!({"mediaType": OCI_MANIFEST, "digest": sha256(&m), "size": m.len(), "platform": platform}));
-            manifests.push(m);
-            configs.push(cfg);
-            layers.push(layer);
-        }
-        let index = serde_json::to_vec(
-            &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries}),
-        )
-        .unwrap();
-        Image {
-            index,
-            manifests,
-            configs,
-            layers,
-        }
-    }
-
-    /// Routes every part of the image on `fake` under repository `app`, tag `v1`.
-    fn serve(&self, fake: &Fake) {
-        fake.route(
-            "/v2/app/manifests/v1",
-            vec![with_digest(ok(OCI_INDEX, &self.index), &self.index)],
-        );
-        for m in &self.manifests {
-            fake.route(&manifest_path(m), vec![with_digest(ok(OCI_MANIFEST, m), m)]);
-        }
-        for b in self.configs.iter().chain(&self.layers) {
-            fake.route(&blob_path(b), vec![ok("application/octet-stream", b)]);
-        }
-    }
-}
-
-fn with_digest(mut r: Resp, body: &[u8]) -> Resp {
-    r.headers
-        .push(("Docker-Content-Digest".into(), sha256(body)));
-    r
-}
-
-fn manifest_path(body: &[u8]) -> String {
-    format!("/v2/app/manifests/{}", sha256(body))
-}
-
-fn blob_path(body: &[u8]) -> String {
-    format!("/v2/app/blobs/{}", sha256(body))
-}
 
 fn setup() -> (Fake, Image, String) {
     let fake = Fake::start();
@@ -456,11 +253,15 @@ fn blob_redirect_to_another_host_gets_no_credentials() {
     assert!(fake
         .log()
         .iter()
-        .all(|(_, _, h)| h.iter().any(|(k, _)| k == "authorization")));
-    for (_, path, h) in other.log() {
+        .all(|l| l.headers.iter().any(|(k, _)| k == "authorization")));
+    for l in other.log() {
         assert!(
-            !h.iter().any(|(k, _)| k == "authorization" || k == "cookie"),
-            "credentials forwarded to {path}: {h:?}"
+            !l.headers
+                .iter()
+                .any(|(k, _)| k == "authorization" || k == "cookie"),
+            "credentials forwarded to {}: {:?}",
+            l.target,
+            l.headers
         );
     }
 }
@@ -481,7 +282,7 @@ fn bearer_token_is_fetched_once_and_reused() {
         )],
     );
     // Every registry request without the token gets the challenge.
-    fake.state.lock().unwrap().bearer = Some((token.to_string(), challenge));
+    fake.require_bearer(token, &challenge);
     let run = run_json(
         shipcheck(),
         &[&reference, "--platforms", "amd64,arm64"],
@@ -496,10 +297,11 @@ fn bearer_token_is_fetched_once_and_reused() {
     // 1 challenge + 1 token + index + 2 manifests + 2 configs
     assert_eq!(run.requests, 7, "{}", run.stderr);
     let log = fake.log();
-    let (_, token_req, _) = log
+    let token_req = &log
         .iter()
-        .find(|(_, p, _)| p.starts_with("/token"))
-        .unwrap();
+        .find(|l| l.target.starts_with("/token"))
+        .unwrap()
+        .target;
     assert!(
         token_req.contains("service=fake-registry")
             && token_req.contains("scope=repository%3Aapp%3Apull"),
@@ -507,9 +309,10 @@ fn bearer_token_is_fetched_once_and_reused() {
     );
     let with_token = log
         .iter()
-        .filter(|(_, p, h)| {
-            p.starts_with("/v2/")
-                && h.iter()
+        .filter(|l| {
+            l.target.starts_with("/v2/")
+                && l.headers
+                    .iter()
                     .any(|(k, v)| k == "authorization" && v == &format!("Bearer {token}"))
         })
         .count();

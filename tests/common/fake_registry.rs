@@ -1,7 +1,8 @@
 //! A scripted registry of the tests' own on 127.0.0.1, for hostile content a real registry does not
 //! serve: per path, the n-th request gets the n-th scripted response (the last repeats); the query
-//! string is ignored for routing. Responses may lie about their Content-Length or never end. Also a
-//! server that accepts connections and never answers. Both stop when dropped.
+//! string is ignored for routing. Responses may lie about their Content-Length or never end. It can
+//! demand a Bearer token on `/v2/` (the token flow). Also a server that accepts connections and never
+//! answers. Both stop when dropped.
 //!
 //! Included with `#[path = "common/fake_registry.rs"] mod fake_registry;` next to `mod common;`.
 #![allow(dead_code)]
@@ -62,6 +63,8 @@ struct State {
     routes: HashMap<String, Vec<Resp>>,
     hits: HashMap<String, usize>,
     log: Vec<Logged>,
+    /// When set: (token, challenge). `/v2/` requests without `Authorization: Bearer <token>` get 401.
+    bearer: Option<(String, String)>,
 }
 
 pub struct Fake {
@@ -101,6 +104,12 @@ impl Fake {
     pub fn log(&self) -> Vec<Logged> {
         self.state.lock().unwrap().log.clone()
     }
+
+    /// From now on, `/v2/` requests without `Authorization: Bearer <token>` get 401 with `challenge`
+    /// in `WWW-Authenticate` (not counted as a hit: the retry with the token is).
+    pub fn require_bearer(&self, token: &str, challenge: &str) {
+        self.state.lock().unwrap().bearer = Some((token.to_string(), challenge.to_string()));
+    }
 }
 
 fn serve(stream: TcpStream, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
@@ -112,14 +121,30 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
         let (method, path) = (req.method.clone(), req.path.clone());
         let resp = {
             let mut st = state.lock().unwrap();
+            let challenge = match &st.bearer {
+                Some((tok, ch)) if path.starts_with("/v2/") => {
+                    let want = format!("Bearer {tok}");
+                    let ok = req
+                        .headers
+                        .iter()
+                        .any(|(k, v)| k == "authorization" && *v == want);
+                    (!ok).then(|| ch.clone())
+                }
+                _ => None,
+            };
             st.log.push(Logged {
                 method: req.method,
                 target: req.target,
                 headers: req.headers,
             });
-            let st = &mut *st;
-            crate::common::next_scripted(&st.routes, &mut st.hits, &path)
-                .unwrap_or_else(|| status(404, &[]))
+            match challenge {
+                Some(ch) => status(401, &[("WWW-Authenticate", &ch)]),
+                None => {
+                    let st = &mut *st;
+                    crate::common::next_scripted(&st.routes, &mut st.hits, &path)
+                        .unwrap_or_else(|| status(404, &[]))
+                }
+            }
         };
         let mut s = stream.try_clone().unwrap();
         let mut head = format!("HTTP/1.1 {} X\r\n", resp.status);
@@ -223,16 +248,27 @@ impl Image {
         }
     }
 
-    /// Routes every part of the image on `fake` under repository `app`, tag `v1`.
+    /// Routes every part of the image on `fake` under repository `app`, tag `v1`, manifests with a
+    /// correct `Docker-Content-Digest` as a real registry sends.
     pub fn serve(&self, fake: &Fake) {
-        fake.route("/v2/app/manifests/v1", vec![ok(OCI_INDEX, &self.index)]);
+        fake.route(
+            "/v2/app/manifests/v1",
+            vec![with_digest(ok(OCI_INDEX, &self.index), &self.index)],
+        );
         for m in &self.manifests {
-            fake.route(&manifest_path(m), vec![ok(OCI_MANIFEST, m)]);
+            fake.route(&manifest_path(m), vec![with_digest(ok(OCI_MANIFEST, m), m)]);
         }
         for b in self.configs.iter().chain(&self.layers) {
             fake.route(&blob_path(b), vec![ok("application/octet-stream", b)]);
         }
     }
+}
+
+/// `r` with a `Docker-Content-Digest` header naming `body`.
+pub fn with_digest(mut r: Resp, body: &[u8]) -> Resp {
+    r.headers
+        .push(("Docker-Content-Digest".into(), sha256(body)));
+    r
 }
 
 /// An OCI image manifest for a config and one layer.
