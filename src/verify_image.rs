@@ -17,7 +17,7 @@ use futures_util::StreamExt;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
@@ -169,10 +169,16 @@ type CacheKey = (String, String, Kind, Digest);
 /// repository says nothing about another (a partial push, a lifecycle policy). Targets that need
 /// the same piece at the same moment wait for one fetch.
 pub struct ContentCache {
-    entries: Mutex<HashMap<CacheKey, Arc<OnceCell<Arc<Fetched>>>>>,
-    reserved: AtomicU64,
+    inner: Mutex<CacheEntries>,
     budget: u64,
     hits: AtomicUsize,
+}
+
+#[derive(Default)]
+struct CacheEntries {
+    cells: HashMap<CacheKey, Arc<OnceCell<Arc<Fetched>>>>,
+    /// The descriptor sizes of every cell, fetched or not.
+    reserved: u64,
 }
 
 impl Default for ContentCache {
@@ -184,8 +190,7 @@ impl Default for ContentCache {
 impl ContentCache {
     pub fn with_budget(budget: u64) -> Self {
         ContentCache {
-            entries: Mutex::new(HashMap::new()),
-            reserved: AtomicU64::new(0),
+            inner: Mutex::new(CacheEntries::default()),
             budget,
             hits: AtomicUsize::new(0),
         }
@@ -209,30 +214,22 @@ impl ContentCache {
         Fut: Future<Output = Result<Fetched, Reason>>,
     {
         let cell = {
-            let mut map = self.entries.lock().unwrap();
-            match map.get(&key) {
+            let mut inner = self.inner.lock().unwrap();
+            match inner.cells.get(&key) {
                 Some(c) => Some(c.clone()),
-                None => {
-                    // Reserve the descriptor's size up front; over the budget, no cache entry.
-                    let used = self.reserved.load(Ordering::Relaxed);
-                    if used.saturating_add(size) <= self.budget {
-                        self.reserved.fetch_add(size, Ordering::Relaxed);
-                        let c = Arc::new(OnceCell::new());
-                        map.insert(key, c.clone());
-                        Some(c)
-                    } else {
-                        None
-                    }
+                // Reserve the descriptor's size up front; over the budget, no cache entry.
+                None if inner.reserved.saturating_add(size) <= self.budget => {
+                    inner.reserved += size;
+                    let c = Arc::new(OnceCell::new());
+                    inner.cells.insert(key, c.clone());
+                    Some(c)
                 }
+                None => None,
             }
         };
         let Some(cell) = cell else {
             return fetch().await.map(Arc::new);
         };
-        if let Some(f) = cell.get() {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-            return Ok(f.clone());
-        }
         let mut fetched_here = false;
         let r = cell
             .get_or_try_init(|| {
