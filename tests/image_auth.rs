@@ -11,24 +11,20 @@ use common::registry::Registry;
 use common::shipcheck;
 use image_support::run_json;
 use std::path::Path;
-use std::sync::OnceLock;
 
-fn reg() -> &'static Registry {
-    static REG: OnceLock<(Registry, ())> = OnceLock::new();
-    &REG.get_or_init(|| {
-        let r = Registry::tls_auth();
-        r.push_multi("team/app", "v1", true);
-        (r, ())
-    })
-    .0
+/// A TLS + htpasswd registry holding `team/app:v1`, one per test: it stops when the test ends.
+fn reg() -> Registry {
+    let r = Registry::tls_auth();
+    r.push_multi("team/app", "v1", true);
+    r
 }
 
-fn reference() -> String {
-    format!("{}/team/app:v1", reg().host())
+fn reference(r: &Registry) -> String {
+    format!("{}/team/app:v1", r.host())
 }
 
-fn ca() -> String {
-    reg().ca.as_ref().unwrap().display().to_string()
+fn ca(r: &Registry) -> String {
+    r.ca.as_ref().unwrap().display().to_string()
 }
 
 /// A Docker config dir whose `auths` entry for the registry holds base64 `user:password`.
@@ -71,11 +67,11 @@ fn docker_config_auths_basic_auth_passes_without_extra_round_trips() {
     let run = run_json(
         cmd,
         &[
-            &reference(),
+            &reference(&r),
             "--platforms",
             "amd64,arm64",
             "--ca-cert",
-            &ca(),
+            &ca(&r),
         ],
         None,
     );
@@ -94,11 +90,11 @@ fn password_stdin_passes() {
     let run = run_json(
         shipcheck(),
         &[
-            &reference(),
+            &reference(&r),
             "--platforms",
             "amd64,arm64",
             "--ca-cert",
-            &ca(),
+            &ca(&r),
             "--username",
             "AWS",
             "--password-stdin",
@@ -112,13 +108,14 @@ fn password_stdin_passes() {
 
 #[test]
 fn wrong_password_is_unauthorized_and_never_printed() {
+    let r = reg();
     let secret = "wrong-Pa55word-must-not-leak";
     let run = run_json(
         shipcheck(),
         &[
-            &reference(),
+            &reference(&r),
             "--ca-cert",
-            &ca(),
+            &ca(&r),
             "--username",
             "AWS",
             "--password-stdin",
@@ -135,9 +132,9 @@ fn wrong_password_is_unauthorized_and_never_printed() {
     let out = shipcheck()
         .args([
             "verify-image",
-            &reference(),
+            &reference(&r),
             "--ca-cert",
-            &ca(),
+            &ca(&r),
             "--username",
             "AWS",
             "--password-stdin",
@@ -159,10 +156,10 @@ fn wrong_password_is_unauthorized_and_never_printed() {
 
     // The same through a Docker config file.
     let dir = tempfile::tempdir().unwrap();
-    docker_config(dir.path(), &reg().host(), "AWS", secret);
+    docker_config(dir.path(), &r.host(), "AWS", secret);
     let mut cmd = shipcheck();
     cmd.env("DOCKER_CONFIG", dir.path());
-    let run = run_json(cmd, &[&reference(), "--ca-cert", &ca()], None);
+    let run = run_json(cmd, &[&reference(&r), "--ca-cert", &ca(&r)], None);
     run.expect(2, "unauthorized");
     assert!(
         run.json.reasons[0].message.contains("config.json"),
@@ -174,10 +171,11 @@ fn wrong_password_is_unauthorized_and_never_printed() {
 
 #[test]
 fn no_credentials_is_unauthorized_with_advice() {
+    let r = reg();
     let dir = tempfile::tempdir().unwrap(); // an empty Docker config dir: anonymous
     let mut cmd = shipcheck();
     cmd.env("DOCKER_CONFIG", dir.path());
-    let run = run_json(cmd, &[&reference(), "--ca-cert", &ca()], None);
+    let run = run_json(cmd, &[&reference(&r), "--ca-cert", &ca(&r)], None);
     run.expect(2, "unauthorized");
     assert!(run.json.reasons[0]
         .message
@@ -191,7 +189,7 @@ fn untrusted_certificate_is_an_error_not_a_downgrade() {
     let run = run_json(
         shipcheck(),
         &[
-            &reference(),
+            &reference(&r),
             "--username",
             "AWS",
             "--password-stdin",
@@ -218,11 +216,12 @@ fn untrusted_certificate_is_an_error_not_a_downgrade() {
 
 #[test]
 fn malformed_docker_config_is_an_error() {
+    let r = reg();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.json"), "{ not json").unwrap();
     let mut cmd = shipcheck();
     cmd.env("DOCKER_CONFIG", dir.path());
-    let run = run_json(cmd, &[&reference(), "--ca-cert", &ca()], None);
+    let run = run_json(cmd, &[&reference(&r), "--ca-cert", &ca(&r)], None);
     run.expect(2, "usage");
     assert_eq!(run.requests, 0);
 }
