@@ -123,6 +123,12 @@ fn emit<T: serde::Serialize>(
 
 /// What a registry command needs before it starts: the HTTP client and the `--password-stdin`
 /// password (read when asked for), or why it cannot start.
+/// `SHIPCHECK_TRACE_REQUESTS=1`: print the registry requests (verify-image) or the reuse count (audit)
+/// to stderr.
+fn trace_requests() -> bool {
+    std::env::var_os("SHIPCHECK_TRACE_REQUESTS").is_some_and(|v| v == "1")
+}
+
 fn registry_setup(
     net: &NetArgs,
     auth: &cli::RegistryAuthArgs,
@@ -181,7 +187,7 @@ fn dispatch(command: Command, printer: &Printer, rt: &tokio::runtime::Runtime) -
                     rt.block_on(verify_image::run(&req, &http))
                 }
             };
-            if std::env::var_os("SHIPCHECK_TRACE_REQUESTS").is_some_and(|v| v == "1") {
+            if trace_requests() {
                 let mut t = report.trace.join("\n");
                 t.push_str(&format!("\nshipcheck: {} HTTP requests\n", report.requests));
                 printer.err(&t);
@@ -226,7 +232,7 @@ fn dispatch(command: Command, printer: &Printer, rt: &tokio::runtime::Runtime) -
                 }
                 Err(e) => audit::AuditReport::failed(&req, e.reason()),
             };
-            if std::env::var_os("SHIPCHECK_TRACE_REQUESTS").is_some_and(|v| v == "1") {
+            if trace_requests() {
                 printer.err(&format!(
                     "shipcheck: {} manifests and configs reused from earlier targets\n",
                     report.reused

@@ -110,18 +110,16 @@ fn password_stdin_passes() {
 fn wrong_password_is_unauthorized_and_never_printed() {
     let r = reg();
     let secret = "wrong-Pa55word-must-not-leak";
-    let run = run_json(
-        shipcheck(),
-        &[
-            &reference(&r),
-            "--ca-cert",
-            &ca(&r),
-            "--username",
-            "AWS",
-            "--password-stdin",
-        ],
-        Some(secret),
-    );
+    let (reference, ca) = (reference(&r), ca(&r));
+    let args = [
+        reference.as_str(),
+        "--ca-cert",
+        &ca,
+        "--username",
+        "AWS",
+        "--password-stdin",
+    ];
+    let run = run_json(shipcheck(), &args, Some(secret));
     run.expect(2, "unauthorized");
     assert_eq!(run.json.verdict, "error");
     assert!(run.json.reasons[0]
@@ -130,15 +128,8 @@ fn wrong_password_is_unauthorized_and_never_printed() {
     assert_no_secret(&run, secret);
     // Text mode too.
     let out = shipcheck()
-        .args([
-            "verify-image",
-            &reference(&r),
-            "--ca-cert",
-            &ca(&r),
-            "--username",
-            "AWS",
-            "--password-stdin",
-        ])
+        .arg("verify-image")
+        .args(args)
         .write_stdin(secret)
         .output()
         .unwrap();
@@ -159,7 +150,7 @@ fn wrong_password_is_unauthorized_and_never_printed() {
     docker_config(dir.path(), &r.host(), "AWS", secret);
     let mut cmd = shipcheck();
     cmd.env("DOCKER_CONFIG", dir.path());
-    let run = run_json(cmd, &[&reference(&r), "--ca-cert", &ca(&r)], None);
+    let run = run_json(cmd, &[&reference, "--ca-cert", &ca], None);
     run.expect(2, "unauthorized");
     assert!(
         run.json.reasons[0].message.contains("config.json"),

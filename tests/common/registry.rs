@@ -226,7 +226,6 @@ impl Registry {
 
     /// Copies a pushed image manifest (and its config and layers, by cross-repository blob mount, as
     /// buildx does) from one repository to another.
-    #[allow(dead_code)]
     pub fn copy_image(&self, from: &str, to: &str, manifest: &Pushed) {
         let m: Value = serde_json::from_slice(&manifest.body).unwrap();
         let mut blobs = vec![m["config"]["digest"].as_str().unwrap().to_string()];
@@ -250,7 +249,6 @@ impl Registry {
 
     /// Deletes a manifest by digest (the registry runs with deletes enabled), as a lifecycle policy
     /// or a partial push leaves an index pointing at nothing.
-    #[allow(dead_code)]
     pub fn delete_manifest(&self, repo: &str, digest: &str) {
         let (status, _, text) = self.send(
             reqwest::Method::DELETE,
