@@ -6,7 +6,7 @@
 use crate::fetch::{Http, NoProgress, Progress};
 use crate::input::{self, StrList};
 use crate::registry::Reference;
-use crate::report::{Code, Reason, Verdict};
+use crate::report::{esc, Code, Reason, Verdict};
 use crate::taskdef::{self, TaskdefReport, TaskdefRequest};
 use crate::verify_bin::{self, BinReport, BinRequest};
 use crate::verify_image::{self, ContentCache, ImageReport, ImageRequest};
@@ -229,7 +229,7 @@ fn plan(file: AuditFile, base: &Path) -> Vec<Planned> {
                     .clone()
                     .unwrap_or_else(crate::catalog::host_platform)
             ),
-            (None, Some(u)) => u.clone(),
+            (None, Some(u)) => crate::fetch::redact_text(u),
             (None, None) => "(bin without tool or url)".into(),
         };
         let host = b
@@ -447,10 +447,7 @@ pub fn render(r: &AuditReport, format: Format, quiet: bool) -> (String, String) 
     err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
     let s = &r.summary;
     match format {
-        Format::Json => {
-            out = serde_json::to_string_pretty(r).expect("reports serialize");
-            out.push('\n');
-        }
+        Format::Json => out = crate::report::to_json_text(r),
         Format::Text => {
             for t in &r.results {
                 let v = t.report.verdict();
@@ -462,7 +459,7 @@ pub fn render(r: &AuditReport, format: Format, quiet: bool) -> (String, String) 
                     "{:5} {:7} {}{}\n",
                     v.as_str().to_uppercase(),
                     t.kind,
-                    t.target,
+                    esc(&t.target),
                     if codes.is_empty() {
                         String::new()
                     } else {
@@ -472,14 +469,18 @@ pub fn render(r: &AuditReport, format: Format, quiet: bool) -> (String, String) 
                 for reason in t.report.reasons() {
                     err.push_str(&format!(
                         "error: {} {}: {}\n",
-                        t.kind, t.target, reason.message
+                        t.kind,
+                        esc(&t.target),
+                        reason.message
                     ));
                 }
                 if !quiet {
                     for w in t.report.warnings() {
                         err.push_str(&format!(
                             "warning: {} {}: {}\n",
-                            t.kind, t.target, w.message
+                            t.kind,
+                            esc(&t.target),
+                            w.message
                         ));
                     }
                 }

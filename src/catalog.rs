@@ -335,9 +335,16 @@ impl Tool {
         Ok((bin, sig))
     }
 
-    /// Loads the pinned certificates, checking each file holds the pinned primary fingerprint.
+    /// Loads the pinned certificates, checking each file holds the pinned primary fingerprint. Copies
+    /// of one certificate (in one file or pinned twice) are merged ([`pgp::merge_pins`]).
     pub fn pins(&self) -> Result<Vec<Pin>, String> {
-        self.spec.pin.iter().map(|p| self.load_pin(p)).collect()
+        let pins = self
+            .spec
+            .pin
+            .iter()
+            .map(|p| self.load_pin(p))
+            .collect::<Result<Vec<_>, _>>()?;
+        pgp::merge_pins(pins)
     }
 
     fn load_pin(&self, spec: &PinSpec) -> Result<Pin, String> {

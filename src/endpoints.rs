@@ -8,7 +8,7 @@
 //! endpoints with private DNS, and a security group admitting TCP 443.
 
 use crate::input;
-use crate::report::{verdict_of, Code, Reason, Verdict};
+use crate::report::{esc, verdict_of, Code, Reason, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -564,7 +564,7 @@ pub fn render_text(r: &EndpointsReport, quiet: bool) -> (String, String) {
         for v in &r.vpcs {
             out.push_str(&format!(
                 "{}\n",
-                v.vpc_id.as_deref().unwrap_or("(no endpoints in the file)")
+                esc(v.vpc_id.as_deref().unwrap_or("(no endpoints in the file)"))
             ));
             let w = v
                 .endpoints
@@ -575,9 +575,9 @@ pub fn render_text(r: &EndpointsReport, quiet: bool) -> (String, String) {
             for e in &v.endpoints {
                 out.push_str(&format!(
                     "  {:w$}  {:9}  {:22}  {}\n",
-                    e.service,
+                    esc(&e.service),
                     e.required_type.to_ascii_lowercase(),
-                    e.endpoint_id.as_deref().unwrap_or("-"),
+                    esc(e.endpoint_id.as_deref().unwrap_or("-")),
                     e.status
                 ));
             }

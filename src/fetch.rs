@@ -134,7 +134,7 @@ impl SpeedGuard {
         if self.start.elapsed() >= self.window {
             if self.bytes < LOW_SPEED_BYTES {
                 return Err(FetchError::Network {
-                    url: url.to_string(),
+                    url: redact(url),
                     why: format!(
                         "transfer too slow: {} bytes in {:.0?} (less than {LOW_SPEED_BYTES} bytes per {:?})",
                         self.bytes,
@@ -178,17 +178,46 @@ pub fn is_loopback_host(host: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// A URL as shipcheck shows it: without the user name and password, which are credentials (they are
+/// sent, as Basic auth, only to that URL's host).
+pub fn redact(url: &Url) -> String {
+    if url.username().is_empty() && url.password().is_none() {
+        return url.to_string();
+    }
+    let mut u = url.clone();
+    let _ = u.set_password(None);
+    let _ = u.set_username("");
+    u.to_string()
+}
+
+/// Like [`redact`], for text the user gave as a URL that may not parse: whatever stands before the
+/// last `@` of the authority (after `//`, before the next `/`, `?` or `#`) is removed.
+pub fn redact_text(s: &str) -> String {
+    if let Ok(u) = Url::parse(s) {
+        return redact(&u);
+    }
+    let Some(start) = s.find("//").map(|i| i + 2) else {
+        return s.to_string();
+    };
+    let rest = &s[start..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..end].rfind('@') {
+        Some(at) => format!("{}{}", &s[..start], &rest[at + 1..]),
+        None => s.to_string(),
+    }
+}
+
 /// Accepts `https://` everywhere and `http://` only for loopback hosts.
 pub fn check_url(url: &Url) -> Result<(), FetchError> {
     match url.scheme() {
         "https" => Ok(()),
         "http" if url.host_str().is_some_and(is_loopback_host) => Ok(()),
         "http" => Err(FetchError::Insecure {
-            url: url.to_string(),
+            url: redact(url),
             why: "plain HTTP to a non-loopback host is refused".into(),
         }),
         other => Err(FetchError::Insecure {
-            url: url.to_string(),
+            url: redact(url),
             why: format!("unsupported URL scheme `{other}`"),
         }),
     }
@@ -224,10 +253,11 @@ impl Http {
             let refused = match next.scheme() {
                 "https" => None,
                 "http" if prev_https => Some(format!(
-                    "redirect from HTTPS to plain HTTP ({next}) refused"
+                    "redirect from HTTPS to plain HTTP ({}) refused",
+                    redact(next)
                 )),
                 "http" if next.host_str().is_some_and(is_loopback_host) => None,
-                _ => Some(format!("redirect to insecure URL {next} refused")),
+                _ => Some(format!("redirect to insecure URL {} refused", redact(next))),
             };
             match refused {
                 Some(why) => attempt.error(RedirectRefused(why)),
@@ -305,7 +335,7 @@ impl Http {
                     {
                         let headers = resp.headers().clone();
                         let e = FetchError::Status {
-                            url: url.to_string(),
+                            url: redact(url),
                             status: s,
                             headers: Box::new(headers.clone()),
                         };
@@ -385,7 +415,7 @@ impl Http {
         let expected = resp.content_length();
         if expected.is_some_and(|n| n > limit) {
             return Err(FetchError::TooLarge {
-                url: url.to_string(),
+                url: redact(url),
                 limit,
             });
         }
@@ -402,7 +432,7 @@ impl Http {
                     }
                     if got > limit {
                         break Err(FetchError::TooLarge {
-                            url: url.to_string(),
+                            url: redact(url),
                             limit,
                         });
                     }
@@ -430,7 +460,7 @@ impl Http {
         if let Some(n) = expected {
             if n != got {
                 return Err(FetchError::Truncated {
-                    url: url.to_string(),
+                    url: redact(url),
                     expected: n,
                     got,
                 });
@@ -445,7 +475,7 @@ impl Http {
 
 fn sink_err(url: &Url, e: io::Error) -> FetchError {
     FetchError::Sink {
-        url: url.to_string(),
+        url: redact(url),
         why: format!("writing the download failed: {e}"),
         code: Code::InstallFailed,
     }
@@ -474,12 +504,10 @@ pub fn ok_status(url: &Url, resp: Response) -> Result<Response, FetchError> {
     if s.is_success() {
         Ok(resp)
     } else if s == StatusCode::NOT_FOUND {
-        Err(FetchError::NotFound {
-            url: url.to_string(),
-        })
+        Err(FetchError::NotFound { url: redact(url) })
     } else {
         Err(FetchError::Status {
-            url: url.to_string(),
+            url: redact(url),
             status: s,
             headers: Box::new(resp.headers().clone()),
         })
@@ -499,7 +527,7 @@ pub async fn read_capped_within(
     let expected = resp.content_length();
     if expected.is_some_and(|n| n > cap) {
         return Err(FetchError::TooLarge {
-            url: url.to_string(),
+            url: redact(url),
             limit: cap,
         });
     }
@@ -510,7 +538,7 @@ pub async fn read_capped_within(
                 speed.feed(url, bytes.len())?;
                 if body.len() as u64 + bytes.len() as u64 > cap {
                     return Err(FetchError::TooLarge {
-                        url: url.to_string(),
+                        url: redact(url),
                         limit: cap,
                     });
                 }
@@ -523,7 +551,7 @@ pub async fn read_capped_within(
     if let Some(n) = expected {
         if n != body.len() as u64 {
             return Err(FetchError::Truncated {
-                url: url.to_string(),
+                url: redact(url),
                 expected: n,
                 got: body.len() as u64,
             });
@@ -538,7 +566,7 @@ pub fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
     while let Some(s) = src {
         if let Some(r) = s.downcast_ref::<RedirectRefused>() {
             return FetchError::Insecure {
-                url: url.to_string(),
+                url: redact(url),
                 why: r.0.clone(),
             };
         }
@@ -556,7 +584,7 @@ pub fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
         chain(e)
     };
     FetchError::Network {
-        url: url.to_string(),
+        url: redact(url),
         why,
     }
 }
@@ -615,5 +643,29 @@ mod tests {
         assert!(check_url(&Url::parse("http://example.com/x").unwrap()).is_err());
         assert!(check_url(&Url::parse("ftp://127.0.0.1/x").unwrap()).is_err());
         assert!(check_url(&Url::parse("file:///etc/passwd").unwrap()).is_err());
+    }
+
+    #[test]
+    fn userinfo_is_never_shown() {
+        let u = Url::parse("https://user:s3cret@example.com:8443/a/b?x=1").unwrap();
+        assert_eq!(redact(&u), "https://example.com:8443/a/b?x=1");
+        assert_eq!(
+            redact(&Url::parse("https://tok@example.com/").unwrap()),
+            "https://example.com/"
+        );
+        assert_eq!(
+            redact_text("https://user:s3cret@example.com/x"),
+            "https://example.com/x"
+        );
+        // Unparsable (bad port): still redacted.
+        assert_eq!(
+            redact_text("https://u:s3cret@host:99999/x"),
+            "https://host:99999/x"
+        );
+        assert_eq!(
+            redact_text("https://u:p@ss@host/x?q=a@b"),
+            "https://host/x?q=a@b"
+        );
+        assert_eq!(redact_text("not a url"), "not a url");
     }
 }

@@ -13,7 +13,7 @@
 
 use crate::input;
 use crate::input::StrList;
-use crate::report::{verdict_of, Code, Reason, Verdict};
+use crate::report::{esc, verdict_of, Code, Reason, Verdict};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -1151,7 +1151,7 @@ pub fn render_text(r: &IamReport, quiet: bool) -> (String, String) {
         .repository
         .clone()
         .unwrap_or_else(|| "any repository".to_string());
-    let what = format!("check-iam {} on {repo}", r.workflow.as_str());
+    let what = format!("check-iam {} on {}", r.workflow.as_str(), esc(&repo));
     match r.verdict {
         Verdict::Pass => out.push_str(&format!(
             "PASS {what}: all {} required actions are allowed\n",
@@ -1172,11 +1172,11 @@ pub fn render_text(r: &IamReport, quiet: bool) -> (String, String) {
                 s => s.as_str().to_string(),
             };
             let by = match (&a.statement, &a.resource) {
-                (Some(s), Some(res)) => format!("  {s}  {res}"),
-                (Some(s), None) => format!("  {s}"),
+                (Some(s), Some(res)) => format!("  {}  {}", esc(s), esc(res)),
+                (Some(s), None) => format!("  {}", esc(s)),
                 _ => String::new(),
             };
-            let line = format!("  {:w$}  {st:14}{by}", a.action);
+            let line = format!("  {:w$}  {st:14}{by}", esc(&a.action));
             out.push_str(line.trim_end());
             out.push('\n');
         }

@@ -2,7 +2,7 @@
 
 use crate::catalog::Catalog;
 use crate::pgp::{self, CertInfo};
-use crate::report::{Code, Reason, Verdict};
+use crate::report::{esc, Code, Reason, Verdict};
 use serde::Serialize;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -114,8 +114,10 @@ pub fn render_text(r: &KeysReport, quiet: bool) -> (String, String) {
             };
             let exp = p.expires.clone().unwrap_or_else(|| "never".into());
             out.push_str(&format!(
-                "  certificate {}  {state}, expires {exp}  [{}]\n",
-                p.fingerprint, p.source
+                "  certificate {}  {}, expires {exp}  [{}]\n",
+                p.fingerprint,
+                esc(&state),
+                esc(&p.source)
             ));
             for k in &p.keys {
                 let mark = if k.pinned {

@@ -18,6 +18,7 @@ pub mod output;
 pub mod pgp;
 pub mod registry;
 pub mod report;
+pub mod selection;
 pub mod taskdef;
 pub mod timefmt;
 pub mod verify_bin;

@@ -1,6 +1,7 @@
 //! The printer: the one place that writes to stdout and stderr, and owns progress bars.
 
 use crate::fetch::Progress;
+use crate::report::{esc_lines, to_json_text};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
@@ -46,23 +47,22 @@ impl Printer {
         }
     }
 
-    /// Writes to stdout; a closed pipe is not an error.
+    /// Writes text to stdout; a closed pipe is not an error. Unsafe characters other than line ends
+    /// are escaped ([`esc_lines`]), whatever a renderer let through.
     pub fn out(&self, s: &str) {
         let mut o = std::io::stdout().lock();
-        let _ = o.write_all(s.as_bytes());
+        let _ = o.write_all(esc_lines(s).as_bytes());
         let _ = o.flush();
     }
 
-    /// Writes to stderr.
+    /// Writes text to stderr, escaped like [`Printer::out`].
     pub fn err(&self, s: &str) {
-        let _ = std::io::stderr().lock().write_all(s.as_bytes());
+        let _ = std::io::stderr().lock().write_all(esc_lines(s).as_bytes());
     }
 
-    /// Prints one JSON value and a newline on stdout.
+    /// Prints one JSON value and a newline on stdout ([`to_json_text`]).
     pub fn json<T: serde::Serialize>(&self, v: &T) {
-        let mut s = serde_json::to_string_pretty(v).expect("reports serialize");
-        s.push('\n');
-        self.out(&s);
+        self.out(&to_json_text(v));
     }
 }
 

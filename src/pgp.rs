@@ -81,7 +81,66 @@ pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, String> {
     if certs.is_empty() {
         return Err("holds no OpenPGP certificate".into());
     }
-    Ok(certs)
+    merge_certs(certs)
+}
+
+/// Merges certificates that share a primary fingerprint ([`Cert::merge_public`]), as sqv and gpgv
+/// keyrings do: revocations, new subkeys and extended expiries from any copy apply, and the result
+/// does not depend on the order of the copies. The first appearance of each fingerprint keeps its
+/// place.
+pub fn merge_certs(certs: Vec<Cert>) -> Result<Vec<Cert>, String> {
+    let mut out: Vec<Cert> = Vec::new();
+    for c in certs {
+        match out.iter().position(|o| o.fingerprint() == c.fingerprint()) {
+            None => out.push(c),
+            Some(i) => {
+                let merged = out[i].clone().merge_public(c).map_err(|e| {
+                    format!("cannot merge two copies of {}: {e}", out[i].fingerprint())
+                })?;
+                out[i] = merged;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Merges pins of one certificate (the same primary fingerprint from several `--key` files or
+/// catalog pins) into one pin whose certificate merges every copy (see [`merge_certs`]), so that a
+/// revocation in any copy applies. Pins of one certificate must agree on which keys may sign and on
+/// the policy relaxation; otherwise the trust set is ambiguous and refused.
+pub fn merge_pins(pins: Vec<Pin>) -> Result<Vec<Pin>, String> {
+    let sorted = |k: &Option<Vec<Fingerprint>>| {
+        k.clone().map(|mut v| {
+            v.sort_by_key(|f| f.to_hex());
+            v.dedup();
+            v
+        })
+    };
+    let mut out: Vec<Pin> = Vec::new();
+    for pin in pins {
+        let Some(p) = out
+            .iter_mut()
+            .find(|p| p.fingerprint() == pin.fingerprint())
+        else {
+            out.push(pin);
+            continue;
+        };
+        if sorted(&p.signing_keys) != sorted(&pin.signing_keys)
+            || p.allow_sha1_self_signatures != pin.allow_sha1_self_signatures
+        {
+            return Err(format!(
+                "certificate {} is pinned twice ({} and {}) with different signing keys or policy relaxations",
+                p.fingerprint(),
+                p.source,
+                pin.source
+            ));
+        }
+        p.cert = merge_certs(vec![p.cert.clone(), pin.cert])?.remove(0);
+        if !p.source.split(", ").any(|s| s == pin.source) {
+            p.source = format!("{}, {}", p.source, pin.source);
+        }
+    }
+    Ok(out)
 }
 
 /// Parses a hex fingerprint (spaces allowed, `0x` prefix allowed).

@@ -40,6 +40,10 @@ pub const MAX_CONFIG: u64 = 8 << 20;
 pub const MAX_INDEX_ENTRIES: usize = 1024;
 /// Deepest nesting of indexes followed (the top index is depth 0).
 pub const MAX_DEPTH: usize = 4;
+/// Most entries read from the indexes of one reference, the top index and nested ones together.
+pub const MAX_TOTAL_ENTRIES: usize = 4096;
+/// Most nested indexes fetched for one reference.
+pub const MAX_NESTED_INDEXES: usize = 64;
 
 // ------------------------------------------------------------------------------------------------
 // Digests
@@ -323,7 +327,9 @@ impl fmt::Display for Reference {
 // ------------------------------------------------------------------------------------------------
 // Platforms
 
-/// A platform `os/arch[/variant]`.
+/// A platform `os/arch[/variant]`, with architecture aliases normalised as containerd does
+/// (`x86_64` = `amd64`, `aarch64` = `arm64`, `i386` = `386`, `armhf` = `arm/v7`, `armel` = `arm/v6`).
+/// An empty `os` (allowed in index entries) means "the host's", as containerd reads it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Platform {
     pub os: String,
@@ -331,24 +337,63 @@ pub struct Platform {
     pub variant: Option<String>,
 }
 
-fn norm_arch(a: &str) -> String {
-    match a.to_ascii_lowercase().as_str() {
-        "x86_64" | "x86-64" => "amd64".into(),
-        "aarch64" => "arm64".into(),
-        "armhf" => "arm".into(),
-        other => other.into(),
+/// containerd's `normalizeArch`: architecture aliases, and the variant some aliases imply.
+fn norm_arch(arch: &str, variant: Option<&str>) -> (String, Option<String>) {
+    let a = arch.to_ascii_lowercase();
+    let v = variant
+        .filter(|v| !v.is_empty())
+        .map(|v| v.to_ascii_lowercase());
+    match a.as_str() {
+        "i386" => ("386".into(), None),
+        "x86_64" | "x86-64" => ("amd64".into(), v),
+        "aarch64" => ("arm64".into(), v),
+        "armhf" => ("arm".into(), Some("v7".into())),
+        "armel" => ("arm".into(), Some("v6".into())),
+        _ => (a, v),
     }
+}
+
+/// containerd's `normalizeOS`: lowercase, `macos` = `darwin`.
+fn norm_os(os: &str) -> String {
+    match os.to_ascii_lowercase().as_str() {
+        "macos" => "darwin".into(),
+        o => o.into(),
+    }
+}
+
+/// True when `s` can be one field of a platform (os, architecture or variant) as a registry or image
+/// config writes it: no `/` (which would make `arm64/v8` read as two fields), no whitespace, no
+/// control characters.
+pub fn valid_platform_token(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c == '/' || c.is_whitespace() || c.is_control())
 }
 
 impl Platform {
     pub fn new(os: &str, arch: &str, variant: Option<&str>) -> Platform {
+        let (arch, variant) = norm_arch(arch, variant);
         Platform {
-            os: os.to_ascii_lowercase(),
-            arch: norm_arch(arch),
-            variant: variant
-                .filter(|v| !v.is_empty())
-                .map(|v| v.to_ascii_lowercase()),
+            os: norm_os(os),
+            arch,
+            variant,
         }
+    }
+
+    /// Builds a platform from the fields of an index entry or image config, refusing fields that are
+    /// not single tokens (see [`valid_platform_token`]).
+    pub fn from_fields(os: &str, arch: &str, variant: Option<&str>) -> Result<Platform, String> {
+        for (name, v) in [
+            ("os", Some(os)),
+            ("architecture", Some(arch)),
+            ("variant", variant),
+        ] {
+            if let Some(v) = v.filter(|v| !valid_platform_token(v)) {
+                return Err(format!(
+                    "platform field `{name}` is {v:?}, which is not a single token (no `/`, whitespace or control characters)"
+                ));
+            }
+        }
+        Ok(Platform::new(os, arch, variant))
     }
 
     /// Parses a required platform: `amd64` (linux/amd64), `arm64`, `arm/v7`, or `os/arch[/variant]`.
@@ -368,6 +413,7 @@ impl Platform {
             "linux",
             "windows",
             "darwin",
+            "macos",
             "freebsd",
             "netbsd",
             "openbsd",
@@ -391,29 +437,77 @@ impl Platform {
         }
     }
 
-    /// The variant an architecture has when none is written (containerd's normalisation).
-    fn default_variant(arch: &str) -> Option<&'static str> {
-        match arch {
-            "arm64" => Some("v8"),
-            "arm" => Some("v7"),
-            "amd64" => Some("v1"),
-            _ => None,
-        }
+    /// The variant with containerd's normalisation and the architecture's default spelled out:
+    /// amd64 = v1, arm64 = v8 (`8`, `v8.0` too; `9`, `9.0`, `v9.0` = v9), arm = v7 (`5`..`8` = `v5`..`v8`).
+    pub fn effective_variant(&self) -> Option<String> {
+        let v = self.variant.as_deref();
+        let s = match (self.arch.as_str(), v) {
+            ("amd64", None) => "v1",
+            ("arm64", None | Some("8" | "v8.0")) => "v8",
+            ("arm64", Some("9" | "9.0" | "v9.0")) => "v9",
+            ("arm", None | Some("7")) => "v7",
+            ("arm", Some(d @ ("5" | "6" | "8"))) => return Some(format!("v{d}")),
+            (_, v) => return v.map(str::to_string),
+        };
+        Some(s.into())
     }
 
-    /// The variant with the architecture's default spelled out.
-    fn effective_variant(&self) -> Option<&str> {
-        self.variant
-            .as_deref()
-            .or_else(|| Platform::default_variant(&self.arch))
-    }
-
-    /// True when `other` is this platform: same os and architecture, and the same variant where a
+    /// True when `other` is this platform after containerd's normalisation: same os (an empty os
+    /// stands for the host's, so it matches any), same architecture, and the same variant where a
     /// missing variant means the architecture's default (arm64 = v8, arm = v7, amd64 = v1).
     pub fn matches(&self, other: &Platform) -> bool {
-        self.os == other.os
+        (self.os == other.os || self.os.is_empty() || other.os.is_empty())
             && self.arch == other.arch
             && self.effective_variant() == other.effective_variant()
+    }
+
+    /// Where containerd's default matcher for this (required) platform ranks `other`: `Some(0)` for
+    /// the platform itself, a higher rank for a platform containerd falls back to on such a host
+    /// (an older variant of the same architecture, 32-bit arm on arm64, 386 on amd64), `None` when
+    /// containerd would not run it here at all. Mirrors `platforms.Only` (containerd 2.x).
+    pub fn runtime_rank(&self, other: &Platform) -> Option<usize> {
+        self.fallbacks().iter().position(|p| p.matches(other))
+    }
+
+    /// `unknown/unknown`, the platform buildx gives attestation manifests.
+    pub fn is_unknown(&self) -> bool {
+        self.os == "unknown" && self.arch == "unknown"
+    }
+
+    /// This platform followed by what containerd's `platforms.Only` accepts in its place, best first.
+    fn fallbacks(&self) -> Vec<Platform> {
+        let at = |arch: &str, v: String| Platform {
+            os: self.os.clone(),
+            arch: arch.into(),
+            variant: Some(v),
+        };
+        let num = |v: &str| -> Option<u32> { v.strip_prefix('v')?.split('.').next()?.parse().ok() };
+        let mut out = vec![self.clone()];
+        let v = self.effective_variant().unwrap_or_default();
+        match self.arch.as_str() {
+            "amd64" => {
+                for n in (1..num(&v).unwrap_or(1)).rev() {
+                    out.push(at("amd64", format!("v{n}")));
+                }
+                out.push(Platform::new(&self.os, "386", None));
+            }
+            "arm64" => {
+                let n = num(&v).unwrap_or(8);
+                for k in (8..n).rev() {
+                    out.push(at("arm64", format!("v{k}")));
+                }
+                for k in (5..=8).rev() {
+                    out.push(at("arm", format!("v{k}")));
+                }
+            }
+            "arm" => {
+                for k in (5..num(&v).unwrap_or(7)).rev() {
+                    out.push(at("arm", format!("v{k}")));
+                }
+            }
+            _ => {}
+        }
+        out
     }
 }
 
@@ -430,21 +524,15 @@ impl fmt::Display for Platform {
 // ------------------------------------------------------------------------------------------------
 // Manifests
 
-/// A platform object in an index entry.
+/// A platform object in an index entry, as written.
 #[derive(Debug, Clone, Deserialize)]
-pub struct PlatformJson {
+struct PlatformJson {
     #[serde(default)]
-    pub architecture: String,
+    architecture: String,
     #[serde(default)]
-    pub os: String,
+    os: String,
     #[serde(default)]
-    pub variant: Option<String>,
-}
-
-impl PlatformJson {
-    pub fn platform(&self) -> Platform {
-        Platform::new(&self.os, &self.architecture, self.variant.as_deref())
-    }
+    variant: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -467,7 +555,8 @@ pub struct Descriptor {
     pub media_type: String,
     pub digest: Digest,
     pub size: u64,
-    pub platform: Option<PlatformJson>,
+    /// The entry's platform (index entries), each field a single token.
+    pub platform: Option<Platform>,
     pub annotations: BTreeMap<String, String>,
     /// Foreign (non-distributable) layers carry URLs.
     pub urls: Vec<String>,
@@ -476,21 +565,29 @@ pub struct Descriptor {
 impl Descriptor {
     fn from_raw(r: RawDescriptor, what: &str) -> Result<Descriptor, String> {
         let digest = Digest::parse(&r.digest).map_err(|e| format!("{what}: {e}"))?;
+        let platform = r
+            .platform
+            .map(|p| Platform::from_fields(&p.os, &p.architecture, p.variant.as_deref()))
+            .transpose()
+            .map_err(|e| format!("{what}: {e}"))?;
         Ok(Descriptor {
             media_type: r.media_type.unwrap_or_default(),
             digest,
             size: r.size,
-            platform: r.platform,
+            platform,
             annotations: r.annotations.unwrap_or_default(),
             urls: r.urls.unwrap_or_default(),
         })
     }
 
-    /// A buildx attestation entry (`vnd.docker.reference.type: attestation-manifest`).
+    /// A buildx attestation entry: annotated `vnd.docker.reference.type: attestation-manifest` and
+    /// with no real platform (`unknown/unknown` or none). An entry with a real platform is a platform
+    /// candidate whatever its annotations say, because the runtime selects by platform alone.
     pub fn is_attestation(&self) -> bool {
         self.annotations
             .get("vnd.docker.reference.type")
             .is_some_and(|t| t == "attestation-manifest")
+            && self.platform.as_ref().is_none_or(Platform::is_unknown)
     }
 }
 
@@ -793,7 +890,7 @@ pub fn config_platform(body: &[u8]) -> Result<Platform, String> {
     if c.os.is_empty() || c.architecture.is_empty() {
         return Err("the image config names no `os` or `architecture`".into());
     }
-    Ok(Platform::new(&c.os, &c.architecture, c.variant.as_deref()))
+    Platform::from_fields(&c.os, &c.architecture, c.variant.as_deref())
 }
 
 // ------------------------------------------------------------------------------------------------
@@ -1712,12 +1809,7 @@ mod tests {
                 assert_eq!(manifests.len(), 1);
                 assert_eq!(manifests[0].size, 7);
                 assert_eq!(
-                    manifests[0]
-                        .platform
-                        .as_ref()
-                        .unwrap()
-                        .platform()
-                        .to_string(),
+                    manifests[0].platform.as_ref().unwrap().to_string(),
                     "linux/arm64/v8"
                 );
             }

@@ -4,6 +4,7 @@
 //! stable kebab-case [`Code`] (documented in the README) and a human message that says what failed and why.
 
 use serde::Serialize;
+use std::borrow::Cow;
 use std::fmt;
 
 /// The overall outcome of one check.
@@ -116,6 +117,9 @@ codes! {
     Port443Blocked = "port-443-blocked", Fail;
     /// A manifest, config or layer that an index or manifest references is not in the registry (404).
     MissingContent = "missing-content", Fail;
+    /// The index entry the container runtime selects for a required platform is not an image
+    /// manifest it can run (an unknown media type): the pull fails.
+    UnusableEntry = "unusable-entry", Fail;
 
     // ---- could not decide (exit 2) ----
     /// Command-line usage error.
@@ -203,18 +207,83 @@ pub struct Reason {
 }
 
 impl Reason {
+    /// A reason with `message`, which is escaped ([`esc`]): messages quote registry answers, file
+    /// contents and URLs, and are one line each.
     pub fn new(code: Code, message: impl Into<String>) -> Self {
         Reason {
             code,
-            message: message.into(),
+            message: esc(&message.into()).into_owned(),
             hint: None,
         }
     }
 
+    /// Adds what the user can do (escaped like the message).
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
+        self.hint = Some(esc(&hint.into()).into_owned());
         self
     }
+}
+
+/// True for characters that must not reach a terminal or a CI log raw: control characters (C0,
+/// including newline and carriage return, DEL and C1) and the invisible Unicode characters that
+/// reorder or hide text (bidirectional controls, zero-width characters, line and paragraph
+/// separators, the byte order mark).
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2028}'..='\u{2029}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
+}
+
+/// Text from outside (a registry, a file, a URL, a certificate) made safe to print as part of one
+/// line: every unsafe character (see above) is written as its Rust escape (`\n`, `\u{1b}`), so no
+/// input can colour or move around the terminal, hide text, or start a line of its own (a CI
+/// workflow command such as `::add-mask::`).
+pub fn esc(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(is_unsafe) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if is_unsafe(c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A report as pretty JSON for stdout, with the unsafe characters serde_json leaves raw (DEL, C1,
+/// invisible Unicode; it escapes the rest of C0 itself) written as `\uXXXX` escapes, so the JSON
+/// means the same and a terminal that shows it is safe. They can only occur inside strings.
+pub fn to_json_text<T: Serialize>(v: &T) -> String {
+    let s = serde_json::to_string_pretty(v).expect("reports serialize");
+    let mut out = String::with_capacity(s.len() + 1);
+    for c in s.chars() {
+        if is_unsafe(c) && c != '\n' {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out.push('\n');
+    out
+}
+
+/// The last line of defence for text output: every unsafe character except the newlines that end
+/// shipcheck's own lines is escaped as [`esc`] does.
+pub fn esc_lines(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c != '\n' && is_unsafe(c)) {
+        return Cow::Borrowed(s);
+    }
+    let lines: Vec<Cow<str>> = s.split('\n').map(esc).collect();
+    Cow::Owned(lines.join("\n"))
 }
 
 impl fmt::Display for Reason {
@@ -254,4 +323,29 @@ pub fn explain(reasons: &[Reason], warnings: &[Reason], quiet: bool) -> String {
         }
     }
     err
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outside_text_is_escaped() {
+        assert_eq!(esc("plain text"), "plain text");
+        assert_eq!(
+            esc("a\n::add-mask::x\r\u{1b}[31mred\u{7f}\u{9b}"),
+            "a\\n::add-mask::x\\r\\u{1b}[31mred\\u{7f}\\u{9b}"
+        );
+        assert_eq!(esc("abc\u{202e}cba"), "abc\\u{202e}cba");
+        let r = Reason::new(Code::InvalidManifest, "x\ny").hint("h\u{1b}");
+        assert_eq!(
+            (r.message.as_str(), r.hint.as_deref()),
+            ("x\\ny", Some("h\\u{1b}"))
+        );
+        assert_eq!(esc_lines("one\u{1b}\ntwo\n"), "one\\u{1b}\ntwo\n");
+        let j = to_json_text(&serde_json::json!({"m": "a\u{9b}b\u{202e}\n\u{1b}"}));
+        assert_eq!(j, "{\n  \"m\": \"a\\u009bb\\u202e\\n\\u001b\"\n}\n");
+        let back: serde_json::Value = serde_json::from_str(&j).unwrap();
+        assert_eq!(back["m"], "a\u{9b}b\u{202e}\n\u{1b}");
+    }
 }

@@ -8,7 +8,7 @@
 use crate::fetch::Http;
 use crate::input;
 use crate::registry::Reference;
-use crate::report::{verdict_of, Code, Reason, Verdict};
+use crate::report::{esc, verdict_of, Code, Reason, Verdict};
 use crate::verify_image::{self, ContentCache, ImageReport, ImageRequest};
 use serde::Serialize;
 use serde_json::Value;
@@ -322,6 +322,7 @@ pub fn render_text(r: &TaskdefReport, quiet: bool) -> (String, String) {
         Verdict::Error => "ERROR",
     };
     let what = r.family.clone().unwrap_or_else(|| r.path.clone());
+    let what = esc(&what);
     let platform = r.platform.clone().unwrap_or_default();
     if r.verdict != Verdict::Pass || !quiet {
         out.push_str(&format!(
@@ -332,13 +333,13 @@ pub fn render_text(r: &TaskdefReport, quiet: bool) -> (String, String) {
             out.push_str(&format!(
                 "  {:5} {:20} {}  {}\n",
                 c.verdict.as_str(),
-                c.name,
-                c.image,
+                esc(&c.name),
+                esc(&c.image),
                 c.digest.clone().unwrap_or_else(|| "-".into())
             ));
         }
         if let Some(p) = &r.pinned_output {
-            out.push_str(&format!("  pinned copy written to {p}\n"));
+            out.push_str(&format!("  pinned copy written to {}\n", esc(p)));
         }
     }
     err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));

@@ -5,10 +5,10 @@
 //! -> install on pass -> [`BinReport`].
 
 use crate::catalog::{self, Catalog, InstallKind};
-use crate::fetch::{FetchError, Http, Progress, Sink, CHUNK};
+use crate::fetch::{redact, redact_text, FetchError, Http, Progress, Sink, CHUNK};
 use crate::install::{self, Staged};
 use crate::pgp::{self, DataHasher, Pin};
-use crate::report::{verdict_of, Code, Reason, Verdict};
+use crate::report::{esc, verdict_of, Code, Reason, Verdict};
 use crate::timefmt::rfc3339;
 use openpgp::packet::Signature;
 use sequoia_openpgp as openpgp;
@@ -138,11 +138,12 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
     let mirror = match &req.mirror {
         None => None,
         Some(m) => {
-            let u =
-                Url::parse(m).map_err(|e| usage(format!("--mirror `{m}` is not a URL: {e}")))?;
+            let shown = redact_text(m);
+            let u = Url::parse(m)
+                .map_err(|e| usage(format!("--mirror `{shown}` is not a URL: {e}")))?;
             if u.cannot_be_a_base() || u.host_str().is_none() {
                 return Err(usage(format!(
-                    "--mirror `{m}` must be a base URL like https://host[:port]/path"
+                    "--mirror `{shown}` must be a base URL like https://host[:port]/path"
                 )));
             }
             Some(u)
@@ -209,8 +210,8 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
                     .and_then(|mut s| s.next_back())
                     .map(str::to_string);
                 let (b, s) = (mirrored(b), mirrored(s));
-                report.url = Some(b.to_string());
-                report.sig_url = Some(s.to_string());
+                report.url = Some(redact(&b));
+                report.sig_url = Some(redact(&s));
                 (Source::Url(b), Source::Url(s), base)
             }
         };
@@ -269,11 +270,11 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
             .unwrap_or_else(|| "file".into());
         (Source::File(f.clone()), Source::File(s.clone()), name)
     } else if let Some(u) = &req.url {
-        let b = Url::parse(u).map_err(|e| usage(format!("--url `{u}` is not a URL: {e}")))?;
+        let b = Url::parse(u)
+            .map_err(|e| usage(format!("--url `{}` is not a URL: {e}", redact_text(u))))?;
         let s = match &req.sig_url {
-            Some(s) => {
-                Url::parse(s).map_err(|e| usage(format!("--sig-url `{s}` is not a URL: {e}")))?
-            }
+            Some(s) => Url::parse(s)
+                .map_err(|e| usage(format!("--sig-url `{}` is not a URL: {e}", redact_text(s))))?,
             None => Url::parse(&format!("{b}.asc"))
                 .map_err(|e| usage(format!("cannot form the signature URL: {e}")))?,
         };
@@ -284,8 +285,8 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
             .unwrap_or("download")
             .to_string();
         let (b, s) = (mirrored(b), mirrored(s));
-        report.url = Some(b.to_string());
-        report.sig_url = Some(s.to_string());
+        report.url = Some(redact(&b));
+        report.sig_url = Some(redact(&s));
         (Source::Url(b), Source::Url(s), name)
     } else {
         return Err(usage("give --url URL or --file PATH --sig PATH to verify"));
@@ -339,7 +340,7 @@ fn key_pins(keys: &[PathBuf], fingerprints: &[String], relax: bool) -> Result<Ve
             )));
         }
     }
-    Ok(pins)
+    pgp::merge_pins(pins).map_err(invalid)
 }
 
 /// Hashes every chunk and, when installing, writes it to the staged temp file at the same time.
@@ -579,6 +580,7 @@ pub fn render_text(r: &BinReport, quiet: bool) -> (String, String) {
             .or_else(|| r.file.clone())
             .unwrap_or_else(|| "file".into()),
     };
+    let what = esc(&what);
     let mut out = String::new();
     let mut err = String::new();
     match r.verdict {
@@ -592,7 +594,7 @@ pub fn render_text(r: &BinReport, quiet: bool) -> (String, String) {
                     }
                 });
                 let installed = match &r.installed {
-                    Some(p) => format!("; installed {p}"),
+                    Some(p) => format!("; installed {}", esc(p)),
                     None => "; not installed".into(),
                 };
                 out.push_str(&format!(
@@ -609,7 +611,7 @@ pub fn render_text(r: &BinReport, quiet: bool) -> (String, String) {
             err.push_str(&crate::report::explain(&r.reasons, &[], quiet));
             if v == Verdict::Fail || r.installed.is_none() {
                 if let Some(dest) = &r.installed {
-                    err.push_str(&format!("  note: {dest} was installed\n"));
+                    err.push_str(&format!("  note: {} was installed\n", esc(dest)));
                 } else {
                     err.push_str("  note: nothing was installed\n");
                 }

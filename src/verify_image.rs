@@ -8,11 +8,12 @@
 
 use crate::fetch::Http;
 use crate::registry::{
-    config_platform, is_image_type, is_index_type, parse_manifest, Algo, Client, Credentials,
-    Descriptor, Digest, Fetched, GetError, Manifest, Platform, Reference, MAX_CONFIG, MAX_DEPTH,
-    MAX_MANIFEST,
+    config_platform, parse_manifest, Algo, Client, Credentials, Descriptor, Digest, Fetched,
+    GetError, Manifest, Platform, Reference, MAX_CONFIG, MAX_DEPTH, MAX_MANIFEST,
+    MAX_NESTED_INDEXES, MAX_TOTAL_ENTRIES,
 };
 use crate::report::{verdict_of, Code, Reason, Verdict};
+use crate::selection::{IndexTree, Node, Selection};
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
@@ -341,6 +342,8 @@ struct Verifier<'a> {
 /// What verifying one platform entry produced.
 struct PlatformOutcome {
     report: PlatformReport,
+    /// The platform the image's config declares, when it could be read.
+    actual: Option<Platform>,
     reasons: Vec<Reason>,
     warnings: Vec<Reason>,
 }
@@ -414,26 +417,8 @@ impl Verifier<'_> {
             Manifest::Index { manifests, .. } => {
                 let mut visited = HashSet::new();
                 visited.insert(resolved.clone());
-                let entries = self.walk(manifests, &mut visited, rep).await?;
-                let outcomes: Vec<PlatformOutcome> = futures_util::stream::iter(entries)
-                    .map(|(desc, claimed)| self.verify_platform(desc, Some(claimed)))
-                    .buffered(CONCURRENCY)
-                    .collect()
-                    .await;
-                for o in outcomes {
-                    rep.platforms.push(o.report);
-                    rep.reasons.extend(o.reasons);
-                    rep.warnings.extend(o.warnings);
-                }
-                if required.is_empty() && rep.platforms.is_empty() {
-                    rep.reasons.push(
-                        Reason::new(
-                            Code::MissingPlatform,
-                            format!("the index of {reference} lists no platform images"),
-                        )
-                        .hint("push the image with its platforms (docker buildx build --platform ...)"),
-                    );
-                }
+                let tree = self.walk(manifests, &mut visited, rep).await?;
+                self.verify_index(reference, &tree, required, rep).await;
             }
             Manifest::Image {
                 media_type,
@@ -449,118 +434,239 @@ impl Verifier<'_> {
                     urls: Vec::new(),
                 };
                 let o = self.verify_image_manifest(desc, None, config, layers).await;
+                let actual = o.actual.clone();
                 rep.platforms.push(o.report);
                 rep.reasons.extend(o.reasons);
                 rep.warnings.extend(o.warnings);
-            }
-        }
-        for req in required {
-            let found = rep.platforms.iter().any(|p| {
-                Platform::parse(&p.platform)
-                    .map(|claimed| req.matches(&claimed))
-                    .unwrap_or(false)
-            });
-            if !found {
-                rep.missing.push(req.to_string());
-                let listed: Vec<&str> = rep.platforms.iter().map(|p| p.platform.as_str()).collect();
-                rep.reasons.push(
-                    Reason::new(
-                        Code::MissingPlatform,
-                        format!(
-                            "{reference} has no {req} image (it has: {})",
-                            if listed.is_empty() { "none".to_string() } else { listed.join(", ") }
-                        ),
-                    )
-                    .hint(format!("build and push it for every platform, e.g. `docker buildx build --platform {} --push`", required.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(","))),
-                );
+                for req in required {
+                    if !actual.as_ref().is_some_and(|a| req.matches(a)) {
+                        missing(reference, req, required, None, rep);
+                    }
+                }
             }
         }
         Ok(())
     }
 
-    /// Walks an index (following nested indexes), returning the platform entries to verify with the
-    /// platform each claims. Attestations go to the report; entries shipcheck does not understand
-    /// become warnings.
+    /// Verifies every platform image of an index, then, for each required platform, the entry the
+    /// runtime would select (see [`crate::selection`]).
+    async fn verify_index(
+        &self,
+        reference: &Reference,
+        tree: &IndexTree,
+        required: &[Platform],
+        rep: &mut ImageReport,
+    ) {
+        let real = |d: &Descriptor| {
+            d.platform
+                .as_ref()
+                .is_some_and(|p| !p.arch.is_empty() && p.os != "unknown" && p.arch != "unknown")
+        };
+        let entries: Vec<(Descriptor, Platform)> = tree
+            .nodes
+            .iter()
+            .filter_map(|n| match n {
+                Node::Image { desc } if real(desc) => {
+                    Some((desc.clone(), desc.platform.clone().expect("real platform")))
+                }
+                _ => None,
+            })
+            .collect();
+        let outcomes: Vec<PlatformOutcome> = futures_util::stream::iter(entries)
+            .map(|(desc, claimed)| self.verify_platform(desc, Some(claimed)))
+            .buffered(CONCURRENCY)
+            .collect()
+            .await;
+        for o in outcomes {
+            rep.platforms.push(o.report);
+            rep.reasons.extend(o.reasons);
+            rep.warnings.extend(o.warnings);
+        }
+        if required.is_empty() && rep.platforms.is_empty() {
+            rep.reasons.push(
+                Reason::new(
+                    Code::MissingPlatform,
+                    format!("the index of {reference} lists no platform images"),
+                )
+                .hint("push the image with its platforms (docker buildx build --platform ...)"),
+            );
+        }
+        // Entries that are neither platform images nor attestations are skipped with a warning,
+        // unless the runtime would select one (then it is verified, or fails, below).
+        let mut selected_nodes = HashSet::new();
+        let mut by_config: HashMap<usize, Option<Platform>> = HashMap::new();
+        for req in required {
+            let sel = tree.select(req);
+            match &sel {
+                Selection::Image { node, .. }
+                | Selection::Unusable { node }
+                | Selection::Fallback { node, .. } => {
+                    selected_nodes.insert(*node);
+                }
+                _ => {}
+            }
+            match sel {
+                Selection::Image {
+                    by_config: false, ..
+                }
+                | Selection::Undecided => {}
+                Selection::Image {
+                    node,
+                    by_config: true,
+                } => {
+                    let desc = tree.nodes[node].desc();
+                    if !by_config.contains_key(&node) {
+                        let o = self.verify_platform(desc.clone(), None).await;
+                        by_config.insert(node, o.actual.clone());
+                        rep.platforms.push(o.report);
+                        rep.reasons.extend(o.reasons);
+                        rep.warnings.extend(o.warnings);
+                    }
+                    match &by_config[&node] {
+                        Some(actual) if req.matches(actual) => {}
+                        Some(actual) => missing(
+                            reference,
+                            req,
+                            required,
+                            Some(format!(
+                                "the runtime would select entry {}, which names no platform in the index and whose config says {actual}",
+                                desc.digest
+                            )),
+                            rep,
+                        ),
+                        // Its config could not be read: the failure is reported.
+                        None => {}
+                    }
+                }
+                Selection::Fallback { node, platform } => missing(
+                    reference,
+                    req,
+                    required,
+                    Some(format!(
+                        "the runtime would fall back to the {platform} entry {}",
+                        tree.nodes[node].desc().digest
+                    )),
+                    rep,
+                ),
+                Selection::Unusable { node } => {
+                    let d = tree.nodes[node].desc();
+                    rep.missing.push(req.to_string());
+                    rep.reasons.push(
+                        Reason::new(
+                            Code::UnusableEntry,
+                            format!(
+                                "the entry the runtime selects for {req} in {reference} is {} with {}, which is not an image manifest: the pull fails",
+                                d.digest,
+                                media_type_text(&d.media_type)
+                            ),
+                        )
+                        .hint("container runtimes take the first entry that matches the platform; put a valid image manifest first, or remove the entry"),
+                    );
+                }
+                Selection::None => missing(reference, req, required, None, rep),
+            }
+        }
+        for (id, node) in tree.nodes.iter().enumerate() {
+            let d = node.desc();
+            if selected_nodes.contains(&id) {
+                continue;
+            }
+            match node {
+                Node::Index { .. } => {}
+                Node::Image { desc } if desc.is_attestation() => {
+                    rep.attestations.push(Attestation {
+                        digest: desc.digest.to_string(),
+                        refers_to: desc.annotations.get("vnd.docker.reference.digest").cloned(),
+                    })
+                }
+                Node::Image { desc } if real(desc) => {}
+                _ => {
+                    let pf = d
+                        .platform
+                        .as_ref()
+                        .map(|p| p.to_string())
+                        .unwrap_or_else(|| "no platform".into());
+                    rep.warnings.push(Reason::new(
+                        Code::UnknownEntry,
+                        format!(
+                            "index entry {} ({}, {pf}) is not a platform image; skipped",
+                            d.digest,
+                            media_type_text(&d.media_type)
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Reads an index and the indexes nested in it into a tree in the registry's order, within the
+    /// walk budget ([`MAX_DEPTH`], [`MAX_TOTAL_ENTRIES`], [`MAX_NESTED_INDEXES`]). A nested index that
+    /// cannot be read is reported and left without children.
     async fn walk(
         &self,
         top: Vec<Descriptor>,
         visited: &mut HashSet<Digest>,
         rep: &mut ImageReport,
-    ) -> Result<Vec<(Descriptor, Platform)>, Reason> {
-        let mut out = Vec::new();
-        let mut queue = vec![(top, 0usize)];
-        while let Some((entries, depth)) = queue.pop() {
-            for e in entries {
-                if e.is_attestation() {
-                    rep.attestations.push(Attestation {
-                        digest: e.digest.to_string(),
-                        refers_to: e.annotations.get("vnd.docker.reference.digest").cloned(),
-                    });
-                    continue;
-                }
-                if is_index_type(&e.media_type) {
-                    if depth + 1 > MAX_DEPTH {
-                        return Err(Reason::new(
-                            Code::InvalidManifest,
-                            format!(
-                                "indexes are nested deeper than {MAX_DEPTH} levels (at {})",
-                                e.digest
-                            ),
-                        ));
+    ) -> Result<IndexTree, Reason> {
+        let mut tree = IndexTree::default();
+        let mut total = top.len();
+        tree.top = tree.add(top);
+        let mut fetched = 0usize;
+        let mut pending: Vec<(usize, usize)> = tree.top.iter().rev().map(|&id| (id, 0)).collect();
+        while let Some((id, depth)) = pending.pop() {
+            let Node::Index { desc, .. } = &tree.nodes[id] else {
+                continue;
+            };
+            let desc = desc.clone();
+            if depth + 1 > MAX_DEPTH {
+                return Err(Reason::new(
+                    Code::InvalidManifest,
+                    format!(
+                        "indexes are nested deeper than {MAX_DEPTH} levels (at {})",
+                        desc.digest
+                    ),
+                ));
+            }
+            if !visited.insert(desc.digest.clone()) {
+                return Err(Reason::new(
+                    Code::InvalidManifest,
+                    format!(
+                        "index {} is referenced more than once (a loop)",
+                        desc.digest
+                    ),
+                ));
+            }
+            fetched += 1;
+            if fetched > MAX_NESTED_INDEXES {
+                return Err(too_many_entries(format!(
+                    "more than {MAX_NESTED_INDEXES} nested indexes"
+                )));
+            }
+            let what = format!("nested index {}", desc.digest);
+            match self.fetch_child(&desc, &what).await {
+                Ok(Manifest::Index { manifests, .. }) => {
+                    total += manifests.len();
+                    if total > MAX_TOTAL_ENTRIES {
+                        return Err(too_many_entries(format!(
+                            "more than {MAX_TOTAL_ENTRIES} entries in all"
+                        )));
                     }
-                    if !visited.insert(e.digest.clone()) {
-                        return Err(Reason::new(
-                            Code::InvalidManifest,
-                            format!("index {} is referenced more than once (a loop)", e.digest),
-                        ));
-                    }
-                    let what = format!("nested index {}", e.digest);
-                    match self.fetch_child(&e, &what).await {
-                        Ok(Manifest::Index { manifests, .. }) => queue.push((manifests, depth + 1)),
-                        Ok(Manifest::Image { .. }) => {
-                            return Err(Reason::new(
-                                Code::MediaTypeMismatch,
-                                format!("{what} is an image manifest, not an index"),
-                            ))
-                        }
-                        Err(r) => rep.reasons.push(r),
-                    }
-                    continue;
-                }
-                let claimed = e.platform.as_ref().map(|p| p.platform());
-                match claimed {
-                    Some(p)
-                        if is_image_type(&e.media_type)
-                            && p.os != "unknown"
-                            && p.arch != "unknown"
-                            && !p.os.is_empty()
-                            && !p.arch.is_empty() =>
-                    {
-                        out.push((e, p))
-                    }
-                    _ => {
-                        let mt = if e.media_type.is_empty() {
-                            "no media type".to_string()
-                        } else {
-                            format!("media type {}", e.media_type)
-                        };
-                        let pf = e
-                            .platform
-                            .as_ref()
-                            .map(|p| p.platform().to_string())
-                            .unwrap_or_else(|| "no platform".into());
-                        rep.warnings.push(Reason::new(
-                            Code::UnknownEntry,
-                            format!(
-                                "index entry {} ({mt}, {pf}) is not a platform image; skipped",
-                                e.digest
-                            ),
-                        ));
+                    let kids = tree.add(manifests);
+                    pending.extend(kids.iter().rev().map(|&k| (k, depth + 1)));
+                    if let Node::Index { children, .. } = &mut tree.nodes[id] {
+                        *children = Some(kids);
                     }
                 }
+                Ok(Manifest::Image { .. }) => {
+                    return Err(Reason::new(
+                        Code::MediaTypeMismatch,
+                        format!("{what} is an image manifest, not an index"),
+                    ))
+                }
+                Err(r) => rep.reasons.push(r),
             }
         }
-        Ok(out)
+        Ok(tree)
     }
 
     /// Fetches a manifest by the descriptor's digest and checks size, digest and media type.
@@ -655,6 +761,7 @@ impl Verifier<'_> {
             Ok(Manifest::Index { .. }) => unreachable_index(desc, claimed, &what),
             Err(r) => PlatformOutcome {
                 report: platform_report(&desc, claimed.as_ref(), None, false),
+                actual: None,
                 reasons: vec![r],
                 warnings: Vec::new(),
             },
@@ -743,20 +850,71 @@ impl Verifier<'_> {
                 }
             }
         }
-        let shown = claimed.clone().or(actual);
+        let shown = claimed.clone().or(actual.clone());
         let ok = reasons.is_empty();
         PlatformOutcome {
             report: platform_report(&desc, shown.as_ref(), Some(&config.digest), ok),
+            actual,
             reasons,
             warnings,
         }
     }
 }
 
+/// `media type X`, or `no media type`.
+fn media_type_text(mt: &str) -> String {
+    if mt.is_empty() {
+        "no media type".into()
+    } else {
+        format!("media type {mt}")
+    }
+}
+
+fn too_many_entries(what: String) -> Reason {
+    Reason::new(
+        Code::ManifestTooLarge,
+        format!("the index and the indexes nested in it list {what}, past the walk budget"),
+    )
+    .hint(
+        "real multi-platform images list a few entries; this index is not one shipcheck will walk",
+    )
+}
+
+/// Records that `req` is missing from the reference, with what the index has and, if given, why
+/// the runtime would not find it there.
+fn missing(
+    reference: &Reference,
+    req: &Platform,
+    required: &[Platform],
+    why: Option<String>,
+    rep: &mut ImageReport,
+) {
+    rep.missing.push(req.to_string());
+    let listed: Vec<&str> = rep.platforms.iter().map(|p| p.platform.as_str()).collect();
+    let listed = if listed.is_empty() {
+        "none".to_string()
+    } else {
+        listed.join(", ")
+    };
+    let why = why.map(|w| format!("; {w}")).unwrap_or_default();
+    let all: Vec<String> = required.iter().map(|p| p.to_string()).collect();
+    rep.reasons.push(
+        Reason::new(
+            Code::MissingPlatform,
+            format!("{reference} has no {req} image (it has: {listed}){why}"),
+        )
+        .hint(format!(
+            "build and push it for every platform, e.g. `docker buildx build --platform {} --push`",
+            all.join(",")
+        )),
+    );
+}
+
 fn unreachable_index(desc: Descriptor, claimed: Option<Platform>, what: &str) -> PlatformOutcome {
     // parse_manifest enforced the descriptor's image media type, so an index here is a mismatch.
     PlatformOutcome {
         report: platform_report(&desc, claimed.as_ref(), None, false),
+        actual: None,
         reasons: vec![Reason::new(
             Code::MediaTypeMismatch,
             format!("{what} is an index, but its descriptor says an image manifest"),

@@ -30,9 +30,9 @@ fuzz_target!(|data: &[u8]| {
             for d in manifests {
                 let _ = d.is_attestation();
                 if let Some(p) = &d.platform {
-                    let p = p.platform();
                     for w in &wanted {
-                        let _ = w.matches(&p);
+                        let _ = w.matches(p);
+                        let _ = w.runtime_rank(p);
                     }
                 }
             }

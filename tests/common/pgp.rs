@@ -67,6 +67,43 @@ impl TestKey {
         self.cert = self.cert.clone().insert_packets(Some(rev)).unwrap().0;
     }
 
+    /// Revokes signing subkey `n` (0 or 1) only (key compromised: a hard revocation).
+    pub fn revoke_subkey(&mut self, n: usize) {
+        let mut signer = self.keypair(&self.fingerprint());
+        let sub = self.cert.keys().subkeys().nth(n).unwrap().key().clone();
+        let rev = SubkeyRevocationBuilder::new()
+            .set_reason_for_revocation(ReasonForRevocation::KeyCompromised, b"test")
+            .unwrap()
+            .build(&mut signer, &self.cert, &sub, None)
+            .unwrap();
+        self.cert = self.cert.clone().insert_packets(Some(rev)).unwrap().0;
+    }
+
+    /// Moves the expiry of the certificate and all its keys to `expiry` with new self-signatures (how
+    /// vendors extend a key's life under the same fingerprint).
+    pub fn set_expiry(&mut self, expiry: SystemTime) {
+        let policy = openpgp::policy::StandardPolicy::new();
+        let mut signer = self.keypair(&self.fingerprint());
+        let mut sigs: Vec<Packet> = self
+            .cert
+            .set_expiration_time(&policy, None, &mut signer, Some(expiry))
+            .unwrap()
+            .into_iter()
+            .map(Packet::from)
+            .collect();
+        let vc = self.cert.with_policy(&policy, None).unwrap();
+        for ka in vc.keys().subkeys() {
+            let mut sub = self.keypair(&ka.key().fingerprint());
+            sigs.extend(
+                ka.set_expiration_time(&mut signer, Some(&mut sub), Some(expiry))
+                    .unwrap()
+                    .into_iter()
+                    .map(Packet::from),
+            );
+        }
+        self.cert = self.cert.clone().insert_packets(sigs).unwrap().0;
+    }
+
     fn keypair(&self, fpr: &Fingerprint) -> openpgp::crypto::KeyPair {
         self.cert
             .keys()

@@ -292,17 +292,27 @@ impl Registry {
         tag: Option<&str>,
     ) -> Pushed {
         let parts: Vec<&str> = platform.split('/').collect();
-        let layer = format!("layer for {platform} in {repo}").into_bytes();
-        let layer_digest = self.put_blob(repo, &layer);
-        let mut config = json!({
-            "architecture": parts[1],
-            "os": parts[0],
-            "config": {},
-            "rootfs": {"type": "layers", "diff_ids": [layer_digest]},
-        });
+        let mut config = json!({"architecture": parts[1], "os": parts[0]});
         if let Some(v) = parts.get(2) {
             config["variant"] = json!(v);
         }
+        self.push_image_with_config(repo, &config, flavour, tag)
+    }
+
+    /// Pushes an image whose config holds the fields of `platform_fields` (any JSON object: `os`,
+    /// `architecture`, `variant` as a hostile or unusual pusher writes them) with one layer.
+    pub fn push_image_with_config(
+        &self,
+        repo: &str,
+        platform_fields: &Value,
+        flavour: Flavour,
+        tag: Option<&str>,
+    ) -> Pushed {
+        let layer = format!("layer for {platform_fields} in {repo}").into_bytes();
+        let layer_digest = self.put_blob(repo, &layer);
+        let mut config = platform_fields.clone();
+        config["config"] = json!({});
+        config["rootfs"] = json!({"type": "layers", "diff_ids": [layer_digest]});
         let config = serde_json::to_vec(&config).unwrap();
         let config_digest = self.put_blob(repo, &config);
         let (mt, cmt, lmt) = match flavour {

@@ -1,0 +1,227 @@
+//! Which index entry the container runtime runs for a platform.
+//!
+//! An index (and the indexes nested in it) is read into an [`IndexTree`] that keeps the registry's
+//! order. [`IndexTree::select`] then picks, for one required platform, the entry containerd (and so
+//! ECS on EC2 and Fargate) would pick, following `images.Manifest` in containerd 2.x:
+//!
+//! 1. keep the entries whose descriptor platform matches (after normalisation, with the fallbacks
+//!    `platforms.Only` allows) or that carry no platform; annotations play no part;
+//! 2. sort them stably by how well the platform matches, entries without a platform last;
+//! 3. take the first; a nested index is entered the same way (never backtracked out of); an image
+//!    manifest without a platform is accepted when its config names the platform; any other media
+//!    type fails the pull.
+//!
+//! shipcheck is stricter in one way: when the best match is a fallback (32-bit arm on arm64, 386 on
+//! amd64, an older variant), the required platform counts as missing.
+
+use crate::registry::{is_image_type, is_index_type, Descriptor, Platform};
+
+/// One entry of an index.
+#[derive(Debug, Clone)]
+pub enum Node {
+    /// A nested index; `children` is `None` when it could not be read (the reason is reported).
+    Index {
+        desc: Descriptor,
+        children: Option<Vec<usize>>,
+    },
+    /// An entry whose media type is an image manifest.
+    Image { desc: Descriptor },
+    /// An entry of any other media type (the runtime cannot use it).
+    Other { desc: Descriptor },
+}
+
+impl Node {
+    pub fn new(desc: Descriptor) -> Node {
+        if is_index_type(&desc.media_type) {
+            Node::Index {
+                desc,
+                children: None,
+            }
+        } else if is_image_type(&desc.media_type) {
+            Node::Image { desc }
+        } else {
+            Node::Other { desc }
+        }
+    }
+
+    pub fn desc(&self) -> &Descriptor {
+        match self {
+            Node::Index { desc, .. } | Node::Image { desc } | Node::Other { desc } => desc,
+        }
+    }
+}
+
+/// An index and the indexes nested in it, in the registry's order.
+#[derive(Debug, Clone, Default)]
+pub struct IndexTree {
+    pub nodes: Vec<Node>,
+    /// The top index's entries.
+    pub top: Vec<usize>,
+}
+
+/// What the runtime would run for one required platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selection {
+    /// This image entry; `by_config` when it has no platform in the index, so that the runtime
+    /// decides by its config (which must then name the platform).
+    Image { node: usize, by_config: bool },
+    /// The best match is another platform the runtime falls back to: the required one is missing.
+    Fallback { node: usize, platform: Platform },
+    /// The entry selected has a media type the runtime cannot use: the pull fails.
+    Unusable { node: usize },
+    /// No entry matches.
+    None,
+    /// The path leads into a nested index that could not be read (already reported).
+    Undecided,
+}
+
+impl IndexTree {
+    /// Adds entries as nodes and returns their positions.
+    pub fn add(&mut self, entries: Vec<Descriptor>) -> Vec<usize> {
+        let start = self.nodes.len();
+        self.nodes.extend(entries.into_iter().map(Node::new));
+        (start..self.nodes.len()).collect()
+    }
+
+    /// The entry the runtime selects for `required` (see the module documentation).
+    pub fn select(&self, required: &Platform) -> Selection {
+        let mut level = &self.top;
+        loop {
+            // Rank: containerd's order, entries without a platform after every match.
+            let mut candidates: Vec<(usize, usize)> = level
+                .iter()
+                .filter_map(|&id| match &self.nodes[id].desc().platform {
+                    None => Some((id, usize::MAX)),
+                    Some(p) => required.runtime_rank(p).map(|r| (id, r)),
+                })
+                .collect();
+            candidates.sort_by_key(|&(_, rank)| rank);
+            let Some(&(id, rank)) = candidates.first() else {
+                return Selection::None;
+            };
+            let node = &self.nodes[id];
+            if rank != 0 && rank != usize::MAX {
+                let platform = node.desc().platform.clone().expect("ranked by platform");
+                return Selection::Fallback { node: id, platform };
+            }
+            match node {
+                Node::Index {
+                    children: Some(kids),
+                    ..
+                } => level = kids,
+                Node::Index { children: None, .. } => return Selection::Undecided,
+                Node::Image { .. } => {
+                    return Selection::Image {
+                        node: id,
+                        by_config: rank == usize::MAX,
+                    }
+                }
+                Node::Other { .. } => return Selection::Unusable { node: id },
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{Digest, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
+
+    fn desc(n: u8, mt: &str, platform: Option<&str>) -> Descriptor {
+        Descriptor {
+            media_type: mt.into(),
+            digest: Digest::of(crate::registry::Algo::Sha256, &[n]),
+            size: 1,
+            platform: platform.map(|p| {
+                let f: Vec<&str> = p.split('/').collect();
+                Platform::new(f[0], f[1], f.get(2).copied())
+            }),
+            annotations: Default::default(),
+            urls: Vec::new(),
+        }
+    }
+
+    fn tree(entries: Vec<Descriptor>) -> IndexTree {
+        let mut t = IndexTree::default();
+        t.top = t.add(entries);
+        t
+    }
+
+    fn p(s: &str) -> Platform {
+        Platform::parse(s).unwrap()
+    }
+
+    #[test]
+    fn first_exact_match_wins_in_index_order() {
+        let t = tree(vec![
+            desc(0, OCI_MANIFEST, Some("linux/amd64")),
+            desc(1, OCI_MANIFEST, Some("linux/arm/v7")),
+            desc(2, OCI_MANIFEST, Some("linux/arm64/v8")),
+            desc(3, DOCKER_MANIFEST, Some("linux/aarch64")),
+        ]);
+        let img = |node| Selection::Image {
+            node,
+            by_config: false,
+        };
+        assert_eq!(t.select(&p("arm64")), img(2));
+        assert_eq!(t.select(&p("amd64")), img(0));
+        assert_eq!(t.select(&p("arm/v7")), img(1));
+        assert_eq!(t.select(&p("arm/v6")), Selection::None);
+        assert_eq!(t.select(&p("windows/amd64")), Selection::None);
+    }
+
+    #[test]
+    fn fallbacks_and_platformless_entries() {
+        let t = tree(vec![
+            desc(0, OCI_MANIFEST, None),
+            desc(1, OCI_MANIFEST, Some("linux/arm/v7")),
+        ]);
+        assert_eq!(
+            t.select(&p("arm64")),
+            Selection::Fallback {
+                node: 1,
+                platform: p("arm/v7")
+            }
+        );
+        assert_eq!(
+            t.select(&p("amd64")),
+            Selection::Image {
+                node: 0,
+                by_config: true
+            }
+        );
+        let t = tree(vec![
+            desc(0, "application/x-unknown", Some("linux/arm64")),
+            desc(1, OCI_MANIFEST, Some("linux/arm64")),
+        ]);
+        assert_eq!(t.select(&p("arm64")), Selection::Unusable { node: 0 });
+    }
+
+    #[test]
+    fn nested_indexes_are_filtered_by_their_descriptor_platform() {
+        let mut t = tree(vec![
+            desc(0, OCI_INDEX, Some("linux/amd64")),
+            desc(1, OCI_MANIFEST, Some("linux/amd64")),
+        ]);
+        let kids = t.add(vec![desc(2, OCI_MANIFEST, Some("linux/arm64"))]);
+        if let Node::Index { children, .. } = &mut t.nodes[0] {
+            *children = Some(kids);
+        }
+        assert_eq!(t.select(&p("arm64")), Selection::None);
+        // The amd64 descriptor of the nested index is entered first, and holds no amd64 image.
+        assert_eq!(t.select(&p("amd64")), Selection::None);
+        let mut t = tree(vec![desc(0, OCI_INDEX, None)]);
+        assert_eq!(t.select(&p("arm64")), Selection::Undecided);
+        let kids = t.add(vec![desc(1, OCI_MANIFEST, Some("linux/arm64"))]);
+        if let Node::Index { children, .. } = &mut t.nodes[0] {
+            *children = Some(kids);
+        }
+        assert_eq!(
+            t.select(&p("arm64")),
+            Selection::Image {
+                node: 1,
+                by_config: false
+            }
+        );
+    }
+}

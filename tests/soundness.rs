@@ -1,0 +1,823 @@
+//! No wrong pass: the attacks of the soundness review, each as a user would meet it. Key files and
+//! catalogs that hold several copies of a certificate, index entries that hide or fake platforms,
+//! nested indexes, walk budgets, credentials in URLs and registry text on the terminal. Images are
+//! pushed to the real docker-registry; signatures and keys are made by sequoia in the test.
+
+mod common;
+#[path = "common/image_json.rs"]
+mod image_support;
+
+use common::faults::{Fault, FaultServer};
+use common::nginx::Nginx;
+use common::pgp::{armor_sigs, TestKey, DAY};
+use common::registry::{Flavour, Pushed, Registry, OCI_INDEX, OCI_MANIFEST};
+use common::shipcheck;
+use image_support::run_json;
+use sequoia_openpgp::types::HashAlgorithm;
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+// ---------- 1. several copies of one certificate ----------
+
+/// A signed release on disk and the two copies of the vendor's certificate: `old` (as first
+/// published) and `new` (after the vendor's update: revocation, new expiry).
+struct Keys {
+    dir: tempfile::TempDir,
+    data: PathBuf,
+    sig: PathBuf,
+    old: PathBuf,
+    new: PathBuf,
+    fpr: String,
+}
+
+impl Keys {
+    /// Signs with subkey 0 at `signed`, writes the old copy, applies `update` and writes the new one.
+    fn new(mut key: TestKey, signed: SystemTime, update: impl FnOnce(&mut TestKey)) -> Keys {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("tool");
+        std::fs::write(&data, b"#!/bin/sh\necho release\n").unwrap();
+        let sig = dir.path().join("tool.asc");
+        let s = key.sign_with(
+            &key.subkey(0),
+            &std::fs::read(&data).unwrap(),
+            HashAlgorithm::SHA512,
+            signed,
+        );
+        std::fs::write(&sig, armor_sigs(&[s])).unwrap();
+        let old = dir.path().join("old.asc");
+        std::fs::write(&old, key.public_armored()).unwrap();
+        update(&mut key);
+        let new = dir.path().join("new.asc");
+        std::fs::write(&new, key.public_armored()).unwrap();
+        let fpr = key.fingerprint().to_hex();
+        Keys {
+            dir,
+            data,
+            sig,
+            old,
+            new,
+            fpr,
+        }
+    }
+
+    /// A key file holding the copies in the order given.
+    fn combined(&self, first: &Path, second: &Path) -> PathBuf {
+        let mut bytes = std::fs::read(first).unwrap();
+        bytes.extend(std::fs::read(second).unwrap());
+        let p = self.dir.path().join(format!(
+            "{}+{}",
+            first.file_name().unwrap().to_string_lossy(),
+            second.file_name().unwrap().to_string_lossy()
+        ));
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    /// `verify-bin --file --sig --no-install --json` plus `args`: (exit code, reason codes).
+    fn verify(&self, args: &[String]) -> (i32, Vec<String>) {
+        let out = shipcheck()
+            .args(["verify-bin", "--no-install", "--json", "--file"])
+            .arg(&self.data)
+            .arg("--sig")
+            .arg(&self.sig)
+            .args(args)
+            .output()
+            .unwrap();
+        let j: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        let codes = j["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap().to_string())
+            .collect();
+        (out.status.code().unwrap(), codes)
+    }
+
+    fn with_keys(&self, files: &[&Path]) -> (i32, Vec<String>) {
+        let mut args = Vec::new();
+        for f in files {
+            args.push("--key".to_string());
+            args.push(f.display().to_string());
+        }
+        self.verify(&args)
+    }
+
+    /// A user catalog whose tool pins the certificate through `files` (one `[[pin]]` each).
+    fn with_catalog(&self, files: &[&Path]) -> (i32, Vec<String>) {
+        let mut toml = String::from(
+            "[tool.vendor-tool]\nurl = \"https://releases.vendor.invalid/{os}-{arch}\"\nplatforms = [\"linux/amd64\", \"linux/arm64\"]\n",
+        );
+        for f in files {
+            toml.push_str(&format!(
+                "[[tool.vendor-tool.pin]]\ncertificate = \"{}\"\nfingerprint = \"{}\"\n",
+                f.file_name().unwrap().to_string_lossy(),
+                self.fpr
+            ));
+        }
+        let cat = self.dir.path().join("catalog.toml");
+        std::fs::write(&cat, toml).unwrap();
+        self.verify(&[
+            "vendor-tool".into(),
+            "--catalog".into(),
+            cat.display().to_string(),
+        ])
+    }
+
+    /// Every way of handing shipcheck both copies, in both orders, gives `expected`.
+    fn assert_every_order(&self, expected: (i32, &str)) {
+        let (old, new) = (self.old.as_path(), self.new.as_path());
+        let cases: Vec<(String, (i32, Vec<String>))> = vec![
+            (
+                "file old+new".into(),
+                self.with_keys(&[&self.combined(old, new)]),
+            ),
+            (
+                "file new+old".into(),
+                self.with_keys(&[&self.combined(new, old)]),
+            ),
+            ("--key old --key new".into(), self.with_keys(&[old, new])),
+            ("--key new --key old".into(), self.with_keys(&[new, old])),
+            (
+                "catalog file old+new".into(),
+                self.with_catalog(&[&self.combined(old, new)]),
+            ),
+            (
+                "catalog file new+old".into(),
+                self.with_catalog(&[&self.combined(new, old)]),
+            ),
+            (
+                "catalog pins old, new".into(),
+                self.with_catalog(&[old, new]),
+            ),
+            (
+                "catalog pins new, old".into(),
+                self.with_catalog(&[new, old]),
+            ),
+        ];
+        for (what, (code, codes)) in cases {
+            assert_eq!(code, expected.0, "{what}: {codes:?}");
+            if expected.1.is_empty() {
+                assert!(codes.is_empty(), "{what}: {codes:?}");
+            } else {
+                assert!(codes.iter().any(|c| c == expected.1), "{what}: {codes:?}");
+            }
+        }
+    }
+}
+
+fn a_minute_ago() -> SystemTime {
+    SystemTime::now() - Duration::from_secs(60)
+}
+
+#[test]
+fn a_revocation_in_any_copy_of_the_certificate_applies() {
+    let k = Keys::new(TestKey::fresh("vendor"), a_minute_ago(), |k| k.revoke());
+    // Each copy alone: the old one passes (the vendor had not revoked yet), the new one does not.
+    assert_eq!(k.with_keys(&[&k.old]), (0, vec![]));
+    assert_eq!(k.with_keys(&[&k.new]).0, 1);
+    k.assert_every_order((1, "key-revoked"));
+}
+
+#[test]
+fn a_revoked_signing_subkey_in_any_copy_applies() {
+    let k = Keys::new(TestKey::fresh("vendor"), a_minute_ago(), |k| {
+        k.revoke_subkey(0)
+    });
+    assert_eq!(k.with_keys(&[&k.old]), (0, vec![]));
+    k.assert_every_order((1, "key-revoked"));
+}
+
+#[test]
+fn an_extended_expiry_in_any_copy_applies() {
+    // Valid for 380 days from 400 days ago: expired 20 days ago; signed 30 days ago.
+    let key = TestKey::new("vendor", SystemTime::now() - 400 * DAY, Some(380 * DAY));
+    let k = Keys::new(key, SystemTime::now() - 30 * DAY, |k| {
+        k.set_expiry(SystemTime::now() + 365 * DAY)
+    });
+    assert_eq!(
+        k.with_keys(&[&k.old]),
+        (1, vec!["key-expired-since-signing".to_string()])
+    );
+    k.assert_every_order((0, ""));
+}
+
+#[test]
+fn one_certificate_pinned_twice_with_different_rules_is_refused() {
+    let k = Keys::new(TestKey::fresh("vendor"), a_minute_ago(), |_| {});
+    let toml = format!(
+        "[tool.vendor-tool]\nurl = \"https://releases.vendor.invalid/{{os}}-{{arch}}\"\nplatforms = [\"linux/amd64\"]\n\
+         [[tool.vendor-tool.pin]]\ncertificate = \"old.asc\"\nfingerprint = \"{fpr}\"\n\
+         [[tool.vendor-tool.pin]]\ncertificate = \"new.asc\"\nfingerprint = \"{fpr}\"\nallow_sha1_self_signatures = true\n",
+        fpr = k.fpr
+    );
+    let cat = k.dir.path().join("twice.toml");
+    std::fs::write(&cat, toml).unwrap();
+    let (code, codes) = k.verify(&[
+        "vendor-tool".into(),
+        "--catalog".into(),
+        cat.display().to_string(),
+    ]);
+    assert_eq!((code, codes), (2, vec!["invalid-catalog".to_string()]));
+}
+
+// ---------- 2-4, 6. index entries, platforms, nested indexes, budgets ----------
+
+fn verify_image(r: &Registry, repo_tag: &str, platforms: Option<&str>) -> image_support::Run {
+    let reference = format!("{}/{repo_tag}", r.host());
+    let mut args = vec![reference.as_str()];
+    if let Some(p) = platforms {
+        args.extend(["--platforms", p]);
+    }
+    run_json(shipcheck(), &args, None)
+}
+
+/// An index entry for `img` claiming `platform` (a JSON object written as a pusher wrote it).
+fn entry_with(img: &Pushed, platform: Value) -> Value {
+    json!({"mediaType": img.media_type, "digest": img.digest, "size": img.size, "platform": platform})
+}
+
+#[test]
+fn an_attestation_annotation_does_not_hide_a_real_platform() {
+    let r = Registry::plain();
+    let amd = r.push_image("att/app", "linux/amd64", Flavour::Oci, None);
+    let arm = r.push_image("att/app", "linux/arm64/v8", Flavour::Oci, None);
+    let mut disguised = amd.entry("linux/arm64/v8");
+    disguised["annotations"] = json!({
+        "vnd.docker.reference.type": "attestation-manifest",
+        "vnd.docker.reference.digest": amd.digest,
+    });
+    let genuine_att = r.push_attestation("att/app", &amd);
+    r.push_index(
+        "att/app",
+        "v1",
+        vec![
+            disguised,
+            amd.entry("linux/amd64"),
+            arm.entry("linux/arm64/v8"),
+            genuine_att,
+        ],
+        false,
+    );
+    for platforms in [Some("amd64,arm64"), Some("arm64"), None] {
+        let run = verify_image(&r, "att/app:v1", platforms);
+        run.expect(1, "platform-mismatch");
+        // The disguised entry is a platform candidate; only the real attestation is listed as one.
+        assert_eq!(run.json.attestations.len(), 1, "{platforms:?}");
+        assert_eq!(
+            run.json.platform_names(),
+            ["linux/arm64/v8", "linux/amd64", "linux/arm64/v8"]
+        );
+    }
+}
+
+#[test]
+fn a_slash_or_space_inside_a_platform_field_is_invalid() {
+    let r = Registry::plain();
+    let amd = r.push_image("slash/app", "linux/amd64", Flavour::Oci, None);
+    // Entry and config both say architecture "arm64/v8".
+    let fake = r.push_image_with_config(
+        "slash/app",
+        &json!({"os": "linux", "architecture": "arm64/v8"}),
+        Flavour::Oci,
+        None,
+    );
+    r.push_index(
+        "slash/app",
+        "both",
+        vec![
+            amd.entry("linux/amd64"),
+            entry_with(&fake, json!({"os": "linux", "architecture": "arm64/v8"})),
+        ],
+        false,
+    );
+    let run = verify_image(&r, "slash/app:both", Some("arm64"));
+    run.expect(2, "invalid-manifest");
+    // Only the config says it (the entry is honest about nothing): still invalid.
+    r.push_index(
+        "slash/app",
+        "config",
+        vec![entry_with(
+            &fake,
+            json!({"os": "linux", "architecture": "arm64"}),
+        )],
+        false,
+    );
+    verify_image(&r, "slash/app:config", Some("arm64")).expect(2, "invalid-manifest");
+    // As a single manifest.
+    r.put_manifest("slash/app", "single", OCI_MANIFEST, &fake.body);
+    verify_image(&r, "slash/app:single", Some("arm64")).expect(2, "invalid-manifest");
+    // Whitespace and control characters in any field.
+    for bad in [
+        json!({"os": "linux", "architecture": "arm64 "}),
+        json!({"os": "linux\n", "architecture": "arm64"}),
+        json!({"os": "linux", "architecture": "arm64", "variant": "v8\u{1b}"}),
+    ] {
+        r.push_index(
+            "slash/app",
+            "ws",
+            vec![entry_with(&amd, bad.clone())],
+            false,
+        );
+        verify_image(&r, "slash/app:ws", Some("amd64")).expect(2, "invalid-manifest");
+    }
+}
+
+#[test]
+fn a_nested_index_under_another_platform_is_not_reached() {
+    let r = Registry::plain();
+    let amd = r.push_image("nest/app", "linux/amd64", Flavour::Oci, None);
+    let arm = r.push_image("nest/app", "linux/arm64", Flavour::Oci, None);
+    let inner = r.push_index("nest/app", "inner", vec![arm.entry("linux/arm64")], false);
+    let inner_entry = json!({"mediaType": OCI_INDEX, "digest": inner.digest, "size": inner.size,
+               "platform": {"os": "linux", "architecture": "amd64"}});
+    r.push_index(
+        "nest/app",
+        "v1",
+        vec![amd.entry("linux/amd64"), inner_entry.clone()],
+        false,
+    );
+    let run = verify_image(&r, "nest/app:v1", Some("amd64,arm64"));
+    run.expect(1, "missing-platform");
+    assert_eq!(run.json.missing, ["linux/arm64"]);
+    // amd64 alone passes: the runtime takes the amd64 image, listed first.
+    verify_image(&r, "nest/app:v1", Some("amd64")).expect(0, "");
+    // With the nested index first, the runtime enters it for amd64 too, and finds no amd64 there.
+    r.push_index(
+        "nest/app",
+        "v2",
+        vec![inner_entry, amd.entry("linux/amd64")],
+        false,
+    );
+    let run = verify_image(&r, "nest/app:v2", Some("amd64"));
+    run.expect(1, "missing-platform");
+    // A nested index without a platform is entered like containerd does.
+    let open = json!({"mediaType": OCI_INDEX, "digest": inner.digest, "size": inner.size});
+    r.push_index(
+        "nest/app",
+        "v3",
+        vec![amd.entry("linux/amd64"), open],
+        false,
+    );
+    verify_image(&r, "nest/app:v3", Some("amd64,arm64")).expect(0, "");
+}
+
+#[test]
+fn the_first_matching_entry_must_be_usable() {
+    let r = Registry::plain();
+    let amd = r.push_image("first/app", "linux/amd64", Flavour::Oci, None);
+    let arm = r.push_image("first/app", "linux/arm64", Flavour::Oci, None);
+    let mut odd = arm.entry("linux/arm64");
+    odd["mediaType"] = json!("application/vnd.example.unknown.v1+json");
+    r.push_index(
+        "first/app",
+        "v1",
+        vec![amd.entry("linux/amd64"), odd, arm.entry("linux/arm64")],
+        false,
+    );
+    let run = verify_image(&r, "first/app:v1", Some("amd64,arm64"));
+    run.expect(1, "unusable-entry");
+    assert_eq!(run.json.missing, ["linux/arm64"]);
+    // Not required: only a warning, as before.
+    let run = verify_image(&r, "first/app:v1", Some("amd64"));
+    run.expect(0, "");
+    assert_eq!(run.json.warning_codes(), ["unknown-entry"]);
+}
+
+#[test]
+fn an_entry_without_a_platform_is_judged_by_its_config_when_selected() {
+    let r = Registry::plain();
+    let amd = r.push_image("bare/app", "linux/amd64", Flavour::Oci, None);
+    let arm = r.push_image("bare/app", "linux/arm64", Flavour::Oci, None);
+    let bare =
+        |img: &Pushed| json!({"mediaType": img.media_type, "digest": img.digest, "size": img.size});
+    // No arm64 entry with a platform: the runtime takes the platform-less entry and reads its config.
+    r.push_index(
+        "bare/app",
+        "good",
+        vec![amd.entry("linux/amd64"), bare(&arm)],
+        false,
+    );
+    let run = verify_image(&r, "bare/app:good", Some("amd64,arm64"));
+    run.expect(0, "");
+    assert_eq!(run.json.platform_names(), ["linux/amd64", "linux/arm64"]);
+    r.push_index(
+        "bare/app",
+        "bad",
+        vec![amd.entry("linux/amd64"), bare(&amd)],
+        false,
+    );
+    verify_image(&r, "bare/app:bad", Some("amd64,arm64")).expect(1, "missing-platform");
+    // A platform-less attestation is not an arm64 image either.
+    let att = r.push_attestation("bare/app", &amd);
+    let mut att_bare = att.clone();
+    att_bare.as_object_mut().unwrap().remove("platform");
+    r.push_index(
+        "bare/app",
+        "att",
+        vec![amd.entry("linux/amd64"), att_bare],
+        false,
+    );
+    verify_image(&r, "bare/app:att", Some("arm64")).expect(1, "missing-platform");
+    let run = verify_image(&r, "bare/app:att", Some("amd64"));
+    run.expect(0, "");
+    assert_eq!(run.json.attestations.len(), 1);
+}
+
+#[test]
+fn an_index_that_only_has_a_fallback_platform_is_missing_the_required_one() {
+    let r = Registry::plain();
+    let v7 = r.push_image("fb/app", "linux/arm/v7", Flavour::Oci, None);
+    r.push_index("fb/app", "v1", vec![v7.entry("linux/arm/v7")], false);
+    let run = verify_image(&r, "fb/app:v1", Some("arm64"));
+    run.expect(1, "missing-platform");
+    let msg = &run.json.reasons[0].message;
+    assert!(msg.contains("fall back to the linux/arm/v7 entry"), "{msg}");
+}
+
+/// The differential table: every required spelling against an index holding one platform spelled
+/// as pushers write it. The expected verdict follows containerd's `platforms.Normalize` (aliases,
+/// default variants: amd64 = v1, arm64 = v8, arm = v7; `8`, `v8.0` = v8; armhf = arm/v7,
+/// armel = arm/v6, i386 = 386) and exact matching; a fallback containerd would take instead (32-bit
+/// arm on arm64, 386 on amd64, an older variant) is reported missing.
+#[test]
+fn platform_spellings_match_as_containerd_normalises_them() {
+    // (spelling in the index entry and config, the platform containerd normalises it to)
+    let index: &[(&str, &str)] = &[
+        ("linux/amd64", "amd64"),
+        ("linux/x86_64", "amd64"),
+        ("linux/x86-64", "amd64"),
+        ("linux/amd64/v1", "amd64"),
+        ("linux/amd64/v3", "amd64v3"),
+        ("linux/arm64", "arm64"),
+        ("linux/arm64/v8", "arm64"),
+        ("linux/aarch64", "arm64"),
+        ("linux/arm64/8", "arm64"),
+        ("linux/arm64/v8.0", "arm64"),
+        ("linux/arm64/v9", "arm64v9"),
+        ("linux/arm", "arm7"),
+        ("linux/arm/v7", "arm7"),
+        ("linux/arm/7", "arm7"),
+        ("linux/armhf", "arm7"),
+        ("linux/armel", "arm6"),
+        ("linux/arm/v6", "arm6"),
+        ("linux/i386", "386"),
+        ("linux/386", "386"),
+        ("windows/amd64", "win"),
+        ("linux/AMD64", "amd64"),
+    ];
+    // (spelling given to --platforms, its class)
+    let required: &[(&str, &str)] = &[
+        ("amd64", "amd64"),
+        ("x86_64", "amd64"),
+        ("linux/amd64/v1", "amd64"),
+        ("amd64/v3", "amd64v3"),
+        ("arm64", "arm64"),
+        ("aarch64", "arm64"),
+        ("linux/arm64/v8", "arm64"),
+        ("arm64/v9", "arm64v9"),
+        ("arm", "arm7"),
+        ("arm/v7", "arm7"),
+        ("armhf", "arm7"),
+        ("armel", "arm6"),
+        ("arm/v6", "arm6"),
+        ("386", "386"),
+        ("i386", "386"),
+        ("windows/amd64", "win"),
+    ];
+    let r = Registry::plain();
+    let mut failures = Vec::new();
+    for (i, (spelling, class)) in index.iter().enumerate() {
+        let f: Vec<&str> = spelling.split('/').collect();
+        let mut fields = json!({"os": f[0], "architecture": f[1]});
+        if let Some(v) = f.get(2) {
+            fields["variant"] = json!(v);
+        }
+        let img = r.push_image_with_config("table/app", &fields, Flavour::Oci, None);
+        let tag = format!("t{i}");
+        r.push_index("table/app", &tag, vec![entry_with(&img, fields)], false);
+        for (req, req_class) in required {
+            let run = verify_image(&r, &format!("table/app:{tag}"), Some(req));
+            let expected = if class == req_class { 0 } else { 1 };
+            let codes = run.json.codes();
+            let ok = run.code == expected
+                && (expected == 0 || codes.iter().all(|c| *c == "missing-platform"));
+            if !ok {
+                failures.push(format!(
+                    "index {spelling} x --platforms {req}: expected exit {expected}, got {} {codes:?}",
+                    run.code
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn nested_indexes_have_a_walk_budget() {
+    let r = Registry::plain();
+    let amd = r.push_image("wide/app", "linux/amd64", Flavour::Oci, None);
+    // Five nested indexes of 1000 entries each: 5005 entries in all, past the budget of 4096.
+    let mut nested = Vec::new();
+    for n in 0..5 {
+        let entries: Vec<Value> = (0..1000)
+            .map(|i| {
+                let mut e = amd.entry("linux/amd64");
+                e["annotations"] = json!({"n": format!("{n}-{i}")});
+                e
+            })
+            .collect();
+        let idx = r.push_index("wide/app", &format!("n{n}"), entries, false);
+        nested.push(json!({"mediaType": OCI_INDEX, "digest": idx.digest, "size": idx.size}));
+    }
+    r.push_index("wide/app", "wide", nested, false);
+    let run = verify_image(&r, "wide/app:wide", Some("amd64"));
+    run.expect(2, "manifest-too-large");
+    assert!(run.requests <= 6, "{} requests", run.requests);
+    // Many small nested indexes: past the budget of 64 index fetches.
+    let many: Vec<Value> = (0..70)
+        .map(|i| {
+            let idx = r.push_index(
+                "wide/app",
+                &format!("s{i}"),
+                vec![{
+                    let mut e = amd.entry("linux/amd64");
+                    e["annotations"] = json!({"i": i.to_string()});
+                    e
+                }],
+                false,
+            );
+            json!({"mediaType": OCI_INDEX, "digest": idx.digest, "size": idx.size})
+        })
+        .collect();
+    r.push_index("wide/app", "many", many, false);
+    let run = verify_image(&r, "wide/app:many", Some("amd64"));
+    run.expect(2, "manifest-too-large");
+    assert!(run.requests <= 66, "{} requests", run.requests);
+}
+
+// ---------- 5. credentials in URLs ----------
+
+/// Runs shipcheck with `args`, returns (exit, stdout, stderr).
+fn run(args: &[String]) -> (i32, String, String) {
+    let out = shipcheck().args(args).output().unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn userinfo_in_urls_is_never_printed() {
+    let nginx = Nginx::start();
+    let key = TestKey::fresh("vendor");
+    let dir = tempfile::tempdir().unwrap();
+    let keyfile = dir.path().join("vendor.asc");
+    std::fs::write(&keyfile, key.public_armored()).unwrap();
+    let data = b"#!/bin/sh\necho hi\n".to_vec();
+    nginx.put("tool", &data);
+    nginx.put("tool.asc", &armor_sigs(&[key.sign(&data)]));
+    nginx.put("other.asc", &armor_sigs(&[key.sign(b"another file")]));
+    let secret = "S3cr3tPassw0rd";
+    let with_creds = |path: &str| {
+        nginx
+            .https(path)
+            .replacen("https://", &format!("https://deploy:{secret}@"), 1)
+    };
+    let base: Vec<String> = vec![
+        "verify-bin".into(),
+        "--key".into(),
+        keyfile.display().to_string(),
+        "--no-install".into(),
+        "--ca-cert".into(),
+        nginx.ca_cert().display().to_string(),
+    ];
+    let mirror = format!("https://deploy:{secret}@127.0.0.1:1/");
+    let cases: Vec<(i32, Vec<String>)> = vec![
+        (0, vec!["--url".into(), with_creds("tool")]),
+        (
+            1,
+            vec![
+                "--url".into(),
+                with_creds("tool"),
+                "--sig-url".into(),
+                with_creds("other.asc"),
+            ],
+        ),
+        (1, vec!["--url".into(), with_creds("missing")]),
+        (
+            2,
+            vec![
+                "--url".into(),
+                format!("https://deploy:{secret}@127.0.0.1:99999/x"),
+            ],
+        ),
+        (
+            2,
+            vec![
+                "--url".into(),
+                with_creds("tool"),
+                "--mirror".into(),
+                mirror.clone(),
+            ],
+        ),
+        (
+            2,
+            vec![
+                "--url".into(),
+                with_creds("tool"),
+                "--mirror".into(),
+                format!("https://deploy:{secret}@[bad/"),
+            ],
+        ),
+    ];
+    for (expected, extra) in cases {
+        for json in [true, false] {
+            let mut args = base.clone();
+            args.extend(extra.iter().cloned());
+            if json {
+                args.push("--json".into());
+            }
+            let (code, out, err) = run(&args);
+            assert!(
+                code == expected || (expected == 1 && code == 2),
+                "{extra:?}: exit {code}\n{out}\n{err}"
+            );
+            assert!(
+                !out.contains(secret) && !err.contains(secret),
+                "{extra:?} json={json} printed the password:\n{out}\n{err}"
+            );
+            assert!(
+                !out.contains("deploy:") && !err.contains("deploy:"),
+                "{out}\n{err}"
+            );
+        }
+    }
+    // Audit files: the bin target's name and every message.
+    let audit = dir.path().join("audit.toml");
+    std::fs::write(
+        &audit,
+        format!(
+            "[[bin]]\nurl = \"{}\"\nkey = \"{}\"\n\n[[bin]]\nurl = \"{}\"\nkey = \"{}\"\n",
+            with_creds("tool"),
+            keyfile.display(),
+            with_creds("missing"),
+            keyfile.display()
+        ),
+    )
+    .unwrap();
+    for format in ["text", "json", "junit", "github"] {
+        let (code, out, err) = run(&[
+            "audit".into(),
+            audit.display().to_string(),
+            "--format".into(),
+            format.into(),
+            "--ca-cert".into(),
+            nginx.ca_cert().display().to_string(),
+        ]);
+        assert_ne!(code, 0, "{out}{err}");
+        assert!(
+            !out.contains(secret) && !err.contains(secret),
+            "audit {format} printed the password:\n{out}\n{err}"
+        );
+    }
+}
+
+#[test]
+fn url_credentials_go_only_to_their_host() {
+    // The release host redirects the download to another host (another port is another origin).
+    let other = FaultServer::start();
+    let origin = FaultServer::start();
+    let key = TestKey::fresh("vendor");
+    let data = b"#!/bin/sh\necho redirected\n".to_vec();
+    other.route("/dl/tool", vec![Fault::Ok(data.clone())]);
+    origin.route(
+        "/tool",
+        vec![Fault::Redirect(format!(
+            "http://127.0.0.1:{}/dl/tool",
+            other.port
+        ))],
+    );
+    origin.route("/tool.asc", vec![Fault::Ok(armor_sigs(&[key.sign(&data)]))]);
+    let dir = tempfile::tempdir().unwrap();
+    let keyfile = dir.path().join("vendor.asc");
+    std::fs::write(&keyfile, key.public_armored()).unwrap();
+    let (code, out, err) = run(&[
+        "verify-bin".into(),
+        "--url".into(),
+        format!("http://deploy:S3cr3t@127.0.0.1:{}/tool", origin.port),
+        "--key".into(),
+        keyfile.display().to_string(),
+        "--no-install".into(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let auth = |fs: &FaultServer| {
+        fs.headers()
+            .iter()
+            .filter(|(_, h)| h.iter().any(|(k, _)| k == "authorization"))
+            .count()
+    };
+    assert_eq!(
+        auth(&origin),
+        2,
+        "the release host gets the credentials for both files"
+    );
+    assert_eq!(auth(&other), 0, "the redirect target never sees them");
+}
+
+// ---------- 7. registry and file text on the terminal ----------
+
+#[test]
+fn registry_text_reaches_the_terminal_escaped() {
+    let r = Registry::plain();
+    let amd = r.push_image("esc/app", "linux/amd64", Flavour::Oci, None);
+    let mut odd = amd.entry("linux/amd64");
+    odd["mediaType"] =
+        json!("application/x\n::add-mask::secret\n::error::fake\u{1b}[31mred\u{1b}]0;title\u{7}\u{9b}2J\u{202e}");
+    odd["platform"] = json!({"os": "unknown", "architecture": "unknown"});
+    r.push_index("esc/app", "v1", vec![amd.entry("linux/amd64"), odd], false);
+    let reference = format!("{}/esc/app:v1", r.host());
+    for json in [false, true] {
+        let mut cmd = shipcheck();
+        cmd.args(["verify-image", &reference, "--platforms", "amd64"]);
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(0));
+        let (stdout, stderr) = (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        );
+        for text in [&stdout, &stderr] {
+            assert!(
+                !text.chars().any(
+                    |c| (c.is_control() && c != '\n') || ('\u{202a}'..='\u{202e}').contains(&c)
+                ),
+                "raw control characters in output:\n{text:?}"
+            );
+            assert!(
+                !text.lines().any(|l| l.trim_start().starts_with("::")),
+                "a line of registry text became a workflow command:\n{text}"
+            );
+        }
+        assert!(stderr.contains("::add-mask::") || stdout.contains("::add-mask::"));
+        if json {
+            let v: Value = serde_json::from_str(&stdout).unwrap();
+            let w = v["warnings"][0]["message"].as_str().unwrap();
+            assert!(w.contains("\\n::add-mask::secret"), "{w}");
+        }
+    }
+}
+
+#[test]
+fn file_text_reaches_the_terminal_escaped() {
+    // A certificate whose user ID carries escapes, pinned by a catalog with a hostile file name.
+    let dir = tempfile::tempdir().unwrap();
+    let key = TestKey::fresh("vendor\u{1b}[2J\n::warning::x");
+    let certname = "v\u{1b}[31m\nfake.asc";
+    std::fs::write(dir.path().join(certname), key.public_armored()).unwrap();
+    let cat = dir.path().join("catalog.toml");
+    std::fs::write(
+        &cat,
+        format!(
+            "[tool.vendor-tool]\nurl = \"https://releases.vendor.invalid/x\"\nplatforms = [\"linux/amd64\"]\n\
+             [[tool.vendor-tool.pin]]\ncertificate = {certname:?}\nfingerprint = \"{}\"\n",
+            key.fingerprint().to_hex()
+        )
+        .replace("\\u{1b}", "\\u001b"),
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut args: Vec<String> = vec![
+            "keys".into(),
+            "list".into(),
+            "--catalog".into(),
+            cat.display().to_string(),
+        ];
+        if json {
+            args.insert(0, "--json".into());
+        }
+        let (code, out, err) = run(&args);
+        assert_eq!(code, 0, "{out}{err}");
+        for text in [&out, &err] {
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "raw control characters:\n{text:?}"
+            );
+            assert!(
+                !text
+                    .lines()
+                    .any(|l| l.starts_with("::") || l.starts_with("fake")),
+                "{text}"
+            );
+        }
+    }
+}
