@@ -428,6 +428,10 @@ impl Platform {
             "dragonfly",
         ];
         let is_os = |p: &str| OSES.contains(&p.to_ascii_lowercase().as_str());
+        // `unknown` is what buildx writes on attestations; no runtime runs on it.
+        if parts.iter().any(|p| p.eq_ignore_ascii_case("unknown")) {
+            return Err(bad());
+        }
         match parts.as_slice() {
             [arch] if !is_os(arch) => Ok(Platform::new("linux", arch, None)),
             [os, arch] if is_os(os) => Ok(Platform::new(os, arch, None)),
@@ -1788,6 +1792,9 @@ mod tests {
             "a/b/c/d",
             "linux/arm 64",
             "freebsd/amd64/v1/x",
+            "unknown",
+            "linux/unknown",
+            "unknown/unknown",
         ] {
             assert!(Platform::parse(bad).is_err(), "{bad:?}");
         }

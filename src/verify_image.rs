@@ -269,7 +269,7 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
     for p in req.platforms.iter().filter(|p| !p.trim().is_empty()) {
         match Platform::parse(p) {
             Ok(p) => {
-                if !required.iter().any(|r| r == &p) {
+                if !required.iter().any(|r| r.matches(&p)) {
                     required.push(p)
                 }
             }
@@ -457,10 +457,11 @@ impl Verifier<'_> {
         required: &[Platform],
         rep: &mut ImageReport,
     ) {
+        // A real platform: an architecture, and not buildx's unknown/unknown.
         let real = |d: &Descriptor| {
             d.platform
                 .as_ref()
-                .is_some_and(|p| !p.arch.is_empty() && p.os != "unknown" && p.arch != "unknown")
+                .is_some_and(|p| !p.arch.is_empty() && !p.is_unknown())
         };
         let entries: Vec<(Descriptor, Platform)> = tree
             .nodes
@@ -506,10 +507,13 @@ impl Verifier<'_> {
                 _ => {}
             }
             match sel {
+                // Selected by its platform, which matches `req`: verified with every platform image
+                // above (its config must name that platform).
                 Selection::Image {
-                    by_config: false, ..
-                }
-                | Selection::Undecided => {}
+                    node,
+                    by_config: false,
+                } => debug_assert!(real(tree.nodes[node].desc())),
+                Selection::Undecided => {}
                 Selection::Image {
                     node,
                     by_config: true,
