@@ -8,7 +8,8 @@ use crate::report::{Code, Reason};
 use crate::timefmt::rfc3339;
 use openpgp::cert::prelude::*;
 use openpgp::crypto::hash::Context;
-use openpgp::packet::Signature;
+use openpgp::packet::key::{PublicParts, UnspecifiedRole};
+use openpgp::packet::{Key, Signature};
 use openpgp::parse::{PacketParser, PacketParserResult, Parse};
 use openpgp::policy::{HashAlgoSecurity, Policy, StandardPolicy};
 use openpgp::types::{HashAlgorithm, RevocationStatus, SignatureType};
@@ -467,16 +468,40 @@ fn check_one(
         )
         .hint("a good signature from any other key does not count; check that you verify the right file and tool"));
     }
-    let Some((pin, key)) = candidates
+    // Every (pin, key) whose key made this signature over this data. A key bound to several pinned
+    // certificates (one owner's certificates) passes if any of them passes, whatever their order.
+    let made: Vec<(&Pin, Key<PublicParts, UnspecifiedRole>)> = candidates
         .into_iter()
-        .find(|(_, key)| sig.verify_hash(key, ctx.clone()).is_ok())
-    else {
+        .filter(|(_, key)| sig.verify_hash(key, ctx.clone()).is_ok())
+        .collect();
+    if made.is_empty() {
         return Err(Reason::new(
             Code::BadSignature,
             format!("the signature by {issuer_text} does not match the data: the file was modified, truncated, or is not the file that was signed"),
         )
         .hint("do not use this file; download it again from the vendor and report the mismatch if it persists"));
-    };
+    }
+    let mut first_problem = None;
+    for (pin, key) in made {
+        match check_signer(sig, pin, &key, now) {
+            Ok(good) => return Ok(good),
+            Err(r) => {
+                first_problem.get_or_insert(r);
+            }
+        }
+    }
+    Err(first_problem.expect("at least one signer was checked"))
+}
+
+/// The checks on a signature that verified cryptographically with `key` of `pin`: the data
+/// signature's policy, the pin's signing-key restriction, and the key's validity, revocation and
+/// expiry when the signature was made and now.
+fn check_signer(
+    sig: &Signature,
+    pin: &Pin,
+    key: &Key<PublicParts, UnspecifiedRole>,
+    now: SystemTime,
+) -> Result<GoodSignature, Reason> {
     let key_fpr = key.fingerprint();
     let primary = pin.fingerprint();
 

@@ -209,6 +209,35 @@ fn an_extended_expiry_in_any_copy_applies() {
 }
 
 #[test]
+fn a_key_bound_to_two_pinned_certificates_passes_if_either_binding_holds_in_any_order() {
+    // The vendor binds its signing subkey to a second certificate, then revokes it in the first.
+    let mut first = TestKey::fresh("vendor");
+    let mut second = TestKey::fresh("vendor-2");
+    second.adopt_subkey(&first, 0);
+    // Signed after the second binding was made (a key bound later did not sign earlier).
+    std::thread::sleep(Duration::from_millis(1100));
+    let k = Keys::new(
+        TestKey {
+            cert: first.cert.clone(),
+        },
+        SystemTime::now(),
+        |_| {},
+    );
+    first.revoke_subkey(0);
+    let a = k.dir.path().join("first.asc");
+    let b = k.dir.path().join("second.asc");
+    std::fs::write(&a, first.public_armored()).unwrap();
+    std::fs::write(&b, second.public_armored()).unwrap();
+    assert_eq!(k.with_keys(&[&a]).0, 1, "revoked in the first certificate");
+    assert_eq!(k.with_keys(&[&b]), (0, vec![]), "bound to the second");
+    // sqv accepts a signature that any certificate of the keyring validates; so does shipcheck,
+    // whatever the order of the certificates.
+    assert_eq!(k.with_keys(&[&a, &b]), (0, vec![]));
+    assert_eq!(k.with_keys(&[&b, &a]), (0, vec![]));
+    assert_eq!(k.with_keys(&[&k.combined(&a, &b)]), (0, vec![]));
+}
+
+#[test]
 fn one_certificate_pinned_twice_with_different_rules_is_refused() {
     let k = Keys::new(TestKey::fresh("vendor"), a_minute_ago(), |_| {});
     let toml = format!(

@@ -104,6 +104,43 @@ impl TestKey {
         self.cert = self.cert.clone().insert_packets(sigs).unwrap().0;
     }
 
+    /// Binds `owner`'s signing subkey `n` to this certificate too (with the subkey's back-signature, so
+    /// only the subkey's owner can do it): one key, two certificates of one vendor.
+    pub fn adopt_subkey(&mut self, owner: &TestKey, n: usize) {
+        use openpgp::packet::key::{PublicParts, SubordinateRole};
+        use openpgp::packet::Key;
+        use openpgp::types::KeyFlags;
+        let sub_fpr = owner.subkey(n);
+        let mut sub_signer = owner.keypair(&sub_fpr);
+        let sub: Key<PublicParts, SubordinateRole> = owner
+            .cert
+            .keys()
+            .subkeys()
+            .nth(n)
+            .unwrap()
+            .key()
+            .clone()
+            .parts_into_public();
+        let primary = self.cert.primary_key().key().clone();
+        let mut pk_signer = self.keypair(&self.fingerprint());
+        let backsig = SignatureBuilder::new(SignatureType::PrimaryKeyBinding)
+            .sign_primary_key_binding(&mut sub_signer, &primary, &sub)
+            .unwrap();
+        let binding = SignatureBuilder::new(SignatureType::SubkeyBinding)
+            .set_key_flags(KeyFlags::empty().set_signing())
+            .unwrap()
+            .set_embedded_signature(backsig)
+            .unwrap()
+            .sign_subkey_binding(&mut pk_signer, None, &sub)
+            .unwrap();
+        self.cert = self
+            .cert
+            .clone()
+            .insert_packets(vec![Packet::PublicSubkey(sub), binding.into()])
+            .unwrap()
+            .0;
+    }
+
     fn keypair(&self, fpr: &Fingerprint) -> openpgp::crypto::KeyPair {
         self.cert
             .keys()
