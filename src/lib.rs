@@ -4,6 +4,8 @@
 //! [`verify_bin`] and [`keys_cmd`] (one per command), [`pgp`] (verification), [`fetch`] (HTTP),
 //! [`install`] (atomic placement), [`catalog`], [`report`] (verdicts and codes), [`output`] (printer).
 
+#![warn(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
 pub mod audit;
 pub mod catalog;
 pub mod cli;

@@ -519,14 +519,18 @@ impl Verifier<'_> {
                     by_config: true,
                 } => {
                     let desc = tree.nodes[node].desc();
-                    if !by_config.contains_key(&node) {
-                        let o = self.verify_platform(desc.clone(), None).await;
-                        by_config.insert(node, o.actual.clone());
-                        rep.platforms.push(o.report);
-                        rep.reasons.extend(o.reasons);
-                        rep.warnings.extend(o.warnings);
-                    }
-                    match &by_config[&node] {
+                    let actual = match by_config.get(&node) {
+                        Some(a) => a.clone(),
+                        None => {
+                            let o = self.verify_platform(desc.clone(), None).await;
+                            by_config.insert(node, o.actual.clone());
+                            rep.platforms.push(o.report);
+                            rep.reasons.extend(o.reasons);
+                            rep.warnings.extend(o.warnings);
+                            o.actual
+                        }
+                    };
+                    match &actual {
                         Some(actual) if req.matches(actual) => {}
                         Some(actual) => missing(
                             reference,

@@ -164,7 +164,7 @@ fn body_not_matching_the_reference_digest() {
 fn oversized_manifest_is_refused() {
     let (fake, _img, reference) = setup();
     let mut huge = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[],"x":""#.to_vec();
-    huge.extend(std::iter::repeat(b'a').take(5 << 20));
+    huge.extend(std::iter::repeat_n(b'a', 5 << 20));
     huge.extend_from_slice(b"\"}");
     fake.route("/v2/app/manifests/v1", vec![ok(OCI_INDEX, &huge)]);
     let run = run_json(shipcheck(), &[&reference], None);
