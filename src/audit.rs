@@ -5,11 +5,12 @@
 
 use crate::fetch::{Http, NoProgress, Progress};
 use crate::input::{self, StrList};
-use crate::registry::Reference;
+use crate::oci::cache::ContentCache;
+use crate::oci::Reference;
 use crate::report::{esc, Code, Reason, Verdict};
 use crate::taskdef::{self, TaskdefReport, TaskdefRequest};
 use crate::verify_bin::{self, BinReport, BinRequest};
-use crate::verify_image::{self, ContentCache, ImageReport, ImageRequest};
+use crate::verify_image::{self, ImageReport, ImageRequest};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

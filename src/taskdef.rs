@@ -7,9 +7,10 @@
 
 use crate::fetch::Http;
 use crate::input;
-use crate::registry::Reference;
+use crate::oci::cache::ContentCache;
+use crate::oci::Reference;
 use crate::report::{esc, verdict_of, Code, Reason, Verdict};
-use crate::verify_image::{self, ContentCache, ImageReport, ImageRequest};
+use crate::verify_image::{self, ImageReport, ImageRequest};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

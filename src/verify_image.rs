@@ -7,20 +7,19 @@
 //! comparison, layers with `--deep` -> required platforms -> [`ImageReport`].
 
 use crate::fetch::Http;
-use crate::registry::{
-    config_platform, parse_manifest, Algo, Client, Credentials, Descriptor, Digest, Fetched,
-    GetError, Manifest, Platform, Reference, MAX_CONFIG, MAX_DEPTH, MAX_MANIFEST,
-    MAX_NESTED_INDEXES, MAX_TOTAL_ENTRIES,
+use crate::oci::auth::Credentials;
+use crate::oci::cache::{ContentCache, Kind};
+use crate::oci::selection::{IndexTree, Node, Selection};
+use crate::oci::{
+    config_platform, parse_manifest, Algo, Client, Descriptor, Digest, Fetched, GetError, Manifest,
+    Platform, Reference, MAX_CONFIG, MAX_DEPTH, MAX_MANIFEST, MAX_NESTED_INDEXES,
+    MAX_TOTAL_ENTRIES,
 };
 use crate::report::{verdict_of, Code, Reason, Verdict};
-use crate::selection::{IndexTree, Node, Selection};
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-use tokio::sync::OnceCell;
+use std::sync::Arc;
 
 /// How many platform manifests are verified at once.
 const CONCURRENCY: usize = 4;
@@ -145,107 +144,6 @@ pub fn read_password_stdin() -> Result<String, Reason> {
     Ok(p)
 }
 
-/// Whether a cached piece was fetched as a manifest or as a blob (the same digest under the two
-/// APIs is not the same answer from the registry).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Manifest,
-    Blob,
-}
-
-/// How many bytes of verified content one run keeps at most (manifests and configs are kilobytes;
-/// past this, content is fetched as if there were no cache).
-pub const CACHE_BUDGET: u64 = 32 << 20;
-
-type CacheKey = (String, String, Kind, Digest);
-
-/// Platform manifests and configs verified earlier in one run (an audit, or one task definition),
-/// by registry host, repository and digest, so that references sharing content (several tags of
-/// one release, the same image in several task definitions) fetch each piece once.
-///
-/// What it keeps is the bytes of a fetch by digest that passed every check (size, digest,
-/// `Docker-Content-Digest`); every use checks them again against the descriptor in hand. Failures are
-/// never kept: the next target asks the registry itself. Tags are never cached (a tag is resolved on
-/// every reference), and the key holds the repository because a registry serving a digest in one
-/// repository says nothing about another (a partial push, a lifecycle policy). Targets that need
-/// the same piece at the same moment wait for one fetch.
-pub struct ContentCache {
-    inner: Mutex<CacheEntries>,
-    budget: u64,
-    hits: AtomicUsize,
-}
-
-#[derive(Default)]
-struct CacheEntries {
-    cells: HashMap<CacheKey, Arc<OnceCell<Arc<Fetched>>>>,
-    /// The descriptor sizes of every cell, fetched or not.
-    reserved: u64,
-}
-
-impl Default for ContentCache {
-    fn default() -> Self {
-        ContentCache::with_budget(CACHE_BUDGET)
-    }
-}
-
-impl ContentCache {
-    pub fn with_budget(budget: u64) -> Self {
-        ContentCache {
-            inner: Mutex::new(CacheEntries::default()),
-            budget,
-            hits: AtomicUsize::new(0),
-        }
-    }
-
-    /// Fetches answered from the cache so far.
-    pub fn hits(&self) -> usize {
-        self.hits.load(Ordering::Relaxed)
-    }
-
-    /// The verified content for `key` (`size`: what its descriptor says), from the cache or from
-    /// `fetch`, which must return only bytes that passed the checks. Errors are not cached.
-    pub async fn get_or_fetch<F, Fut>(
-        &self,
-        key: CacheKey,
-        size: u64,
-        fetch: F,
-    ) -> Result<Arc<Fetched>, Reason>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Fetched, Reason>>,
-    {
-        let cell = {
-            let mut inner = self.inner.lock().unwrap();
-            match inner.cells.get(&key) {
-                Some(c) => Some(c.clone()),
-                // Reserve the descriptor's size up front; over the budget, no cache entry.
-                None if inner.reserved.saturating_add(size) <= self.budget => {
-                    inner.reserved += size;
-                    let c = Arc::new(OnceCell::new());
-                    inner.cells.insert(key, c.clone());
-                    Some(c)
-                }
-                None => None,
-            }
-        };
-        let Some(cell) = cell else {
-            return fetch().await.map(Arc::new);
-        };
-        let mut fetched_here = false;
-        let r = cell
-            .get_or_try_init(|| {
-                fetched_here = true;
-                async { fetch().await.map(Arc::new) }
-            })
-            .await
-            .cloned();
-        if r.is_ok() && !fetched_here {
-            self.hits.fetch_add(1, Ordering::Relaxed);
-        }
-        r
-    }
-}
-
 /// Runs the check. Never panics on registry input; every failure is a reason in the report.
 pub async fn run(req: &ImageRequest, http: &Http) -> ImageReport {
     run_with(req, http, &ContentCache::default()).await
@@ -293,17 +191,19 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
                 .push(usage("--username and --password-stdin go together"));
             return rep.finish();
         }
-        (None, None) => match crate::registry::docker_config_credentials(&reference.registry) {
+        (None, None) => match crate::oci::auth::docker_config_credentials(&reference.registry) {
             Ok(Some(c)) => Some(c),
             // No Docker credentials: an ECR registry is logged in to natively (AWS credential chain).
-            Ok(None) => match crate::ecr::ecr_registry(&reference.registry) {
-                Some(ecr) => match crate::ecr::credentials(&reference.registry, &ecr).await {
-                    Ok(c) => Some(c),
-                    Err(r) => {
-                        rep.reasons.push(r);
-                        return rep.finish();
+            Ok(None) => match crate::oci::auth::ecr::ecr_registry(&reference.registry) {
+                Some(ecr) => {
+                    match crate::oci::auth::ecr::credentials(&reference.registry, &ecr).await {
+                        Ok(c) => Some(c),
+                        Err(r) => {
+                            rep.reasons.push(r);
+                            return rep.finish();
+                        }
                     }
-                },
+                }
                 None => None,
             },
             Err(r) => {
@@ -1062,110 +962,4 @@ pub fn render_text(r: &ImageReport, quiet: bool) -> (String, String) {
     }
     err.push_str(&crate::report::explain(&[], &r.warnings, quiet));
     (out, err)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn key(d: &str) -> CacheKey {
-        let digest = Digest::of(Algo::Sha256, d.as_bytes());
-        ("reg".into(), "team/app".into(), Kind::Manifest, digest)
-    }
-
-    fn fetched(body: &str) -> Fetched {
-        Fetched {
-            body: body.as_bytes().to_vec(),
-            content_type: None,
-            digest_header: None,
-        }
-    }
-
-    fn rt() -> tokio::runtime::Runtime {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-    }
-
-    #[test]
-    fn a_failed_fetch_is_not_cached() {
-        rt().block_on(async {
-            let cache = ContentCache::default();
-            let calls = AtomicUsize::new(0);
-            let fail = || async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Err(Reason::new(Code::DigestMismatch, "bad bytes"))
-            };
-            assert!(cache.get_or_fetch(key("a"), 10, fail).await.is_err());
-            let ok = || async {
-                calls.fetch_add(1, Ordering::SeqCst);
-                Ok(fetched("good"))
-            };
-            let f = cache.get_or_fetch(key("a"), 10, ok).await.unwrap();
-            assert_eq!(f.body, b"good");
-            assert_eq!(calls.load(Ordering::SeqCst), 2, "the failure was not kept");
-            let again = cache
-                .get_or_fetch(key("a"), 10, || async { panic!("fetched again") })
-                .await
-                .unwrap();
-            assert_eq!(again.body, b"good");
-            assert_eq!(cache.hits(), 1);
-        });
-    }
-
-    #[test]
-    fn concurrent_targets_wait_for_one_fetch() {
-        rt().block_on(async {
-            let cache = ContentCache::default();
-            let calls = AtomicUsize::new(0);
-            let all = futures_util::future::join_all((0..8).map(|_| {
-                cache.get_or_fetch(key("b"), 10, || async {
-                    calls.fetch_add(1, Ordering::SeqCst);
-                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                    Ok(fetched("shared"))
-                })
-            }))
-            .await;
-            assert!(all.iter().all(|r| r.as_ref().unwrap().body == b"shared"));
-            assert_eq!(calls.load(Ordering::SeqCst), 1);
-            assert_eq!(cache.hits(), 7);
-        });
-    }
-
-    #[test]
-    fn content_past_the_budget_is_fetched_every_time() {
-        rt().block_on(async {
-            let cache = ContentCache::with_budget(100);
-            let calls = AtomicUsize::new(0);
-            for k in ["small", "big", "big"] {
-                let size = if k == "big" { 200 } else { 60 };
-                cache
-                    .get_or_fetch(key(k), size, || async {
-                        calls.fetch_add(1, Ordering::SeqCst);
-                        Ok(fetched(k))
-                    })
-                    .await
-                    .unwrap();
-            }
-            assert_eq!(calls.load(Ordering::SeqCst), 3);
-            // Other repositories and kinds are other keys.
-            let mut other = key("small");
-            other.1 = "team/other".into();
-            let mut blob = key("small");
-            blob.2 = Kind::Blob;
-            for k in [key("small"), other, blob] {
-                cache
-                    .get_or_fetch(k, 10, || async {
-                        calls.fetch_add(1, Ordering::SeqCst);
-                        Ok(fetched("x"))
-                    })
-                    .await
-                    .unwrap();
-            }
-            assert_eq!(calls.load(Ordering::SeqCst), 5, "one hit, two misses");
-            assert_eq!(cache.hits(), 1);
-        });
-    }
 }

@@ -1,7 +1,7 @@
 //! Replays the fuzzing seeds and every kept crash input (fixtures/fuzz-regressions/TARGET/) through the
 //! same code the fuzz targets drive, so a fixed crash stays fixed without nightly.
 
-use shipcheck::registry::{self, Digest, Platform, Reference};
+use shipcheck::oci::{self, Digest, Platform, Reference};
 use std::path::Path;
 
 fn inputs(dirs: &[&str]) -> Vec<(String, Vec<u8>)> {
@@ -73,8 +73,8 @@ fn reference_and_manifest_inputs() {
         let Some((_, body)) = data.split_first() else {
             continue;
         };
-        let _ = registry::config_platform(body);
-        let _ = registry::parse_manifest(body, None, None, "regression");
+        let _ = oci::config_platform(body);
+        let _ = oci::parse_manifest(body, None, None, "regression");
     }
 }
 

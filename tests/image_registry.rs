@@ -91,10 +91,7 @@ fn text_output_has_a_table_and_a_verdict_line() {
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.starts_with("PLATFORM"), "{stdout}");
-    assert!(
-        stdout.contains("linux/amd64     verified"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("linux/amd64     verified"), "{stdout}");
     assert!(stdout.contains(&imgs[1].digest), "{stdout}");
     assert!(
         stdout.contains(&format!(

@@ -1,7 +1,7 @@
 //! Manifest/index parsing and the platform-matching walk over an index: never panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shipcheck::registry::{self, Manifest, Platform};
+use shipcheck::oci::{self, Manifest, Platform};
 
 const TYPES: &[Option<&str>] = &[
     None,
@@ -19,12 +19,12 @@ fuzz_target!(|data: &[u8]| {
     };
     let ct = TYPES[sel as usize % TYPES.len()];
     let expected = TYPES[(sel as usize / TYPES.len()) % TYPES.len()];
-    let _ = registry::config_platform(body);
+    let _ = oci::config_platform(body);
     let wanted = [
         Platform::parse("linux/amd64").unwrap(),
         Platform::parse("linux/arm64").unwrap(),
     ];
-    if let Ok(m) = registry::parse_manifest(body, ct, expected, "fuzz") {
+    if let Ok(m) = oci::parse_manifest(body, ct, expected, "fuzz") {
         let _ = m.media_type();
         if let Manifest::Index { manifests, .. } = &m {
             for d in manifests {

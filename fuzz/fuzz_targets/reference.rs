@@ -2,7 +2,7 @@
 //! parses back to the same reference.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shipcheck::registry::{Digest, Platform, Reference};
+use shipcheck::oci::{Digest, Platform, Reference};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else {

@@ -14,7 +14,7 @@
 //! shipcheck is stricter in one way: when the best match is a fallback (32-bit arm on arm64, 386 on
 //! amd64, an older variant), the required platform counts as missing.
 
-use crate::registry::{is_image_type, is_index_type, Descriptor, Platform};
+use crate::oci::{is_image_type, is_index_type, Descriptor, Platform};
 
 /// One entry of an index.
 #[derive(Debug, Clone)]
@@ -125,12 +125,12 @@ impl IndexTree {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::{Digest, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
+    use crate::oci::{Digest, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST};
 
     fn desc(n: u8, mt: &str, platform: Option<&str>) -> Descriptor {
         Descriptor {
             media_type: mt.into(),
-            digest: Digest::of(crate::registry::Algo::Sha256, &[n]),
+            digest: Digest::of(crate::oci::Algo::Sha256, &[n]),
             size: 1,
             platform: platform.map(|p| {
                 let f: Vec<&str> = p.split('/').collect();

@@ -12,7 +12,7 @@
 //! (tokens last 12 hours, far longer than a run), so a token reported as already expired, as moto's
 //! is, cannot cause a request loop.
 
-use crate::registry::Credentials;
+use crate::oci::auth::Credentials;
 use crate::report::{Code, Reason};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};

@@ -1,0 +1,497 @@
+//! The registry client: HTTP Basic and the Bearer token flow over the shared HTTP client, manifests
+//! and blobs with size caps, request counting and tracing.
+
+use super::auth::{parse_challenge, Challenge, Credentials};
+use super::{Digest, MANIFEST_ACCEPT};
+use crate::fetch::{check_url, classify, is_loopback_host, FetchError, Http};
+use crate::report::{Code, Reason};
+use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use reqwest::{Method, Response, StatusCode};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use url::Url;
+
+fn e_with_ca_hint(r: Reason, host: &str) -> Reason {
+    let mut r = r;
+    if !r.message.contains(host) {
+        r.message = format!("registry {host}: {}", r.message);
+    }
+    r.hint(
+        "the registry's TLS certificate is not trusted; pass --ca-cert with the CA that issued it",
+    )
+}
+
+#[derive(Clone)]
+enum AuthState {
+    None,
+    Basic,
+    Bearer(HeaderValue),
+}
+
+/// Talks to one registry: resolves the scheme (HTTPS; loopback hosts may fall back to plain HTTP),
+/// authenticates (Basic, Bearer with one token per repository scope), and counts requests.
+pub struct Client {
+    http: Http,
+    host: String,
+    creds: Option<Credentials>,
+    /// `None` until decided (loopback hosts only); otherwise "https" or "http".
+    scheme: Mutex<Option<&'static str>>,
+    https_error: Mutex<Option<String>>,
+    auth: Mutex<HashMap<String, AuthState>>,
+    requests: AtomicUsize,
+    trace: Mutex<Vec<String>>,
+    started: std::time::Instant,
+}
+
+/// What a GET returned: the body and the headers that matter.
+pub struct Fetched {
+    pub body: Vec<u8>,
+    pub content_type: Option<String>,
+    pub digest_header: Option<String>,
+}
+
+/// Why a fetch through the client failed: a reason, or a cap that was exceeded (the caller decides
+/// which code a cap means).
+#[derive(Debug)]
+pub enum GetError {
+    Reason(Reason),
+    TooLarge { url: String, limit: u64 },
+}
+
+impl From<Reason> for GetError {
+    fn from(r: Reason) -> Self {
+        GetError::Reason(r)
+    }
+}
+
+/// The scheme decided for each loopback registry in this process (with why HTTPS failed, if it did),
+/// so that the many images of an audit probe a plain-HTTP registry once, not once per image.
+/// Per host: the scheme, and why HTTPS failed when it fell back to plain HTTP.
+type SchemeMap = Mutex<HashMap<String, (&'static str, Option<String>)>>;
+
+fn loopback_schemes() -> &'static SchemeMap {
+    static S: std::sync::OnceLock<SchemeMap> = std::sync::OnceLock::new();
+    S.get_or_init(Default::default)
+}
+
+impl Client {
+    pub fn new(http: Http, host: &str, creds: Option<Credentials>) -> Client {
+        let loopback = Url::parse(&format!("https://{host}/"))
+            .ok()
+            .and_then(|u| u.host_str().map(is_loopback_host))
+            .unwrap_or(false);
+        let (scheme, https_error) = if loopback {
+            match loopback_schemes().lock().unwrap().get(host) {
+                Some((s, e)) => (Some(*s), e.clone()),
+                None => (None, None),
+            }
+        } else {
+            (Some("https"), None)
+        };
+        Client {
+            http,
+            host: host.to_string(),
+            creds,
+            scheme: Mutex::new(scheme),
+            https_error: Mutex::new(https_error),
+            auth: Mutex::new(HashMap::new()),
+            requests: AtomicUsize::new(0),
+            trace: Mutex::new(Vec::new()),
+            started: std::time::Instant::now(),
+        }
+    }
+
+    /// HTTP requests sent so far (each attempt counts, token requests included).
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// One line per request: method, URL, and the attempt's outcome is not recorded (no secrets).
+    pub fn trace(&self) -> Vec<String> {
+        self.trace.lock().unwrap().clone()
+    }
+
+    fn count(&self, method: &Method, url: &Url) {
+        let n = self.requests.fetch_add(1, Ordering::Relaxed) + 1;
+        let ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        self.trace
+            .lock()
+            .unwrap()
+            .push(format!("request {n} (+{ms:.1} ms): {method} {url}"));
+    }
+
+    fn url(&self, scheme: &str, path: &str) -> Result<Url, Reason> {
+        Url::parse(&format!("{scheme}://{}{path}", self.host)).map_err(|e| {
+            Reason::new(
+                Code::InvalidReference,
+                format!("cannot build a URL for registry {}: {e}", self.host),
+            )
+        })
+    }
+
+    fn auth_header(&self, repo: &str) -> Option<HeaderValue> {
+        let state =
+            self.auth
+                .lock()
+                .unwrap()
+                .get(repo)
+                .cloned()
+                .unwrap_or(if self.creds.is_some() {
+                    // Credentials were given for this registry: send them at once (ECR speaks Basic),
+                    // which saves the 401 round trip.
+                    AuthState::Basic
+                } else {
+                    AuthState::None
+                });
+        match state {
+            AuthState::None => None,
+            AuthState::Basic => self.creds.as_ref().map(Credentials::basic),
+            AuthState::Bearer(h) => Some(h),
+        }
+    }
+
+    /// Sends one request (with retries for transient failures), deciding the scheme for loopback
+    /// hosts on the first request.
+    async fn send_once(
+        &self,
+        method: &Method,
+        path: &str,
+        accept: Option<&str>,
+        repo: &str,
+    ) -> Result<Response, Reason> {
+        let auth = self.auth_header(repo);
+        let build = |url: &Url| {
+            let mut rb = self.http.request(method.clone(), url);
+            if let Some(a) = accept {
+                rb = rb.header(ACCEPT, a);
+            }
+            if let Some(h) = &auth {
+                rb = rb.header(AUTHORIZATION, h.clone());
+            }
+            rb
+        };
+        let decided = *self.scheme.lock().unwrap();
+        let scheme = match decided {
+            Some(s) => s,
+            None => {
+                // A loopback registry: try TLS once; if no TLS server answers, use plain HTTP.
+                let url = self.url("https", path)?;
+                match build(&url).send().await {
+                    Ok(resp) => {
+                        self.count(method, &url);
+                        *self.scheme.lock().unwrap() = Some("https");
+                        loopback_schemes()
+                            .lock()
+                            .unwrap()
+                            .insert(self.host.clone(), ("https", None));
+                        return Ok(resp);
+                    }
+                    Err(e) => {
+                        let fe = classify(&url, &e);
+                        let text = fe.to_string();
+                        if text.to_ascii_lowercase().contains("certificate") {
+                            // A TLS server answered with a certificate we do not trust: no downgrade.
+                            *self.scheme.lock().unwrap() = Some("https");
+                            return Err(e_with_ca_hint(fe.reason(), &self.host));
+                        }
+                        *self.https_error.lock().unwrap() = Some(text.clone());
+                        *self.scheme.lock().unwrap() = Some("http");
+                        loopback_schemes()
+                            .lock()
+                            .unwrap()
+                            .insert(self.host.clone(), ("http", Some(text)));
+                        "http"
+                    }
+                }
+            }
+        };
+        let url = self.url(scheme, path)?;
+        let result = self
+            .http
+            .send(&url, &|| {
+                self.count(method, &url);
+                build(&url)
+            })
+            .await;
+        result.map_err(|e| self.fetch_reason(e))
+    }
+
+    fn fetch_reason(&self, e: FetchError) -> Reason {
+        let text = e.to_string().to_ascii_lowercase();
+        let mut r = e.reason();
+        r.message = format!("registry {}: {}", self.host, r.message);
+        if text.contains("certificate") {
+            r = e_with_ca_hint(r, &self.host);
+        }
+        self.https_hint(r)
+    }
+
+    /// After a loopback registry fell back to plain HTTP, failures mention why HTTPS was not used.
+    fn https_hint(&self, r: Reason) -> Reason {
+        match self.https_error.lock().unwrap().as_ref() {
+            Some(h) => r.hint(format!(
+                "plain HTTP was used because HTTPS failed ({h}); if the registry uses TLS, pass --ca-cert with its CA"
+            )),
+            None => r,
+        }
+    }
+
+    fn unauthorized(&self, repo: &str, status: StatusCode) -> Reason {
+        let (msg, hint) = match &self.creds {
+            Some(c) => (
+                format!(
+                    "registry {} refused the credentials from {} for {repo} (HTTP {})",
+                    self.host,
+                    c.source,
+                    status.as_u16()
+                ),
+                "check the password or token (ECR tokens expire after 12 hours; run `aws ecr get-login-password` again) and that it may pull this repository".to_string(),
+            ),
+            None => (
+                format!(
+                    "registry {} requires authentication for {repo} (HTTP {}) and no credentials were found",
+                    self.host,
+                    status.as_u16()
+                ),
+                format!(
+                    "log in (`docker login {}`, or amazon-ecr-login in CI), or pass --username with --password-stdin",
+                    self.host
+                ),
+            ),
+        };
+        Reason::new(Code::Unauthorized, msg).hint(hint)
+    }
+
+    /// Fetches a Bearer token for `repo` as the challenge asks and stores it for the repository.
+    async fn fetch_token(&self, repo: &str, ch: &Challenge) -> Result<(), Reason> {
+        let realm = ch.params.get("realm").cloned().unwrap_or_default();
+        let mut url = Url::parse(&realm).map_err(|_| {
+            Reason::new(
+                Code::Unauthorized,
+                format!(
+                    "registry {} sent a Bearer challenge without a usable realm URL",
+                    self.host
+                ),
+            )
+        })?;
+        check_url(&url).map_err(|e| self.fetch_reason(e))?;
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(s) = ch.params.get("service") {
+                q.append_pair("service", s);
+            }
+            let scope = ch
+                .params
+                .get("scope")
+                .cloned()
+                .unwrap_or_else(|| format!("repository:{repo}:pull"));
+            for s in scope.split(' ').filter(|s| !s.is_empty()) {
+                q.append_pair("scope", s);
+            }
+        }
+        let basic = self.creds.as_ref().map(Credentials::basic);
+        let resp = self
+            .http
+            .send(&url, &|| {
+                self.count(&Method::GET, &url);
+                let rb = self.http.request(Method::GET, &url);
+                match &basic {
+                    Some(b) => rb.header(AUTHORIZATION, b.clone()),
+                    None => rb,
+                }
+            })
+            .await
+            .map_err(|e| self.fetch_reason(e))?;
+        let status = resp.status();
+        if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+            return Err(self.unauthorized(repo, status));
+        }
+        let resp = crate::fetch::ok_status(&url, resp).map_err(|e| self.fetch_reason(e))?;
+        let body = crate::fetch::read_capped_within(&url, resp, 1 << 20, self.http.opts.timeout)
+            .await
+            .map_err(|e| self.fetch_reason(e))?;
+        #[derive(Deserialize)]
+        struct Token {
+            #[serde(default)]
+            token: Option<String>,
+            #[serde(default)]
+            access_token: Option<String>,
+        }
+        let t: Token = serde_json::from_slice(&body).map_err(|_| {
+            Reason::new(
+                Code::Unauthorized,
+                format!(
+                    "the token service of {} answered without a token",
+                    self.host
+                ),
+            )
+        })?;
+        let token = t
+            .token
+            .filter(|t| !t.is_empty())
+            .or(t.access_token.filter(|t| !t.is_empty()))
+            .ok_or_else(|| {
+                Reason::new(
+                    Code::Unauthorized,
+                    format!(
+                        "the token service of {} answered without a token",
+                        self.host
+                    ),
+                )
+            })?;
+        let mut h = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+            Reason::new(
+                Code::Unauthorized,
+                format!("the token service of {} sent an unusable token", self.host),
+            )
+        })?;
+        h.set_sensitive(true);
+        self.auth
+            .lock()
+            .unwrap()
+            .insert(repo.to_string(), AuthState::Bearer(h));
+        Ok(())
+    }
+
+    /// Sends a request to the registry, answering one authentication challenge if needed. Returns a
+    /// 2xx response; 401/403 become `unauthorized`, 404 `not-found`, other statuses `download-failed`.
+    pub async fn execute(
+        &self,
+        method: Method,
+        path: &str,
+        accept: Option<&str>,
+        repo: &str,
+        what: &str,
+    ) -> Result<Response, Reason> {
+        let mut answered = false;
+        loop {
+            let resp = self.send_once(&method, path, accept, repo).await?;
+            let status = resp.status();
+            if status == StatusCode::UNAUTHORIZED && !answered {
+                answered = true;
+                let ch = resp
+                    .headers()
+                    .get(WWW_AUTHENTICATE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(parse_challenge);
+                match ch {
+                    Some(c) if c.scheme == "bearer" => {
+                        self.fetch_token(repo, &c).await?;
+                        continue;
+                    }
+                    _ => return Err(self.unauthorized(repo, status)),
+                }
+            }
+            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
+                return Err(self.unauthorized(repo, status));
+            }
+            if status == StatusCode::NOT_FOUND {
+                return Err(Reason::new(
+                    Code::NotFound,
+                    format!("registry {}: {what} not found (HTTP 404)", self.host),
+                )
+                .hint("check the repository name and tag, and that the image was pushed to this registry"));
+            }
+            if !status.is_success() {
+                return Err(self.https_hint(Reason::new(
+                    Code::DownloadFailed,
+                    format!("registry {}: {what}: HTTP {status}", self.host),
+                )));
+            }
+            return Ok(resp);
+        }
+    }
+
+    /// GETs a manifest (`reference` is a tag or a digest), reading at most `cap` bytes.
+    pub async fn get_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        cap: u64,
+    ) -> Result<Fetched, GetError> {
+        let path = format!("/v2/{repo}/manifests/{reference}");
+        let what = format!("manifest {repo}:{reference}");
+        self.get(&path, Some(MANIFEST_ACCEPT), repo, &what, cap)
+            .await
+    }
+
+    /// GETs a blob, reading at most `cap` bytes (redirects to other hosts get no credentials).
+    pub async fn get_blob(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        cap: u64,
+    ) -> Result<Fetched, GetError> {
+        let path = format!("/v2/{repo}/blobs/{digest}");
+        let what = format!("blob {digest} in {repo}");
+        self.get(&path, None, repo, &what, cap).await
+    }
+
+    /// HEADs a blob and returns its Content-Length (None when the registry sends none).
+    pub async fn head_blob(&self, repo: &str, digest: &Digest) -> Result<Option<u64>, Reason> {
+        let path = format!("/v2/{repo}/blobs/{digest}");
+        let what = format!("blob {digest} in {repo}");
+        let resp = self.execute(Method::HEAD, &path, None, repo, &what).await?;
+        Ok(resp
+            .headers()
+            .get(reqwest::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok()))
+    }
+
+    async fn get(
+        &self,
+        path: &str,
+        accept: Option<&str>,
+        repo: &str,
+        what: &str,
+        cap: u64,
+    ) -> Result<Fetched, GetError> {
+        // A body that breaks off (reset, truncation, stall, slow drip) is a connection error: the
+        // request is sent again, like any other, at most --retries times.
+        let mut attempt = 0;
+        loop {
+            let resp = self.execute(Method::GET, path, accept, repo, what).await?;
+            let header = |n: &str| {
+                resp.headers()
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            let content_type = header(CONTENT_TYPE.as_str());
+            let digest_header = header("docker-content-digest");
+            let url = resp.url().clone();
+            // The low-speed window is --timeout, as for every other transfer.
+            match crate::fetch::read_capped_within(&url, resp, cap, self.http.opts.timeout).await {
+                Ok(body) => {
+                    return Ok(Fetched {
+                        body,
+                        content_type,
+                        digest_header,
+                    })
+                }
+                Err(FetchError::TooLarge { url, limit }) => {
+                    return Err(GetError::TooLarge { url, limit })
+                }
+                Err(FetchError::Network { .. } | FetchError::Truncated { .. })
+                    if attempt < self.http.opts.retries =>
+                {
+                    let o = &self.http.opts;
+                    let wait = o.retry_delay.saturating_mul(1u32 << attempt.min(16));
+                    tokio::time::sleep(wait.min(o.max_retry_wait)).await;
+                    attempt += 1;
+                }
+                Err(e @ (FetchError::Network { .. } | FetchError::Truncated { .. }))
+                    if attempt > 0 =>
+                {
+                    let mut r = self.fetch_reason(e);
+                    r.message = format!("{} (gave up after {} attempts)", r.message, attempt + 1);
+                    return Err(GetError::Reason(r));
+                }
+                Err(e) => return Err(GetError::Reason(self.fetch_reason(e))),
+            }
+        }
+    }
+}

@@ -1,0 +1,472 @@
+//! Manifests and indexes: strict JSON, media types that must agree, descriptors, image configs.
+
+use super::{
+    Digest, Platform, DOCKER_LIST, DOCKER_MANIFEST, DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED,
+    MAX_INDEX_ENTRIES, OCI_INDEX, OCI_MANIFEST,
+};
+use crate::report::{Code, Reason};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A platform object in an index entry, as written.
+#[derive(Debug, Clone, Deserialize)]
+struct PlatformJson {
+    #[serde(default)]
+    architecture: String,
+    #[serde(default)]
+    os: String,
+    #[serde(default)]
+    variant: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct RawDescriptor {
+    #[serde(rename = "mediaType", default)]
+    media_type: Option<String>,
+    digest: String,
+    size: u64,
+    #[serde(default)]
+    platform: Option<PlatformJson>,
+    #[serde(default)]
+    annotations: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    urls: Option<Vec<String>>,
+}
+
+/// A content descriptor with a parsed digest.
+#[derive(Debug, Clone)]
+pub struct Descriptor {
+    pub media_type: String,
+    pub digest: Digest,
+    pub size: u64,
+    /// The entry's platform (index entries), each field a single token.
+    pub platform: Option<Platform>,
+    pub annotations: BTreeMap<String, String>,
+    /// Foreign (non-distributable) layers carry URLs.
+    pub urls: Vec<String>,
+}
+
+impl Descriptor {
+    fn from_raw(r: RawDescriptor, what: &str) -> Result<Descriptor, String> {
+        let digest = Digest::parse(&r.digest).map_err(|e| format!("{what}: {e}"))?;
+        let platform = r
+            .platform
+            .map(|p| Platform::from_fields(&p.os, &p.architecture, p.variant.as_deref()))
+            .transpose()
+            .map_err(|e| format!("{what}: {e}"))?;
+        Ok(Descriptor {
+            media_type: r.media_type.unwrap_or_default(),
+            digest,
+            size: r.size,
+            platform,
+            annotations: r.annotations.unwrap_or_default(),
+            urls: r.urls.unwrap_or_default(),
+        })
+    }
+
+    /// A buildx attestation entry: annotated `vnd.docker.reference.type: attestation-manifest` and
+    /// with no real platform (`unknown/unknown` or none). An entry with a real platform is a platform
+    /// candidate whatever its annotations say, because the runtime selects by platform alone.
+    pub fn is_attestation(&self) -> bool {
+        self.annotations
+            .get("vnd.docker.reference.type")
+            .is_some_and(|t| t == "attestation-manifest")
+            && self.platform.as_ref().is_none_or(Platform::is_unknown)
+    }
+}
+
+/// A parsed manifest: an index (OCI index or Docker list) or an image manifest.
+#[derive(Debug, Clone)]
+pub enum Manifest {
+    Index {
+        media_type: String,
+        manifests: Vec<Descriptor>,
+    },
+    Image {
+        media_type: String,
+        config: Descriptor,
+        layers: Vec<Descriptor>,
+    },
+}
+
+impl Manifest {
+    pub fn media_type(&self) -> &str {
+        match self {
+            Manifest::Index { media_type, .. } | Manifest::Image { media_type, .. } => media_type,
+        }
+    }
+}
+
+pub fn is_index_type(t: &str) -> bool {
+    t == OCI_INDEX || t == DOCKER_LIST
+}
+
+pub fn is_image_type(t: &str) -> bool {
+    t == OCI_MANIFEST || t == DOCKER_MANIFEST
+}
+
+fn is_schema1(t: &str) -> bool {
+    t == DOCKER_SCHEMA1 || t == DOCKER_SCHEMA1_SIGNED
+}
+
+/// The media type of a Content-Type header value, without parameters, lowercased.
+pub fn bare_media_type(ct: &str) -> String {
+    ct.split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Parses a manifest body. The body's `mediaType` (optional), the `Content-Type` header and the JSON
+/// shape must agree; `expected` is the media type the referring descriptor claims (if any).
+/// `what` names the manifest in messages.
+pub fn parse_manifest(
+    body: &[u8],
+    content_type: Option<&str>,
+    expected: Option<&str>,
+    what: &str,
+) -> Result<Manifest, Reason> {
+    let invalid = |why: String| {
+        Reason::new(Code::InvalidManifest, format!("{what}: {why}"))
+            .hint("the registry served something that is not an OCI or Docker v2 manifest")
+    };
+    let ct = content_type.map(bare_media_type).filter(|c| !c.is_empty());
+    let schema1 = || {
+        Reason::new(
+            Code::UnsupportedMediaType,
+            format!("{what} is a Docker schema 1 manifest, which shipcheck does not verify (it has no content-addressed config and is deprecated)"),
+        )
+        .hint("push the image again with a current Docker or buildx (schema 2 or OCI)")
+    };
+    if ct.as_deref().is_some_and(is_schema1) {
+        return Err(schema1());
+    }
+    let v = parse_json_strict(body).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| invalid("not a JSON object".into()))?;
+    let schema_version = obj.get("schemaVersion").and_then(|s| s.as_u64());
+    let body_type = match obj.get("mediaType") {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(_) => return Err(invalid("`mediaType` is not a string".into())),
+    };
+    if schema_version == Some(1) || body_type.as_deref().is_some_and(is_schema1) {
+        return Err(schema1());
+    }
+    if schema_version != Some(2) {
+        return Err(invalid(format!(
+            "`schemaVersion` is {}, expected 2",
+            obj.get("schemaVersion")
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "missing".into())
+        )));
+    }
+    let shape_index = obj.contains_key("manifests");
+    let shape_image = obj.contains_key("config") || obj.contains_key("layers");
+    if shape_index == shape_image {
+        return Err(invalid(
+            "its JSON is neither an index (`manifests`) nor an image manifest (`config`, `layers`)"
+                .into(),
+        ));
+    }
+    let known = |t: &str| is_index_type(t) || is_image_type(t);
+    let mismatch = |msg: String| {
+        Reason::new(Code::MediaTypeMismatch, format!("{what}: {msg}"))
+            .hint("the registry or the pushing tool produced an inconsistent manifest; push the image again")
+    };
+    if let Some(bt) = &body_type {
+        if !known(bt) {
+            return Err(Reason::new(
+                Code::UnsupportedMediaType,
+                format!("{what} has media type `{bt}`, which is not an image index or manifest"),
+            )
+            .hint("shipcheck understands OCI image indexes and manifests and Docker v2 manifests and lists"));
+        }
+        if is_index_type(bt) != shape_index {
+            return Err(mismatch(format!(
+                "its `mediaType` says `{bt}` but its JSON is {}",
+                if shape_index {
+                    "an index"
+                } else {
+                    "an image manifest"
+                }
+            )));
+        }
+    }
+    // A generic or missing Content-Type says nothing; any specific one must agree.
+    let ct_specific = ct
+        .as_deref()
+        .filter(|c| *c != "application/json" && *c != "application/octet-stream");
+    if let Some(c) = ct_specific {
+        if !known(c) {
+            return Err(mismatch(format!(
+                "the registry sent Content-Type `{c}`, which is not a manifest media type"
+            )));
+        }
+        if let Some(bt) = &body_type {
+            if bt != c {
+                return Err(mismatch(format!(
+                    "Content-Type is `{c}` but the body's `mediaType` is `{bt}`"
+                )));
+            }
+        }
+        if is_index_type(c) != shape_index {
+            return Err(mismatch(format!(
+                "Content-Type is `{c}` but the JSON is {}",
+                if shape_index {
+                    "an index"
+                } else {
+                    "an image manifest"
+                }
+            )));
+        }
+    }
+    let effective = body_type
+        .clone()
+        .or_else(|| ct_specific.map(str::to_string))
+        .or_else(|| expected.map(str::to_string))
+        .unwrap_or_else(|| {
+            if shape_index {
+                OCI_INDEX.into()
+            } else {
+                OCI_MANIFEST.into()
+            }
+        });
+    if let Some(e) = expected.filter(|e| !e.is_empty()) {
+        if e != effective {
+            return Err(mismatch(format!(
+                "the referring descriptor says `{e}` but the registry served `{effective}`"
+            )));
+        }
+    }
+    if shape_index {
+        #[derive(Deserialize)]
+        struct RawIndex {
+            manifests: Vec<RawDescriptor>,
+        }
+        let raw: RawIndex =
+            serde_json::from_value(v).map_err(|e| invalid(format!("bad index: {e}")))?;
+        if raw.manifests.len() > MAX_INDEX_ENTRIES {
+            return Err(Reason::new(
+                Code::ManifestTooLarge,
+                format!(
+                    "{what} lists {} manifests, more than the limit of {MAX_INDEX_ENTRIES}",
+                    raw.manifests.len()
+                ),
+            ));
+        }
+        let manifests = raw
+            .manifests
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| Descriptor::from_raw(d, &format!("entry {i}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        Ok(Manifest::Index {
+            media_type: effective,
+            manifests,
+        })
+    } else {
+        #[derive(Deserialize)]
+        struct RawImage {
+            config: RawDescriptor,
+            #[serde(default)]
+            layers: Vec<RawDescriptor>,
+        }
+        let raw: RawImage =
+            serde_json::from_value(v).map_err(|e| invalid(format!("bad image manifest: {e}")))?;
+        let config = Descriptor::from_raw(raw.config, "config").map_err(invalid)?;
+        let layers = raw
+            .layers
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| Descriptor::from_raw(d, &format!("layer {i}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(invalid)?;
+        Ok(Manifest::Image {
+            media_type: effective,
+            config,
+            layers,
+        })
+    }
+}
+
+/// Parses JSON like `serde_json::from_slice::<Value>`, but refuses duplicate object keys: parsers
+/// disagree on which duplicate wins, so such a manifest could mean one thing to shipcheck and another
+/// to the runtime that pulls it. serde_json's nesting limit (128) applies.
+fn parse_json_strict(body: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+    use serde::de::{Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+    use serde_json::Value;
+    struct Strict(Value);
+    struct V;
+    impl<'de> Deserialize<'de> for Strict {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(V).map(Strict)
+        }
+    }
+    impl<'de> Visitor<'de> for V {
+        type Value = Value;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+            Ok(Value::from(v))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            Ok(Value::String(v.to_string()))
+        }
+        fn visit_string<E>(self, v: String) -> Result<Value, E> {
+            Ok(Value::String(v))
+        }
+        fn visit_unit<E>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(Strict(v)) = a.next_element()? {
+                out.push(v);
+            }
+            Ok(Value::Array(out))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
+            let mut out = serde_json::Map::new();
+            while let Some(k) = a.next_key::<String>()? {
+                if out.contains_key(&k) {
+                    let shown: String = k.chars().take(64).collect();
+                    return Err(A::Error::custom(format!("duplicate key `{shown}`")));
+                }
+                let Strict(v) = a.next_value()?;
+                out.insert(k, v);
+            }
+            Ok(Value::Object(out))
+        }
+    }
+    serde_json::from_slice::<Strict>(body).map(|s| s.0)
+}
+
+/// The platform an image configuration declares.
+pub fn config_platform(body: &[u8]) -> Result<Platform, String> {
+    #[derive(Deserialize)]
+    struct Cfg {
+        #[serde(default)]
+        architecture: String,
+        #[serde(default)]
+        os: String,
+        #[serde(default)]
+        variant: Option<String>,
+    }
+    // Strict like manifests: duplicate keys and nesting past serde_json's limit are refused, also in
+    // fields shipcheck ignores (a runtime may not ignore them).
+    let c: Cfg = parse_json_strict(body)
+        .and_then(serde_json::from_value)
+        .map_err(|e| format!("not an image config: {e}"))?;
+    if c.os.is_empty() || c.architecture.is_empty() {
+        return Err("the image config names no `os` or `architecture`".into());
+    }
+    Platform::from_fields(&c.os, &c.architecture, c.variant.as_deref())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(n: u8) -> String {
+        format!("sha256:{}", hex::encode([n; 32]))
+    }
+
+    #[test]
+    fn manifests_shape_media_type_and_header_must_agree() {
+        let index = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{{"mediaType":"{OCI_MANIFEST}","digest":"{}","size":7,"platform":{{"os":"linux","architecture":"arm64","variant":"v8"}}}}]}}"#,
+            d(1)
+        );
+        let m = parse_manifest(index.as_bytes(), Some(OCI_INDEX), None, "x").unwrap();
+        match m {
+            Manifest::Index { manifests, .. } => {
+                assert_eq!(manifests.len(), 1);
+                assert_eq!(manifests[0].size, 7);
+                assert_eq!(
+                    manifests[0].platform.as_ref().unwrap().to_string(),
+                    "linux/arm64/v8"
+                );
+            }
+            _ => panic!("not an index"),
+        }
+        let code = |b: &str, ct: Option<&str>, exp: Option<&str>| {
+            parse_manifest(b.as_bytes(), ct, exp, "x").unwrap_err().code
+        };
+        assert_eq!(
+            code(&index, Some(DOCKER_MANIFEST), None),
+            Code::MediaTypeMismatch
+        );
+        assert_eq!(
+            code(&index, Some(DOCKER_LIST), None),
+            Code::MediaTypeMismatch
+        );
+        assert_eq!(
+            code(&index, Some("text/html"), None),
+            Code::MediaTypeMismatch
+        );
+        assert_eq!(
+            code(&index, Some(OCI_INDEX), Some(OCI_MANIFEST)),
+            Code::MediaTypeMismatch
+        );
+        // mediaType is optional: the header and the shape decide.
+        let image = format!(
+            r#"{{"schemaVersion":2,"config":{{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{}","size":2}},"layers":[]}}"#,
+            d(2)
+        );
+        let m = parse_manifest(image.as_bytes(), Some(OCI_MANIFEST), None, "x").unwrap();
+        assert_eq!(m.media_type(), OCI_MANIFEST);
+        let m = parse_manifest(image.as_bytes(), Some("application/json"), None, "x").unwrap();
+        assert_eq!(m.media_type(), OCI_MANIFEST);
+        assert_eq!(code(&image, Some(OCI_INDEX), None), Code::MediaTypeMismatch);
+        let wrong_body = format!(
+            r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","config":{{"digest":"{}","size":2}}}}"#,
+            d(2)
+        );
+        assert_eq!(code(&wrong_body, None, None), Code::MediaTypeMismatch);
+        let schema1 = r#"{"schemaVersion":1,"name":"x","tag":"y","fsLayers":[]}"#;
+        assert_eq!(code(schema1, None, None), Code::UnsupportedMediaType);
+        assert_eq!(
+            code("{}", Some(DOCKER_SCHEMA1_SIGNED), None),
+            Code::UnsupportedMediaType
+        );
+        let artifact = r#"{"schemaVersion":2,"mediaType":"application/vnd.cncf.helm.config.v1+json","layers":[]}"#;
+        assert_eq!(code(artifact, None, None), Code::UnsupportedMediaType);
+        assert_eq!(code("not json", None, None), Code::InvalidManifest);
+        assert_eq!(
+            code(r#"{"schemaVersion":2}"#, None, None),
+            Code::InvalidManifest
+        );
+        let bad_digest = r#"{"schemaVersion":2,"manifests":[{"digest":"sha256:xyz","size":1}]}"#;
+        assert_eq!(code(bad_digest, None, None), Code::InvalidManifest);
+        let neg = format!(
+            r#"{{"schemaVersion":2,"manifests":[{{"digest":"{}","size":-1}}]}}"#,
+            d(1)
+        );
+        assert_eq!(code(&neg, None, None), Code::InvalidManifest);
+    }
+
+    #[test]
+    fn config_platform_reads_os_arch_variant() {
+        let p =
+            config_platform(br#"{"os":"linux","architecture":"arm","variant":"v7","rootfs":{}}"#)
+                .unwrap();
+        assert_eq!(p.to_string(), "linux/arm/v7");
+        assert!(config_platform(br#"{"os":"linux"}"#).is_err());
+        assert!(config_platform(b"[]").is_err());
+    }
+}

@@ -1,0 +1,51 @@
+//! OCI distribution registries for `verify-image`: image references (Docker's rules), platforms and how
+//! they match, digests (sha256, sha512), manifest and index parsing with media-type checks, credentials
+//! (Docker config, credential helpers, `--password-stdin`), and a registry client that speaks HTTP Basic
+//! and the Bearer token flow over the shared [`Http`] client and counts its requests.
+//!
+//! Nothing here trusts a header alone: callers hash the bodies they receive.
+
+pub mod auth;
+pub mod cache;
+pub mod client;
+pub mod digest;
+pub mod manifest;
+pub mod platform;
+pub mod reference;
+pub mod selection;
+
+pub use client::{Client, Fetched, GetError};
+pub use digest::{Algo, Digest};
+pub use manifest::{
+    bare_media_type, config_platform, is_image_type, is_index_type, parse_manifest, Descriptor,
+    Manifest,
+};
+pub use platform::Platform;
+pub use reference::Reference;
+
+/// OCI image index.
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+/// OCI image manifest.
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+/// Docker manifest list (schema 2).
+pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+/// Docker image manifest (schema 2).
+pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+/// Docker schema 1 manifests (rejected).
+pub const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
+pub const DOCKER_SCHEMA1_SIGNED: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+/// The `Accept` header for manifests: all four understood types, so the registry never converts.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
+
+/// Largest manifest or index read (containerd uses about 4 MiB).
+pub const MAX_MANIFEST: u64 = 4 << 20;
+/// Largest image configuration read.
+pub const MAX_CONFIG: u64 = 8 << 20;
+/// Most entries accepted in one index.
+pub const MAX_INDEX_ENTRIES: usize = 1024;
+/// Deepest nesting of indexes followed (the top index is depth 0).
+pub const MAX_DEPTH: usize = 4;
+/// Most entries read from the indexes of one reference, the top index and nested ones together.
+pub const MAX_TOTAL_ENTRIES: usize = 4096;
+/// Most nested indexes fetched for one reference.
+pub const MAX_NESTED_INDEXES: usize = 64;

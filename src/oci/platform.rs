@@ -1,0 +1,239 @@
+//! Platforms (`os/arch[/variant]`), normalised and matched as containerd does.
+
+use std::fmt;
+
+/// A platform `os/arch[/variant]`, with architecture aliases normalised as containerd does
+/// (`x86_64` = `amd64`, `aarch64` = `arm64`, `i386` = `386`, `armhf` = `arm/v7`, `armel` = `arm/v6`).
+/// An empty `os` (allowed in index entries) means "the host's", as containerd reads it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Platform {
+    pub os: String,
+    pub arch: String,
+    pub variant: Option<String>,
+}
+
+/// containerd's `normalizeArch`: architecture aliases, and the variant some aliases imply.
+fn norm_arch(arch: &str, variant: Option<&str>) -> (String, Option<String>) {
+    let a = arch.to_ascii_lowercase();
+    let v = variant
+        .filter(|v| !v.is_empty())
+        .map(|v| v.to_ascii_lowercase());
+    match a.as_str() {
+        "i386" => ("386".into(), None),
+        "x86_64" | "x86-64" => ("amd64".into(), v),
+        "aarch64" => ("arm64".into(), v),
+        "armhf" => ("arm".into(), Some("v7".into())),
+        "armel" => ("arm".into(), Some("v6".into())),
+        _ => (a, v),
+    }
+}
+
+/// containerd's `normalizeOS`: lowercase, `macos` = `darwin`.
+fn norm_os(os: &str) -> String {
+    match os.to_ascii_lowercase().as_str() {
+        "macos" => "darwin".into(),
+        o => o.into(),
+    }
+}
+
+/// True when `s` can be one field of a platform (os, architecture or variant) as a registry or image
+/// config writes it: no `/` (which would make `arm64/v8` read as two fields), no whitespace, no
+/// control characters.
+pub fn valid_platform_token(s: &str) -> bool {
+    !s.chars()
+        .any(|c| c == '/' || c.is_whitespace() || c.is_control())
+}
+
+impl Platform {
+    pub fn new(os: &str, arch: &str, variant: Option<&str>) -> Platform {
+        let (arch, variant) = norm_arch(arch, variant);
+        Platform {
+            os: norm_os(os),
+            arch,
+            variant,
+        }
+    }
+
+    /// Builds a platform from the fields of an index entry or image config, refusing fields that are
+    /// not single tokens (see [`valid_platform_token`]).
+    pub fn from_fields(os: &str, arch: &str, variant: Option<&str>) -> Result<Platform, String> {
+        for (name, v) in [
+            ("os", Some(os)),
+            ("architecture", Some(arch)),
+            ("variant", variant),
+        ] {
+            if let Some(v) = v.filter(|v| !valid_platform_token(v)) {
+                return Err(format!(
+                    "platform field `{name}` is {v:?}, which is not a single token (no `/`, whitespace or control characters)"
+                ));
+            }
+        }
+        Ok(Platform::new(os, arch, variant))
+    }
+
+    /// Parses a required platform: `amd64` (linux/amd64), `arm64`, `arm/v7`, or `os/arch[/variant]`.
+    pub fn parse(s: &str) -> Result<Platform, String> {
+        let parts: Vec<&str> = s.trim().split('/').collect();
+        let bad =
+            || format!("`{s}` is not a platform (examples: amd64, arm64, arm/v7, linux/arm64/v8)");
+        if parts.iter().any(|p| {
+            p.is_empty()
+                || !p
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        }) {
+            return Err(bad());
+        }
+        const OSES: &[&str] = &[
+            "linux",
+            "windows",
+            "darwin",
+            "macos",
+            "freebsd",
+            "netbsd",
+            "openbsd",
+            "solaris",
+            "illumos",
+            "aix",
+            "android",
+            "ios",
+            "plan9",
+            "js",
+            "wasip1",
+            "dragonfly",
+        ];
+        let is_os = |p: &str| OSES.contains(&p.to_ascii_lowercase().as_str());
+        // `unknown` is what buildx writes on attestations; no runtime runs on it.
+        if parts.iter().any(|p| p.eq_ignore_ascii_case("unknown")) {
+            return Err(bad());
+        }
+        match parts.as_slice() {
+            [arch] if !is_os(arch) => Ok(Platform::new("linux", arch, None)),
+            [os, arch] if is_os(os) => Ok(Platform::new(os, arch, None)),
+            [arch, variant] => Ok(Platform::new("linux", arch, Some(variant))),
+            [os, arch, variant] if is_os(os) => Ok(Platform::new(os, arch, Some(variant))),
+            _ => Err(bad()),
+        }
+    }
+
+    /// The variant with containerd's normalisation and the architecture's default spelled out:
+    /// amd64 = v1, arm64 = v8 (`8`, `v8.0` too; `9`, `9.0`, `v9.0` = v9), arm = v7 (`5`..`8` = `v5`..`v8`).
+    pub fn effective_variant(&self) -> Option<String> {
+        let v = self.variant.as_deref();
+        let s = match (self.arch.as_str(), v) {
+            ("amd64", None) => "v1",
+            ("arm64", None | Some("8" | "v8.0")) => "v8",
+            ("arm64", Some("9" | "9.0" | "v9.0")) => "v9",
+            ("arm", None | Some("7")) => "v7",
+            ("arm", Some(d @ ("5" | "6" | "8"))) => return Some(format!("v{d}")),
+            (_, v) => return v.map(str::to_string),
+        };
+        Some(s.into())
+    }
+
+    /// True when `other` is this platform after containerd's normalisation: same os (an empty os
+    /// stands for the host's, so it matches any), same architecture, and the same variant where a
+    /// missing variant means the architecture's default (arm64 = v8, arm = v7, amd64 = v1).
+    pub fn matches(&self, other: &Platform) -> bool {
+        (self.os == other.os || self.os.is_empty() || other.os.is_empty())
+            && self.arch == other.arch
+            && self.effective_variant() == other.effective_variant()
+    }
+
+    /// Where containerd's default matcher for this (required) platform ranks `other`: `Some(0)` for
+    /// the platform itself, a higher rank for a platform containerd falls back to on such a host
+    /// (an older variant of the same architecture, 32-bit arm on arm64, 386 on amd64), `None` when
+    /// containerd would not run it here at all. Mirrors `platforms.Only` (containerd 2.x).
+    pub fn runtime_rank(&self, other: &Platform) -> Option<usize> {
+        self.fallbacks().iter().position(|p| p.matches(other))
+    }
+
+    /// `unknown/unknown`, the platform buildx gives attestation manifests.
+    pub fn is_unknown(&self) -> bool {
+        self.os == "unknown" && self.arch == "unknown"
+    }
+
+    /// This platform followed by what containerd's `platforms.Only` accepts in its place, best first.
+    fn fallbacks(&self) -> Vec<Platform> {
+        let at = |arch: &str, v: String| Platform {
+            os: self.os.clone(),
+            arch: arch.into(),
+            variant: Some(v),
+        };
+        let num = |v: &str| -> Option<u32> { v.strip_prefix('v')?.split('.').next()?.parse().ok() };
+        let mut out = vec![self.clone()];
+        let v = self.effective_variant().unwrap_or_default();
+        match self.arch.as_str() {
+            "amd64" => {
+                for n in (1..num(&v).unwrap_or(1)).rev() {
+                    out.push(at("amd64", format!("v{n}")));
+                }
+                out.push(Platform::new(&self.os, "386", None));
+            }
+            "arm64" => {
+                let n = num(&v).unwrap_or(8);
+                for k in (8..n).rev() {
+                    out.push(at("arm64", format!("v{k}")));
+                }
+                for k in (5..=8).rev() {
+                    out.push(at("arm", format!("v{k}")));
+                }
+            }
+            "arm" => {
+                for k in (5..num(&v).unwrap_or(7)).rev() {
+                    out.push(at("arm", format!("v{k}")));
+                }
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
+impl fmt::Display for Platform {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.os, self.arch)?;
+        if let Some(v) = &self.variant {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platforms_parse_and_match() {
+        let p = |s: &str| Platform::parse(s).unwrap();
+        let cfg = |o: &str, a: &str, v: Option<&str>| Platform::new(o, a, v);
+        assert_eq!(p("amd64"), cfg("linux", "amd64", None));
+        assert_eq!(p("arm/v7"), cfg("linux", "arm", Some("v7")));
+        assert_eq!(p("linux/arm64/v8"), cfg("linux", "arm64", Some("v8")));
+        assert_eq!(p("windows/amd64"), cfg("windows", "amd64", None));
+        assert!(p("arm64").matches(&cfg("linux", "arm64", None)));
+        assert!(p("arm64").matches(&cfg("linux", "arm64", Some("v8"))));
+        assert!(p("linux/arm64/v8").matches(&cfg("linux", "arm64", None)));
+        assert!(!p("arm64").matches(&cfg("linux", "arm64", Some("v9"))));
+        assert!(!p("arm64").matches(&cfg("linux", "amd64", None)));
+        assert!(!p("arm/v7").matches(&cfg("linux", "arm", Some("v6"))));
+        assert!(p("arm/v7").matches(&cfg("linux", "arm", None)));
+        assert!(!p("amd64").matches(&cfg("windows", "amd64", None)));
+        assert!(p("amd64").matches(&cfg("linux", "x86_64", None)));
+        assert!(!p("amd64").matches(&cfg("linux", "amd64", Some("v3"))));
+        for bad in [
+            "",
+            "/",
+            "linux/",
+            "a/b/c/d",
+            "linux/arm 64",
+            "freebsd/amd64/v1/x",
+            "unknown",
+            "linux/unknown",
+            "unknown/unknown",
+        ] {
+            assert!(Platform::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}

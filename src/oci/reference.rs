@@ -1,0 +1,262 @@
+//! Image references, by Docker's rules: `host[:port]/path[:tag][@digest]`.
+
+use super::Digest;
+use std::fmt;
+
+/// An image reference, normalised like Docker: `docker.io/library/alpine:latest` for `alpine`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// Registry host as written (with port), `docker.io` for Docker Hub.
+    pub registry: String,
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<Digest>,
+}
+
+fn valid_path_component(c: &str) -> bool {
+    // [a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*
+    let b = c.as_bytes();
+    let alnum = |x: u8| x.is_ascii_lowercase() || x.is_ascii_digit();
+    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
+        return false;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if alnum(b[i]) {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && !alnum(b[i]) {
+            i += 1;
+        }
+        let sep = &c[start..i];
+        let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|x| x == b'-');
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+fn valid_tag(t: &str) -> bool {
+    let w = |x: u8| x.is_ascii_alphanumeric() || x == b'_';
+    let b = t.as_bytes();
+    !b.is_empty() && b.len() <= 128 && w(b[0]) && b.iter().all(|&x| w(x) || x == b'.' || x == b'-')
+}
+
+fn valid_domain(d: &str) -> bool {
+    let (host, port) = if let Some(rest) = d.strip_prefix('[') {
+        match rest.split_once(']') {
+            Some((h, p)) => {
+                if h.parse::<std::net::Ipv6Addr>().is_err() {
+                    return false;
+                }
+                let port = match p.strip_prefix(':') {
+                    Some(port) => Some(port),
+                    None if p.is_empty() => None,
+                    None => return false,
+                };
+                (None, port)
+            }
+            None => return false,
+        }
+    } else {
+        match d.rsplit_once(':') {
+            Some((h, p)) => (Some(h), Some(p)),
+            None => (Some(d), None),
+        }
+    };
+    if let Some(p) = port {
+        if p.is_empty()
+            || p.len() > 5
+            || !p.bytes().all(|b| b.is_ascii_digit())
+            || p.parse::<u32>().map_or(true, |n| n > 65535)
+        {
+            return false;
+        }
+    }
+    match host {
+        None => true,
+        Some(h) => {
+            !h.is_empty()
+                && h.split('.').all(|l| {
+                    !l.is_empty()
+                        && !l.starts_with('-')
+                        && !l.ends_with('-')
+                        && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                })
+        }
+    }
+}
+
+impl Reference {
+    /// Parses `[host[:port]/]path[:tag][@digest]` with Docker's normalisation.
+    pub fn parse(s: &str) -> Result<Reference, String> {
+        let bad = |why: &str| format!("`{s}` is not an image reference: {why}");
+        if s.is_empty() {
+            return Err(bad("it is empty"));
+        }
+        if s.len() > 512 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad("it is too long or holds whitespace"));
+        }
+        if s.contains("://") {
+            return Err(bad(
+                "write it without a URL scheme, like registry.example.com/team/app:v1",
+            ));
+        }
+        let (rest, digest) = match s.split_once('@') {
+            Some((r, d)) => (r, Some(Digest::parse(d).map_err(|e| bad(&e))?)),
+            None => (s, None),
+        };
+        let (name, tag) = match rest.rfind(':') {
+            Some(i) if !rest[i + 1..].contains('/') => (&rest[..i], Some(&rest[i + 1..])),
+            _ => (rest, None),
+        };
+        if let Some(t) = tag {
+            if !valid_tag(t) {
+                return Err(bad(&format!("`{t}` is not a valid tag")));
+            }
+        }
+        let (registry, path) = match name.split_once('/') {
+            Some((first, remainder))
+                if first.contains('.')
+                    || first.contains(':')
+                    || first == "localhost"
+                    || first.bytes().any(|b| b.is_ascii_uppercase()) =>
+            {
+                (first.to_string(), remainder.to_string())
+            }
+            _ => ("docker.io".to_string(), name.to_string()),
+        };
+        if !valid_domain(&registry) {
+            return Err(bad(&format!("`{registry}` is not a valid registry host")));
+        }
+        let registry = if registry == "index.docker.io" {
+            "docker.io".to_string()
+        } else {
+            registry
+        };
+        let path = if registry == "docker.io" && !path.contains('/') {
+            format!("library/{path}")
+        } else {
+            path
+        };
+        if path.is_empty() || !path.split('/').all(valid_path_component) {
+            return Err(bad(&format!(
+                "repository `{path}` is not valid (lowercase letters, digits and separators . _ __ - between them, components joined by /)"
+            )));
+        }
+        if registry.len() + 1 + path.len() > 255 {
+            return Err(bad("the name is longer than 255 characters"));
+        }
+        let tag = match (tag, &digest) {
+            (Some(t), _) => Some(t.to_string()),
+            (None, None) => Some("latest".to_string()),
+            (None, Some(_)) => None,
+        };
+        Ok(Reference {
+            registry,
+            repository: path,
+            tag,
+            digest,
+        })
+    }
+
+    /// The host the API is served from (Docker Hub's API is on registry-1.docker.io).
+    pub fn api_host(&self) -> &str {
+        if self.registry == "docker.io" {
+            "registry-1.docker.io"
+        } else {
+            &self.registry
+        }
+    }
+
+    /// The manifest reference used in the URL: the digest when given, else the tag.
+    pub fn manifest_ref(&self) -> String {
+        match (&self.digest, &self.tag) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(t)) => t.clone(),
+            (None, None) => "latest".into(),
+        }
+    }
+}
+
+impl fmt::Display for Reference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.repository)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(s: &str) -> Reference {
+        Reference::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    #[test]
+    fn references_follow_docker_rules() {
+        let a = r("alpine");
+        assert_eq!(
+            (a.registry.as_str(), a.repository.as_str(), a.tag.as_deref()),
+            ("docker.io", "library/alpine", Some("latest"))
+        );
+        assert_eq!(a.api_host(), "registry-1.docker.io");
+        let b = r("team/app:v1");
+        assert_eq!(
+            (b.registry.as_str(), b.repository.as_str()),
+            ("docker.io", "team/app")
+        );
+        let c = r("localhost/app");
+        assert_eq!(
+            (c.registry.as_str(), c.repository.as_str()),
+            ("localhost", "app")
+        );
+        let d = r("127.0.0.1:5000/team/app:v1.4.2");
+        assert_eq!(d.registry, "127.0.0.1:5000");
+        assert_eq!(d.repository, "team/app");
+        assert_eq!(d.tag.as_deref(), Some("v1.4.2"));
+        let hex = "a".repeat(64);
+        let e = r(&format!(
+            "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@sha256:{hex}"
+        ));
+        assert_eq!(e.registry, "123456789012.dkr.ecr.us-east-1.amazonaws.com");
+        assert_eq!(e.tag, None);
+        assert_eq!(e.manifest_ref(), format!("sha256:{hex}"));
+        let f = r(&format!("registry.example.com:443/a/b/c:t@sha256:{hex}"));
+        assert_eq!(f.tag.as_deref(), Some("t"));
+        assert!(f.digest.is_some());
+        assert_eq!(r("index.docker.io/library/nginx").registry, "docker.io");
+        assert_eq!(r("Registry/app").registry, "Registry");
+        assert_eq!(r("[::1]:5000/app").registry, "[::1]:5000");
+        assert_eq!(r("a__b/c-d--e.f_g").repository, "a__b/c-d--e.f_g");
+        for bad in [
+            "",
+            "App",
+            "app:",
+            "app:-x",
+            "app@sha256:abc",
+            "app@md5:0123",
+            "https://registry/app",
+            "registry.example.com/",
+            "registry.example.com/a//b",
+            "a/.b",
+            "a/b_",
+            "a___b",
+            "host:99999/app",
+            "app name",
+            "-bad.host/app",
+        ] {
+            assert!(Reference::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+}
