@@ -411,7 +411,11 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
     rep
 }
 
+/// XML text and attribute escaping. Unsafe characters are first written as escapes ([`esc`]):
+/// newlines too, so no input starts a line of its own in a CI log, and nothing XML 1.0 forbids
+/// (C0 controls, U+FFFE, U+FFFF) reaches the document.
 fn xml_escape(s: &str) -> String {
+    let s = esc(s);
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -420,9 +424,6 @@ fn xml_escape(s: &str) -> String {
             '>' => o.push_str("&gt;"),
             '"' => o.push_str("&quot;"),
             '\'' => o.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {
-                o.push_str(&format!("&#{};", c as u32))
-            }
             c => o.push(c),
         }
     }
@@ -534,13 +535,13 @@ pub fn render(r: &AuditReport, format: Format, quiet: bool) -> (String, String) 
                 let codes: Vec<&str> = reasons.iter().map(|x| x.code.as_str()).collect();
                 let body: Vec<String> = reasons
                     .iter()
-                    .map(|x| format!("{}: {}", x.code, x.message))
+                    .map(|x| xml_escape(&format!("{}: {}", x.code, x.message)))
                     .collect();
                 out.push_str(&format!(
                     "      <{tag} type=\"{}\" message=\"{}\">{}</{tag}>\n",
                     xml_escape(&codes.join(",")),
                     xml_escape(first),
-                    xml_escape(&body.join("\n"))
+                    body.join("\n")
                 ));
                 out.push_str("    </testcase>\n");
             }
@@ -626,9 +627,11 @@ mod tests {
 
     #[test]
     fn escaping() {
+        // `&#1;` would be invalid XML 1.0; control characters, newlines and non-characters are
+        // written as visible escapes instead.
         assert_eq!(
-            xml_escape("a<b>&\"c'\u{1}"),
-            "a&lt;b&gt;&amp;&quot;c&apos;&#1;"
+            xml_escape("a<b>&\"c'\u{1}\n::x\u{ffff}"),
+            "a&lt;b&gt;&amp;&quot;c&apos;\\u{1}\\n::x\\u{ffff}"
         );
         assert_eq!(gh_escape("50%\nnext", false), "50%25%0Anext");
         assert_eq!(gh_escape("a:b,c", true), "a%3Ab%2Cc");

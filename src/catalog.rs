@@ -4,12 +4,15 @@
 //! catalog given with `--catalog FILE` has the same format; its tools replace built-in ones of the
 //! same name, and its certificate paths are relative to the catalog file.
 
+use crate::input::ReadError;
 use crate::pgp::{self, Pin};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use url::Url;
 
+/// Largest catalog file accepted.
+const MAX_CATALOG: u64 = 1 << 20;
 const BUILTIN_CATALOG: &str = include_str!("../keys/catalog.toml");
 const BUILTIN_CERTS: &[(&str, &[u8])] = &[
     (
@@ -106,19 +109,17 @@ impl Catalog {
         let mut cat = Catalog::default();
         cat.merge(BUILTIN_CATALOG, None, "built-in catalog")?;
         if let Some(path) = user {
-            let meta = std::fs::metadata(path)
-                .map_err(|e| format!("cannot read catalog {}: {e}", path.display()))?;
-            if meta.is_dir() {
-                return Err(format!(
-                    "catalog {} is a directory, not a file",
-                    path.display()
-                ));
-            }
-            if meta.len() > 1 << 20 {
-                return Err(format!("catalog {} is larger than 1 MiB", path.display()));
-            }
-            let text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read catalog {}: {e}", path.display()))?;
+            let bytes = crate::input::read_capped(path, MAX_CATALOG).map_err(|e| match e {
+                ReadError::TooLarge(_) => {
+                    format!("catalog {} is larger than 1 MiB", path.display())
+                }
+                ReadError::Directory => {
+                    format!("catalog {} is a directory, not a file", path.display())
+                }
+                e => format!("cannot read catalog {}: {e}", path.display()),
+            })?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| format!("catalog {} is not UTF-8 text", path.display()))?;
             let base = path
                 .parent()
                 .map(|p| {
@@ -223,10 +224,9 @@ fn validate(name: &str, spec: &ToolSpec) -> Result<(), String> {
 
 /// Splits `os/arch` (no variant for release files).
 pub fn split_platform(p: &str) -> Result<(&str, &str), String> {
+    let token = |t: &str| !t.is_empty() && crate::oci::platform::valid_platform_token(t);
     match p.split_once('/') {
-        Some((os, arch)) if !os.is_empty() && !arch.is_empty() && !arch.contains('/') => {
-            Ok((os, arch))
-        }
+        Some((os, arch)) if token(os) && token(arch) => Ok((os, arch)),
         _ => Err(format!(
             "platform `{p}` is not of the form os/arch (for example linux/amd64)"
         )),
@@ -395,21 +395,18 @@ impl Tool {
     }
 }
 
-/// Reads a key file with the size cap, refusing directories.
+/// Reads a key file with the size cap ([`pgp::MAX_CERT_FILE`]), refusing directories; the cap holds
+/// for pipes and devices too (`--key <(curl ...)`).
 pub fn read_key_file(path: &Path) -> Result<Vec<u8>, String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if meta.is_dir() {
-        return Err(format!("{} is a directory, not a key file", path.display()));
-    }
-    if meta.len() > pgp::MAX_CERT_FILE {
-        return Err(format!(
+    crate::input::read_capped(path, pgp::MAX_CERT_FILE).map_err(|e| match e {
+        ReadError::TooLarge(_) => format!(
             "{} is larger than {} bytes",
             path.display(),
             pgp::MAX_CERT_FILE
-        ));
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+        ),
+        ReadError::Directory => format!("{} is a directory, not a key file", path.display()),
+        e => format!("cannot read {}: {e}", path.display()),
+    })
 }
 
 /// Applies `--mirror`: the mirror's scheme, host and port replace the URL's; the mirror's path is put

@@ -546,7 +546,7 @@ pub fn run(req: &EndpointsRequest) -> EndpointsReport {
 pub fn render_text(r: &EndpointsReport, quiet: bool) -> (String, String) {
     let mut out = String::new();
     let mut err = String::new();
-    let what = format!("check-endpoints {}", r.region);
+    let what = format!("check-endpoints {}", esc(&r.region));
     match r.verdict {
         Verdict::Pass => out.push_str(&format!(
             "PASS {what}: required endpoints present and usable in {} VPC(s)\n",

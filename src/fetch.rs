@@ -179,30 +179,22 @@ pub fn is_loopback_host(host: &str) -> bool {
 }
 
 /// A URL as shipcheck shows it: without the user name and password, which are credentials (they are
-/// sent, as Basic auth, only to that URL's host).
+/// sent, as Basic auth, only to that URL's host). See [`redact_text`].
 pub fn redact(url: &Url) -> String {
-    if url.username().is_empty() && url.password().is_none() {
-        return url.to_string();
-    }
-    let mut u = url.clone();
-    let _ = u.set_password(None);
-    let _ = u.set_username("");
-    u.to_string()
+    redact_text(url.as_str())
 }
 
-/// Like [`redact`], for text the user gave as a URL that may not parse: whatever stands before the
-/// last `@` of the authority (after `//`, before the next `/`, `?` or `#`) is removed.
+/// Text the user gave as a URL, fit to print: everything between `//` and the last `@` is replaced
+/// by `***`. This covers credentials the URL parser sees as userinfo and those it does not (a
+/// password holding an unencoded `/`, `?` or `#` makes `https://user:pa/ss@host/` parse as host `user`
+/// with `ss@host` in its path): whatever could be a credential is hidden, at the price of hiding the
+/// host of a URL with an `@` in its path.
 pub fn redact_text(s: &str) -> String {
-    if let Ok(u) = Url::parse(s) {
-        return redact(&u);
-    }
     let Some(start) = s.find("//").map(|i| i + 2) else {
         return s.to_string();
     };
-    let rest = &s[start..];
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..end].rfind('@') {
-        Some(at) => format!("{}{}", &s[..start], &rest[at + 1..]),
+    match s[start..].rfind('@') {
+        Some(at) => format!("{}***{}", &s[..start], &s[start + at..]),
         None => s.to_string(),
     }
 }
@@ -648,24 +640,28 @@ mod tests {
     #[test]
     fn userinfo_is_never_shown() {
         let u = Url::parse("https://user:s3cret@example.com:8443/a/b?x=1").unwrap();
-        assert_eq!(redact(&u), "https://example.com:8443/a/b?x=1");
+        assert_eq!(redact(&u), "https://***@example.com:8443/a/b?x=1");
         assert_eq!(
             redact(&Url::parse("https://tok@example.com/").unwrap()),
-            "https://example.com/"
+            "https://***@example.com/"
         );
         assert_eq!(
-            redact_text("https://user:s3cret@example.com/x"),
-            "https://example.com/x"
+            redact(&Url::parse("https://example.com/a").unwrap()),
+            "https://example.com/a"
         );
         // Unparsable (bad port): still redacted.
         assert_eq!(
             redact_text("https://u:s3cret@host:99999/x"),
-            "https://host:99999/x"
+            "https://***@host:99999/x"
         );
-        assert_eq!(
-            redact_text("https://u:p@ss@host/x?q=a@b"),
-            "https://host/x?q=a@b"
-        );
+        // Passwords with `/`, `?`, `#`, `@`: the parser sees no userinfo; nothing is shown anyway.
+        for pw in ["tok/en+s3cret==", "s3c?ret", "s3c#ret", "p@ss"] {
+            let text = format!("https://AWS:{pw}@127.0.0.1:9/x");
+            assert_eq!(redact_text(&text), "https://***@127.0.0.1:9/x");
+            if let Ok(u) = Url::parse(&text) {
+                assert!(!redact(&u).contains("s3c"), "{}", redact(&u));
+            }
+        }
         assert_eq!(redact_text("not a url"), "not a url");
     }
 }

@@ -20,54 +20,74 @@ fn invalid(path: &Path, msg: impl std::fmt::Display) -> Reason {
     Reason::new(Code::InvalidInput, format!("{}: {msg}", path.display()))
 }
 
+/// Why a file could not be read whole.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("{}", io_text(.0))]
+    Io(#[from] std::io::Error),
+    #[error("is a directory, expected a file")]
+    Directory,
+    /// More than the cap (the size when the file system says it, else cap + 1).
+    #[error("is {0} bytes or more, over the cap")]
+    TooLarge(u64),
+}
+
+fn io_text(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".to_string(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
+        _ => e.to_string(),
+    }
+}
+
+/// Reads a whole file of at most `max` bytes: refuses directories, and files over `max` before
+/// reading when their size is known, while reading otherwise (pipes, devices, `/dev/stdin`,
+/// `<(command)`), so no input can make shipcheck read without bound. The one way shipcheck reads a
+/// local file whole.
+pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_dir() {
+        return Err(ReadError::Directory);
+    }
+    if meta.len() > max {
+        return Err(ReadError::TooLarge(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(max + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::IsADirectory {
+                ReadError::Directory
+            } else {
+                ReadError::Io(e)
+            }
+        })?;
+    if bytes.len() as u64 > max {
+        return Err(ReadError::TooLarge(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
 /// Reads a whole input file as UTF-8 text: refuses directories, empty files, files over
 /// [`MAX_INPUT_SIZE`], UTF-16 (what Windows PowerShell's `>` writes) and invalid UTF-8. A UTF-8 byte
 /// order mark is skipped.
 pub fn read_text(path: &Path) -> Result<String, Reason> {
-    let io_err = |e: std::io::Error| {
-        let what = match e.kind() {
-            std::io::ErrorKind::NotFound => "no such file".to_string(),
-            std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-            _ => e.to_string(),
-        };
-        Reason::new(Code::Io, format!("{}: cannot read: {what}", path.display()))
-    };
-    let meta = std::fs::metadata(path).map_err(io_err)?;
-    if meta.is_dir() {
-        return Err(invalid(path, "is a directory, expected a file")
-            .hint("give the path of the file itself"));
-    }
-    if meta.len() > MAX_INPUT_SIZE {
-        return Err(invalid(
+    let bytes = read_capped(path, MAX_INPUT_SIZE).map_err(|e| match e {
+        ReadError::Io(e) => Reason::new(
+            Code::Io,
+            format!("{}: cannot read: {}", path.display(), io_text(&e)),
+        ),
+        ReadError::Directory => invalid(path, "is a directory, expected a file")
+            .hint("give the path of the file itself"),
+        ReadError::TooLarge(n) => invalid(
             path,
             format!(
-                "is {} bytes, more than the {} MiB accepted for an input file",
-                meta.len(),
+                "is {n} bytes or more, more than the {} MiB accepted for an input file",
                 MAX_INPUT_SIZE / (1024 * 1024)
             ),
-        ));
-    }
-    let file = std::fs::File::open(path).map_err(io_err)?;
-    let mut bytes = Vec::new();
-    // The cap also holds for files whose metadata has no size (pipes, /dev/stdin).
-    file.take(MAX_INPUT_SIZE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::IsADirectory {
-                invalid(path, "is a directory, expected a file")
-            } else {
-                io_err(e)
-            }
-        })?;
-    if bytes.len() as u64 > MAX_INPUT_SIZE {
-        return Err(invalid(
-            path,
-            format!(
-                "is more than the {} MiB accepted for an input file",
-                MAX_INPUT_SIZE / (1024 * 1024)
-            ),
-        ));
-    }
+        ),
+    })?;
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(invalid(path, "is UTF-16 text, expected UTF-8").hint(
             "Windows PowerShell `>` writes UTF-16; save the file as UTF-8 (e.g. `| Out-File -Encoding utf8`)",

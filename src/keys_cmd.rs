@@ -105,7 +105,11 @@ pub fn render_text(r: &KeysReport, quiet: bool) -> (String, String) {
     let mut out = String::new();
     let mut err = String::new();
     for t in &r.tools {
-        out.push_str(&format!("{}  ({})\n", t.tool, t.platforms.join(", ")));
+        out.push_str(&format!(
+            "{}  ({})\n",
+            esc(&t.tool),
+            esc(&t.platforms.join(", "))
+        ));
         for p in &t.pins {
             let state = if p.valid {
                 "valid".to_string()

@@ -225,18 +225,36 @@ impl Reason {
 }
 
 /// True for characters that must not reach a terminal or a CI log raw: control characters (C0,
-/// including newline and carriage return, DEL and C1) and the invisible Unicode characters that
-/// reorder or hide text (bidirectional controls, zero-width characters, line and paragraph
-/// separators, the byte order mark).
+/// including newline and carriage return, DEL and C1), Unicode's bidirectional controls and
+/// default-ignorable code points (invisible: zero-width characters, soft hyphen, variation
+/// selectors, tag characters, fillers), the line and paragraph separators and the interlinear
+/// annotation characters. Each of them can hide or reorder text.
 fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
-            '\u{200B}'..='\u{200F}'
+            // Default_Ignorable_Code_Point (Unicode 15) and Bidi_Control.
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{061C}'
+                | '\u{115F}'..='\u{1160}'
+                | '\u{17B4}'..='\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200F}'
                 | '\u{202A}'..='\u{202E}'
-                | '\u{2028}'..='\u{2029}'
-                | '\u{2060}'..='\u{2069}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
                 | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFF8}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+                // Line and paragraph separators, interlinear annotations, non-characters.
+                | '\u{2028}'..='\u{2029}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{FFFE}'..='\u{FFFF}'
         )
 }
 
@@ -267,7 +285,10 @@ pub fn to_json_text<T: Serialize>(v: &T) -> String {
     let mut out = String::with_capacity(s.len() + 1);
     for c in s.chars() {
         if is_unsafe(c) && c != '\n' {
-            out.push_str(&format!("\\u{:04x}", c as u32));
+            let mut units = [0u16; 2];
+            for u in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{u:04x}"));
+            }
         } else {
             out.push(c);
         }
@@ -337,6 +358,23 @@ mod tests {
             "a\\n::add-mask::x\\r\\u{1b}[31mred\\u{7f}\\u{9b}"
         );
         assert_eq!(esc("abc\u{202e}cba"), "abc\\u{202e}cba");
+        for c in [
+            '\u{61c}',
+            '\u{ad}',
+            '\u{180e}',
+            '\u{fff9}',
+            '\u{34f}',
+            '\u{3164}',
+            '\u{e0041}',
+            '\u{ffff}',
+        ] {
+            assert!(is_unsafe(c), "{c:?}");
+            assert_eq!(esc(&c.to_string()), c.escape_default().to_string());
+        }
+        assert!(!is_unsafe('é') && !is_unsafe('→') && !is_unsafe('日'));
+        let j = to_json_text(&serde_json::json!("\u{e0041}"));
+        assert_eq!(j, "\"\\udb40\\udc41\"\n");
+        assert_eq!(serde_json::from_str::<String>(&j).unwrap(), "\u{e0041}");
         let r = Reason::new(Code::InvalidManifest, "x\ny").hint("h\u{1b}");
         assert_eq!(
             (r.message.as_str(), r.hint.as_deref()),

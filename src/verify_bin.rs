@@ -6,6 +6,7 @@
 
 use crate::catalog::{self, Catalog, InstallKind};
 use crate::fetch::{redact, redact_text, FetchError, Http, Progress, Sink, CHUNK};
+use crate::input::ReadError;
 use crate::install::{self, Staged};
 use crate::pgp::{self, DataHasher, Pin};
 use crate::report::{esc, verdict_of, Code, Reason, Verdict};
@@ -376,29 +377,13 @@ impl Sink for BinSink<'_> {
 }
 
 fn read_local_sig(path: &Path) -> Result<Vec<u8>, Reason> {
-    let io_err = |e: io::Error| {
-        Reason::new(
+    crate::input::read_capped(path, pgp::MAX_SIGNATURE_FILE).map_err(|e| match e {
+        ReadError::TooLarge(n) => pgp::too_large_sig(n),
+        e => Reason::new(
             Code::Io,
             format!("cannot read signature file {}: {e}", path.display()),
-        )
-    };
-    let meta = std::fs::metadata(path).map_err(io_err)?;
-    if meta.is_dir() {
-        return Err(Reason::new(
-            Code::Io,
-            format!("signature file {} is a directory", path.display()),
-        ));
-    }
-    let mut buf = Vec::new();
-    std::fs::File::open(path)
-        .map_err(io_err)?
-        .take(pgp::MAX_SIGNATURE_FILE + 1)
-        .read_to_end(&mut buf)
-        .map_err(io_err)?;
-    if buf.len() as u64 > pgp::MAX_SIGNATURE_FILE {
-        return Err(pgp::too_large_sig(buf.len() as u64));
-    }
-    Ok(buf)
+        ),
+    })
 }
 
 async fn fetch_sig(http: &Http, url: &Url) -> Result<Vec<u8>, Reason> {

@@ -363,22 +363,30 @@ impl Verifier<'_> {
                 .as_ref()
                 .is_some_and(|p| !p.arch.is_empty() && !p.is_unknown())
         };
-        let entries: Vec<(Descriptor, Platform)> = tree
+        let entries: Vec<(usize, Descriptor, Platform)> = tree
             .nodes
             .iter()
-            .filter_map(|n| match n {
-                Node::Image { desc } if real(desc) => {
-                    Some((desc.clone(), desc.platform.clone().expect("real platform")))
-                }
+            .enumerate()
+            .filter_map(|(id, n)| match n {
+                Node::Image { desc } if real(desc) => Some((
+                    id,
+                    desc.clone(),
+                    desc.platform.clone().expect("real platform"),
+                )),
                 _ => None,
             })
             .collect();
-        let outcomes: Vec<PlatformOutcome> = futures_util::stream::iter(entries)
-            .map(|(desc, claimed)| self.verify_platform(desc, Some(claimed)))
+        let outcomes: Vec<(usize, PlatformOutcome)> = futures_util::stream::iter(entries)
+            .map(|(id, desc, claimed)| async move {
+                (id, self.verify_platform(desc, Some(claimed)).await)
+            })
             .buffered(CONCURRENCY)
             .collect()
             .await;
-        for o in outcomes {
+        // Node -> the platform its config declares (None: the config could not be read).
+        let mut actual_of: HashMap<usize, Option<Platform>> = HashMap::new();
+        for (id, o) in outcomes {
+            actual_of.insert(id, o.actual);
             rep.platforms.push(o.report);
             rep.reasons.extend(o.reasons);
             rep.warnings.extend(o.warnings);
@@ -395,7 +403,6 @@ impl Verifier<'_> {
         // Entries that are neither platform images nor attestations are skipped with a warning,
         // unless the runtime would select one (then it is verified, or fails, below).
         let mut selected_nodes = HashSet::new();
-        let mut by_config: HashMap<usize, Option<Platform>> = HashMap::new();
         for req in required {
             let sel = tree.select(req);
             match &sel {
@@ -419,11 +426,11 @@ impl Verifier<'_> {
                     by_config: true,
                 } => {
                     let desc = tree.nodes[node].desc();
-                    let actual = match by_config.get(&node) {
+                    let actual = match actual_of.get(&node) {
                         Some(a) => a.clone(),
                         None => {
                             let o = self.verify_platform(desc.clone(), None).await;
-                            by_config.insert(node, o.actual.clone());
+                            actual_of.insert(node, o.actual.clone());
                             rep.platforms.push(o.report);
                             rep.reasons.extend(o.reasons);
                             rep.warnings.extend(o.warnings);
@@ -437,7 +444,7 @@ impl Verifier<'_> {
                             req,
                             required,
                             Some(format!(
-                                "the runtime would select entry {}, which names no platform in the index and whose config says {actual}",
+                                "the runtime would select entry {}, which names no platform (or no os) in the index and whose config says {actual}",
                                 desc.digest
                             )),
                             rep,
@@ -709,7 +716,7 @@ impl Verifier<'_> {
                     }
                     Ok(p) => {
                         if let Some(c) = &claimed {
-                            if !c.matches(&p) {
+                            if !c.claims(&p) {
                                 reasons.push(
                                         Reason::new(
                                             Code::PlatformMismatch,

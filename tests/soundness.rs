@@ -460,6 +460,36 @@ fn an_entry_without_a_platform_is_judged_by_its_config_when_selected() {
 }
 
 #[test]
+fn an_entry_without_an_os_must_have_the_required_os_in_its_config() {
+    // containerd reads an entry's missing or empty os as its host's: on a Linux host it would run
+    // this Windows image.
+    let r = Registry::plain();
+    let win = r.push_image("noos/app", "windows/amd64", Flavour::Oci, None);
+    let lin = r.push_image("noos/app", "linux/amd64", Flavour::Oci, None);
+    let arm = r.push_image("noos/app", "linux/arm64", Flavour::Oci, None);
+    for (tag, platform) in [
+        ("empty", json!({"os": "", "architecture": "amd64"})),
+        ("absent", json!({"architecture": "amd64"})),
+    ] {
+        r.push_index(
+            "noos/app",
+            tag,
+            vec![entry_with(&win, platform.clone()), arm.entry("linux/arm64")],
+            false,
+        );
+        let run = verify_image(&r, &format!("noos/app:{tag}"), Some("amd64,arm64"));
+        run.expect(1, "missing-platform");
+        assert_eq!(run.json.missing, ["linux/amd64"], "{tag}");
+        // For a Windows host the same entry is right.
+        verify_image(&r, &format!("noos/app:{tag}"), Some("windows/amd64")).expect(0, "");
+        // And a Linux image without an os in its entry is right for Linux, not for Windows.
+        r.push_index("noos/app", "lin", vec![entry_with(&lin, platform)], false);
+        verify_image(&r, "noos/app:lin", Some("amd64")).expect(0, "");
+        verify_image(&r, "noos/app:lin", Some("windows/amd64")).expect(1, "missing-platform");
+    }
+}
+
+#[test]
 fn an_index_that_only_has_a_fallback_platform_is_missing_the_required_one() {
     let r = Registry::plain();
     let v7 = r.push_image("fb/app", "linux/arm/v7", Flavour::Oci, None);
@@ -694,10 +724,12 @@ fn userinfo_in_urls_is_never_printed() {
     std::fs::write(
         &audit,
         format!(
-            "[[bin]]\nurl = \"{}\"\nkey = \"{}\"\n\n[[bin]]\nurl = \"{}\"\nkey = \"{}\"\n",
+            "[[bin]]\nurl = \"{}\"\nkey = \"{}\"\n\n[[bin]]\nurl = \"{}\"\nkey = \"{}\"\n\n\
+             [[bin]]\nurl = \"https://deploy:tok/{secret}@127.0.0.1:9/x\"\nkey = \"{}\"\n",
             with_creds("tool"),
             keyfile.display(),
             with_creds("missing"),
+            keyfile.display(),
             keyfile.display()
         ),
     )
@@ -851,4 +883,94 @@ fn file_text_reaches_the_terminal_escaped() {
             );
         }
     }
+}
+
+/// The four audit formats and every other text path, against names that carry newlines and workflow
+/// commands (an audit file, a task definition path, an image reference, a URL, a region).
+#[test]
+fn no_input_starts_a_line_of_its_own_in_any_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.toml");
+    std::fs::write(
+        &audit,
+        "[[taskdef]]\npath = \"x\\n::error title=pwned::taskdef\\n.json\"\n\
+         [[image]]\nref = \"127.0.0.1:1/a:b\\n::add-mask::image\"\nplatforms = [\"amd64\"]\n\
+         [[bin]]\nurl = \"http://127.0.0.1:1/f\\n::warning::bin\\u0000\\uffff\"\nkey = \"k.asc\"\n",
+    )
+    .unwrap();
+    let mut runs = Vec::new();
+    for format in ["text", "json", "junit", "github"] {
+        runs.push(run(&[
+            "audit".into(),
+            audit.display().to_string(),
+            "--format".into(),
+            format.into(),
+            "--retries".into(),
+            "0".into(),
+        ]));
+    }
+    runs.push(run(&[
+        "check-endpoints".into(),
+        "--region".into(),
+        "us-east-1\n::error::region".into(),
+        "fixtures/endpoints/all.json".into(),
+    ]));
+    for (i, (code, out, err)) in runs.iter().enumerate() {
+        assert_ne!(*code, 0, "run {i}");
+        for text in [out, err] {
+            assert!(
+                !text.chars().any(|c| c.is_control() && c != '\n'),
+                "run {i}: raw control characters:\n{text:?}"
+            );
+            assert!(
+                !text.lines().any(|l| l.starts_with("::")
+                    && !l.starts_with("::error title=shipcheck")
+                    && !l.starts_with("::warning title=shipcheck")),
+                "run {i}: a line of input became a workflow command:\n{text}"
+            );
+            assert!(!text.contains('\u{ffff}'), "run {i}: U+FFFF is not XML");
+        }
+    }
+    // A catalog platform with a newline is refused, not printed.
+    let cat = dir.path().join("catalog.toml");
+    std::fs::write(
+        &cat,
+        "[tool.t]\nurl = \"https://example.invalid/x\"\nplatforms = [\"linux\\n::error::p\\n/amd64\"]\n\
+         [[tool.t.pin]]\ncertificate = \"k.asc\"\nfingerprint = \"0123456789012345678901234567890123456789\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(&[
+        "keys".into(),
+        "list".into(),
+        "--catalog".into(),
+        cat.display().to_string(),
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        !out.lines().chain(err.lines()).any(|l| l.starts_with("::")),
+        "{out}{err}"
+    );
+}
+
+/// `--key <(curl ...)` and `--catalog` read from pipes and devices: the size caps hold there too.
+#[test]
+fn key_and_catalog_files_are_capped_when_their_size_is_unknown() {
+    let k = Keys::new(TestKey::fresh("vendor"), a_minute_ago(), |_| {});
+    let start = std::time::Instant::now();
+    let (code, codes) = k.verify(&["--key".into(), "/dev/zero".into()]);
+    assert_eq!((code, codes), (2, vec!["invalid-key".to_string()]));
+    let (code, codes) = k.verify(&["vendor-tool".into(), "--catalog".into(), "/dev/zero".into()]);
+    assert_eq!((code, codes), (2, vec!["invalid-catalog".to_string()]));
+    let (code, _, _) = run(&[
+        "keys".into(),
+        "list".into(),
+        "--catalog".into(),
+        "/dev/zero".into(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        start.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        start.elapsed()
+    );
 }

@@ -131,13 +131,26 @@ impl Platform {
         Some(s.into())
     }
 
-    /// True when `other` is this platform after containerd's normalisation: same os (an empty os
-    /// stands for the host's, so it matches any), same architecture, and the same variant where a
-    /// missing variant means the architecture's default (arm64 = v8, arm = v7, amd64 = v1).
+    /// True when `other` is this platform after containerd's normalisation: same os, same
+    /// architecture, and the same variant where a missing variant means the architecture's default
+    /// (arm64 = v8, arm = v7, amd64 = v1).
     pub fn matches(&self, other: &Platform) -> bool {
-        (self.os == other.os || self.os.is_empty() || other.os.is_empty())
+        self.os == other.os
             && self.arch == other.arch
             && self.effective_variant() == other.effective_variant()
+    }
+
+    /// True when an index entry claiming this platform truthfully describes an image whose config
+    /// says `config`. An entry without an `os` claims no os (the runtime reads it as its host's, so
+    /// which os the image must have is decided per required platform, see
+    /// [`crate::oci::selection`]).
+    pub fn claims(&self, config: &Platform) -> bool {
+        if self.os.is_empty() {
+            let mut c = config.clone();
+            c.os.clear();
+            return self.matches(&c);
+        }
+        self.matches(config)
     }
 
     /// Where containerd's default matcher for this (required) platform ranks `other`: `Some(0)` for
@@ -145,7 +158,12 @@ impl Platform {
     /// (an older variant of the same architecture, 32-bit arm on arm64, 386 on amd64), `None` when
     /// containerd would not run it here at all. Mirrors `platforms.Only` (containerd 2.x).
     pub fn runtime_rank(&self, other: &Platform) -> Option<usize> {
-        self.fallbacks().iter().position(|p| p.matches(other))
+        // containerd's normalizeOS: an entry without an os is taken for the host's.
+        let mut other = other.clone();
+        if other.os.is_empty() {
+            other.os = self.os.clone();
+        }
+        self.fallbacks().iter().position(|p| p.matches(&other))
     }
 
     /// `unknown/unknown`, the platform buildx gives attestation manifests.

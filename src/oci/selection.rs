@@ -8,8 +8,8 @@
 //!    `platforms.Only` allows) or that carry no platform; annotations play no part;
 //! 2. sort them stably by how well the platform matches, entries without a platform last;
 //! 3. take the first; a nested index is entered the same way (never backtracked out of); an image
-//!    manifest without a platform is accepted when its config names the platform; any other media
-//!    type fails the pull.
+//!    manifest without a platform (or without an os, which containerd reads as the host's) is
+//!    accepted when its config names the platform; any other media type fails the pull.
 //!
 //! shipcheck is stricter in one way: when the best match is a fallback (32-bit arm on arm64, 386 on
 //! amd64, an older variant), the required platform counts as missing.
@@ -62,8 +62,8 @@ pub struct IndexTree {
 /// What the runtime would run for one required platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selection {
-    /// This image entry; `by_config` when it has no platform in the index, so that the runtime
-    /// decides by its config (which must then name the platform).
+    /// This image entry; `by_config` when it has no platform (or no os) in the index, so that its
+    /// config must name the required platform.
     Image { node: usize, by_config: bool },
     /// The best match is another platform the runtime falls back to: the required one is missing.
     Fallback { node: usize, platform: Platform },
@@ -110,10 +110,12 @@ impl IndexTree {
                     ..
                 } => level = kids,
                 Node::Index { children: None, .. } => return Selection::Undecided,
-                Node::Image { .. } => {
+                // Without a platform, or without an os (the runtime reads it as its own), only the
+                // image's config can say whether it is the required platform.
+                Node::Image { desc } => {
                     return Selection::Image {
                         node: id,
-                        by_config: rank == usize::MAX,
+                        by_config: desc.platform.as_ref().is_none_or(|p| p.os.is_empty()),
                     }
                 }
                 Node::Other { .. } => return Selection::Unusable { node: id },
