@@ -3,8 +3,8 @@
 //! exit code. Output as text, JSON, JUnit XML or GitHub Actions annotations; `--shard K/N` splits a
 //! large audit over CI jobs.
 
-use crate::fetch::{Http, NoProgress, Progress};
 use crate::input::{self, StrList};
+use crate::net::{Http, NoProgress, Progress};
 use crate::oci::cache::ContentCache;
 use crate::oci::Reference;
 use crate::report::{esc, Code, Reason, Verdict};
@@ -230,7 +230,7 @@ fn plan(file: AuditFile, base: &Path) -> Vec<Planned> {
                     .clone()
                     .unwrap_or_else(crate::catalog::host_platform)
             ),
-            (None, Some(u)) => crate::fetch::redact_text(u),
+            (None, Some(u)) => crate::net::redact_text(u),
             (None, None) => "(bin without tool or url)".into(),
         };
         let host = b

@@ -10,11 +10,11 @@ pub mod audit;
 pub mod catalog;
 pub mod cli;
 pub mod endpoints;
-pub mod fetch;
 pub mod iam;
 pub mod input;
 pub mod install;
 pub mod keys_cmd;
+pub mod net;
 pub mod oci;
 pub mod output;
 pub mod pgp;
@@ -31,15 +31,23 @@ use report::{Code, Reason, Verdict};
 use std::time::Duration;
 
 /// Builds the shared HTTP client from the command line's transport options.
-pub fn http_from(net: &NetArgs) -> Result<fetch::Http, fetch::FetchError> {
-    let opts = fetch::HttpOptions {
-        ca_certs: net.ca_cert.clone(),
-        timeout: Duration::from_secs(net.timeout.max(1)),
-        retries: net.retries,
-        max_download: net.max_size,
-        ..fetch::HttpOptions::default()
+pub fn http_from(args: &NetArgs) -> Result<net::Http, net::FetchError> {
+    let defaults = net::HttpOptions::default();
+    // SHIPCHECK_RETRY_DELAY_MS: the first backoff delay (tests shorten it); read here, once.
+    let retry_delay = std::env::var("SHIPCHECK_RETRY_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(defaults.retry_delay);
+    let opts = net::HttpOptions {
+        ca_certs: args.ca_cert.clone(),
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        retries: args.retries,
+        max_download: args.max_size,
+        retry_delay,
+        ..defaults
     };
-    fetch::Http::new(opts)
+    net::Http::new(opts)
 }
 
 #[derive(serde::Serialize)]
@@ -133,7 +141,7 @@ fn trace_requests() -> bool {
 fn registry_setup(
     net: &NetArgs,
     auth: &cli::RegistryAuthArgs,
-) -> Result<(fetch::Http, Option<String>), Reason> {
+) -> Result<(net::Http, Option<String>), Reason> {
     let password = if auth.password_stdin {
         Some(verify_image::read_password_stdin()?)
     } else {

@@ -1,6 +1,6 @@
 //! The printer: the one place that writes to stdout and stderr, and owns progress bars.
 
-use crate::fetch::Progress;
+use crate::net::Progress;
 use crate::report::{esc_lines, to_json_text};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::io::{IsTerminal, Write};
@@ -30,7 +30,7 @@ impl Printer {
                 items: false,
             })
         } else {
-            Box::new(crate::fetch::NoProgress)
+            Box::new(crate::net::NoProgress)
         }
     }
 
@@ -43,7 +43,7 @@ impl Printer {
                 items: true,
             })
         } else {
-            Box::new(crate::fetch::NoProgress)
+            Box::new(crate::net::NoProgress)
         }
     }
 

@@ -5,8 +5,8 @@
 //! `aws ecs describe-task-definition` (wrapped in `taskDefinition`). Each image goes through the same
 //! code as `verify-image`.
 
-use crate::fetch::Http;
 use crate::input;
+use crate::net::Http;
 use crate::oci::cache::ContentCache;
 use crate::oci::Reference;
 use crate::report::{esc, verdict_of, Code, Reason, Verdict};

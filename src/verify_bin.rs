@@ -5,9 +5,9 @@
 //! -> install on pass -> [`BinReport`].
 
 use crate::catalog::{self, Catalog, InstallKind};
-use crate::fetch::{redact, redact_text, FetchError, Http, Progress, Sink, CHUNK};
 use crate::input::ReadError;
 use crate::install::{self, Staged};
+use crate::net::{redact, redact_text, FetchError, Http, Progress, Sink, CHUNK};
 use crate::pgp::{self, DataHasher, Pin};
 use crate::report::{esc, verdict_of, Code, Reason, Verdict};
 use crate::timefmt::rfc3339;

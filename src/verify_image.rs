@@ -6,7 +6,7 @@
 //! loop detection, attestations set aside) -> per platform: manifest by digest, config blob, platform
 //! comparison, layers with `--deep` -> required platforms -> [`ImageReport`].
 
-use crate::fetch::Http;
+use crate::net::Http;
 use crate::oci::auth::Credentials;
 use crate::oci::cache::{ContentCache, Kind};
 use crate::oci::selection::{IndexTree, Node, Selection};

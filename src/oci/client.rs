@@ -3,7 +3,9 @@
 
 use super::auth::{parse_challenge, Challenge, Credentials};
 use super::{Digest, MANIFEST_ACCEPT};
-use crate::fetch::{check_url, classify, is_loopback_host, FetchError, Http};
+use crate::net::{
+    check_url, classify, is_loopback_host, read_capped_within, Attempts, FetchError, Http,
+};
 use crate::report::{Code, Reason};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
 use reqwest::{Method, Response, StatusCode};
@@ -152,10 +154,11 @@ impl Client {
         }
     }
 
-    /// Sends one request (with retries for transient failures), deciding the scheme for loopback
-    /// hosts on the first request.
+    /// Sends one request (with retries for transient failures, counted in `attempts`), deciding the
+    /// scheme for loopback hosts on the first request.
     async fn send_once(
         &self,
+        attempts: &mut Attempts<'_>,
         method: &Method,
         path: &str,
         accept: Option<&str>,
@@ -210,7 +213,7 @@ impl Client {
         let url = self.url(scheme, path)?;
         let result = self
             .http
-            .send(&url, &|| {
+            .send_with(attempts, &url, &|| {
                 self.count(method, &url);
                 build(&url)
             })
@@ -308,8 +311,8 @@ impl Client {
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             return Err(self.unauthorized(repo, status));
         }
-        let resp = crate::fetch::ok_status(&url, resp).map_err(|e| self.fetch_reason(e))?;
-        let body = crate::fetch::read_capped_within(&url, resp, 1 << 20, self.http.opts.timeout)
+        let resp = crate::net::ok_status(&url, resp).map_err(|e| self.fetch_reason(e))?;
+        let body = read_capped_within(&url, resp, 1 << 20, self.http.opts.timeout)
             .await
             .map_err(|e| self.fetch_reason(e))?;
         #[derive(Deserialize)]
@@ -359,6 +362,7 @@ impl Client {
     /// 2xx response; 401/403 become `unauthorized`, 404 `not-found`, other statuses `download-failed`.
     pub async fn execute(
         &self,
+        attempts: &mut Attempts<'_>,
         method: Method,
         path: &str,
         accept: Option<&str>,
@@ -367,7 +371,9 @@ impl Client {
     ) -> Result<Response, Reason> {
         let mut answered = false;
         loop {
-            let resp = self.send_once(&method, path, accept, repo).await?;
+            let resp = self
+                .send_once(attempts, &method, path, accept, repo)
+                .await?;
             let status = resp.status();
             if status == StatusCode::UNAUTHORIZED && !answered {
                 answered = true;
@@ -433,7 +439,10 @@ impl Client {
     pub async fn head_blob(&self, repo: &str, digest: &Digest) -> Result<Option<u64>, Reason> {
         let path = format!("/v2/{repo}/blobs/{digest}");
         let what = format!("blob {digest} in {repo}");
-        let resp = self.execute(Method::HEAD, &path, None, repo, &what).await?;
+        let mut attempts = self.http.attempts();
+        let resp = self
+            .execute(&mut attempts, Method::HEAD, &path, None, repo, &what)
+            .await?;
         Ok(resp
             .headers()
             .get(reqwest::header::CONTENT_LENGTH)
@@ -450,10 +459,12 @@ impl Client {
         cap: u64,
     ) -> Result<Fetched, GetError> {
         // A body that breaks off (reset, truncation, stall, slow drip) is a connection error: the
-        // request is sent again, like any other, at most --retries times.
-        let mut attempt = 0;
+        // request is sent again, like any other; the request and its body share --retries.
+        let mut attempts = self.http.attempts();
         loop {
-            let resp = self.execute(Method::GET, path, accept, repo, what).await?;
+            let resp = self
+                .execute(&mut attempts, Method::GET, path, accept, repo, what)
+                .await?;
             let header = |n: &str| {
                 resp.headers()
                     .get(n)
@@ -464,7 +475,7 @@ impl Client {
             let digest_header = header("docker-content-digest");
             let url = resp.url().clone();
             // The low-speed window is --timeout, as for every other transfer.
-            match crate::fetch::read_capped_within(&url, resp, cap, self.http.opts.timeout).await {
+            match read_capped_within(&url, resp, cap, self.http.opts.timeout).await {
                 Ok(body) => {
                     return Ok(Fetched {
                         body,
@@ -475,22 +486,11 @@ impl Client {
                 Err(FetchError::TooLarge { url, limit }) => {
                     return Err(GetError::TooLarge { url, limit })
                 }
-                Err(FetchError::Network { .. } | FetchError::Truncated { .. })
-                    if attempt < self.http.opts.retries =>
-                {
-                    let o = &self.http.opts;
-                    let wait = o.retry_delay.saturating_mul(1u32 << attempt.min(16));
-                    tokio::time::sleep(wait.min(o.max_retry_wait)).await;
-                    attempt += 1;
+                Err(e) => {
+                    if let Err(e) = attempts.retry_after(e).await {
+                        return Err(GetError::Reason(self.fetch_reason(e)));
+                    }
                 }
-                Err(e @ (FetchError::Network { .. } | FetchError::Truncated { .. }))
-                    if attempt > 0 =>
-                {
-                    let mut r = self.fetch_reason(e);
-                    r.message = format!("{} (gave up after {} attempts)", r.message, attempt + 1);
-                    return Err(GetError::Reason(r));
-                }
-                Err(e) => return Err(GetError::Reason(self.fetch_reason(e))),
             }
         }
     }

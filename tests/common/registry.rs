@@ -66,7 +66,7 @@ pub struct Registry {
     pub password: Option<String>,
     child: Child,
     rt: tokio::runtime::Runtime,
-    http: shipcheck::fetch::Http,
+    http: shipcheck::net::Http,
 }
 
 impl Drop for Registry {
@@ -140,7 +140,7 @@ impl Registry {
             .enable_all()
             .build()
             .unwrap();
-        let http = shipcheck::fetch::Http::new(shipcheck::fetch::HttpOptions {
+        let http = shipcheck::net::Http::new(shipcheck::net::HttpOptions {
             ca_certs: ca.iter().cloned().collect(),
             ..Default::default()
         })

@@ -1,0 +1,133 @@
+//! What can go wrong with a transfer, as one error type, and how reqwest's errors map to it.
+
+use super::url::redact;
+use super::RedirectRefused;
+use crate::report::{Code, Reason};
+use reqwest::header::HeaderMap;
+use reqwest::{Response, StatusCode};
+use std::error::Error as _;
+use url::Url;
+
+/// Why a fetch did not produce the bytes asked for. Converted to a [`Reason`] by [`FetchError::reason`].
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("{url}: {why}")]
+    Insecure { url: String, why: String },
+    #[error("{url}: not found (HTTP 404)")]
+    NotFound { url: String },
+    #[error("{url}: HTTP {status}")]
+    Status {
+        url: String,
+        status: StatusCode,
+        headers: Box<HeaderMap>,
+    },
+    #[error("{url}: {why}")]
+    Network { url: String, why: String },
+    #[error("{url}: body ended after {got} bytes, Content-Length said {expected}")]
+    Truncated {
+        url: String,
+        expected: u64,
+        got: u64,
+    },
+    #[error("{url}: larger than the limit of {limit} bytes")]
+    TooLarge { url: String, limit: u64 },
+    #[error("{url}: {why}")]
+    Sink {
+        url: String,
+        why: String,
+        code: Code,
+    },
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl FetchError {
+    /// The reason this error means, with the code for its kind.
+    pub fn reason(&self) -> Reason {
+        let code = match self {
+            FetchError::Insecure { .. } => Code::InsecureUrl,
+            FetchError::NotFound { .. } => Code::NotFound,
+            FetchError::TooLarge { .. } => Code::TooLarge,
+            FetchError::Sink { code, .. } => *code,
+            FetchError::Setup(_) => Code::Usage,
+            _ => Code::DownloadFailed,
+        };
+        let r = Reason::new(code, self.to_string());
+        match self {
+            FetchError::Insecure { .. } => {
+                r.hint("use an https:// URL; plain http:// is accepted only for loopback hosts")
+            }
+            FetchError::Network { .. } | FetchError::Truncated { .. } => {
+                r.hint("check the network path and retry; shipcheck already retried with backoff")
+            }
+            FetchError::TooLarge { .. } => {
+                r.hint("raise the limit with --max-size if the file is expected to be this large")
+            }
+            _ => r,
+        }
+    }
+}
+
+/// Maps a status other than 2xx to an error (404 gets its own kind).
+pub fn ok_status(url: &Url, resp: Response) -> Result<Response, FetchError> {
+    let s = resp.status();
+    if s.is_success() {
+        Ok(resp)
+    } else if s == StatusCode::NOT_FOUND {
+        Err(FetchError::NotFound { url: redact(url) })
+    } else {
+        Err(FetchError::Status {
+            url: redact(url),
+            status: s,
+            headers: Box::new(resp.headers().clone()),
+        })
+    }
+}
+
+/// Turns a reqwest error into a fetch error, spotting refused redirects.
+pub fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
+    let mut src: Option<&dyn std::error::Error> = e.source();
+    while let Some(s) = src {
+        if let Some(r) = s.downcast_ref::<RedirectRefused>() {
+            return FetchError::Insecure {
+                url: redact(url),
+                why: r.0.clone(),
+            };
+        }
+        src = s.source();
+    }
+    let why = if e.is_timeout() {
+        "timed out".to_string()
+    } else if e.is_connect() {
+        format!("connection failed: {}", chain(e))
+    } else if e.is_body() || e.is_decode() {
+        format!("connection dropped while reading the body: {}", chain(e))
+    } else if e.is_redirect() {
+        format!("redirect failed: {}", chain(e))
+    } else {
+        chain(e)
+    };
+    FetchError::Network {
+        url: redact(url),
+        why,
+    }
+}
+
+/// An error with its sources, joined by ": ", without repeating identical messages. URLs are not part
+/// of reqwest's source messages; credentials never are.
+fn chain(e: &reqwest::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut src: Option<&dyn std::error::Error> = e.source();
+    while let Some(s) = src {
+        let m = s.to_string();
+        if !parts.contains(&m) {
+            parts.push(m);
+        }
+        src = s.source();
+    }
+    if parts.is_empty() {
+        "request failed".into()
+    } else {
+        parts.join(": ")
+    }
+}

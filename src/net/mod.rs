@@ -1,0 +1,225 @@
+//! HTTP for every command: one client, one retry policy ([`Attempts`]), one error type
+//! ([`FetchError`]), one capped body reader. HTTPS-only policy (plain HTTP for loopback hosts only),
+//! no downgrade on redirect, timeouts, bounded retries with backoff (connection errors, 408, 429 with
+//! `Retry-After`, 5xx), size caps, and streaming bodies into a [`Sink`] that hashes as it receives.
+
+mod body;
+mod error;
+mod retry;
+mod url;
+
+pub use self::url::{check_url, is_loopback_host, redact, redact_text};
+pub use body::{read_capped_within, NoProgress, Progress, Sink, CHUNK, LOW_SPEED_BYTES};
+pub use error::{classify, ok_status, FetchError};
+pub use retry::{retryable_status, Attempts};
+
+use ::url::Url;
+use body::{sink_err, stream_body};
+use reqwest::{Method, RequestBuilder, Response};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Transport settings shared by all commands.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Extra trusted root certificates (PEM files), on top of the system roots.
+    pub ca_certs: Vec<PathBuf>,
+    /// Connect timeout and the longest silence tolerated while reading a response.
+    pub timeout: Duration,
+    /// Retries after the first attempt.
+    pub retries: u32,
+    /// First backoff delay; doubles per retry.
+    pub retry_delay: Duration,
+    /// Longest single wait between attempts (also caps `Retry-After`).
+    pub max_retry_wait: Duration,
+    /// Largest body `stream` accepts.
+    pub max_download: u64,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            ca_certs: Vec::new(),
+            timeout: Duration::from_secs(30),
+            retries: 3,
+            retry_delay: Duration::from_millis(500),
+            max_retry_wait: Duration::from_secs(30),
+            max_download: 4 << 30,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct RedirectRefused(String);
+impl std::fmt::Display for RedirectRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for RedirectRefused {}
+
+/// The HTTP client every command shares.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    pub opts: HttpOptions,
+}
+
+impl Http {
+    pub fn new(opts: HttpOptions) -> Result<Self, FetchError> {
+        // TLS uses ring's primitives (reqwest's default is aws-lc-rs). Installed once per process;
+        // a provider installed earlier by the embedding program is kept.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let policy = reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= 10 {
+                return attempt.error(RedirectRefused("more than 10 redirects".into()));
+            }
+            let prev_https = attempt.previous().iter().any(|u| u.scheme() == "https");
+            let next = attempt.url();
+            let refused = match next.scheme() {
+                "https" => None,
+                "http" if prev_https => Some(format!(
+                    "redirect from HTTPS to plain HTTP ({}) refused",
+                    redact(next)
+                )),
+                "http" if next.host_str().is_some_and(is_loopback_host) => None,
+                _ => Some(format!("redirect to insecure URL {} refused", redact(next))),
+            };
+            match refused {
+                Some(why) => attempt.error(RedirectRefused(why)),
+                // reqwest drops Authorization, Cookie and Proxy-Authorization when the host changes.
+                None => attempt.follow(),
+            }
+        });
+        let mut builder = reqwest::Client::builder()
+            .redirect(policy)
+            .connect_timeout(opts.timeout)
+            .read_timeout(opts.timeout)
+            .user_agent(concat!("shipcheck/", env!("CARGO_PKG_VERSION")))
+            .https_only(false);
+        for path in &opts.ca_certs {
+            let pem = std::fs::read(path).map_err(|e| {
+                FetchError::Setup(format!(
+                    "cannot read CA certificate {}: {e}",
+                    path.display()
+                ))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                FetchError::Setup(format!("{} is not a PEM certificate: {e}", path.display()))
+            })?;
+            if certs.is_empty() {
+                return Err(FetchError::Setup(format!(
+                    "{} holds no PEM certificate",
+                    path.display()
+                )));
+            }
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        let client = builder
+            .build()
+            .map_err(|e| FetchError::Setup(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Http { client, opts })
+    }
+
+    /// A request builder for `method url` (the caller adds headers).
+    pub fn request(&self, method: Method, url: &Url) -> RequestBuilder {
+        self.client.request(method, url.clone())
+    }
+
+    /// The attempts of one transfer (see [`Attempts`]).
+    pub fn attempts(&self) -> Attempts<'_> {
+        Attempts::new(&self.opts)
+    }
+
+    /// Sends the request built by `build`, retrying connection errors, 408, 429 and 5xx with backoff.
+    /// Returns the response for any other status (the caller decides what 401 or 404 mean).
+    pub async fn send(
+        &self,
+        url: &Url,
+        build: &(dyn Fn() -> RequestBuilder + Sync),
+    ) -> Result<Response, FetchError> {
+        self.send_with(&mut self.attempts(), url, build).await
+    }
+
+    /// [`Http::send`], counting attempts in `attempts` (shared with the body read that follows).
+    pub async fn send_with(
+        &self,
+        attempts: &mut Attempts<'_>,
+        url: &Url,
+        build: &(dyn Fn() -> RequestBuilder + Sync),
+    ) -> Result<Response, FetchError> {
+        check_url(url)?;
+        loop {
+            let outcome: Result<(), FetchError> = match build().send().await {
+                Ok(resp) if retryable_status(resp.status()) => Err(FetchError::Status {
+                    url: redact(url),
+                    status: resp.status(),
+                    headers: Box::new(resp.headers().clone()),
+                }),
+                Ok(resp) => return Ok(resp),
+                Err(e) => Err(classify(url, &e)),
+            };
+            if let Err(e) = outcome {
+                attempts.retry_after(e).await?;
+            }
+        }
+    }
+
+    /// GETs `url` and returns its whole body, refusing more than `cap` bytes (checked against
+    /// Content-Length before reading, and while reading). A body that breaks off is fetched again.
+    pub async fn get_capped(&self, url: &Url, cap: u64) -> Result<Vec<u8>, FetchError> {
+        let mut attempts = self.attempts();
+        loop {
+            let resp = self
+                .send_with(&mut attempts, url, &|| self.request(Method::GET, url))
+                .await?;
+            let read = match ok_status(url, resp) {
+                Ok(resp) => read_capped_within(url, resp, cap, self.opts.timeout).await,
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok(body) => return Ok(body),
+                Err(e) => attempts.retry_after(e).await?,
+            }
+        }
+    }
+
+    /// GETs `url` and streams its body into `sink` in [`CHUNK`]-sized pieces. A body that breaks off is
+    /// fetched again from the start after `sink.reset()`. Returns the number of bytes received.
+    pub async fn stream(
+        &self,
+        url: &Url,
+        sink: &mut dyn Sink,
+        progress: &dyn Progress,
+    ) -> Result<u64, FetchError> {
+        let mut attempts = self.attempts();
+        loop {
+            let resp = self
+                .send_with(&mut attempts, url, &|| self.request(Method::GET, url))
+                .await?;
+            let read = match ok_status(url, resp) {
+                Ok(resp) => {
+                    stream_body(
+                        url,
+                        resp,
+                        sink,
+                        progress,
+                        self.opts.max_download,
+                        self.opts.timeout,
+                    )
+                    .await
+                }
+                Err(e) => Err(e),
+            };
+            match read {
+                Ok(n) => return Ok(n),
+                Err(e) => {
+                    attempts.retry_after(e).await?;
+                    sink.reset().map_err(|e| sink_err(url, e))?;
+                }
+            }
+        }
+    }
+}

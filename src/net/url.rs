@@ -1,0 +1,119 @@
+//! URL policy: HTTPS everywhere, plain HTTP only for loopback hosts; URLs as shipcheck prints them.
+
+use super::FetchError;
+use std::net::IpAddr;
+use url::Url;
+
+/// True when `host` is a loopback host: 127.0.0.0/8, ::1 or `localhost`.
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    if h.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    h.parse::<IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
+}
+
+/// A URL as shipcheck shows it: without the user name and password, which are credentials (they are
+/// sent, as Basic auth, only to that URL's host). See [`redact_text`].
+pub fn redact(url: &Url) -> String {
+    redact_text(url.as_str())
+}
+
+/// Text the user gave as a URL, fit to print: everything between `//` and the last `@` is replaced
+/// by `***`. This covers credentials the URL parser sees as userinfo and those it does not (a
+/// password holding an unencoded `/`, `?` or `#` makes `https://user:pa/ss@host/` parse as host `user`
+/// with `ss@host` in its path): whatever could be a credential is hidden, at the price of hiding the
+/// host of a URL with an `@` in its path.
+pub fn redact_text(s: &str) -> String {
+    let Some(start) = s.find("//").map(|i| i + 2) else {
+        return s.to_string();
+    };
+    match s[start..].rfind('@') {
+        Some(at) => format!("{}***{}", &s[..start], &s[start + at..]),
+        None => s.to_string(),
+    }
+}
+
+/// Accepts `https://` everywhere and `http://` only for loopback hosts.
+pub fn check_url(url: &Url) -> Result<(), FetchError> {
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if url.host_str().is_some_and(is_loopback_host) => Ok(()),
+        "http" => Err(FetchError::Insecure {
+            url: redact(url),
+            why: "plain HTTP to a non-loopback host is refused".into(),
+        }),
+        other => Err(FetchError::Insecure {
+            url: redact(url),
+            why: format!("unsupported URL scheme `{other}`"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_hosts() {
+        for h in [
+            "127.0.0.1",
+            "127.3.2.1",
+            "localhost",
+            "LOCALHOST",
+            "[::1]",
+            "::1",
+        ] {
+            assert!(is_loopback_host(h), "{h}");
+        }
+        for h in [
+            "10.0.0.1",
+            "example.com",
+            "localhost.example.com",
+            "128.0.0.1",
+            "[::2]",
+        ] {
+            assert!(!is_loopback_host(h), "{h}");
+        }
+    }
+
+    #[test]
+    fn url_policy() {
+        assert!(check_url(&Url::parse("https://example.com/x").unwrap()).is_ok());
+        assert!(check_url(&Url::parse("http://127.0.0.1:8080/x").unwrap()).is_ok());
+        assert!(check_url(&Url::parse("http://[::1]:8080/x").unwrap()).is_ok());
+        assert!(check_url(&Url::parse("http://example.com/x").unwrap()).is_err());
+        assert!(check_url(&Url::parse("ftp://127.0.0.1/x").unwrap()).is_err());
+        assert!(check_url(&Url::parse("file:///etc/passwd").unwrap()).is_err());
+    }
+
+    #[test]
+    fn userinfo_is_never_shown() {
+        let u = Url::parse("https://user:s3cret@example.com:8443/a/b?x=1").unwrap();
+        assert_eq!(redact(&u), "https://***@example.com:8443/a/b?x=1");
+        assert_eq!(
+            redact(&Url::parse("https://tok@example.com/").unwrap()),
+            "https://***@example.com/"
+        );
+        assert_eq!(
+            redact(&Url::parse("https://example.com/a").unwrap()),
+            "https://example.com/a"
+        );
+        // Unparsable (bad port): still redacted.
+        assert_eq!(
+            redact_text("https://u:s3cret@host:99999/x"),
+            "https://***@host:99999/x"
+        );
+        // Passwords with `/`, `?`, `#`, `@`: the parser sees no userinfo; nothing is shown anyway.
+        for pw in ["tok/en+s3cret==", "s3c?ret", "s3c#ret", "p@ss"] {
+            let text = format!("https://AWS:{pw}@127.0.0.1:9/x");
+            assert_eq!(redact_text(&text), "https://***@127.0.0.1:9/x");
+            if let Ok(u) = Url::parse(&text) {
+                assert!(!redact(&u).contains("s3c"), "{}", redact(&u));
+            }
+        }
+        assert_eq!(redact_text("not a url"), "not a url");
+    }
+}
