@@ -1,6 +1,7 @@
 //! Shared test support: a test CA, free ports, waiting for servers, running the binary.
 #![allow(dead_code)]
 
+pub mod contract;
 pub mod faults;
 pub mod nginx;
 pub mod pgp;
