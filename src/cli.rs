@@ -191,14 +191,14 @@ pub struct AuditArgs {
     /// Audit file (TOML) with [[bin]], [[image]] and [[taskdef]] targets.
     pub file: PathBuf,
     /// Targets checked at once (at most 4 per registry or download host).
-    #[arg(long, value_name = "N", default_value_t = crate::audit::DEFAULT_CONCURRENCY)]
+    #[arg(long, value_name = "N", default_value_t = crate::commands::audit::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
     /// Output format: text, json, junit or github (--json means json).
     #[arg(long, value_name = "FORMAT", default_value = "text")]
-    pub format: crate::audit::Format,
+    pub format: crate::commands::audit::Format,
     /// Audit only this stable share K/N of the targets (CI matrix jobs).
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<crate::audit::Shard>,
+    pub shard: Option<crate::commands::audit::Shard>,
     #[command(flatten)]
     pub net: NetArgs,
 }
@@ -210,7 +210,7 @@ pub struct CheckIamArgs {
     pub policies: Vec<PathBuf>,
     /// The workflow the principal must be able to perform.
     #[arg(long = "for", value_enum)]
-    pub workflow: crate::iam::Workflow,
+    pub workflow: crate::commands::check_iam::Workflow,
     /// Repository ARN or URI the workflow targets (default: any repository).
     #[arg(long)]
     pub repository: Option<String>,

@@ -1,7 +1,7 @@
 //! check-endpoints at library level: describe-vpc-endpoints / describe-security-groups outputs from
 //! fixtures/endpoints (see gen.py there).
 
-use shipcheck::endpoints::{self, EndpointsReport, EndpointsRequest};
+use shipcheck::commands::check_endpoints::{self as endpoints, EndpointsReport, EndpointsRequest};
 use shipcheck::report::{Code, Verdict};
 use std::path::PathBuf;
 

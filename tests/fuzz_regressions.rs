@@ -81,7 +81,7 @@ fn reference_and_manifest_inputs() {
 #[test]
 fn file_format_inputs() {
     for (name, data) in inputs(&["fixtures/audit", "fixtures/fuzz-regressions/audit"]) {
-        let _ = shipcheck::input::parse_toml::<shipcheck::audit::AuditFile>(
+        let _ = shipcheck::input::parse_toml::<shipcheck::commands::audit::AuditFile>(
             &name,
             &String::from_utf8_lossy(&data),
         );
@@ -91,7 +91,7 @@ fn file_format_inputs() {
             &name,
             &String::from_utf8_lossy(&data),
         ) {
-            let _ = shipcheck::taskdef::plan(&doc);
+            let _ = shipcheck::ecs::taskdef::plan(&doc);
         }
     }
     for (name, text) in inputs(&["keys", "fixtures/fuzz-regressions/catalog"]) {

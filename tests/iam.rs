@@ -1,6 +1,6 @@
 //! check-iam at library level: real policy shapes from fixtures/iam (see gen.py there).
 
-use shipcheck::iam::{self, ActionStatus, IamReport, IamRequest, Workflow};
+use shipcheck::commands::check_iam::{self as iam, ActionStatus, IamReport, IamRequest, Workflow};
 use shipcheck::report::{Code, Verdict};
 use std::path::PathBuf;
 

@@ -317,7 +317,7 @@ fn audit_file_errors() {
         env!("CARGO_MANIFEST_DIR")
     ));
     let text = std::fs::read_to_string(example).unwrap();
-    let parsed: Result<shipcheck::audit::AuditFile, _> = toml::from_str(&text);
+    let parsed: Result<shipcheck::commands::audit::AuditFile, _> = toml::from_str(&text);
     assert!(parsed.is_ok(), "the shipped example parses: {parsed:?}");
 }
 

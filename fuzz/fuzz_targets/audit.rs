@@ -6,8 +6,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = shipcheck::input::parse_toml::<shipcheck::audit::AuditFile>("fuzz.toml", text);
-    if let Ok(s) = text.parse::<shipcheck::audit::Shard>() {
+    let _ = shipcheck::input::parse_toml::<shipcheck::commands::audit::AuditFile>("fuzz.toml", text);
+    if let Ok(s) = text.parse::<shipcheck::commands::audit::Shard>() {
         let _ = s.owns(text);
     }
 });

@@ -9,9 +9,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(doc) = shipcheck::input::parse_json::<serde_json::Value>("fuzz.json", text) else {
         return;
     };
-    if let Ok((_family, _platform, containers)) = shipcheck::taskdef::plan(&doc) {
+    if let Ok((_family, _platform, containers)) = shipcheck::ecs::taskdef::plan(&doc) {
         for c in containers {
-            let _ = shipcheck::taskdef::pin_image(&c.image, "sha256:00");
+            let _ = shipcheck::ecs::taskdef::pin_image(&c.image, "sha256:00");
         }
     }
 });

@@ -13,6 +13,7 @@ pub mod manifest;
 pub mod platform;
 pub mod reference;
 pub mod selection;
+pub mod verify;
 
 pub use client::{Client, Fetched, GetError};
 pub use digest::{Algo, Digest};

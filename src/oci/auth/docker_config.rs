@@ -1,12 +1,13 @@
 //! Registry credentials: `--username`/`--password-stdin`, Docker's config file (`auths`,
 //! `credsStore`, `credHelpers`).
 
+use crate::input::ReadError;
 use crate::report::{Code, Reason};
 use reqwest::header::HeaderValue;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::PathBuf;
+use std::path::Path;
 
 /// A username and secret. Debug never shows the secret.
 #[derive(Clone)]
@@ -47,16 +48,6 @@ impl Credentials {
     }
 }
 
-/// The Docker config file: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
-pub fn docker_config_path() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("DOCKER_CONFIG").filter(|d| !d.is_empty()) {
-        return Some(PathBuf::from(d).join("config.json"));
-    }
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(|h| PathBuf::from(h).join(".docker").join("config.json"))
-}
-
 /// The key under which Docker stores credentials for `registry`.
 fn server_key(registry: &str) -> String {
     if registry == "docker.io" {
@@ -81,13 +72,16 @@ fn key_host(k: &str) -> String {
 
 /// Credentials for `registry` from the Docker config (`credHelpers`, then `credsStore`, then
 /// `auths`). `Ok(None)` means anonymous. Errors name the file, never a secret.
-pub fn docker_config_credentials(registry: &str) -> Result<Option<Credentials>, Reason> {
-    let Some(path) = docker_config_path() else {
+pub fn docker_config_credentials(
+    config: Option<&Path>,
+    registry: &str,
+) -> Result<Option<Credentials>, Reason> {
+    let Some(path) = config else {
         return Ok(None);
     };
-    let text = match std::fs::read(&path) {
+    let text = match crate::input::read_capped(path, crate::input::MAX_INPUT_SIZE) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
             return Err(Reason::new(
                 Code::Io,

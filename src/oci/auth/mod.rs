@@ -6,4 +6,4 @@ pub mod docker_config;
 pub mod ecr;
 
 pub use challenge::{parse_challenge, Challenge};
-pub use docker_config::{docker_config_credentials, docker_config_path, Credentials};
+pub use docker_config::{docker_config_credentials, Credentials};

@@ -1,6 +1,7 @@
 //! `shipcheck keys list`: the catalog's tools with their pinned certificates, validity and expiry.
 
 use crate::catalog::Catalog;
+use crate::context::Context;
 use crate::pgp::{self, CertInfo};
 use crate::report::{esc, Code, Reason, Verdict};
 use serde::Serialize;
@@ -137,4 +138,11 @@ pub fn render_text(r: &KeysReport, quiet: bool) -> (String, String) {
     }
     err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
     (out, err)
+}
+
+/// `shipcheck keys list`.
+pub fn run_command(catalog: Option<&Path>, ctx: &Context) -> i32 {
+    let report = run(catalog, SystemTime::now());
+    let text = render_text(&report, ctx.printer.quiet);
+    ctx.emit(&report, text, report.verdict)
 }

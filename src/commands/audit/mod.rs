@@ -3,14 +3,16 @@
 //! exit code. Output as text, JSON, JUnit XML or GitHub Actions annotations; `--shard K/N` splits a
 //! large audit over CI jobs.
 
+use crate::cli::AuditArgs;
+use crate::context::Context;
+use crate::ecs::taskdef::{self, TaskdefReport, TaskdefRequest};
 use crate::input::{self, StrList};
 use crate::net::{Http, NoProgress, Progress};
 use crate::oci::cache::ContentCache;
+use crate::oci::verify::{self, ImageReport, ImageRequest};
 use crate::oci::Reference;
-use crate::report::{esc, Code, Reason, Verdict};
-use crate::taskdef::{self, TaskdefReport, TaskdefRequest};
-use crate::verify_bin::{self, BinReport, BinRequest};
-use crate::verify_image::{self, ImageReport, ImageRequest};
+use crate::release::{self, BinReport, BinRequest};
+use crate::report::{Code, Reason, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -130,6 +132,9 @@ pub struct AuditRequest {
     pub path: PathBuf,
     pub concurrency: usize,
     pub shard: Option<Shard>,
+    /// The home directory and Docker config file (see [`crate::context::Env`]).
+    pub home: Option<PathBuf>,
+    pub docker_config: Option<PathBuf>,
 }
 
 /// The result of one target: its kind, its identity and the single command's report (flattened).
@@ -219,7 +224,7 @@ fn rel(base: &Path, p: &Path) -> PathBuf {
     }
 }
 
-fn plan(file: AuditFile, base: &Path) -> Vec<Planned> {
+fn plan(file: AuditFile, base: &Path, req: &AuditRequest) -> Vec<Planned> {
     let mut out = Vec::new();
     for b in file.bin {
         let target = match (&b.tool, &b.url) {
@@ -256,6 +261,7 @@ fn plan(file: AuditFile, base: &Path) -> Vec<Planned> {
             no_install: true,
             mirror: b.mirror,
             catalog: b.catalog.map(|c| rel(base, &c)),
+            home: req.home.clone(),
             ..BinRequest::default()
         };
         out.push(Planned {
@@ -274,6 +280,7 @@ fn plan(file: AuditFile, base: &Path) -> Vec<Planned> {
             deep: i.deep,
             username: None,
             password: None,
+            docker_config: req.docker_config.clone(),
         };
         out.push(Planned {
             kind: "image",
@@ -284,15 +291,16 @@ fn plan(file: AuditFile, base: &Path) -> Vec<Planned> {
     }
     for t in file.taskdef {
         let path = rel(base, &t.path);
-        let req = TaskdefRequest {
+        let treq = TaskdefRequest {
             path: path.clone(),
+            docker_config: req.docker_config.clone(),
             ..TaskdefRequest::default()
         };
         out.push(Planned {
             kind: "taskdef",
             target: t.path.display().to_string(),
             host: None,
-            job: Job::Taskdef(req),
+            job: Job::Taskdef(treq),
         });
     }
     out
@@ -331,7 +339,7 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
         }
     };
     let base = req.path.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut planned = plan(file, &base);
+    let mut planned = plan(file, &base, req);
     if planned.is_empty() {
         rep.reasons.push(
             Reason::new(
@@ -378,8 +386,8 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
                 None => None,
             };
             let report = match &p.job {
-                Job::Bin(r) => TargetReport::Bin(verify_bin::run(r, http, &NoProgress).await),
-                Job::Image(r) => TargetReport::Image(verify_image::run_with(r, http, cache).await),
+                Job::Bin(r) => TargetReport::Bin(release::run(r, http, &NoProgress).await),
+                Job::Image(r) => TargetReport::Image(verify::run_with(r, http, cache).await),
                 Job::Taskdef(r) => TargetReport::Taskdef(taskdef::run_with(r, http, cache).await),
             };
             progress.advance(1);
@@ -411,178 +419,41 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
     rep
 }
 
-/// XML text and attribute escaping. Unsafe characters are first written as escapes ([`esc`]):
-/// newlines too, so no input starts a line of its own in a CI log, and nothing XML 1.0 forbids
-/// (C0 controls, U+FFFE, U+FFFF) reaches the document.
-fn xml_escape(s: &str) -> String {
-    let s = esc(s);
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&apos;"),
-            c => o.push(c),
-        }
-    }
-    o
-}
+mod render;
+pub use render::render;
 
-/// GitHub workflow-command escaping for messages (`%`, CR, LF) and properties (also `:` and `,`).
-fn gh_escape(s: &str, property: bool) -> String {
-    let mut o = s
-        .replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A");
-    if property {
-        o = o.replace(':', "%3A").replace(',', "%2C");
+/// `shipcheck audit`.
+pub fn run_command(a: AuditArgs, ctx: &Context) -> i32 {
+    let format = if ctx.printer.json {
+        Format::Json
+    } else {
+        a.format
+    };
+    let req = AuditRequest {
+        path: a.file,
+        concurrency: a.concurrency,
+        shard: a.shard,
+        home: ctx.env.home.clone(),
+        docker_config: ctx.env.docker_config.clone(),
+    };
+    let report = match ctx.http(&a.net) {
+        Ok(http) => {
+            let bar = ctx.printer.counter();
+            ctx.rt.block_on(run(&req, &http, bar.as_ref()))
+        }
+        Err(e) => AuditReport::failed(&req, e.reason()),
+    };
+    if ctx.env.trace_requests {
+        ctx.printer.err(&format!(
+            "shipcheck: {} manifests and configs reused from earlier targets\n",
+            report.reused
+        ));
     }
-    o
-}
-
-/// Renders the report in `format`: (stdout, stderr).
-pub fn render(r: &AuditReport, format: Format, quiet: bool) -> (String, String) {
-    let mut out = String::new();
-    let mut err = String::new();
-    err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
-    let s = &r.summary;
-    match format {
-        Format::Json => out = crate::report::to_json_text(r),
-        Format::Text => {
-            for t in &r.results {
-                let v = t.report.verdict();
-                if quiet && v == Verdict::Pass {
-                    continue;
-                }
-                let codes: Vec<&str> = t.report.reasons().iter().map(|x| x.code.as_str()).collect();
-                out.push_str(&format!(
-                    "{:5} {:7} {}{}\n",
-                    v.as_str().to_uppercase(),
-                    t.kind,
-                    esc(&t.target),
-                    if codes.is_empty() {
-                        String::new()
-                    } else {
-                        format!("  ({})", codes.join(", "))
-                    }
-                ));
-                for reason in t.report.reasons() {
-                    err.push_str(&format!(
-                        "error: {} {}: {}\n",
-                        t.kind,
-                        esc(&t.target),
-                        reason.message
-                    ));
-                }
-                if !quiet {
-                    for w in t.report.warnings() {
-                        err.push_str(&format!(
-                            "warning: {} {}: {}\n",
-                            t.kind,
-                            esc(&t.target),
-                            w.message
-                        ));
-                    }
-                }
-            }
-            out.push_str(&format!(
-                "audit {}: {} targets, {} pass, {} fail, {} error{}\n",
-                r.verdict.as_str().to_uppercase(),
-                s.total,
-                s.pass,
-                s.fail,
-                s.error,
-                r.shard
-                    .as_ref()
-                    .map(|x| format!(" (shard {x})"))
-                    .unwrap_or_default()
-            ));
-        }
-        Format::Junit => {
-            out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-            out.push_str(&format!(
-                "<testsuites name=\"shipcheck audit\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
-                s.total, s.fail, s.error
-            ));
-            out.push_str(&format!(
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\">\n",
-                xml_escape(&r.file),
-                s.total,
-                s.fail,
-                s.error
-            ));
-            for t in &r.results {
-                out.push_str(&format!(
-                    "    <testcase classname=\"shipcheck.{}\" name=\"{}\"",
-                    t.kind,
-                    xml_escape(&t.target)
-                ));
-                let v = t.report.verdict();
-                if v == Verdict::Pass {
-                    out.push_str("/>\n");
-                    continue;
-                }
-                out.push_str(">\n");
-                let tag = if v == Verdict::Fail {
-                    "failure"
-                } else {
-                    "error"
-                };
-                let reasons = t.report.reasons();
-                let first = reasons.first().map(|x| x.message.as_str()).unwrap_or("");
-                let codes: Vec<&str> = reasons.iter().map(|x| x.code.as_str()).collect();
-                let body: Vec<String> = reasons
-                    .iter()
-                    .map(|x| xml_escape(&format!("{}: {}", x.code, x.message)))
-                    .collect();
-                out.push_str(&format!(
-                    "      <{tag} type=\"{}\" message=\"{}\">{}</{tag}>\n",
-                    xml_escape(&codes.join(",")),
-                    xml_escape(first),
-                    body.join("\n")
-                ));
-                out.push_str("    </testcase>\n");
-            }
-            out.push_str("  </testsuite>\n</testsuites>\n");
-        }
-        Format::Github => {
-            for t in &r.results {
-                let title = gh_escape(&format!("shipcheck {} {}", t.kind, t.target), true);
-                let level = if t.report.verdict() == Verdict::Pass {
-                    None
-                } else {
-                    Some("error")
-                };
-                if let Some(level) = level {
-                    for reason in t.report.reasons() {
-                        out.push_str(&format!(
-                            "::{level} title={title}::{}\n",
-                            gh_escape(&format!("{} ({})", reason.message, reason.code), false)
-                        ));
-                    }
-                }
-                for w in t.report.warnings() {
-                    out.push_str(&format!(
-                        "::warning title={title}::{}\n",
-                        gh_escape(&format!("{} ({})", w.message, w.code), false)
-                    ));
-                }
-            }
-            for reason in &r.reasons {
-                out.push_str(&format!(
-                    "::error title=shipcheck audit::{}\n",
-                    gh_escape(&reason.message, false)
-                ));
-            }
-            out.push_str(&format!(
-                "shipcheck audit: {} targets, {} pass, {} fail, {} error\n",
-                s.total, s.pass, s.fail, s.error
-            ));
-        }
-    }
-    (out, err)
+    // The audit renders every format itself; JSON is one of them.
+    let (out, err) = render(&report, format, ctx.printer.quiet);
+    ctx.printer.out(&out);
+    ctx.printer.err(&err);
+    report.verdict.exit_code()
 }
 
 #[cfg(test)]
@@ -623,17 +494,5 @@ mod tests {
                 && "x".parse::<Shard>().is_err()
         );
         assert_eq!("2/3".parse::<Shard>().unwrap(), Shard { k: 2, n: 3 });
-    }
-
-    #[test]
-    fn escaping() {
-        // `&#1;` would be invalid XML 1.0; control characters, newlines and non-characters are
-        // written as visible escapes instead.
-        assert_eq!(
-            xml_escape("a<b>&\"c'\u{1}\n::x\u{ffff}"),
-            "a&lt;b&gt;&amp;&quot;c&apos;\\u{1}\\n::x\\u{ffff}"
-        );
-        assert_eq!(gh_escape("50%\nnext", false), "50%25%0Anext");
-        assert_eq!(gh_escape("a:b,c", true), "a%3Ab%2Cc");
     }
 }

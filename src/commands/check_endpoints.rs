@@ -7,6 +7,8 @@
 //! `secretsmanager` when asked), the S3 gateway endpoint for image layers, each `available`, interface
 //! endpoints with private DNS, and a security group admitting TCP 443.
 
+use crate::cli::CheckEndpointsArgs;
+use crate::context::Context;
 use crate::input;
 use crate::report::{esc, verdict_of, Code, Reason, Verdict};
 use serde::{Deserialize, Serialize};
@@ -585,4 +587,19 @@ pub fn render_text(r: &EndpointsReport, quiet: bool) -> (String, String) {
     }
     err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
     (out, err)
+}
+
+/// `shipcheck check-endpoints`.
+pub fn run_command(a: CheckEndpointsArgs, ctx: &Context) -> i32 {
+    let req = EndpointsRequest {
+        region: a.region,
+        endpoints: a.endpoints,
+        security_groups: a.security_groups,
+        with_ssm: a.with_ssm,
+        with_secretsmanager: a.with_secretsmanager,
+        vpc: a.vpc,
+    };
+    let report = run(&req);
+    let text = render_text(&report, ctx.printer.quiet);
+    ctx.emit(&report, text, report.verdict)
 }

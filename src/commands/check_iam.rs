@@ -11,6 +11,8 @@
 //! does not count as a denial; both are reported as `not-evaluated` warnings), policy variables
 //! (`${aws:username}`), permission boundaries, SCPs, session policies and repository policies.
 
+use crate::cli::CheckIamArgs;
+use crate::context::Context;
 use crate::input;
 use crate::input::StrList;
 use crate::report::{esc, verdict_of, Code, Reason, Verdict};
@@ -1186,4 +1188,16 @@ pub fn render_text(r: &IamReport, quiet: bool) -> (String, String) {
     }
     err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
     (out, err)
+}
+
+/// `shipcheck check-iam`.
+pub fn run_command(a: CheckIamArgs, ctx: &Context) -> i32 {
+    let req = IamRequest {
+        policies: a.policies,
+        workflow: a.workflow,
+        repository: a.repository,
+    };
+    let report = run(&req);
+    let text = render_text(&report, ctx.printer.quiet);
+    ctx.emit(&report, text, report.verdict)
 }

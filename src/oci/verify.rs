@@ -1,4 +1,4 @@
-//! `shipcheck verify-image`: prove that an image reference in an OCI registry holds every platform a
+//! Image verification (what `verify-image`, task definitions and audits check): prove that an image reference in an OCI registry holds every platform a
 //! deployment needs, with every digest, size and media type matching the bytes served.
 //!
 //! Data flows one way: request -> reference, platforms, credentials -> top manifest (hashed, checked
@@ -37,6 +37,8 @@ pub struct ImageRequest {
     pub username: Option<String>,
     /// From `--password-stdin`; never printed.
     pub password: Option<String>,
+    /// The Docker config file to read credentials from (see [`crate::context::Env`]).
+    pub docker_config: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ImageRequest {
@@ -129,21 +131,6 @@ fn usage(msg: impl Into<String>) -> Reason {
     Reason::new(Code::Usage, msg)
 }
 
-/// Reads the password for `--password-stdin`: all of stdin, without the trailing newline.
-pub fn read_password_stdin() -> Result<String, Reason> {
-    use std::io::Read;
-    let mut s = String::new();
-    std::io::stdin()
-        .read_to_string(&mut s)
-        .map_err(|e| usage(format!("cannot read the password from stdin: {e}")))?;
-    let p = s.trim_end_matches(['\n', '\r']).to_string();
-    if p.is_empty() {
-        return Err(usage("--password-stdin: stdin was empty")
-            .hint("pipe the password in, e.g. `aws ecr get-login-password | shipcheck verify-image ... --username AWS --password-stdin`"));
-    }
-    Ok(p)
-}
-
 /// Runs the check. Never panics on registry input; every failure is a reason in the report.
 pub async fn run(req: &ImageRequest, http: &Http) -> ImageReport {
     run_with(req, http, &ContentCache::default()).await
@@ -191,7 +178,10 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
                 .push(usage("--username and --password-stdin go together"));
             return rep.finish();
         }
-        (None, None) => match crate::oci::auth::docker_config_credentials(&reference.registry) {
+        (None, None) => match crate::oci::auth::docker_config_credentials(
+            req.docker_config.as_deref(),
+            &reference.registry,
+        ) {
             Ok(Some(c)) => Some(c),
             // No Docker credentials: an ECR registry is logged in to natively (AWS credential chain).
             Ok(None) => match crate::oci::auth::ecr::ecr_registry(&reference.registry) {
@@ -913,60 +903,4 @@ fn check_digest_header(f: &Fetched, what: &str, reasons: &mut Vec<Reason>) {
             format!("{what}: the registry sent an unusable Docker-Content-Digest: {e}"),
         )),
     }
-}
-
-/// Text output: a table of platforms and a verdict line on stdout, reasons with hints on stderr.
-pub fn render_text(r: &ImageReport, quiet: bool) -> (String, String) {
-    let what = r.reference.clone().unwrap_or_else(|| "image".into());
-    let mut out = String::new();
-    let mut err = String::new();
-    if !quiet && !r.platforms.is_empty() {
-        let w = r
-            .platforms
-            .iter()
-            .map(|p| p.platform.len())
-            .max()
-            .unwrap_or(8)
-            .max(8);
-        out.push_str(&format!(
-            "{:<w$}  {:<9}  {:>6}  DIGEST\n",
-            "PLATFORM", "STATUS", "SIZE"
-        ));
-        for p in &r.platforms {
-            out.push_str(&format!(
-                "{:<w$}  {:<9}  {:>6}  {}\n",
-                p.platform, p.status, p.size, p.digest
-            ));
-        }
-    }
-    let digest = r
-        .digest
-        .as_deref()
-        .map(|d| format!(" ({d})"))
-        .unwrap_or_default();
-    match r.verdict {
-        Verdict::Pass => {
-            if !quiet {
-                let names: Vec<&str> = r.platforms.iter().map(|p| p.platform.as_str()).collect();
-                let att = match r.attestations.len() {
-                    0 => String::new(),
-                    1 => "; 1 attestation listed".into(),
-                    n => format!("; {n} attestations listed"),
-                };
-                out.push_str(&format!(
-                    "PASS {what}{digest}: {} verified{att}\n",
-                    names.join(", ")
-                ));
-            }
-        }
-        v => {
-            let label = if v == Verdict::Fail { "FAIL" } else { "ERROR" };
-            let mut codes: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
-            codes.dedup();
-            out.push_str(&format!("{label} {what}{digest}: {}\n", codes.join(", ")));
-            err.push_str(&crate::report::explain(&r.reasons, &[], quiet));
-        }
-    }
-    err.push_str(&crate::report::explain(&[], &r.warnings, quiet));
-    (out, err)
 }

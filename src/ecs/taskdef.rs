@@ -8,9 +8,9 @@
 use crate::input;
 use crate::net::Http;
 use crate::oci::cache::ContentCache;
+use crate::oci::verify::{self, ImageReport, ImageRequest};
 use crate::oci::Reference;
-use crate::report::{esc, verdict_of, Code, Reason, Verdict};
-use crate::verify_image::{self, ImageReport, ImageRequest};
+use crate::report::{verdict_of, Code, Reason, Verdict};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -36,6 +36,8 @@ pub struct TaskdefRequest {
     pub deep: bool,
     pub username: Option<String>,
     pub password: Option<String>,
+    /// The Docker config file to read credentials from (see [`crate::context::Env`]).
+    pub docker_config: Option<PathBuf>,
 }
 
 /// The JSON object `verify-taskdef --json` prints.
@@ -211,8 +213,9 @@ pub async fn run_with(req: &TaskdefRequest, http: &Http, cache: &ContentCache) -
             deep: req.deep,
             username: req.username.clone(),
             password: req.password.clone(),
+            docker_config: req.docker_config.clone(),
         };
-        async move { verify_image::run_with(&ireq, http, cache).await }
+        async move { verify::run_with(&ireq, http, cache).await }
     }))
     .await;
 
@@ -314,39 +317,6 @@ fn write_pinned(td: &Value, containers: &[ContainerReport], out: &Path) -> Resul
 }
 
 /// Text rendering: (stdout, stderr).
-pub fn render_text(r: &TaskdefReport, quiet: bool) -> (String, String) {
-    let mut out = String::new();
-    let mut err = String::new();
-    let label = match r.verdict {
-        Verdict::Pass => "PASS",
-        Verdict::Fail => "FAIL",
-        Verdict::Error => "ERROR",
-    };
-    let what = r.family.clone().unwrap_or_else(|| r.path.clone());
-    let what = esc(&what);
-    let platform = r.platform.clone().unwrap_or_default();
-    if r.verdict != Verdict::Pass || !quiet {
-        out.push_str(&format!(
-            "{label} task definition {what} ({platform}): {} container(s)\n",
-            r.containers.len()
-        ));
-        for c in &r.containers {
-            out.push_str(&format!(
-                "  {:5} {:20} {}  {}\n",
-                c.verdict.as_str(),
-                esc(&c.name),
-                esc(&c.image),
-                c.digest.clone().unwrap_or_else(|| "-".into())
-            ));
-        }
-        if let Some(p) = &r.pinned_output {
-            out.push_str(&format!("  pinned copy written to {}\n", esc(p)));
-        }
-    }
-    err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
-    (out, err)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

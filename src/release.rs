@@ -1,4 +1,4 @@
-//! `shipcheck verify-bin`: download (or read) a release file and its detached signature, verify them
+//! Release files (what `verify-bin` and audits check): download (or read) a release file and its detached signature, verify them
 //! against pinned certificates in one streaming pass, and install the file atomically only on a pass.
 //!
 //! Data flows one way: request -> [`Plan`] -> signature -> stream + hash (+ stage) -> verify -> verdict
@@ -9,7 +9,7 @@ use crate::input::ReadError;
 use crate::install::{self, Staged};
 use crate::net::{redact, redact_text, FetchError, Http, Progress, Sink, CHUNK};
 use crate::pgp::{self, DataHasher, Pin};
-use crate::report::{esc, verdict_of, Code, Reason, Verdict};
+use crate::report::{verdict_of, Code, Reason, Verdict};
 use crate::timefmt::rfc3339;
 use openpgp::packet::Signature;
 use sequoia_openpgp as openpgp;
@@ -37,6 +37,8 @@ pub struct BinRequest {
     pub catalog: Option<PathBuf>,
     /// Apply the SHA-1 self-signature relaxation to `--key` certificates.
     pub allow_sha1_self_signatures: bool,
+    /// The home directory (`~/.local/bin` is the default destination of executables).
+    pub home: Option<PathBuf>,
 }
 
 /// The JSON object `verify-bin --json` prints (a tested contract; see README "JSON output").
@@ -129,12 +131,6 @@ fn usage(msg: impl Into<String>) -> Reason {
     Reason::new(Code::Usage, msg)
 }
 
-fn home_dir() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
-}
-
 fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
     let mirror = match &req.mirror {
         None => None,
@@ -223,7 +219,10 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
                 (Some(d), InstallKind::Executable) => (d.clone(), 0o755),
                 (Some(d), InstallKind::File) => (d.clone(), 0o644),
                 (None, InstallKind::Executable) => {
-                    let home = home_dir().ok_or_else(|| usage("HOME is not set; pass --dest"))?;
+                    let home = req
+                        .home
+                        .clone()
+                        .ok_or_else(|| usage("HOME is not set; pass --dest"))?;
                     let dir = home.join(".local/bin");
                     std::fs::create_dir_all(&dir).map_err(|e| {
                         Reason::new(
@@ -552,57 +551,4 @@ pub async fn run(req: &BinRequest, http: &Http, progress: &dyn Progress) -> BinR
 
 fn absolute(p: &Path) -> PathBuf {
     std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
-}
-
-/// Text rendering: (stdout, stderr).
-pub fn render_text(r: &BinReport, quiet: bool) -> (String, String) {
-    let what = match (&r.tool, &r.version, &r.platform) {
-        (Some(t), Some(v), Some(p)) => format!("{t} {v} {p}"),
-        (Some(t), _, _) => t.clone(),
-        _ => r
-            .url
-            .clone()
-            .or_else(|| r.file.clone())
-            .unwrap_or_else(|| "file".into()),
-    };
-    let what = esc(&what);
-    let mut out = String::new();
-    let mut err = String::new();
-    match r.verdict {
-        Verdict::Pass => {
-            if !quiet {
-                let signer = r.signer.as_ref().map(|s| {
-                    if s.key == s.fingerprint {
-                        format!("signed by {}", s.fingerprint)
-                    } else {
-                        format!("signed by {} (key {})", s.fingerprint, s.key)
-                    }
-                });
-                let installed = match &r.installed {
-                    Some(p) => format!("; installed {}", esc(p)),
-                    None => "; not installed".into(),
-                };
-                out.push_str(&format!(
-                    "PASS {what}: {}, sha256 {}{installed}\n",
-                    signer.unwrap_or_default(),
-                    r.sha256.clone().unwrap_or_default()
-                ));
-            }
-        }
-        v => {
-            let label = if v == Verdict::Fail { "FAIL" } else { "ERROR" };
-            let codes: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
-            out.push_str(&format!("{label} {what}: {}\n", codes.join(", ")));
-            err.push_str(&crate::report::explain(&r.reasons, &[], quiet));
-            if v == Verdict::Fail || r.installed.is_none() {
-                if let Some(dest) = &r.installed {
-                    err.push_str(&format!("  note: {} was installed\n", esc(dest)));
-                } else {
-                    err.push_str("  note: nothing was installed\n");
-                }
-            }
-        }
-    }
-    err.push_str(&crate::report::explain(&[], &r.warnings, quiet));
-    (out, err)
 }

@@ -1,0 +1,91 @@
+//! `shipcheck verify-bin`: the report of [`crate::release`] as text.
+
+use crate::cli::VerifyBinArgs;
+use crate::context::Context;
+use crate::release::BinReport;
+use crate::release::{self, BinRequest};
+use crate::report::{esc, Verdict};
+
+/// `shipcheck verify-bin`.
+pub fn run(a: VerifyBinArgs, ctx: &Context) -> i32 {
+    let req = BinRequest {
+        tool: a.tool,
+        version: a.version,
+        platform: a.platform,
+        url: a.url,
+        sig_url: a.sig_url,
+        file: a.file,
+        sig: a.sig,
+        keys: a.key,
+        fingerprints: a.fingerprint,
+        dest: a.dest,
+        no_install: a.no_install,
+        mirror: a.mirror,
+        catalog: a.catalog,
+        allow_sha1_self_signatures: a.allow_sha1_self_signatures,
+        home: ctx.env.home.clone(),
+    };
+    let report = match ctx.http(&a.net) {
+        Ok(http) => {
+            let progress = ctx.printer.progress();
+            ctx.rt
+                .block_on(release::run(&req, &http, progress.as_ref()))
+        }
+        Err(e) => BinReport::failed(&req, e.reason()),
+    };
+    let text = render_text(&report, ctx.printer.quiet);
+    ctx.emit(&report, text, report.verdict)
+}
+
+/// Text rendering: (stdout, stderr).
+pub fn render_text(r: &BinReport, quiet: bool) -> (String, String) {
+    let what = match (&r.tool, &r.version, &r.platform) {
+        (Some(t), Some(v), Some(p)) => format!("{t} {v} {p}"),
+        (Some(t), _, _) => t.clone(),
+        _ => r
+            .url
+            .clone()
+            .or_else(|| r.file.clone())
+            .unwrap_or_else(|| "file".into()),
+    };
+    let what = esc(&what);
+    let mut out = String::new();
+    let mut err = String::new();
+    match r.verdict {
+        Verdict::Pass => {
+            if !quiet {
+                let signer = r.signer.as_ref().map(|s| {
+                    if s.key == s.fingerprint {
+                        format!("signed by {}", s.fingerprint)
+                    } else {
+                        format!("signed by {} (key {})", s.fingerprint, s.key)
+                    }
+                });
+                let installed = match &r.installed {
+                    Some(p) => format!("; installed {}", esc(p)),
+                    None => "; not installed".into(),
+                };
+                out.push_str(&format!(
+                    "PASS {what}: {}, sha256 {}{installed}\n",
+                    signer.unwrap_or_default(),
+                    r.sha256.clone().unwrap_or_default()
+                ));
+            }
+        }
+        v => {
+            let label = if v == Verdict::Fail { "FAIL" } else { "ERROR" };
+            let codes: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
+            out.push_str(&format!("{label} {what}: {}\n", codes.join(", ")));
+            err.push_str(&crate::report::explain(&r.reasons, &[], quiet));
+            if v == Verdict::Fail || r.installed.is_none() {
+                if let Some(dest) = &r.installed {
+                    err.push_str(&format!("  note: {} was installed\n", esc(dest)));
+                } else {
+                    err.push_str("  note: nothing was installed\n");
+                }
+            }
+        }
+    }
+    err.push_str(&crate::report::explain(&[], &r.warnings, quiet));
+    (out, err)
+}

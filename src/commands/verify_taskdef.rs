@@ -1,0 +1,62 @@
+//! `shipcheck verify-taskdef`: the report of [`crate::ecs::taskdef`] as text.
+
+use crate::cli::VerifyTaskdefArgs;
+use crate::context::Context;
+use crate::ecs::taskdef::TaskdefReport;
+use crate::ecs::taskdef::{self, TaskdefRequest};
+use crate::report::{esc, Verdict};
+
+/// `shipcheck verify-taskdef`.
+pub fn run(a: VerifyTaskdefArgs, ctx: &Context) -> i32 {
+    let mut req = TaskdefRequest {
+        path: a.taskdef,
+        pin: a.pin,
+        output: a.output,
+        deep: a.deep,
+        username: a.auth.username.clone(),
+        password: None,
+        docker_config: ctx.env.docker_config.clone(),
+    };
+    let report = match super::registry_setup(ctx, &a.net, &a.auth) {
+        Err(r) => TaskdefReport::failed(&req, r),
+        Ok((http, p)) => {
+            req.password = p;
+            ctx.rt.block_on(taskdef::run(&req, &http))
+        }
+    };
+    let text = render_text(&report, ctx.printer.quiet);
+    ctx.emit(&report, text, report.verdict)
+}
+
+pub fn render_text(r: &TaskdefReport, quiet: bool) -> (String, String) {
+    let mut out = String::new();
+    let mut err = String::new();
+    let label = match r.verdict {
+        Verdict::Pass => "PASS",
+        Verdict::Fail => "FAIL",
+        Verdict::Error => "ERROR",
+    };
+    let what = r.family.clone().unwrap_or_else(|| r.path.clone());
+    let what = esc(&what);
+    let platform = r.platform.clone().unwrap_or_default();
+    if r.verdict != Verdict::Pass || !quiet {
+        out.push_str(&format!(
+            "{label} task definition {what} ({platform}): {} container(s)\n",
+            r.containers.len()
+        ));
+        for c in &r.containers {
+            out.push_str(&format!(
+                "  {:5} {:20} {}  {}\n",
+                c.verdict.as_str(),
+                esc(&c.name),
+                esc(&c.image),
+                c.digest.clone().unwrap_or_else(|| "-".into())
+            ));
+        }
+        if let Some(p) = &r.pinned_output {
+            out.push_str(&format!("  pinned copy written to {}\n", esc(p)));
+        }
+    }
+    err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
+    (out, err)
+}

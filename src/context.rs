@@ -1,0 +1,84 @@
+//! What a run needs from its surroundings, read once at start: the printer, the async runtime, and
+//! the environment variables shipcheck honours. Nothing below the commands reads the environment
+//! (but the AWS SDK's credential chain and `SHIPCHECK_ECR_REGISTRIES`, see [`crate::oci::auth::ecr`]).
+
+use crate::cli::NetArgs;
+use crate::net::{FetchError, Http, HttpOptions};
+use crate::output::Printer;
+use crate::report::Verdict;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The environment variables shipcheck honours.
+#[derive(Debug, Clone, Default)]
+pub struct Env {
+    /// `SHIPCHECK_RETRY_DELAY_MS`: the first backoff delay (tests shorten it).
+    pub retry_delay: Option<Duration>,
+    /// `SHIPCHECK_TRACE_REQUESTS=1`: print registry requests (verify-image) or the reuse count
+    /// (audit) to stderr.
+    pub trace_requests: bool,
+    /// `HOME`, for `~/.local/bin` and `~/.docker/config.json`.
+    pub home: Option<PathBuf>,
+    /// The Docker config file: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
+    pub docker_config: Option<PathBuf>,
+}
+
+impl Env {
+    /// Reads the process environment.
+    pub fn from_process() -> Env {
+        let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty());
+        let home = var("HOME").map(PathBuf::from);
+        let docker_config = match var("DOCKER_CONFIG") {
+            Some(d) => Some(PathBuf::from(d).join("config.json")),
+            None => home.as_ref().map(|h| h.join(".docker").join("config.json")),
+        };
+        Env {
+            retry_delay: var("SHIPCHECK_RETRY_DELAY_MS")
+                .and_then(|v| v.to_str()?.parse().ok())
+                .map(Duration::from_millis),
+            trace_requests: var("SHIPCHECK_TRACE_REQUESTS").is_some_and(|v| v == "1"),
+            home,
+            docker_config,
+        }
+    }
+}
+
+/// One run: where output goes, the runtime commands block on, and the environment.
+pub struct Context {
+    pub printer: Printer,
+    pub rt: tokio::runtime::Runtime,
+    pub env: Env,
+}
+
+impl Context {
+    /// The shared HTTP client from the command line's transport options.
+    pub fn http(&self, args: &NetArgs) -> Result<Http, FetchError> {
+        let defaults = HttpOptions::default();
+        Http::new(HttpOptions {
+            ca_certs: args.ca_cert.clone(),
+            timeout: Duration::from_secs(args.timeout.max(1)),
+            retries: args.retries,
+            max_download: args.max_size,
+            retry_delay: self.env.retry_delay.unwrap_or(defaults.retry_delay),
+            ..defaults
+        })
+    }
+
+    /// Prints a report (JSON, or its text as `(stdout, stderr)`) and returns its exit code: the one
+    /// place commands' output goes.
+    pub fn emit<T: serde::Serialize>(
+        &self,
+        report: &T,
+        text: (String, String),
+        verdict: Verdict,
+    ) -> i32 {
+        let (out, err) = text;
+        if self.printer.json {
+            self.printer.json(report);
+        } else {
+            self.printer.out(&out);
+        }
+        self.printer.err(&err);
+        verdict.exit_code()
+    }
+}
