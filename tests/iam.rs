@@ -480,3 +480,30 @@ fn glob_helpers() {
         "arn:aws:ecr:x:1:repository/a*"
     ));
 }
+
+/// A Condition block that tests nothing (`{}`, an operator with no keys) is no condition: a Deny
+/// with one denies (found by the adversarial review: it was ignored, and the check passed).
+#[test]
+fn an_empty_condition_block_does_not_soften_a_deny() {
+    let dir = tempfile::tempdir().unwrap();
+    for cond in [r#"{}"#, r#"{"StringEquals": {}}"#, r#"null"#] {
+        let policy = format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+                {{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"],"Resource":"*"}},
+                {{"Sid":"NoPull","Effect":"Deny","Action":"ecr:BatchGetImage","Resource":"*","Condition":{cond}}}]}}"#
+        );
+        let p = dir.path().join("p.json");
+        std::fs::write(&p, policy).unwrap();
+        let r = iam::run(&IamRequest {
+            policies: vec![p],
+            workflow: Workflow::Pull,
+            repository: Some(REPO.into()),
+        });
+        assert_eq!(r.verdict, Verdict::Fail, "{cond}: {r:#?}");
+        assert_eq!(
+            status(&r, "ecr:BatchGetImage"),
+            ActionStatus::Denied,
+            "{cond}"
+        );
+    }
+}

@@ -489,6 +489,91 @@ fn an_entry_without_an_os_must_have_the_required_os_in_its_config() {
     }
 }
 
+/// Go's JSON decoder (containerd, Docker) matches keys case-insensitively and takes the last: a
+/// second spelling of a key would be what the runtime reads. Found by the second adversarial round.
+#[test]
+fn keys_the_runtime_reads_differently_are_invalid() {
+    let r = Registry::plain();
+    let amd = r.push_image("fold/app", "linux/amd64", Flavour::Oci, None);
+    let arm = r.push_image("fold/app", "linux/arm64", Flavour::Oci, None);
+    let mut two = amd.entry("linux/amd64");
+    two["platform"]["Architecture"] = json!("arm64");
+    let mut other = amd.entry("linux/amd64");
+    other["Digest"] = json!(arm.digest);
+    other["Size"] = json!(arm.size);
+    let mut platform_spelled = amd.entry("linux/amd64");
+    let p = platform_spelled
+        .as_object_mut()
+        .unwrap()
+        .remove("platform")
+        .unwrap();
+    platform_spelled["Platform"] = p;
+    for (tag, entry) in [
+        ("two", two),
+        ("other", other),
+        ("spelled", platform_spelled),
+    ] {
+        r.push_index(
+            "fold/app",
+            tag,
+            vec![entry, amd.entry("linux/amd64")],
+            false,
+        );
+        verify_image(&r, &format!("fold/app:{tag}"), Some("amd64")).expect(2, "invalid-manifest");
+    }
+    // In the image config too.
+    let cfg = r.push_image_with_config(
+        "fold/app",
+        &json!({"architecture": "amd64", "os": "linux", "Architecture": "arm64"}),
+        Flavour::Oci,
+        Some("cfg"),
+    );
+    let _ = cfg;
+    verify_image(&r, "fold/app:cfg", Some("amd64")).expect(2, "invalid-manifest");
+    // Labels are a map, not a struct: `Author` there is fine.
+    r.push_image_with_config(
+        "fold/app",
+        &json!({"architecture": "amd64", "os": "linux", "config": {"Labels": {"Author": "a", "author": "b"}}}),
+        Flavour::Oci,
+        Some("labels"),
+    );
+    verify_image(&r, "fold/app:labels", Some("amd64")).expect(0, "");
+}
+
+/// One manifest listed 1024 times, with an 8 MiB config that is slow to parse: checked once per
+/// reference, not once per entry (it took over 300 s before). A deadline, not a speed target.
+#[test]
+fn an_index_that_repeats_one_manifest_costs_one_check() {
+    let r = Registry::plain();
+    let mut pad = String::with_capacity(8 << 20);
+    pad.push('[');
+    while pad.len() < (8 << 20) - 4096 {
+        pad.push_str("[],");
+    }
+    pad.push_str("[]]");
+    let fields: Value = serde_json::from_str(&format!(
+        r#"{{"architecture":"amd64","os":"linux","pad":{pad}}}"#
+    ))
+    .unwrap();
+    let img = r.push_image_with_config("rep/app", &fields, Flavour::Oci, None);
+    r.push_index(
+        "rep/app",
+        "many",
+        vec![img.entry("linux/amd64"); 1024],
+        false,
+    );
+    let start = std::time::Instant::now();
+    let run = verify_image(&r, "rep/app:many", Some("amd64"));
+    run.expect(0, "");
+    assert_eq!(run.json.platforms.len(), 1024);
+    assert!(run.requests <= 3 + 4, "{} requests", run.requests);
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
 #[test]
 fn an_index_that_only_has_a_fallback_platform_is_missing_the_required_one() {
     let r = Registry::plain();

@@ -467,11 +467,26 @@ fn load_policy(
             not_action,
             resources,
             not_resource,
-            conditional: s.condition.is_some(),
+            conditional: s.condition.as_ref().is_some_and(has_condition),
             uses_variables,
         });
     }
     Ok(out)
+}
+
+/// Whether a `Condition` block tests anything: `null`, `{}` and operators with no keys
+/// (`{"StringEquals": {}}`) test nothing, so the statement applies unconditionally (a Deny with
+/// such a block denies).
+fn has_condition(c: &serde_json::Value) -> bool {
+    match c {
+        serde_json::Value::Null => false,
+        serde_json::Value::Object(ops) => ops.values().any(|keys| match keys {
+            serde_json::Value::Object(k) => !k.is_empty(),
+            serde_json::Value::Null => false,
+            _ => true,
+        }),
+        _ => true,
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------

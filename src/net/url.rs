@@ -21,18 +21,25 @@ pub fn redact(url: &Url) -> String {
     redact_text(url.as_str())
 }
 
-/// Text the user gave as a URL, fit to print: everything between `//` and the last `@` is replaced
-/// by `***`. This covers credentials the URL parser sees as userinfo and those it does not (a
-/// password holding an unencoded `/`, `?` or `#` makes `https://user:pa/ss@host/` parse as host `user`
-/// with `ss@host` in its path): whatever could be a credential is hidden, at the price of hiding the
-/// host of a URL with an `@` in its path.
+/// Text the user gave as a URL, fit to print: everything between the scheme and the last `@` is
+/// replaced by `***` (`https://***@host/path`). This covers credentials the URL parser sees as
+/// userinfo and those it does not: a password holding an unencoded `/`, `?` or `#`
+/// (`https://user:pa/ss@host/` parses as host `user` with `ss@host` in its path), and the spellings
+/// without `//` the parser accepts (`https:user:pass@host`, `https:\\user:pass@host`). Whatever
+/// could be a credential is hidden, at the price of hiding the host of a URL with an `@` in its path.
 pub fn redact_text(s: &str) -> String {
-    let Some(start) = s.find("//").map(|i| i + 2) else {
+    let Some(at) = s.rfind('@') else {
         return s.to_string();
     };
-    match s[start..].rfind('@') {
-        Some(at) => format!("{}***{}", &s[..start], &s[start + at..]),
-        None => s.to_string(),
+    let scheme = s.split_once(':').map(|(sch, _)| sch).filter(|sch| {
+        sch.starts_with(|c: char| c.is_ascii_alphabetic())
+            && sch
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+    });
+    match scheme {
+        Some(sch) => format!("{sch}://***{}", &s[at..]),
+        None => format!("***{}", &s[at..]),
     }
 }
 
@@ -115,5 +122,17 @@ mod tests {
             }
         }
         assert_eq!(redact_text("not a url"), "not a url");
+        // Spellings without `//` that the parser accepts, with credentials.
+        for text in [
+            "https:AWS:s3cret@127.0.0.1:9/t",
+            "https:\\\\AWS:s3cret@127.0.0.1:9/t",
+            "https:/\t/AWS:s3c/ret@127.0.0.1:9/t",
+            "AWS:s3cret@127.0.0.1:9/t",
+        ] {
+            assert!(!redact_text(text).contains("s3c"), "{}", redact_text(text));
+            if let Ok(u) = Url::parse(text) {
+                assert!(!redact(&u).contains("s3c"), "{}", redact(&u));
+            }
+        }
     }
 }

@@ -144,6 +144,7 @@ pub fn parse_manifest(
         return Err(schema1());
     }
     let v = parse_json_strict(body).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
+    go_manifest_keys(&v).map_err(invalid)?;
     let obj = v
         .as_object()
         .ok_or_else(|| invalid("not a JSON object".into()))?;
@@ -294,6 +295,96 @@ pub fn parse_manifest(
     }
 }
 
+/// The object keys of the OCI and Docker image formats that runtimes read. Go's `encoding/json`
+/// (containerd, Docker, the registry) matches keys case-insensitively, so `Digest` or `digeſt` is
+/// `digest` to the runtime while it is an unknown key to shipcheck: such spellings are refused.
+const KNOWN_KEYS: &[&str] = &[
+    "schemaVersion",
+    "mediaType",
+    "artifactType",
+    "manifests",
+    "config",
+    "layers",
+    "subject",
+    "annotations",
+    "digest",
+    "size",
+    "urls",
+    "data",
+    "platform",
+    "architecture",
+    "os",
+    "os.version",
+    "os.features",
+    "variant",
+    "features",
+    "rootfs",
+    "diff_ids",
+    "history",
+    "created",
+    "author",
+];
+
+/// A key as Go's `encoding/json` compares it with a field name (`bytes.EqualFold`): ASCII case
+/// folded, and the two non-ASCII letters whose case orbit holds an ASCII letter (`ſ` = s, the
+/// Kelvin sign = k) folded too.
+fn go_fold(k: &str) -> String {
+    k.chars()
+        .map(|c| match c {
+            '\u{17F}' => 's',
+            '\u{212A}' => 'k',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Checks the keys of one JSON object that a runtime decodes into a Go struct (a manifest, an index,
+/// a descriptor, a platform, an image config): no two keys equal under Go's case folding
+/// (`architecture` and `Architecture`: Go takes the last, shipcheck the exact one), and no other
+/// spelling of a known key (`Digest`, `digeſt`). Maps (annotations, labels) are not structs to Go
+/// and are not checked.
+fn go_struct_keys(obj: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+    let mut folded = std::collections::HashSet::new();
+    for k in obj.keys() {
+        let shown: String = k.chars().take(64).collect();
+        let f = go_fold(k);
+        if let Some(known) = KNOWN_KEYS.iter().find(|n| go_fold(n) == f && *n != k) {
+            return Err(format!(
+                "key `{shown}` is `{known}` to Go's JSON decoder (container runtimes), but not its spelling"
+            ));
+        }
+        if !folded.insert(f) {
+            return Err(format!(
+                "key `{shown}` differs from another key only in case (Go's JSON decoder reads them as one)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// [`go_struct_keys`] on a manifest or index and the descriptors and platforms in it.
+fn go_manifest_keys(v: &serde_json::Value) -> Result<(), String> {
+    let Some(root) = v.as_object() else {
+        return Ok(());
+    };
+    go_struct_keys(root)?;
+    let descriptors = root
+        .get("manifests")
+        .into_iter()
+        .chain(root.get("layers"))
+        .filter_map(|l| l.as_array())
+        .flatten()
+        .chain(root.get("config"))
+        .chain(root.get("subject"));
+    for d in descriptors.filter_map(|d| d.as_object()) {
+        go_struct_keys(d)?;
+        if let Some(p) = d.get("platform").and_then(|p| p.as_object()) {
+            go_struct_keys(p)?;
+        }
+    }
+    Ok(())
+}
+
 /// Parses JSON like `serde_json::from_slice::<Value>`, but refuses duplicate object keys: parsers
 /// disagree on which duplicate wins, so such a manifest could mean one thing to shipcheck and another
 /// to the runtime that pulls it. serde_json's nesting limit (128) applies.
@@ -369,9 +460,11 @@ pub fn config_platform(body: &[u8]) -> Result<Platform, String> {
     }
     // Strict like manifests: duplicate keys and nesting past serde_json's limit are refused, also in
     // fields shipcheck ignores (a runtime may not ignore them).
-    let c: Cfg = parse_json_strict(body)
-        .and_then(serde_json::from_value)
-        .map_err(|e| format!("not an image config: {e}"))?;
+    let v = parse_json_strict(body).map_err(|e| format!("not an image config: {e}"))?;
+    if let Some(obj) = v.as_object() {
+        go_struct_keys(obj).map_err(|e| format!("not an image config: {e}"))?;
+    }
+    let c: Cfg = serde_json::from_value(v).map_err(|e| format!("not an image config: {e}"))?;
     if c.os.is_empty() || c.architecture.is_empty() {
         return Err("the image config names no `os` or `architecture`".into());
     }
@@ -458,6 +551,40 @@ mod tests {
             d(1)
         );
         assert_eq!(code(&neg, None, None), Code::InvalidManifest);
+    }
+
+    #[test]
+    fn keys_go_reads_differently_are_refused() {
+        let d1 = d(1);
+        let idx = |entry: &str| {
+            format!(r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[{entry}]}}"#)
+        };
+        let ok = format!(
+            r#"{{"mediaType":"{OCI_MANIFEST}","digest":"{d1}","size":7,"platform":{{"os":"linux","architecture":"amd64"}},"annotations":{{"Author":"a","author":"b"}}}}"#
+        );
+        assert!(parse_manifest(idx(&ok).as_bytes(), None, None, "x").is_ok());
+        for bad in [
+            ok.replace(
+                r#""architecture":"amd64""#,
+                r#""architecture":"amd64","Architecture":"arm64""#,
+            ),
+            ok.replace(r#""size":7"#, r#""size":7,"Digest":"x""#),
+            ok.replace("\"digest\"", "\"dige\u{17f}t\""),
+            ok.replace("\"platform\"", "\"Platform\""),
+        ] {
+            let e = parse_manifest(idx(&bad).as_bytes(), None, None, "x").unwrap_err();
+            assert_eq!(e.code, Code::InvalidManifest, "{bad}");
+        }
+        let twice = format!(r#"{{"schemaVersion":2,"manifests":[],"Manifests":[{ok}]}}"#);
+        assert!(parse_manifest(twice.as_bytes(), None, None, "x").is_err());
+        assert!(config_platform(
+            br#"{"architecture":"amd64","os":"linux","Architecture":"arm64"}"#
+        )
+        .is_err());
+        assert!(config_platform(
+            br#"{"architecture":"amd64","os":"linux","config":{"Labels":{"Author":"x"},"Env":[]}}"#
+        )
+        .is_ok());
     }
 
     #[test]

@@ -19,7 +19,7 @@ use crate::report::{verdict_of, Code, Reason, Verdict};
 use futures_util::StreamExt;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// How many platform manifests are verified at once.
 const CONCURRENCY: usize = 4;
@@ -209,6 +209,8 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
         repo: reference.repository.clone(),
         deep: req.deep,
         cache,
+        manifests: Mutex::default(),
+        configs: Mutex::default(),
     };
     let outcome = v
         .verify(&reference, pinned.as_ref(), &required, &mut rep)
@@ -227,7 +229,14 @@ struct Verifier<'a> {
     repo: String,
     deep: bool,
     cache: &'a ContentCache,
+    /// Platform manifests and configs checked for this reference, by descriptor: an index that lists
+    /// one manifest (or one config) many times costs one check, not one per entry.
+    manifests: Memo<(Digest, u64, String), Manifest>,
+    configs: Memo<(Digest, u64), Platform>,
 }
+
+/// Results of checks already made, by what was checked.
+type Memo<K, T> = Mutex<HashMap<K, Result<T, Reason>>>;
 
 /// What verifying one platform entry produced.
 struct PlatformOutcome {
@@ -658,7 +667,17 @@ impl Verifier<'_> {
             claimed.as_ref().map(|p| p.to_string()).unwrap_or_default(),
             desc.digest
         );
-        match self.fetch_child(&desc, &what).await {
+        let key = (desc.digest.clone(), desc.size, desc.media_type.clone());
+        let known = self.manifests.lock().unwrap().get(&key).cloned();
+        let checked = match known {
+            Some(m) => m,
+            None => {
+                let m = self.fetch_child(&desc, &what).await;
+                self.manifests.lock().unwrap().insert(key, m.clone());
+                m
+            }
+        };
+        match checked {
             Ok(Manifest::Image { config, layers, .. }) => {
                 self.verify_image_manifest(desc, claimed, config, layers)
                     .await
@@ -698,27 +717,37 @@ impl Verifier<'_> {
                 ),
             ));
         } else {
-            match self.fetch_verified(Kind::Blob, &config, &what).await {
+            let key = (config.digest.clone(), config.size);
+            let known = self.configs.lock().unwrap().get(&key).cloned();
+            let checked = match known {
+                Some(c) => c,
+                None => {
+                    let c = match self.fetch_verified(Kind::Blob, &config, &what).await {
+                        Err(r) => Err(r),
+                        Ok(f) => config_platform(&f.body).map_err(|e| {
+                            Reason::new(Code::InvalidManifest, format!("{what}: {e}"))
+                        }),
+                    };
+                    self.configs.lock().unwrap().insert(key, c.clone());
+                    c
+                }
+            };
+            match checked {
                 Err(r) => reasons.push(r),
-                Ok(f) => match config_platform(&f.body) {
-                    Err(e) => {
-                        reasons.push(Reason::new(Code::InvalidManifest, format!("{what}: {e}")))
-                    }
-                    Ok(p) => {
-                        if let Some(c) = &claimed {
-                            if !c.claims(&p) {
-                                reasons.push(
+                Ok(p) => {
+                    if let Some(c) = &claimed {
+                        if !c.claims(&p) {
+                            reasons.push(
                                         Reason::new(
                                             Code::PlatformMismatch,
                                             format!("the index lists {} as {c}, but its image config says {p}", desc.digest),
                                         )
                                         .hint("the index points a platform at the wrong image; rebuild and push the multi-platform image"),
                                     );
-                            }
                         }
-                        actual = Some(p);
                     }
-                },
+                    actual = Some(p);
+                }
             }
         }
         if self.deep {
