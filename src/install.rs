@@ -112,6 +112,25 @@ impl Staged {
     }
 }
 
+/// Places `bytes` at `dest` the one safe way: refuses a symlink or directory destination, writes a
+/// temp file beside it, syncs it, gives it `mode` and renames it over `dest` (see [`Staged`]). For
+/// files shipcheck writes whole, such as a pinned task definition.
+pub fn write_file(dest: &Path, bytes: &[u8], mode: u32) -> Result<(), Reason> {
+    let dir = check_destination(dest)?;
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut staged = Staged::new_in(&dir, &name)?;
+    staged.write(bytes).map_err(|e| {
+        Reason::new(
+            Code::InstallFailed,
+            format!("cannot write {}: {e}", dest.display()),
+        )
+    })?;
+    staged.commit(dest, mode)
+}
+
 #[cfg(unix)]
 fn set_mode(f: &File, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;

@@ -113,6 +113,24 @@ fn x86_task_passes_and_pins_by_digest() {
     let (code, v) = run(&["verify-taskdef", "--json"], &[&pinned]);
     assert_eq!(code, 0, "{v:#}");
     assert!(!codes(&v, "warnings").contains(&"mutable-tag".to_string()));
+    // Written like every file shipcheck places: readable (0644), never through a symlink.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&pinned).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+        let target = d.path().join("elsewhere.json");
+        std::fs::write(&target, "untouched").unwrap();
+        let link = d.path().join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let (code, v) = run(
+            &["verify-taskdef", "--json", "--pin", "--output"],
+            &[&link, &td],
+        );
+        assert_eq!(code, 2, "{v:#}");
+        assert!(codes(&v, "reasons").contains(&"unsafe-destination".to_string()));
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched");
+    }
 }
 
 #[test]

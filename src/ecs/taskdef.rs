@@ -295,25 +295,14 @@ fn write_pinned(td: &Value, containers: &[ContainerReport], out: &Path) -> Resul
             }
         }
     }
-    let fail = |e: &dyn std::fmt::Display| {
+    let mut text = serde_json::to_string_pretty(&copy).map_err(|e| {
         Reason::new(
             Code::InstallFailed,
             format!("cannot write {}: {e}", out.display()),
         )
-    };
-    let dir = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".shipcheck-pinned-")
-        .tempfile_in(&dir)
-        .map_err(|e| fail(&e))?;
-    let mut text = serde_json::to_string_pretty(&copy).map_err(|e| fail(&e))?;
+    })?;
     text.push('\n');
-    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(|e| fail(&e))?;
-    tmp.persist(out).map_err(|e| fail(&e.error))?;
-    Ok(())
+    crate::install::write_file(out, text.as_bytes(), 0o644)
 }
 
 /// Text rendering: (stdout, stderr).
