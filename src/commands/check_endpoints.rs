@@ -10,7 +10,7 @@
 use crate::cli::CheckEndpointsArgs;
 use crate::context::Context;
 use crate::input;
-use crate::report::{esc, verdict_of, Code, Reason, Verdict};
+use crate::report::{code_list, esc, verdict_line, verdict_of, Code, Reason, Verdict};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -550,17 +550,15 @@ pub fn render_text(r: &EndpointsReport, quiet: bool) -> (String, String) {
     let mut err = String::new();
     let what = format!("check-endpoints {}", esc(&r.region));
     match r.verdict {
-        Verdict::Pass => out.push_str(&format!(
-            "PASS {what}: required endpoints present and usable in {} VPC(s)\n",
-            r.vpcs.len()
+        Verdict::Pass => out.push_str(&verdict_line(
+            r.verdict,
+            &what,
+            &format!(
+                "required endpoints present and usable in {} VPC(s)",
+                r.vpcs.len()
+            ),
         )),
-        v => {
-            let label = if v == Verdict::Fail { "FAIL" } else { "ERROR" };
-            let mut codes: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
-            codes.sort();
-            codes.dedup();
-            out.push_str(&format!("{label} {what}: {}\n", codes.join(", ")));
-        }
+        v => out.push_str(&verdict_line(v, &what, &code_list(&r.reasons))),
     }
     if !(quiet && r.verdict == Verdict::Pass) {
         for v in &r.vpcs {

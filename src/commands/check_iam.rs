@@ -15,7 +15,7 @@ use crate::cli::CheckIamArgs;
 use crate::context::Context;
 use crate::input;
 use crate::input::StrList;
-use crate::report::{esc, verdict_of, Code, Reason, Verdict};
+use crate::report::{code_list, esc, verdict_line, verdict_of, Code, Reason, Verdict};
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -1170,16 +1170,12 @@ pub fn render_text(r: &IamReport, quiet: bool) -> (String, String) {
         .unwrap_or_else(|| "any repository".to_string());
     let what = format!("check-iam {} on {}", r.workflow.as_str(), esc(&repo));
     match r.verdict {
-        Verdict::Pass => out.push_str(&format!(
-            "PASS {what}: all {} required actions are allowed\n",
-            r.actions.len()
+        Verdict::Pass => out.push_str(&verdict_line(
+            r.verdict,
+            &what,
+            &format!("all {} required actions are allowed", r.actions.len()),
         )),
-        v => {
-            let label = if v == Verdict::Fail { "FAIL" } else { "ERROR" };
-            let mut codes: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
-            codes.dedup();
-            out.push_str(&format!("{label} {what}: {}\n", codes.join(", ")));
-        }
+        v => out.push_str(&verdict_line(v, &what, &code_list(&r.reasons))),
     }
     if !r.actions.is_empty() && (!quiet || r.verdict != Verdict::Pass) {
         let w = r.actions.iter().map(|a| a.action.len()).max().unwrap_or(0);

@@ -4,7 +4,7 @@ use crate::cli::VerifyBinArgs;
 use crate::context::Context;
 use crate::release::BinReport;
 use crate::release::{self, BinRequest};
-use crate::report::{esc, Verdict};
+use crate::report::{code_list, esc, verdict_line, Verdict};
 
 /// `shipcheck verify-bin`.
 pub fn run(a: VerifyBinArgs, ctx: &Context) -> i32 {
@@ -65,17 +65,19 @@ pub fn render_text(r: &BinReport, quiet: bool) -> (String, String) {
                     Some(p) => format!("; installed {}", esc(p)),
                     None => "; not installed".into(),
                 };
-                out.push_str(&format!(
-                    "PASS {what}: {}, sha256 {}{installed}\n",
-                    signer.unwrap_or_default(),
-                    r.sha256.clone().unwrap_or_default()
+                out.push_str(&verdict_line(
+                    r.verdict,
+                    &what,
+                    &format!(
+                        "{}, sha256 {}{installed}",
+                        signer.unwrap_or_default(),
+                        r.sha256.clone().unwrap_or_default()
+                    ),
                 ));
             }
         }
         v => {
-            let label = if v == Verdict::Fail { "FAIL" } else { "ERROR" };
-            let codes: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
-            out.push_str(&format!("{label} {what}: {}\n", codes.join(", ")));
+            out.push_str(&verdict_line(v, &what, &code_list(&r.reasons)));
             err.push_str(&crate::report::explain(&r.reasons, &[], quiet));
             if v == Verdict::Fail || r.installed.is_none() {
                 if let Some(dest) = &r.installed {

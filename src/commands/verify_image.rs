@@ -4,7 +4,7 @@ use crate::cli::VerifyImageArgs;
 use crate::context::Context;
 use crate::oci::verify::ImageReport;
 use crate::oci::verify::{self, ImageRequest};
-use crate::report::Verdict;
+use crate::report::{code_list, verdict_line, Verdict};
 
 /// `shipcheck verify-image`.
 pub fn run(a: VerifyImageArgs, ctx: &Context) -> i32 {
@@ -71,17 +71,19 @@ pub fn render_text(r: &ImageReport, quiet: bool) -> (String, String) {
                     1 => "; 1 attestation listed".into(),
                     n => format!("; {n} attestations listed"),
                 };
-                out.push_str(&format!(
-                    "PASS {what}{digest}: {} verified{att}\n",
-                    names.join(", ")
+                out.push_str(&verdict_line(
+                    r.verdict,
+                    &format!("{what}{digest}"),
+                    &format!("{} verified{att}", names.join(", ")),
                 ));
             }
         }
         v => {
-            let label = if v == Verdict::Fail { "FAIL" } else { "ERROR" };
-            let mut codes: Vec<&str> = r.reasons.iter().map(|x| x.code.as_str()).collect();
-            codes.dedup();
-            out.push_str(&format!("{label} {what}{digest}: {}\n", codes.join(", ")));
+            out.push_str(&verdict_line(
+                v,
+                &format!("{what}{digest}"),
+                &code_list(&r.reasons),
+            ));
             err.push_str(&crate::report::explain(&r.reasons, &[], quiet));
         }
     }

@@ -4,7 +4,7 @@ use crate::cli::VerifyTaskdefArgs;
 use crate::context::Context;
 use crate::ecs::taskdef::TaskdefReport;
 use crate::ecs::taskdef::{self, TaskdefRequest};
-use crate::report::{esc, Verdict};
+use crate::report::{esc, verdict_line, Verdict};
 
 /// `shipcheck verify-taskdef`.
 pub fn run(a: VerifyTaskdefArgs, ctx: &Context) -> i32 {
@@ -31,18 +31,14 @@ pub fn run(a: VerifyTaskdefArgs, ctx: &Context) -> i32 {
 pub fn render_text(r: &TaskdefReport, quiet: bool) -> (String, String) {
     let mut out = String::new();
     let mut err = String::new();
-    let label = match r.verdict {
-        Verdict::Pass => "PASS",
-        Verdict::Fail => "FAIL",
-        Verdict::Error => "ERROR",
-    };
     let what = r.family.clone().unwrap_or_else(|| r.path.clone());
     let what = esc(&what);
     let platform = r.platform.clone().unwrap_or_default();
     if r.verdict != Verdict::Pass || !quiet {
-        out.push_str(&format!(
-            "{label} task definition {what} ({platform}): {} container(s)\n",
-            r.containers.len()
+        out.push_str(&verdict_line(
+            r.verdict,
+            &format!("task definition {what} ({platform})"),
+            &format!("{} container(s)", r.containers.len()),
         ));
         for c in &r.containers {
             out.push_str(&format!(

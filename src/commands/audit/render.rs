@@ -1,7 +1,7 @@
 //! The audit's report in its four formats: text, JSON, JUnit XML and GitHub workflow commands.
 
 use super::{AuditReport, Format};
-use crate::report::{esc, Verdict};
+use crate::report::{code_list, esc, Verdict};
 
 /// XML text and attribute escaping. Unsafe characters are first written as escapes ([`esc`]):
 /// newlines too, so no input starts a line of its own in a CI log, and nothing XML 1.0 forbids
@@ -48,7 +48,7 @@ pub fn render(r: &AuditReport, format: Format, quiet: bool) -> (String, String) 
                 if quiet && v == Verdict::Pass {
                     continue;
                 }
-                let codes: Vec<&str> = t.report.reasons().iter().map(|x| x.code.as_str()).collect();
+                let codes = code_list(t.report.reasons());
                 out.push_str(&format!(
                     "{:5} {:7} {}{}\n",
                     v.as_str().to_uppercase(),
@@ -57,7 +57,7 @@ pub fn render(r: &AuditReport, format: Format, quiet: bool) -> (String, String) 
                     if codes.is_empty() {
                         String::new()
                     } else {
-                        format!("  ({})", codes.join(", "))
+                        format!("  ({codes})")
                     }
                 ));
                 for reason in t.report.reasons() {
