@@ -1,0 +1,72 @@
+//! Detached signature files: signature packets only, nothing decompressed.
+
+use super::{MAX_SIGNATURES, MAX_SIGNATURE_FILE};
+use crate::report::{Code, Reason};
+use openpgp::packet::Signature;
+use openpgp::parse::{PacketParser, PacketParserResult, Parse};
+use openpgp::Packet;
+use sequoia_openpgp as openpgp;
+
+/// Parses a detached signature file (armored or binary) into its signatures.
+///
+/// Only signature packets are accepted: an inline-signed, cleartext-signed, compressed or encrypted
+/// message is refused without decompressing anything.
+pub fn parse_detached(bytes: &[u8]) -> Result<Vec<Signature>, Reason> {
+    if bytes.len() as u64 > MAX_SIGNATURE_FILE {
+        return Err(too_large_sig(bytes.len() as u64));
+    }
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(
+            Reason::new(Code::NoSignature, "the signature file is empty")
+                .hint("the publisher did not provide a signature at that location"),
+        );
+    }
+    let malformed = |why: String| {
+        Reason::new(
+            Code::MalformedSignature,
+            format!("the signature file is not a detached OpenPGP signature: {why}"),
+        )
+    };
+    let mut ppr = PacketParser::from_bytes(bytes).map_err(|e| malformed(e.to_string()))?;
+    let mut sigs = Vec::new();
+    while let PacketParserResult::Some(pp) = ppr {
+        match &pp.packet {
+            Packet::Signature(_) => {}
+            Packet::Marker(_) => {}
+            Packet::Unknown(u) => {
+                return Err(malformed(format!(
+                    "unparsable {} packet: {}",
+                    u.tag(),
+                    u.error()
+                )));
+            }
+            p => {
+                return Err(malformed(format!(
+                    "found a {} packet; this is an inline-signed, compressed or encrypted message, \
+                     not a detached signature",
+                    p.tag()
+                )));
+            }
+        }
+        // `next` (not `recurse`) never descends into a container.
+        let (packet, next) = pp.next().map_err(|e| malformed(e.to_string()))?;
+        if let Packet::Signature(s) = packet {
+            sigs.push(s);
+            if sigs.len() > MAX_SIGNATURES {
+                return Err(malformed(format!("more than {MAX_SIGNATURES} signatures")));
+            }
+        }
+        ppr = next;
+    }
+    if sigs.is_empty() {
+        return Err(malformed("no signature packet".into()));
+    }
+    Ok(sigs)
+}
+
+pub fn too_large_sig(n: u64) -> Reason {
+    Reason::new(
+        Code::SignatureTooLarge,
+        format!("the signature file is {n} bytes or more, over the cap of {MAX_SIGNATURE_FILE} bytes for a detached signature"),
+    )
+}

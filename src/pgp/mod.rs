@@ -1,0 +1,180 @@
+//! In-process OpenPGP verification of detached signatures against pinned certificates.
+//!
+//! The flow is: [`parse_detached`] the (small, capped) signature file, create a [`DataHasher`] for the
+//! signatures found, feed it the data as it streams in, then [`verify`] the finished hashes against the
+//! [`Pin`]s. Nothing here reads the network or the file system.
+//!
+//! Parts: the trust set ([`Pin`], certificate parsing and merging, here), [`detached`] signature
+//! files, [`hash`]ing the data, [`verify`](mod@verify)ing signatures, [`inspect`]ing pins for `keys list`.
+
+pub mod detached;
+pub mod hash;
+pub mod inspect;
+pub mod verify;
+
+pub use detached::{parse_detached, too_large_sig};
+pub use hash::{DataHasher, ExtraJob};
+pub use inspect::{inspect, CertInfo, KeyInfo};
+pub use verify::{verify, GoodSignature, Outcome};
+
+use openpgp::cert::prelude::*;
+use openpgp::parse::Parse;
+use openpgp::policy::{HashAlgoSecurity, StandardPolicy};
+use openpgp::types::HashAlgorithm;
+use openpgp::{Cert, Fingerprint};
+use sequoia_openpgp as openpgp;
+
+/// Largest signature file accepted. A detached signature is a few hundred bytes (RSA-4096: ~0.8 KiB
+/// armored); a handful of them fit easily.
+pub const MAX_SIGNATURE_FILE: u64 = 16 * 1024;
+/// Most signatures considered in one signature file.
+pub const MAX_SIGNATURES: usize = 16;
+/// Largest certificate file accepted (`--key` or a catalog certificate).
+pub const MAX_CERT_FILE: u64 = 1 << 20;
+/// Most certificates read from one file.
+pub const MAX_CERTS: usize = 64;
+
+/// A certificate the user (or the catalog) trusts for one tool, with what it may sign with.
+#[derive(Clone)]
+pub struct Pin {
+    /// Where the certificate came from (catalog file name or `--key` path), for messages.
+    pub source: String,
+    pub cert: Cert,
+    /// When set, only these keys (primary or subkeys) may have made the signature.
+    pub signing_keys: Option<Vec<Fingerprint>>,
+    /// Per-certificate relaxation: accept SHA-1 in self-signatures (second-preimage resistance only).
+    pub allow_sha1_self_signatures: bool,
+}
+
+impl Pin {
+    /// The policy this certificate is judged under: Sequoia's standard policy, plus this pin's
+    /// relaxation, if any. Data signatures are always judged under the unrelaxed standard policy.
+    pub fn policy(&self) -> StandardPolicy<'static> {
+        let mut p = StandardPolicy::new();
+        if self.allow_sha1_self_signatures {
+            p.accept_hash_property(
+                HashAlgorithm::SHA1,
+                HashAlgoSecurity::SecondPreImageResistance,
+            );
+        }
+        p
+    }
+
+    pub fn fingerprint(&self) -> Fingerprint {
+        self.cert.fingerprint()
+    }
+}
+
+/// Parses a file of certificates (armored or binary). Fails on an empty file, on anything that is
+/// not OpenPGP, and on more than [`MAX_CERTS`] certificates.
+pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, String> {
+    if bytes.len() as u64 > MAX_CERT_FILE {
+        return Err(format!("larger than {} bytes", MAX_CERT_FILE));
+    }
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err("empty file".into());
+    }
+    let mut certs = Vec::new();
+    let parser =
+        CertParser::from_bytes(bytes).map_err(|e| format!("not an OpenPGP certificate: {e}"))?;
+    for c in parser {
+        let c = c.map_err(|e| format!("not an OpenPGP certificate: {e}"))?;
+        certs.push(c);
+        if certs.len() > MAX_CERTS {
+            return Err(format!("more than {MAX_CERTS} certificates"));
+        }
+    }
+    if certs.is_empty() {
+        return Err("holds no OpenPGP certificate".into());
+    }
+    merge_certs(certs)
+}
+
+/// Merges certificates that share a primary fingerprint ([`Cert::merge_public`]), as sqv and gpgv
+/// keyrings do: revocations, new subkeys and extended expiries from any copy apply, and the result
+/// does not depend on the order of the copies. The first appearance of each fingerprint keeps its
+/// place.
+pub fn merge_certs(certs: Vec<Cert>) -> Result<Vec<Cert>, String> {
+    let mut out: Vec<Cert> = Vec::new();
+    for c in certs {
+        match out.iter().position(|o| o.fingerprint() == c.fingerprint()) {
+            None => out.push(c),
+            Some(i) => {
+                let merged = out[i].clone().merge_public(c).map_err(|e| {
+                    format!("cannot merge two copies of {}: {e}", out[i].fingerprint())
+                })?;
+                out[i] = merged;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Merges pins of one certificate (the same primary fingerprint from several `--key` files or
+/// catalog pins) into one pin whose certificate merges every copy (see [`merge_certs`]), so that a
+/// revocation in any copy applies. Pins of one certificate must agree on which keys may sign and on
+/// the policy relaxation; otherwise the trust set is ambiguous and refused.
+pub fn merge_pins(pins: Vec<Pin>) -> Result<Vec<Pin>, String> {
+    let sorted = |k: &Option<Vec<Fingerprint>>| {
+        k.clone().map(|mut v| {
+            v.sort_by_key(|f| f.to_hex());
+            v.dedup();
+            v
+        })
+    };
+    let mut out: Vec<Pin> = Vec::new();
+    for pin in pins {
+        let Some(p) = out
+            .iter_mut()
+            .find(|p| p.fingerprint() == pin.fingerprint())
+        else {
+            out.push(pin);
+            continue;
+        };
+        if sorted(&p.signing_keys) != sorted(&pin.signing_keys)
+            || p.allow_sha1_self_signatures != pin.allow_sha1_self_signatures
+        {
+            return Err(format!(
+                "certificate {} is pinned twice ({} and {}) with different signing keys or policy relaxations",
+                p.fingerprint(),
+                p.source,
+                pin.source
+            ));
+        }
+        p.cert = merge_certs(vec![p.cert.clone(), pin.cert])?.remove(0);
+        if !p.source.split(", ").any(|s| s == pin.source) {
+            p.source = format!("{}, {}", p.source, pin.source);
+        }
+    }
+    Ok(out)
+}
+
+/// Parses a hex fingerprint (spaces allowed, `0x` prefix allowed).
+pub fn parse_fingerprint(s: &str) -> Result<Fingerprint, String> {
+    let clean: String = s
+        .trim()
+        .trim_start_matches("0x")
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    if !(clean.len() == 40 || clean.len() == 64) || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "`{s}` is not a full fingerprint (40 or 64 hex digits; key IDs are not accepted)"
+        ));
+    }
+    clean
+        .parse::<Fingerprint>()
+        .map_err(|e| format!("`{s}` is not a fingerprint: {e}"))
+}
+
+/// An error with its sources, joined by ": ".
+fn error_chain(e: &openpgp::anyhow::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        src = c.source();
+    }
+    s
+}

@@ -1,0 +1,374 @@
+//! Checking signatures against the pins: who made each one, and whether that key was valid, alive
+//! and unrevoked when it signed and is now, under the policy.
+
+use super::{error_chain, Pin};
+use crate::report::{Code, Reason};
+use crate::timefmt::rfc3339;
+use openpgp::cert::prelude::*;
+use openpgp::crypto::hash::Context;
+use openpgp::packet::key::{PublicParts, UnspecifiedRole};
+use openpgp::packet::{Key, Signature};
+use openpgp::policy::{HashAlgoSecurity, Policy, StandardPolicy};
+use openpgp::types::{HashAlgorithm, RevocationStatus, SignatureType};
+use openpgp::{Fingerprint, KeyHandle};
+use sequoia_openpgp as openpgp;
+use std::time::{Duration, SystemTime};
+
+/// Tolerated clock skew for signature creation times.
+const CLOCK_SKEW: Duration = Duration::from_secs(300);
+
+/// The signature that verified, and who made it.
+#[derive(Debug, Clone)]
+pub struct GoodSignature {
+    /// Primary fingerprint of the signer's certificate.
+    pub fingerprint: Fingerprint,
+    /// The key (primary or subkey) that made the signature.
+    pub key: Fingerprint,
+    pub created: SystemTime,
+    pub hash_algo: HashAlgorithm,
+    /// Whether the signer's pin carries the SHA-1 self-signature relaxation.
+    pub relaxed: bool,
+    pub source: String,
+}
+
+/// The result of checking all signatures of a file.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub good: Option<GoodSignature>,
+    /// Problems with signatures that did not verify (reasons when nothing verified, warnings otherwise).
+    pub problems: Vec<Reason>,
+}
+
+/// Checks each signature against the pins; the first one that passes every check wins.
+pub fn verify(
+    sigs: &[Signature],
+    ctxs: Vec<Option<Context>>,
+    pins: &[Pin],
+    now: SystemTime,
+) -> Outcome {
+    let mut out = Outcome::default();
+    for (sig, ctx) in sigs.iter().zip(ctxs) {
+        match check_one(sig, ctx, pins, now) {
+            Ok(good) if out.good.is_none() => out.good = Some(good),
+            Ok(_) => {}
+            Err(r) => {
+                if !out.problems.contains(&r) {
+                    out.problems.push(r)
+                }
+            }
+        }
+    }
+    out
+}
+
+fn fpr_list(fprs: impl IntoIterator<Item = Fingerprint>) -> String {
+    fprs.into_iter()
+        .map(|f| f.to_hex())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn check_one(
+    sig: &Signature,
+    ctx: Option<Context>,
+    pins: &[Pin],
+    now: SystemTime,
+) -> Result<GoodSignature, Reason> {
+    match sig.typ() {
+        SignatureType::Binary => {}
+        SignatureType::Text => {
+            return Err(Reason::new(
+                Code::UnsupportedSignature,
+                "the signature is a text-mode signature; shipcheck verifies binary document signatures only",
+            ))
+        }
+        t => {
+            return Err(Reason::new(
+                Code::MalformedSignature,
+                format!("the signature is of type {t}, not a signature over a document"),
+            ))
+        }
+    }
+    let Some(ctx) = ctx else {
+        return Err(Reason::new(
+            Code::UnsupportedSignature,
+            format!(
+                "the signature uses the hash algorithm {}, which shipcheck does not support",
+                sig.hash_algo()
+            ),
+        ));
+    };
+    let issuers = sig.get_issuers();
+    let issuer_text = if issuers.is_empty() {
+        "an unnamed key".to_string()
+    } else {
+        issuers
+            .iter()
+            .map(|h| h.to_hex())
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
+
+    // Every key of every pinned certificate the signature could be from.
+    let mut candidates = Vec::new();
+    for pin in pins {
+        for ka in pin.cert.keys() {
+            if issuers.is_empty()
+                || issuers
+                    .iter()
+                    .any(|i| i.aliases(KeyHandle::from(ka.key().fingerprint())))
+            {
+                candidates.push((pin, ka.key().clone().role_into_unspecified()));
+            }
+        }
+    }
+    if candidates.is_empty() {
+        return Err(Reason::new(
+            Code::UnpinnedSigner,
+            format!(
+                "signed by {issuer_text}, which is not a key of the certificates trusted here ({})",
+                fpr_list(pins.iter().map(|p| p.fingerprint()))
+            ),
+        )
+        .hint("a good signature from any other key does not count; check that you verify the right file and tool"));
+    }
+    // Every (pin, key) whose key made this signature over this data. A key bound to several pinned
+    // certificates (one owner's certificates) passes if any of them passes, whatever their order.
+    let made: Vec<(&Pin, Key<PublicParts, UnspecifiedRole>)> = candidates
+        .into_iter()
+        .filter(|(_, key)| sig.verify_hash(key, ctx.clone()).is_ok())
+        .collect();
+    if made.is_empty() {
+        return Err(Reason::new(
+            Code::BadSignature,
+            format!("the signature by {issuer_text} does not match the data: the file was modified, truncated, or is not the file that was signed"),
+        )
+        .hint("do not use this file; download it again from the vendor and report the mismatch if it persists"));
+    }
+    let mut first_problem = None;
+    for (pin, key) in made {
+        match check_signer(sig, pin, &key, now) {
+            Ok(good) => return Ok(good),
+            Err(r) => {
+                first_problem.get_or_insert(r);
+            }
+        }
+    }
+    Err(first_problem.expect("at least one signer was checked"))
+}
+
+/// The checks on a signature that verified cryptographically with `key` of `pin`, in order: the
+/// data signature's policy, the pin's signing-key restriction, the certificate's validity under the
+/// pin's policy, revocation (when signed or now), the key's binding and expiry when it signed, its
+/// expiry now, and the signature's own lifetime.
+fn check_signer(
+    sig: &Signature,
+    pin: &Pin,
+    key: &Key<PublicParts, UnspecifiedRole>,
+    now: SystemTime,
+) -> Result<GoodSignature, Reason> {
+    let key_fpr = key.fingerprint();
+    check_data_policy(sig, &key_fpr)?;
+    check_pinned_key(pin, &key_fpr)?;
+    let Some(created) = sig.signature_creation_time() else {
+        return Err(Reason::new(
+            Code::MalformedSignature,
+            "the signature has no creation time",
+        ));
+    };
+    let policy = pin.policy();
+    let vc = pin.cert.with_policy(&policy, created).map_err(|e| {
+        Reason::new(
+            Code::CertificateInvalid,
+            format!(
+                "the certificate {} is not valid under the policy at {}: {}",
+                pin.fingerprint(),
+                rfc3339(created),
+                error_chain(&e)
+            ),
+        )
+        .hint("a certificate whose self-signatures use SHA-1 needs an explicit per-pin relaxation")
+    })?;
+    let vc_now = pin.cert.with_policy(&policy, now).ok();
+    check_not_revoked(&vc, vc_now.as_ref(), &key_fpr)?;
+    check_alive_when_signed(&vc, &key_fpr, created)?;
+    check_alive_now(pin, &policy, &key_fpr, created, now)?;
+    if let Err(e) = sig.signature_alive(now, CLOCK_SKEW) {
+        return Err(Reason::new(
+            Code::SignatureNotAlive,
+            format!("the signature is not valid now: {}", error_chain(&e)),
+        ));
+    }
+    Ok(GoodSignature {
+        fingerprint: pin.fingerprint(),
+        key: key_fpr,
+        created,
+        hash_algo: sig.hash_algo(),
+        relaxed: pin.allow_sha1_self_signatures,
+        source: pin.source.clone(),
+    })
+}
+
+/// Data signatures are judged under the unrelaxed standard policy: SHA-1, MD5 and RIPEMD-160 are
+/// `weak-hash`, anything else the policy refuses is `policy-rejected`.
+fn check_data_policy(sig: &Signature, key_fpr: &Fingerprint) -> Result<(), Reason> {
+    let Err(e) = StandardPolicy::new().signature(sig, HashAlgoSecurity::CollisionResistance) else {
+        return Ok(());
+    };
+    #[allow(deprecated)]
+    let weak = matches!(
+        sig.hash_algo(),
+        HashAlgorithm::SHA1 | HashAlgorithm::MD5 | HashAlgorithm::RipeMD
+    );
+    Err(if weak {
+        Reason::new(
+            Code::WeakHash,
+            format!(
+                "the signature by {key_fpr} uses {}, which is broken for signatures over data (collisions can be forged)",
+                sig.hash_algo()
+            ),
+        )
+        .hint("ask the vendor to sign with SHA-256 or stronger")
+    } else {
+        Reason::new(
+            Code::PolicyRejected,
+            format!("the signature by {key_fpr} is rejected by the policy: {e}"),
+        )
+    })
+}
+
+/// Where the pin names the keys that may sign, the signing key must be one of them.
+fn check_pinned_key(pin: &Pin, key_fpr: &Fingerprint) -> Result<(), Reason> {
+    let Some(allowed) = &pin.signing_keys else {
+        return Ok(());
+    };
+    if allowed.contains(key_fpr) {
+        return Ok(());
+    }
+    let primary = pin.fingerprint();
+    let role = if *key_fpr == primary {
+        "the primary key"
+    } else {
+        "a subkey"
+    };
+    Err(Reason::new(
+        Code::UnpinnedSubkey,
+        format!(
+            "signed by {key_fpr}, {role} of the pinned certificate {primary}, but only {} may sign this tool",
+            fpr_list(allowed.iter().cloned())
+        ),
+    )
+    .hint("a signature by another key of the same certificate is not accepted; this file may be meant for another product"))
+}
+
+/// Neither the certificate nor the signing key is revoked, when the signature was made (`vc`) or
+/// now (`vc_now`, when the certificate is still valid under the policy).
+fn check_not_revoked(
+    vc: &ValidCert,
+    vc_now: Option<&ValidCert>,
+    key_fpr: &Fingerprint,
+) -> Result<(), Reason> {
+    let revoked = |vc: &ValidCert| {
+        let is = |status: RevocationStatus| matches!(status, RevocationStatus::Revoked(_));
+        is(vc.revocation_status())
+            || vc
+                .keys()
+                .key_handle(key_fpr.clone())
+                .next()
+                .is_some_and(|ka| is(ka.revocation_status()))
+    };
+    if revoked(vc) || vc_now.is_some_and(revoked) {
+        return Err(Reason::new(
+            Code::KeyRevoked,
+            format!(
+                "the signing key {key_fpr} (certificate {}) is revoked",
+                vc.fingerprint()
+            ),
+        )
+        .hint("do not use this file; the vendor has withdrawn this key"));
+    }
+    Ok(())
+}
+
+/// The earliest expiry of a key and its certificate's primary key, as text.
+fn expiry_text(ka: Option<&ValidErasedKeyAmalgamation<PublicParts>>, vc: &ValidCert) -> String {
+    [
+        ka.and_then(|k| k.key_expiration_time()),
+        vc.primary_key().key_expiration_time(),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .map(rfc3339)
+    .unwrap_or_else(|| "an unknown date".into())
+}
+
+/// When the signature was made, the key was bound to the certificate, marked for signing, and
+/// neither it nor the certificate had expired.
+fn check_alive_when_signed(
+    vc: &ValidCert,
+    key_fpr: &Fingerprint,
+    created: SystemTime,
+) -> Result<(), Reason> {
+    let primary = vc.fingerprint();
+    let Some(ka) = vc.keys().key_handle(key_fpr.clone()).next() else {
+        return Err(Reason::new(
+            Code::KeyInvalid,
+            format!(
+                "the key {key_fpr} has no valid binding to certificate {primary} at {}",
+                rfc3339(created)
+            ),
+        ));
+    };
+    if !ka.for_signing() {
+        return Err(Reason::new(
+            Code::KeyInvalid,
+            format!("the key {key_fpr} is not marked for signing"),
+        ));
+    }
+    if vc.alive().is_err() || ka.alive().is_err() {
+        let when = expiry_text(Some(&ka), vc);
+        return Err(Reason::new(
+            Code::KeyExpired,
+            format!(
+                "the signing key {key_fpr} had expired ({when}) when the signature was made ({})",
+                rfc3339(created)
+            ),
+        )
+        .hint("the signature was made with an expired key; do not use this file"));
+    }
+    Ok(())
+}
+
+/// The certificate is valid under the policy today and the key has not expired since it signed.
+fn check_alive_now(
+    pin: &Pin,
+    policy: &StandardPolicy,
+    key_fpr: &Fingerprint,
+    created: SystemTime,
+    now: SystemTime,
+) -> Result<(), Reason> {
+    let vc_now = pin.cert.with_policy(policy, now).map_err(|e| {
+        Reason::new(
+            Code::CertificateInvalid,
+            format!(
+                "the certificate {} is not valid under the policy today: {}",
+                pin.fingerprint(),
+                error_chain(&e)
+            ),
+        )
+    })?;
+    let ka_now = vc_now.keys().key_handle(key_fpr.clone()).next();
+    if vc_now.alive().is_ok() && ka_now.as_ref().is_some_and(|k| k.alive().is_ok()) {
+        return Ok(());
+    }
+    let when = expiry_text(ka_now.as_ref(), &vc_now);
+    Err(Reason::new(
+        Code::KeyExpiredSinceSigning,
+        format!(
+            "the signature was made on {} while the key {key_fpr} was valid, but the pinned copy of the key expired on {when}",
+            rfc3339(created)
+        ),
+    )
+    .hint("vendors extend expiry with a new self-signature under the same fingerprint: update the pinned certificate (upgrade shipcheck or pass a fresh copy), after checking its fingerprint"))
+}
