@@ -54,7 +54,8 @@ impl std::fmt::Debug for ImageRequest {
     }
 }
 
-/// The JSON object `verify-image --json` prints (a tested contract; see docs/verify-image.md).
+/// The JSON object `verify-image --json` prints (a tested contract: README "JSON (`--json`)" and
+/// `tests/common/contract.rs`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ImageReport {
     pub verdict: Verdict,
