@@ -167,19 +167,22 @@ impl Http {
         }
     }
 
+    /// A GET of `url` answered 2xx (the request retried as [`Http::send_with`] does); any other
+    /// status is an error ([`ok_status`]) that no retry would change.
+    async fn get_ok(&self, attempts: &mut Attempts<'_>, url: &Url) -> Result<Response, FetchError> {
+        let resp = self
+            .send_with(attempts, url, &|| self.request(Method::GET, url))
+            .await?;
+        ok_status(url, resp)
+    }
+
     /// GETs `url` and returns its whole body, refusing more than `cap` bytes (checked against
     /// Content-Length before reading, and while reading). A body that breaks off is fetched again.
     pub async fn get_capped(&self, url: &Url, cap: u64) -> Result<Vec<u8>, FetchError> {
         let mut attempts = self.attempts();
         loop {
-            let resp = self
-                .send_with(&mut attempts, url, &|| self.request(Method::GET, url))
-                .await?;
-            let read = match ok_status(url, resp) {
-                Ok(resp) => read_capped_within(url, resp, cap, self.opts.timeout).await,
-                Err(e) => Err(e),
-            };
-            match read {
+            let resp = self.get_ok(&mut attempts, url).await?;
+            match read_capped_within(url, resp, cap, self.opts.timeout).await {
                 Ok(body) => return Ok(body),
                 Err(e) => attempts.retry_after(e).await?,
             }
@@ -195,25 +198,10 @@ impl Http {
         progress: &dyn Progress,
     ) -> Result<u64, FetchError> {
         let mut attempts = self.attempts();
+        let (limit, window) = (self.opts.max_download, self.opts.timeout);
         loop {
-            let resp = self
-                .send_with(&mut attempts, url, &|| self.request(Method::GET, url))
-                .await?;
-            let read = match ok_status(url, resp) {
-                Ok(resp) => {
-                    stream_body(
-                        url,
-                        resp,
-                        sink,
-                        progress,
-                        self.opts.max_download,
-                        self.opts.timeout,
-                    )
-                    .await
-                }
-                Err(e) => Err(e),
-            };
-            match read {
+            let resp = self.get_ok(&mut attempts, url).await?;
+            match stream_body(url, resp, sink, progress, limit, window).await {
                 Ok(n) => return Ok(n),
                 Err(e) => {
                     attempts.retry_after(e).await?;
