@@ -70,6 +70,10 @@ pub struct NetArgs {
     /// Largest download accepted, in bytes (suffixes K, M, G accepted).
     #[arg(long = "max-size", value_name = "BYTES", default_value = "4G", value_parser = parse_size)]
     pub max_size: u64,
+    /// Most requests in flight to one host. The limit adapts below it: it starts at 16, halves
+    /// when the host answers 429 or 503, and grows back slowly.
+    #[arg(long = "max-per-host", value_name = "N", default_value_t = crate::net::MAX_PER_HOST, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
+    pub max_per_host: usize,
 }
 
 #[derive(Debug, Args)]

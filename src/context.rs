@@ -5,8 +5,10 @@
 use crate::cli::NetArgs;
 use crate::net::{FetchError, Http, HttpOptions};
 use crate::output::Printer;
-use crate::report::Verdict;
+use crate::report::{Code, Reason, Verdict};
+use std::future::Future;
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::time::Duration;
 
 /// The environment variables shipcheck honours.
@@ -43,14 +45,50 @@ impl Env {
     }
 }
 
-/// One run: where output goes, the runtime commands block on, and the environment.
+/// One run: where output goes, the runtime commands block on (started on first use), and the
+/// environment.
 pub struct Context {
     pub printer: Printer,
-    pub rt: tokio::runtime::Runtime,
     pub env: Env,
+    rt: OnceLock<std::io::Result<tokio::runtime::Runtime>>,
 }
 
 impl Context {
+    pub fn new(printer: Printer, env: Env) -> Context {
+        Context {
+            printer,
+            env,
+            rt: OnceLock::new(),
+        }
+    }
+
+    /// Runs `fut` to completion on the run's multi-threaded runtime (two workers, network and
+    /// timers), started on first use; `Err` when it cannot start (a limit on threads or files).
+    pub fn block_on<F: Future>(&self, fut: F) -> Result<F::Output, Reason> {
+        let rt = self.rt.get_or_init(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+        });
+        match rt {
+            Ok(rt) => Ok(rt.block_on(fut)),
+            Err(e) => Err(Reason::new(
+                Code::Io,
+                format!("cannot start the async runtime: {e}"),
+            )),
+        }
+    }
+
+    /// Runs `fut` on the calling thread, with no worker threads and no network or timer drivers:
+    /// for work that only reads local files (verifying `--file` against `--sig`).
+    pub fn block_on_here<F: Future>(&self, fut: F) -> Result<F::Output, Reason> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| Reason::new(Code::Io, format!("cannot start the async runtime: {e}")))?;
+        Ok(rt.block_on(fut))
+    }
+
     /// The shared HTTP client from the command line's transport options.
     pub fn http(&self, args: &NetArgs) -> Result<Http, FetchError> {
         let defaults = HttpOptions::default();
@@ -59,6 +97,7 @@ impl Context {
             timeout: Duration::from_secs(args.timeout.max(1)),
             retries: args.retries,
             max_download: args.max_size,
+            max_per_host: args.max_per_host,
             retry_delay: self.env.retry_delay.unwrap_or(defaults.retry_delay),
             ..defaults
         })

@@ -79,21 +79,6 @@ where
         }
     };
     let printer = Printer::new(cli.json, cli.quiet);
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(e) => {
-            printer.err(&format!("error: cannot start the async runtime: {e}\n"));
-            return 2;
-        }
-    };
-    let ctx = context::Context {
-        printer,
-        rt,
-        env: context::Env::from_process(),
-    };
+    let ctx = context::Context::new(printer, context::Env::from_process());
     commands::run(cli.command, &ctx)
 }

@@ -39,6 +39,8 @@ pub struct BinRequest {
     pub allow_sha1_self_signatures: bool,
     /// The home directory (`~/.local/bin` is the default destination of executables).
     pub home: Option<PathBuf>,
+    /// Largest file accepted (`--max-size`; downloads take theirs from the HTTP client's options).
+    pub max_size: u64,
 }
 
 /// The JSON object `verify-bin --json` prints (a tested contract; see README "JSON output").
@@ -444,8 +446,9 @@ fn read_local_data(path: &Path, sink: &mut dyn Sink, max: u64) -> Result<u64, Re
     }
 }
 
-/// Runs `verify-bin` for one request.
-pub async fn run(req: &BinRequest, http: &Http, progress: &dyn Progress) -> BinReport {
+/// Runs `verify-bin` for one request. `http` may be `None` when both the file and its signature
+/// are local (`--file`, `--sig`): local verification sets up no network at all.
+pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress) -> BinReport {
     let mut report = BinReport::new(req);
     let plan = match plan(req, &mut report) {
         Ok(p) => p,
@@ -460,9 +463,16 @@ pub async fn run(req: &BinRequest, http: &Http, progress: &dyn Progress) -> BinR
         None => None,
     };
 
-    let sig_bytes = match &plan.sig {
-        Source::File(p) => read_local_sig(p),
-        Source::Url(u) => fetch_sig(http, u).await,
+    let no_http = || {
+        Reason::new(
+            Code::Usage,
+            "a URL to download but no HTTP client (an internal error: please report it)",
+        )
+    };
+    let sig_bytes = match (&plan.sig, http) {
+        (Source::File(p), _) => read_local_sig(p),
+        (Source::Url(u), Some(http)) => fetch_sig(http, u).await,
+        (Source::Url(_), None) => Err(no_http()),
     };
     let sigs = match sig_bytes.and_then(|b| pgp::parse_detached(&b)) {
         Ok(s) => s,
@@ -481,12 +491,13 @@ pub async fn run(req: &BinRequest, http: &Http, progress: &dyn Progress) -> BinR
         hasher: DataHasher::new(&sigs),
         staged,
     };
-    let received = match &plan.data {
-        Source::File(p) => read_local_data(p, &mut sink, http.opts.max_download),
-        Source::Url(u) => http
+    let received = match (&plan.data, http) {
+        (Source::File(p), _) => read_local_data(p, &mut sink, req.max_size),
+        (Source::Url(u), Some(http)) => http
             .stream(u, &mut sink, progress)
             .await
             .map_err(|e| e.reason()),
+        (Source::Url(_), None) => Err(no_http()),
     };
     if let Err(r) = received {
         return report.fail(r);

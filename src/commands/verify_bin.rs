@@ -2,6 +2,7 @@
 
 use crate::cli::VerifyBinArgs;
 use crate::context::Context;
+use crate::net::NoProgress;
 use crate::release::BinReport;
 use crate::release::{self, BinRequest};
 use crate::report::{code_list, esc, verdict_line, Verdict};
@@ -24,15 +25,18 @@ pub fn run(a: VerifyBinArgs, ctx: &Context) -> i32 {
         catalog: a.catalog,
         allow_sha1_self_signatures: a.allow_sha1_self_signatures,
         home: ctx.env.home.clone(),
+        max_size: a.net.max_size,
     };
-    let report = match ctx.http(&a.net) {
-        Ok(http) => {
+    // Local files need no HTTP client (no TLS roots read) and no worker threads.
+    let report = if req.file.is_some() {
+        ctx.block_on_here(release::run(&req, None, &NoProgress))
+    } else {
+        ctx.http(&a.net).map_err(|e| e.reason()).and_then(|http| {
             let progress = ctx.printer.progress();
-            ctx.rt
-                .block_on(release::run(&req, &http, progress.as_ref()))
-        }
-        Err(e) => BinReport::failed(&req, e.reason()),
-    };
+            ctx.block_on(release::run(&req, Some(&http), progress.as_ref()))
+        })
+    }
+    .unwrap_or_else(|r| BinReport::failed(&req, r));
     let text = render_text(&report, ctx.printer.quiet);
     ctx.emit(&report, text, report.verdict)
 }

@@ -17,13 +17,12 @@ pub fn run(a: VerifyImageArgs, ctx: &Context) -> i32 {
         password: None,
         docker_config: ctx.env.docker_config.clone(),
     };
-    let report = match super::registry_setup(ctx, &a.net, &a.auth) {
-        Err(r) => ImageReport::failed(&req, r),
-        Ok((http, p)) => {
+    let report = super::registry_setup(ctx, &a.net, &a.auth)
+        .and_then(|(http, p)| {
             req.password = p;
-            ctx.rt.block_on(verify::run(&req, &http))
-        }
-    };
+            ctx.block_on(verify::run(&req, &http))
+        })
+        .unwrap_or_else(|r| ImageReport::failed(&req, r));
     if ctx.env.trace_requests {
         let mut t = report.trace.join("\n");
         t.push_str(&format!("\nshipcheck: {} HTTP requests\n", report.requests));

@@ -17,13 +17,12 @@ pub fn run(a: VerifyTaskdefArgs, ctx: &Context) -> i32 {
         password: None,
         docker_config: ctx.env.docker_config.clone(),
     };
-    let report = match super::registry_setup(ctx, &a.net, &a.auth) {
-        Err(r) => TaskdefReport::failed(&req, r),
-        Ok((http, p)) => {
+    let report = super::registry_setup(ctx, &a.net, &a.auth)
+        .and_then(|(http, p)| {
             req.password = p;
-            ctx.rt.block_on(taskdef::run(&req, &http))
-        }
-    };
+            ctx.block_on(taskdef::run(&req, &http))
+        })
+        .unwrap_or_else(|r| TaskdefReport::failed(&req, r));
     let text = render_text(&report, ctx.printer.quiet);
     ctx.emit(&report, text, report.verdict)
 }

@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 /// How many platform manifests are verified at once.
-const CONCURRENCY: usize = 4;
+const CONCURRENCY: usize = 8;
 
 /// What the user asked for.
 #[derive(Clone, Default)]

@@ -10,19 +10,16 @@ use crate::input::{self, StrList};
 use crate::net::{Http, NoProgress, Progress};
 use crate::oci::cache::ContentCache;
 use crate::oci::verify::{self, ImageReport, ImageRequest};
-use crate::oci::Reference;
 use crate::release::{self, BinReport, BinRequest};
 use crate::report::{Code, Reason, Verdict};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
-/// Default number of targets checked at once.
-pub const DEFAULT_CONCURRENCY: usize = 8;
-/// At most this many targets talk to one registry or download host at once.
-pub const PER_HOST: usize = 4;
+/// Default number of targets checked at once. What reaches each host is limited per request by
+/// the HTTP client's adaptive per-host limit (`--max-per-host`, see [`crate::net::limit`]).
+pub const DEFAULT_CONCURRENCY: usize = 64;
 
 /// The audit file (TOML). Unknown keys are errors.
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -212,7 +209,6 @@ enum Job {
 struct Planned {
     kind: &'static str,
     target: String,
-    host: Option<String>,
     job: Job,
 }
 
@@ -238,12 +234,6 @@ fn plan(file: AuditFile, base: &Path, req: &AuditRequest) -> Vec<Planned> {
             (None, Some(u)) => crate::net::redact_text(u),
             (None, None) => "(bin without tool or url)".into(),
         };
-        let host = b
-            .mirror
-            .as_ref()
-            .or(b.url.as_ref())
-            .and_then(|u| url::Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(str::to_string));
         let req = BinRequest {
             tool: b.tool,
             version: b.version,
@@ -262,17 +252,16 @@ fn plan(file: AuditFile, base: &Path, req: &AuditRequest) -> Vec<Planned> {
             mirror: b.mirror,
             catalog: b.catalog.map(|c| rel(base, &c)),
             home: req.home.clone(),
+            max_size: crate::net::HttpOptions::default().max_download,
             ..BinRequest::default()
         };
         out.push(Planned {
             kind: "bin",
             target,
-            host,
             job: Job::Bin(req),
         });
     }
     for i in file.image {
-        let host = Reference::parse(&i.reference).ok().map(|r| r.registry);
         let req = ImageRequest {
             reference: i.reference.clone(),
             platforms: i.platforms,
@@ -285,7 +274,6 @@ fn plan(file: AuditFile, base: &Path, req: &AuditRequest) -> Vec<Planned> {
         out.push(Planned {
             kind: "image",
             target: i.reference,
-            host,
             job: Job::Image(req),
         });
     }
@@ -299,7 +287,6 @@ fn plan(file: AuditFile, base: &Path, req: &AuditRequest) -> Vec<Planned> {
         out.push(Planned {
             kind: "taskdef",
             target: t.path.display().to_string(),
-            host: None,
             job: Job::Taskdef(treq),
         });
     }
@@ -366,27 +353,16 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
 
     progress.start("targets", Some(planned.len() as u64));
     let global = Arc::new(Semaphore::new(req.concurrency.max(1)));
-    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
     // Content verified for one target is reused by the others (several tags of one release, one
     // image in several task definitions); tags are still resolved for every reference.
     let cache = ContentCache::default();
     let cache = &cache;
     let futures = planned.into_iter().map(|p| {
         let global = global.clone();
-        let host = p.host.as_ref().map(|h| {
-            hosts
-                .entry(h.clone())
-                .or_insert_with(|| Arc::new(Semaphore::new(PER_HOST)))
-                .clone()
-        });
         async move {
             let _g = global.acquire_owned().await.expect("semaphore open");
-            let _h = match host {
-                Some(h) => Some(h.acquire_owned().await.expect("semaphore open")),
-                None => None,
-            };
             let report = match &p.job {
-                Job::Bin(r) => TargetReport::Bin(release::run(r, http, &NoProgress).await),
+                Job::Bin(r) => TargetReport::Bin(release::run(r, Some(http), &NoProgress).await),
                 Job::Image(r) => TargetReport::Image(verify::run_with(r, http, cache).await),
                 Job::Taskdef(r) => TargetReport::Taskdef(taskdef::run_with(r, http, cache).await),
             };
@@ -436,13 +412,14 @@ pub fn run_command(a: AuditArgs, ctx: &Context) -> i32 {
         home: ctx.env.home.clone(),
         docker_config: ctx.env.docker_config.clone(),
     };
-    let report = match ctx.http(&a.net) {
-        Ok(http) => {
+    let report = ctx
+        .http(&a.net)
+        .map_err(|e| e.reason())
+        .and_then(|http| {
             let bar = ctx.printer.counter();
-            ctx.rt.block_on(run(&req, &http, bar.as_ref()))
-        }
-        Err(e) => AuditReport::failed(&req, e.reason()),
-    };
+            ctx.block_on(run(&req, &http, bar.as_ref()))
+        })
+        .unwrap_or_else(|r| AuditReport::failed(&req, r));
     if ctx.env.trace_requests {
         ctx.printer.err(&format!(
             "shipcheck: {} manifests and configs reused from earlier targets\n",
