@@ -1,7 +1,8 @@
-//! Requests in flight per host, with an adaptive limit: it starts at [`HttpOptions::start_per_host`],
-//! halves when the host answers 429 or 503 (it is overloaded or throttling), and grows back by one
-//! for every `limit` answers that were not (additive increase, multiplicative decrease, as TCP does),
-//! never above [`HttpOptions::max_per_host`].
+//! Requests in flight per host, with an adaptive limit, as TCP's congestion window: it starts at
+//! [`HttpOptions::start_per_host`] and grows by one per answer (doubling every round trip) until
+//! the host first answers 429 or 503 (it is overloaded or throttling); then it halves, and from
+//! there grows by one for every `limit` answers (additive increase, multiplicative decrease); never
+//! above [`HttpOptions::max_per_host`].
 //!
 //! [`HttpOptions::start_per_host`]: super::HttpOptions::start_per_host
 //! [`HttpOptions::max_per_host`]: super::HttpOptions::max_per_host
@@ -27,6 +28,9 @@ pub struct HostLimit {
 struct State {
     limit: f64,
     max: f64,
+    /// Below this, the limit grows by one per answer (slow start); it is the cap at first, and half
+    /// the limit at the last throttling after.
+    threshold: f64,
     in_flight: usize,
 }
 
@@ -61,6 +65,7 @@ impl HostLimits {
                     state: Mutex::new(State {
                         limit: self.start as f64,
                         max: self.max as f64,
+                        threshold: self.max as f64,
                         in_flight: 0,
                     }),
                     freed: Notify::new(),
@@ -110,7 +115,13 @@ impl Permit {
             let mut s = self.limit.state.lock().unwrap();
             s.in_flight = s.in_flight.saturating_sub(1);
             match answer {
-                Some(Answer::Throttled) => s.limit = (s.limit / 2.0).max(1.0),
+                Some(Answer::Throttled) => {
+                    s.limit = (s.limit / 2.0).max(1.0);
+                    s.threshold = s.limit;
+                }
+                Some(Answer::Other) if s.limit < s.threshold => {
+                    s.limit = (s.limit + 1.0).min(s.max)
+                }
                 Some(Answer::Other) => s.limit = (s.limit + 1.0 / s.limit).min(s.max),
                 None => {}
             }
@@ -153,8 +164,13 @@ mod tests {
             }
             let grown = l.limit_of("h").unwrap();
             assert!((4.0..5.0).contains(&grown), "{grown}");
-            // Other hosts are not affected; the cap holds.
+            // Other hosts are not affected; before any throttling the limit grows by one per
+            // answer (slow start), up to the cap.
             assert_eq!(l.limit_of("other"), None);
+            for _ in 0..10 {
+                l.acquire("other").await.answered(Answer::Other);
+            }
+            assert_eq!(l.limit_of("other"), Some(26.0));
             for _ in 0..10_000 {
                 l.acquire("other").await.answered(Answer::Other);
             }

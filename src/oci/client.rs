@@ -12,7 +12,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde::Deserialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use url::Url;
 
 fn e_with_ca_hint(r: Reason, host: &str) -> Reason {
@@ -69,13 +69,19 @@ impl From<Reason> for GetError {
 }
 
 /// The scheme decided for each loopback registry in this process (with why HTTPS failed, if it did),
-/// so that the many images of an audit probe a plain-HTTP registry once, not once per image.
-/// Per host: the scheme, and why HTTPS failed when it fell back to plain HTTP.
-type SchemeMap = Mutex<HashMap<String, (&'static str, Option<String>)>>;
+/// so that the many images of an audit probe a plain-HTTP registry once, not once per image: the
+/// first request to a host probes, the others wait for its answer.
+type Decided = (&'static str, Option<String>);
+type SchemeMap = Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Decided>>>>;
 
-fn loopback_schemes() -> &'static SchemeMap {
+fn loopback_scheme(host: &str) -> Arc<tokio::sync::OnceCell<Decided>> {
     static S: std::sync::OnceLock<SchemeMap> = std::sync::OnceLock::new();
     S.get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(host.to_string())
+        .or_default()
+        .clone()
 }
 
 impl Client {
@@ -85,7 +91,7 @@ impl Client {
             .and_then(|u| u.host_str().map(is_loopback_host))
             .unwrap_or(false);
         let (scheme, https_error) = if loopback {
-            match loopback_schemes().lock().unwrap().get(host) {
+            match loopback_scheme(host).get() {
                 Some((s, e)) => (Some(*s), e.clone()),
                 None => (None, None),
             }
@@ -180,34 +186,39 @@ impl Client {
             Some(s) => s,
             None => {
                 // A loopback registry: try TLS once; if no TLS server answers, use plain HTTP.
+                // The probe is this request over HTTPS; other requests to the host wait for it.
                 let url = self.url("https", path)?;
-                match build(&url).send().await {
-                    Ok(resp) => {
-                        self.count(method, &url);
-                        *self.scheme.lock().unwrap() = Some("https");
-                        loopback_schemes()
-                            .lock()
-                            .unwrap()
-                            .insert(self.host.clone(), ("https", None));
-                        return Ok(resp);
-                    }
-                    Err(e) => {
-                        let fe = classify(&url, &e);
-                        let text = fe.to_string();
-                        if text.to_ascii_lowercase().contains("certificate") {
-                            // A TLS server answered with a certificate we do not trust: no downgrade.
-                            *self.scheme.lock().unwrap() = Some("https");
-                            return Err(e_with_ca_hint(fe.reason(), &self.host));
+                let mut answered: Option<Result<Response, Reason>> = None;
+                let (scheme, https_error) = loopback_scheme(&self.host)
+                    .get_or_init(|| async {
+                        match build(&url).send().await {
+                            Ok(resp) => {
+                                self.count(method, &url);
+                                answered = Some(Ok(resp));
+                                ("https", None)
+                            }
+                            Err(e) => {
+                                let fe = classify(&url, &e);
+                                let text = fe.to_string();
+                                if text.to_ascii_lowercase().contains("certificate") {
+                                    // A TLS server answered with a certificate we do not trust:
+                                    // no downgrade.
+                                    answered = Some(Err(e_with_ca_hint(fe.reason(), &self.host)));
+                                    ("https", None)
+                                } else {
+                                    ("http", Some(text))
+                                }
+                            }
                         }
-                        *self.https_error.lock().unwrap() = Some(text.clone());
-                        *self.scheme.lock().unwrap() = Some("http");
-                        loopback_schemes()
-                            .lock()
-                            .unwrap()
-                            .insert(self.host.clone(), ("http", Some(text)));
-                        "http"
-                    }
+                    })
+                    .await
+                    .clone();
+                *self.scheme.lock().unwrap() = Some(scheme);
+                *self.https_error.lock().unwrap() = https_error;
+                if let Some(r) = answered {
+                    return r;
                 }
+                scheme
             }
         };
         let url = self.url(scheme, path)?;

@@ -19,7 +19,7 @@ use tokio::sync::Semaphore;
 
 /// Default number of targets checked at once. What reaches each host is limited per request by
 /// the HTTP client's adaptive per-host limit (`--max-per-host`, see [`crate::net::limit`]).
-pub const DEFAULT_CONCURRENCY: usize = 64;
+pub const DEFAULT_CONCURRENCY: usize = 256;
 
 /// The audit file (TOML). Unknown keys are errors.
 #[derive(Debug, Clone, Deserialize, Default)]
