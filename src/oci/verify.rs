@@ -349,7 +349,8 @@ impl Verifier<'_> {
     }
 
     /// Verifies every platform image of an index, then, for each required platform, the entry the
-    /// runtime would select (see [`crate::selection`]).
+    /// runtime would select (see [`crate::oci::selection`]); other entries are listed as
+    /// attestations or skipped with a warning.
     async fn verify_index(
         &self,
         reference: &Reference,
@@ -357,18 +358,49 @@ impl Verifier<'_> {
         required: &[Platform],
         rep: &mut ImageReport,
     ) {
-        // A real platform: an architecture, and not buildx's unknown/unknown.
-        let real = |d: &Descriptor| {
-            d.platform
-                .as_ref()
-                .is_some_and(|p| !p.arch.is_empty() && !p.is_unknown())
-        };
+        let mut actual_of = self.verify_platform_entries(tree, rep).await;
+        if required.is_empty() && rep.platforms.is_empty() {
+            rep.reasons.push(
+                Reason::new(
+                    Code::MissingPlatform,
+                    format!("the index of {reference} lists no platform images"),
+                )
+                .hint("push the image with its platforms (docker buildx build --platform ...)"),
+            );
+        }
+        let mut selected = HashSet::new();
+        for req in required {
+            let sel = tree.select(req);
+            if let Selection::Image { node, .. }
+            | Selection::Unusable { node }
+            | Selection::Fallback { node, .. } = &sel
+            {
+                selected.insert(*node);
+            }
+            let ctx = Required {
+                reference,
+                req,
+                required,
+            };
+            self.check_selection(&ctx, tree, sel, &mut actual_of, rep)
+                .await;
+        }
+        report_other_entries(tree, &selected, rep);
+    }
+
+    /// Verifies every entry with a real platform (concurrently) and returns, per node, the platform
+    /// its config declares (`None`: the config could not be read; the failure is reported).
+    async fn verify_platform_entries(
+        &self,
+        tree: &IndexTree,
+        rep: &mut ImageReport,
+    ) -> HashMap<usize, Option<Platform>> {
         let entries: Vec<(usize, Descriptor, Platform)> = tree
             .nodes
             .iter()
             .enumerate()
             .filter_map(|(id, n)| match n {
-                Node::Image { desc } if real(desc) => Some((
+                Node::Image { desc } if has_real_platform(desc) => Some((
                     id,
                     desc.clone(),
                     desc.platform.clone().expect("real platform"),
@@ -383,134 +415,85 @@ impl Verifier<'_> {
             .buffered(CONCURRENCY)
             .collect()
             .await;
-        // Node -> the platform its config declares (None: the config could not be read).
-        let mut actual_of: HashMap<usize, Option<Platform>> = HashMap::new();
+        let mut actual_of = HashMap::new();
         for (id, o) in outcomes {
             actual_of.insert(id, o.actual);
             rep.platforms.push(o.report);
             rep.reasons.extend(o.reasons);
             rep.warnings.extend(o.warnings);
         }
-        if required.is_empty() && rep.platforms.is_empty() {
-            rep.reasons.push(
-                Reason::new(
-                    Code::MissingPlatform,
-                    format!("the index of {reference} lists no platform images"),
-                )
-                .hint("push the image with its platforms (docker buildx build --platform ...)"),
-            );
-        }
-        // Entries that are neither platform images nor attestations are skipped with a warning,
-        // unless the runtime would select one (then it is verified, or fails, below).
-        let mut selected_nodes = HashSet::new();
-        for req in required {
-            let sel = tree.select(req);
-            match &sel {
-                Selection::Image { node, .. }
-                | Selection::Unusable { node }
-                | Selection::Fallback { node, .. } => {
-                    selected_nodes.insert(*node);
-                }
-                _ => {}
-            }
-            match sel {
-                // Selected by its platform, which matches `req`: verified with every platform image
-                // above (its config must name that platform).
-                Selection::Image {
-                    node,
-                    by_config: false,
-                } => debug_assert!(real(tree.nodes[node].desc())),
-                Selection::Undecided => {}
-                Selection::Image {
-                    node,
-                    by_config: true,
-                } => {
-                    let desc = tree.nodes[node].desc();
-                    let actual = match actual_of.get(&node) {
-                        Some(a) => a.clone(),
-                        None => {
-                            let o = self.verify_platform(desc.clone(), None).await;
-                            actual_of.insert(node, o.actual.clone());
-                            rep.platforms.push(o.report);
-                            rep.reasons.extend(o.reasons);
-                            rep.warnings.extend(o.warnings);
-                            o.actual
-                        }
-                    };
-                    match &actual {
-                        Some(actual) if req.matches(actual) => {}
-                        Some(actual) => missing(
-                            reference,
-                            req,
-                            required,
-                            Some(format!(
-                                "the runtime would select entry {}, which names no platform (or no os) in the index and whose config says {actual}",
-                                desc.digest
-                            )),
-                            rep,
-                        ),
-                        // Its config could not be read: the failure is reported.
-                        None => {}
+        actual_of
+    }
+
+    /// Judges what the runtime would run for one required platform.
+    async fn check_selection(
+        &self,
+        ctx: &Required<'_>,
+        tree: &IndexTree,
+        sel: Selection,
+        actual_of: &mut HashMap<usize, Option<Platform>>,
+        rep: &mut ImageReport,
+    ) {
+        let req = ctx.req;
+        match sel {
+            // Selected by its platform, which matches `req`: verified with every platform image (its
+            // config must name that platform).
+            Selection::Image {
+                node,
+                by_config: false,
+            } => debug_assert!(has_real_platform(tree.nodes[node].desc())),
+            Selection::Undecided => {}
+            Selection::Image {
+                node,
+                by_config: true,
+            } => {
+                let desc = tree.nodes[node].desc();
+                let actual = match actual_of.get(&node) {
+                    Some(a) => a.clone(),
+                    None => {
+                        let o = self.verify_platform(desc.clone(), None).await;
+                        actual_of.insert(node, o.actual.clone());
+                        rep.platforms.push(o.report);
+                        rep.reasons.extend(o.reasons);
+                        rep.warnings.extend(o.warnings);
+                        o.actual
                     }
-                }
-                Selection::Fallback { node, platform } => missing(
-                    reference,
-                    req,
-                    required,
-                    Some(format!(
-                        "the runtime would fall back to the {platform} entry {}",
-                        tree.nodes[node].desc().digest
-                    )),
-                    rep,
-                ),
-                Selection::Unusable { node } => {
-                    let d = tree.nodes[node].desc();
-                    rep.missing.push(req.to_string());
-                    rep.reasons.push(
-                        Reason::new(
-                            Code::UnusableEntry,
-                            format!(
-                                "the entry the runtime selects for {req} in {reference} is {} with {}, which is not an image manifest: the pull fails",
-                                d.digest,
-                                media_type_text(&d.media_type)
-                            ),
-                        )
-                        .hint("container runtimes take the first entry that matches the platform; put a valid image manifest first, or remove the entry"),
+                };
+                // Without a readable config the failure is already reported.
+                if let Some(actual) = actual.filter(|a| !req.matches(a)) {
+                    ctx.missing(
+                        Some(format!(
+                            "the runtime would select entry {}, which names no platform (or no os) in the index and whose config says {actual}",
+                            desc.digest
+                        )),
+                        rep,
                     );
                 }
-                Selection::None => missing(reference, req, required, None, rep),
             }
-        }
-        for (id, node) in tree.nodes.iter().enumerate() {
-            let d = node.desc();
-            if selected_nodes.contains(&id) {
-                continue;
-            }
-            match node {
-                Node::Index { .. } => {}
-                Node::Image { desc } if desc.is_attestation() => {
-                    rep.attestations.push(Attestation {
-                        digest: desc.digest.to_string(),
-                        refers_to: desc.annotations.get("vnd.docker.reference.digest").cloned(),
-                    })
-                }
-                Node::Image { desc } if real(desc) => {}
-                _ => {
-                    let pf = d
-                        .platform
-                        .as_ref()
-                        .map(|p| p.to_string())
-                        .unwrap_or_else(|| "no platform".into());
-                    rep.warnings.push(Reason::new(
-                        Code::UnknownEntry,
+            Selection::Fallback { node, platform } => ctx.missing(
+                Some(format!(
+                    "the runtime would fall back to the {platform} entry {}",
+                    tree.nodes[node].desc().digest
+                )),
+                rep,
+            ),
+            Selection::Unusable { node } => {
+                let d = tree.nodes[node].desc();
+                rep.missing.push(req.to_string());
+                rep.reasons.push(
+                    Reason::new(
+                        Code::UnusableEntry,
                         format!(
-                            "index entry {} ({}, {pf}) is not a platform image; skipped",
+                            "the entry the runtime selects for {req} in {} is {} with {}, which is not an image manifest: the pull fails",
+                            ctx.reference,
                             d.digest,
                             media_type_text(&d.media_type)
                         ),
-                    ));
-                }
+                    )
+                    .hint("container runtimes take the first entry that matches the platform; put a valid image manifest first, or remove the entry"),
+                );
             }
+            Selection::None => ctx.missing(None, rep),
         }
     }
 
@@ -793,6 +776,60 @@ impl Verifier<'_> {
             reasons,
             warnings,
         }
+    }
+}
+
+/// A real platform: an architecture, and not buildx's `unknown/unknown`.
+fn has_real_platform(d: &Descriptor) -> bool {
+    d.platform
+        .as_ref()
+        .is_some_and(|p| !p.arch.is_empty() && !p.is_unknown())
+}
+
+/// Entries no required platform selected that are not platform images: attestations are listed,
+/// anything else is skipped with a warning.
+fn report_other_entries(tree: &IndexTree, selected: &HashSet<usize>, rep: &mut ImageReport) {
+    for (id, node) in tree.nodes.iter().enumerate() {
+        if selected.contains(&id) {
+            continue;
+        }
+        let d = node.desc();
+        match node {
+            Node::Index { .. } => {}
+            Node::Image { desc } if desc.is_attestation() => rep.attestations.push(Attestation {
+                digest: desc.digest.to_string(),
+                refers_to: desc.annotations.get("vnd.docker.reference.digest").cloned(),
+            }),
+            Node::Image { desc } if has_real_platform(desc) => {}
+            _ => {
+                let pf = d
+                    .platform
+                    .as_ref()
+                    .map(|p| p.to_string())
+                    .unwrap_or_else(|| "no platform".into());
+                rep.warnings.push(Reason::new(
+                    Code::UnknownEntry,
+                    format!(
+                        "index entry {} ({}, {pf}) is not a platform image; skipped",
+                        d.digest,
+                        media_type_text(&d.media_type)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// One required platform of a reference, for reporting it missing.
+struct Required<'a> {
+    reference: &'a Reference,
+    req: &'a Platform,
+    required: &'a [Platform],
+}
+
+impl Required<'_> {
+    fn missing(&self, why: Option<String>, rep: &mut ImageReport) {
+        missing(self.reference, self.req, self.required, why, rep)
     }
 }
 
