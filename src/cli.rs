@@ -210,8 +210,18 @@ pub struct AuditArgs {
 #[derive(Debug, Args)]
 pub struct CheckIamArgs {
     /// IAM policy documents (several are evaluated together, like the policies of one principal).
-    #[arg(required = true)]
+    #[arg(required_unless_present_any = ["role", "user"])]
     pub policies: Vec<PathBuf>,
+    /// Read the inline and attached managed policies of this IAM role from the account (AWS
+    /// credential chain), and evaluate them with any files given.
+    #[arg(long, conflicts_with = "user")]
+    pub role: Option<String>,
+    /// Like --role, for an IAM user.
+    #[arg(long)]
+    pub user: Option<String>,
+    /// AWS region for the SDK (IAM is global; default: the configured one, else us-east-1).
+    #[arg(long)]
+    pub region: Option<String>,
     /// The workflow the principal must be able to perform.
     #[arg(long = "for", value_enum)]
     pub workflow: crate::commands::check_iam::Workflow,

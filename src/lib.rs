@@ -10,6 +10,7 @@
 
 #![warn(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
+pub mod aws;
 pub mod catalog;
 pub mod cli;
 pub mod commands;

@@ -17,6 +17,7 @@ fn check(files: &[&str], workflow: Workflow, repo: Option<&str>) -> IamReport {
         policies: files.iter().map(|f| fx(f)).collect(),
         workflow,
         repository: repo.map(str::to_string),
+        documents: Vec::new(),
     })
 }
 
@@ -283,6 +284,7 @@ fn s3_grant_with_wildcards_is_not_a_repository_grant() {
         policies: vec![p],
         workflow: Workflow::Pull,
         repository: None,
+        documents: Vec::new(),
     });
     assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
     assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::WrongResource);
@@ -418,6 +420,7 @@ fn bad_url_encoded_document_is_reported_inside_the_field() {
         policies: vec![p],
         workflow: Workflow::Pull,
         repository: None,
+        documents: Vec::new(),
     });
     assert_eq!(r.verdict, Verdict::Error);
     let m = &r.reasons[0].message;
@@ -498,6 +501,7 @@ fn an_empty_condition_block_does_not_soften_a_deny() {
             policies: vec![p],
             workflow: Workflow::Pull,
             repository: Some(REPO.into()),
+            documents: Vec::new(),
         });
         assert_eq!(r.verdict, Verdict::Fail, "{cond}: {r:#?}");
         assert_eq!(

@@ -3,42 +3,18 @@
 
 mod common;
 
+use common::moto::Moto;
 use common::registry::Registry;
-use common::{free_port, require, shipcheck, wait_for_port};
+use common::shipcheck;
 use serde_json::Value;
 use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Moto {
-    fn start() -> Moto {
-        let prog = require("moto_server", "python3-pip && pip install 'moto[server]'");
-        let port = free_port();
-        let child = Command::new(prog)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_for_port(port, Duration::from_secs(30));
-        Moto { child, port }
-    }
-
-    fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// What GetAuthorizationToken returns (moto does not check signatures), decoded: the password.
-    fn token_password(&self) -> String {
-        let body = "{}";
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
+/// What GetAuthorizationToken returns (moto does not check signatures), decoded: the password.
+fn token_password(moto: &Moto) -> String {
+    let body = "{}";
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", moto.port)).unwrap();
+    write!(
             s,
             "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: AmazonEC2ContainerRegistry_V20150921.GetAuthorizationToken\r\n\
              Content-Type: application/x-amz-json-1.1\r\nAuthorization: AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=0\r\n\
@@ -46,29 +22,21 @@ impl Moto {
             body.len()
         )
         .unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        let json = &resp[resp.find("\r\n\r\n").unwrap() + 4..];
-        let v: Value = serde_json::from_str(json.trim()).unwrap();
-        let token = v["authorizationData"][0]["authorizationToken"]
-            .as_str()
-            .unwrap();
-        use base64::Engine as _;
-        let decoded = String::from_utf8(
-            base64::engine::general_purpose::STANDARD
-                .decode(token)
-                .unwrap(),
-        )
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let json = &resp[resp.find("\r\n\r\n").unwrap() + 4..];
+    let v: Value = serde_json::from_str(json.trim()).unwrap();
+    let token = v["authorizationData"][0]["authorizationToken"]
+        .as_str()
         .unwrap();
-        decoded.strip_prefix("AWS:").unwrap().to_string()
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+    use base64::Engine as _;
+    let decoded = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(token)
+            .unwrap(),
+    )
+    .unwrap();
+    decoded.strip_prefix("AWS:").unwrap().to_string()
 }
 
 fn aws_env(cmd: &mut assert_cmd::Command, moto: &Moto, reg: &Registry, declare: &str) {
@@ -93,7 +61,7 @@ fn aws_env(cmd: &mut assert_cmd::Command, moto: &Moto, reg: &Registry, declare: 
 #[test]
 fn ecr_token_from_the_sdk_opens_the_registry() {
     let moto = Moto::start();
-    let password = moto.token_password();
+    let password = token_password(&moto);
     assert!(!password.is_empty());
     let reg = Registry::tls_auth_with(&password);
     reg.push_multi("team/app", "v1", true);
@@ -138,7 +106,7 @@ fn ecr_token_from_the_sdk_opens_the_registry() {
 #[test]
 fn ecr_token_is_fetched_once_for_a_whole_audit() {
     let moto = Moto::start();
-    let reg = Registry::tls_auth_with(&moto.token_password());
+    let reg = Registry::tls_auth_with(&token_password(&moto));
     reg.push_multi("team/app", "v1", false);
     let d = tempfile::tempdir().unwrap();
     let mut audit = String::new();
@@ -178,7 +146,7 @@ fn ecr_token_is_fetched_once_for_a_whole_audit() {
 #[test]
 fn no_aws_credentials_is_unauthorized_not_a_hang() {
     let moto = Moto::start();
-    let reg = Registry::tls_auth_with(&moto.token_password());
+    let reg = Registry::tls_auth_with(&token_password(&moto));
     reg.push_multi("team/app", "v1", false);
     let home = tempfile::tempdir().unwrap();
     let out = shipcheck()

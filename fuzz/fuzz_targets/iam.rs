@@ -21,8 +21,7 @@ fuzz_target!(|data: &[u8]| {
             let r = shipcheck::commands::check_iam::run(&IamRequest {
                 policies: vec![path().clone()],
                 workflow,
-                repository,
-            });
+                repository, documents: Vec::new() });
             let _ = shipcheck::commands::check_iam::render_text(&r, false);
         }
     }

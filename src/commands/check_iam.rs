@@ -11,6 +11,7 @@
 //! does not count as a denial; both are reported as `not-evaluated` warnings), policy variables
 //! (`${aws:username}`), permission boundaries, SCPs, session policies and repository policies.
 
+use crate::aws::iam::{Identity, NamedDocument};
 use crate::cli::CheckIamArgs;
 use crate::context::Context;
 use crate::input;
@@ -153,6 +154,8 @@ pub struct IamRequest {
     /// Repository ARN (`arn:aws:ecr:REGION:ACCOUNT:repository/NAME`) or repository URI
     /// (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`). `None`: any repository.
     pub repository: Option<String>,
+    /// Policies read live from IAM (`--role`, `--user`), evaluated with the files.
+    pub documents: Vec<NamedDocument>,
 }
 
 /// The JSON object `check-iam --json` prints.
@@ -330,7 +333,7 @@ struct Stmt {
     uses_variables: bool,
 }
 
-fn load_doc(path: &std::path::Path, where_: &str, field: DocField) -> Result<PolicyDoc, Reason> {
+fn load_doc(source: &str, where_: &str, field: DocField) -> Result<PolicyDoc, Reason> {
     match field {
         DocField::Doc(d) => Ok(d),
         DocField::Text(t) => {
@@ -344,17 +347,13 @@ fn load_doc(path: &std::path::Path, where_: &str, field: DocField) -> Result<Pol
                         Reason::new(
                             Code::InvalidInput,
                             format!(
-                                "{}: at `{where_}`: the URL-encoded document is not UTF-8",
-                                path.display()
+                                "{source}: at `{where_}`: the URL-encoded document is not UTF-8"
                             ),
                         )
                     })?;
                 (decoded.into_owned(), "URL-decoded document")
             };
-            input::parse_json::<PolicyDoc>(
-                &format!("{}: `{where_}` ({how})", path.display()),
-                &text,
-            )
+            input::parse_json::<PolicyDoc>(&format!("{source}: `{where_}` ({how})"), &text)
         }
     }
 }
@@ -365,6 +364,7 @@ fn load_policy(
     prefix: bool,
     warnings: &mut Vec<Reason>,
 ) -> Result<Vec<Stmt>, Reason> {
+    let source = path.display().to_string();
     let file: PolicyFile = input::read_json(path)?;
     let shapes = [
         file.statement.is_some(),
@@ -380,9 +380,8 @@ fn load_policy(
         return Err(Reason::new(
             Code::InvalidInput,
             format!(
-                "{}: {what}: expected a policy document (with `Statement`), `aws iam get-policy-version` \
-                 output (`PolicyVersion.Document`) or `aws iam get-role-policy` output (`PolicyDocument`)",
-                path.display()
+                "{source}: {what}: expected a policy document (with `Statement`), `aws iam get-policy-version` \
+                 output (`PolicyVersion.Document`) or `aws iam get-role-policy` output (`PolicyDocument`)"
             ),
         )
         .hint("policy JSON keys are case-sensitive: `Statement`, `Effect`, `Action`, `Resource`"));
@@ -393,17 +392,43 @@ fn load_policy(
             statement: st,
         }
     } else if let Some(pv) = file.policy_version {
-        load_doc(path, "PolicyVersion.Document", pv.document)?
+        load_doc(&source, "PolicyVersion.Document", pv.document)?
     } else if let Some(pd) = file.policy_document {
-        load_doc(path, "PolicyDocument", pd)?
+        load_doc(&source, "PolicyDocument", pd)?
     } else {
         unreachable!("one shape is present")
     };
-    let mut out = Vec::new();
     let fname = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
+    statements(&source, &fname, doc, prefix, warnings)
+}
+
+/// A policy read live from IAM (URL-encoded JSON, as the API returns it) into statements.
+fn load_document(
+    d: &NamedDocument,
+    prefix: bool,
+    warnings: &mut Vec<Reason>,
+) -> Result<Vec<Stmt>, Reason> {
+    let doc = load_doc(
+        &d.name,
+        "PolicyDocument",
+        DocField::Text(d.document.clone()),
+    )?;
+    statements(&d.name, &d.name, doc, prefix, warnings)
+}
+
+/// The statements of one policy document, ready for evaluation (labels prefixed with `short` when
+/// `prefix`: several policies are evaluated together).
+fn statements(
+    source: &str,
+    short: &str,
+    doc: PolicyDoc,
+    prefix: bool,
+    warnings: &mut Vec<Reason>,
+) -> Result<Vec<Stmt>, Reason> {
+    let mut out = Vec::new();
     for (idx, s) in doc.statement.0 {
         let mut label = match (&s.sid, idx) {
             (Some(sid), _) if !sid.is_empty() => sid.clone(),
@@ -411,12 +436,12 @@ fn load_policy(
             (_, None) => "Statement".to_string(),
         };
         if prefix {
-            label = format!("{fname}:{label}");
+            label = format!("{short}:{label}");
         }
         let bad = |msg: &str| {
             Reason::new(
                 Code::InvalidInput,
-                format!("{}: statement `{label}`: {msg}", path.display()),
+                format!("{source}: statement `{label}`: {msg}"),
             )
         };
         let (actions, not_action) = match (s.action, s.not_action) {
@@ -1001,6 +1026,7 @@ pub fn run(req: &IamRequest) -> IamReport {
             .policies
             .iter()
             .map(|p| p.display().to_string())
+            .chain(req.documents.iter().map(|d| d.name.clone()))
             .collect(),
         workflow: req.workflow,
         repository: None,
@@ -1011,10 +1037,13 @@ pub fn run(req: &IamRequest) -> IamReport {
         report.verdict = verdict_of(&report.reasons);
         report
     };
-    if req.policies.is_empty() {
+    if req.policies.is_empty() && req.documents.is_empty() {
         return fail(
             report,
-            Reason::new(Code::Usage, "give at least one policy file"),
+            Reason::new(
+                Code::Usage,
+                "give at least one policy file, or --role / --user to read them from IAM",
+            ),
         );
     }
     if let Some(r) = &req.repository {
@@ -1024,9 +1053,15 @@ pub fn run(req: &IamRequest) -> IamReport {
         }
     }
     let mut stmts = Vec::new();
-    let prefix = req.policies.len() > 1;
+    let prefix = req.policies.len() + req.documents.len() > 1;
     for p in &req.policies {
         match load_policy(p, prefix, &mut report.warnings) {
+            Ok(s) => stmts.extend(s),
+            Err(e) => return fail(report, e),
+        }
+    }
+    for d in &req.documents {
+        match load_document(d, prefix, &mut report.warnings) {
             Ok(s) => stmts.extend(s),
             Err(e) => return fail(report, e),
         }
@@ -1201,14 +1236,43 @@ pub fn render_text(r: &IamReport, quiet: bool) -> (String, String) {
     (out, err)
 }
 
-/// `shipcheck check-iam`.
+/// `shipcheck check-iam`: policy files, and with `--role` or `--user` the identity's policies read
+/// from IAM.
 pub fn run_command(a: CheckIamArgs, ctx: &Context) -> i32 {
-    let req = IamRequest {
+    let mut req = IamRequest {
         policies: a.policies,
         workflow: a.workflow,
         repository: a.repository,
+        documents: Vec::new(),
     };
-    let report = run(&req);
+    let who = match (a.role, a.user) {
+        (Some(r), None) => Some(Identity::Role(r)),
+        (None, Some(u)) => Some(Identity::User(u)),
+        _ => None,
+    };
+    let live = who.map(|who| {
+        ctx.block_on(async {
+            let conf = crate::aws::config(a.region.as_deref()).await;
+            crate::aws::iam::identity_policies(&conf, &who).await
+        })
+        .and_then(|r| r)
+    });
+    let report = match live {
+        Some(Err(r)) => IamReport {
+            verdict: verdict_of(std::slice::from_ref(&r)),
+            reasons: vec![r],
+            warnings: Vec::new(),
+            files: Vec::new(),
+            workflow: req.workflow,
+            repository: req.repository.clone(),
+            actions: Vec::new(),
+        },
+        Some(Ok(docs)) => {
+            req.documents = docs;
+            run(&req)
+        }
+        None => run(&req),
+    };
     let text = render_text(&report, ctx.printer.quiet);
     ctx.emit(&report, text, report.verdict)
 }

@@ -157,6 +157,8 @@ codes! {
     InvalidReference = "invalid-reference", Error;
     /// An input file (policy, describe-* output, audit file) is malformed or of the wrong shape.
     InvalidInput = "invalid-input", Error;
+    /// The AWS caller may not call an API action shipcheck needs; the message names the action.
+    AccessDenied = "access-denied", Error;
 
     // ---- warnings only ----
     /// A pinned certificate is used with a per-pin policy relaxation (SHA-1 self-signatures).

@@ -3,6 +3,7 @@
 
 pub mod contract;
 pub mod faults;
+pub mod moto;
 pub mod nginx;
 pub mod pgp;
 pub mod proxy;

@@ -1,0 +1,48 @@
+//! Reading a live AWS account through the official AWS SDK for Rust, with the standard credential
+//! chain (environment, profiles with `AWS_PROFILE`, SSO, web identity, container and instance
+//! credentials). Endpoints follow the SDK's `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`
+//! (tests point them at moto).
+
+pub mod iam;
+
+use crate::report::{Code, Reason};
+
+/// The SDK configuration from the credential chain; `region` overrides the configured one (IAM is
+/// global: any region works, us-east-1 when none is configured).
+pub async fn config(region: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(r) = region {
+        loader = loader.region(aws_config::Region::new(r.to_string()));
+    }
+    let conf = loader.load().await;
+    if conf.region().is_some() {
+        return conf;
+    }
+    conf.into_builder()
+        .region(aws_config::Region::new("us-east-1"))
+        .build()
+}
+
+/// A failed API call as a reason: `AccessDenied` names the action the caller needs (exit 2, the
+/// check could not be made); anything else is a failed download of that call's answer.
+pub fn api_error<E>(action: &str, e: &aws_sdk_iam::error::SdkError<E>) -> Reason
+where
+    E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let code = e.as_service_error().and_then(|s| s.code()).unwrap_or("");
+    // IAM answers 403 AccessDenied; some endpoints' error bodies do not parse, the status does.
+    let forbidden = e.raw_response().is_some_and(|r| r.status().as_u16() == 403);
+    if code.contains("AccessDenied") || code == "UnauthorizedOperation" || forbidden {
+        let code = if code.is_empty() { "HTTP 403" } else { code };
+        return Reason::new(
+            Code::AccessDenied,
+            format!("the AWS caller may not call {action} ({code})"),
+        )
+        .hint(format!(
+            "allow `{action}` to the role or user shipcheck runs as (README: \"Least-privilege policy for audits\")"
+        ));
+    }
+    let detail = aws_sdk_iam::error::DisplayErrorContext(e).to_string();
+    Reason::new(Code::DownloadFailed, format!("{action} failed: {detail}"))
+        .hint("check AWS credentials (AWS_PROFILE, AWS_REGION) and the network path to AWS")
+}

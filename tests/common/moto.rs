@@ -1,0 +1,93 @@
+//! moto's server on 127.0.0.1 (a free port) playing AWS APIs for the SDK, stopped when dropped.
+//! `INITIAL_NO_AUTH_ACTION_COUNT` makes it enforce IAM permissions after that many calls.
+
+use super::{free_port, require, wait_for_port};
+use std::io::{Read, Write};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// Starts moto with extra environment variables.
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
+        let prog = require("moto_server", "python3-pip && pip install 'moto[server]'");
+        let port = free_port();
+        let mut cmd = Command::new(prog);
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().unwrap();
+        wait_for_port(port, Duration::from_secs(30));
+        Moto { child, port }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Calls a query-protocol API (IAM: `service` "iam") with form parameters, as `key`; returns
+    /// the HTTP status and the body. moto routes by the credential scope and does not check the
+    /// signature unless it enforces permissions (then the caller must be allowed).
+    pub fn query(&self, service: &str, key: &str, params: &[(&str, &str)]) -> (u16, String) {
+        let mut body = String::new();
+        for (i, (k, v)) in params.iter().enumerate() {
+            if i > 0 {
+                body.push('&');
+            }
+            body.push_str(k);
+            body.push('=');
+            body.push_str(&percent_encode(v));
+        }
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential={key}/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        let status = resp
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = resp
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        (status, body)
+    }
+}
+
+fn percent_encode(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,253 @@
+//! `check-iam --role` / `--user`: an identity's policies read live through the AWS SDK, against
+//! moto's IAM (started here on 127.0.0.1): inline policies on more than one page, customer-managed
+//! and AWS-managed attached policies, a Deny, a missing role, and a caller without permission.
+
+mod common;
+
+use common::moto::Moto;
+use common::shipcheck;
+use serde_json::Value;
+
+const KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+const REPO: &str = "arn:aws:ecr:us-east-1:123456789012:repository/app";
+const TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+
+fn iam(moto: &Moto, params: &[(&str, &str)]) -> String {
+    let mut all = params.to_vec();
+    all.push(("Version", "2010-05-08"));
+    let (status, body) = moto.query("iam", KEY, &all);
+    assert_eq!(status, 200, "{params:?}: {body}");
+    body
+}
+
+fn policy(statements: &str) -> String {
+    format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
+}
+
+/// `shipcheck check-iam ARGS --json` against moto with `access_key`: (exit code, JSON).
+fn check(moto: &Moto, access_key: (&str, &str), args: &[&str]) -> (i32, Value) {
+    let home = tempfile::tempdir().unwrap();
+    let out = shipcheck()
+        .env("AWS_ACCESS_KEY_ID", access_key.0)
+        .env("AWS_SECRET_ACCESS_KEY", access_key.1)
+        .env("AWS_ENDPOINT_URL_IAM", moto.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("HOME", home.path())
+        .env_remove("AWS_PROFILE")
+        .args(["check-iam", "--json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap(), v)
+}
+
+fn codes(v: &Value) -> Vec<String> {
+    v["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+#[test]
+fn a_role_read_live_is_evaluated_like_files() {
+    let moto = Moto::start();
+    iam(
+        &moto,
+        &[
+            ("Action", "CreateRole"),
+            ("RoleName", "deploy"),
+            ("AssumeRolePolicyDocument", TRUST),
+        ],
+    );
+    // 101 inline policies: the one that grants the pull comes on the second page.
+    for i in 0..100 {
+        iam(
+            &moto,
+            &[
+                ("Action", "PutRolePolicy"),
+                ("RoleName", "deploy"),
+                ("PolicyName", &format!("p{i:03}")),
+                (
+                    "PolicyDocument",
+                    &policy(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#),
+                ),
+            ],
+        );
+    }
+    iam(
+        &moto,
+        &[
+            ("Action", "PutRolePolicy"),
+            ("RoleName", "deploy"),
+            ("PolicyName", "zz-pull"),
+            (
+                "PolicyDocument",
+                &policy(&format!(
+                    r#"{{"Effect":"Allow","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"{REPO}"}}"#
+                )),
+            ),
+        ],
+    );
+    // The login comes from a customer-managed policy.
+    let created = iam(
+        &moto,
+        &[
+            ("Action", "CreatePolicy"),
+            ("PolicyName", "ecr-login"),
+            (
+                "PolicyDocument",
+                &policy(
+                    r#"{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}"#,
+                ),
+            ),
+        ],
+    );
+    let arn = created
+        .split("<Arn>")
+        .nth(1)
+        .and_then(|s| s.split("</Arn>").next())
+        .unwrap()
+        .to_string();
+    iam(
+        &moto,
+        &[
+            ("Action", "AttachRolePolicy"),
+            ("RoleName", "deploy"),
+            ("PolicyArn", &arn),
+        ],
+    );
+    let (code, v) = check(
+        &moto,
+        (KEY, SECRET),
+        &["--role", "deploy", "--for", "pull", "--repository", REPO],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    let files: Vec<&str> = v["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    assert_eq!(files.len(), 102, "{files:?}");
+    assert!(files.contains(&"inline:zz-pull"));
+    assert!(files.iter().any(|f| f.starts_with(&arn)));
+
+    // Without the managed policy the login is missing.
+    iam(
+        &moto,
+        &[
+            ("Action", "DetachRolePolicy"),
+            ("RoleName", "deploy"),
+            ("PolicyArn", &arn),
+        ],
+    );
+    let (code, v) = check(
+        &moto,
+        (KEY, SECRET),
+        &["--role", "deploy", "--for", "pull", "--repository", REPO],
+    );
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(codes(&v), ["missing-permission"]);
+
+    // An explicit Deny among the inline policies wins, as in IAM.
+    iam(
+        &moto,
+        &[
+            ("Action", "AttachRolePolicy"),
+            ("RoleName", "deploy"),
+            ("PolicyArn", &arn),
+        ],
+    );
+    iam(
+        &moto,
+        &[
+            ("Action", "PutRolePolicy"),
+            ("RoleName", "deploy"),
+            ("PolicyName", "no-pull"),
+            (
+                "PolicyDocument",
+                &policy(r#"{"Effect":"Deny","Action":"ecr:BatchGetImage","Resource":"*"}"#),
+            ),
+        ],
+    );
+    let (code, v) = check(
+        &moto,
+        (KEY, SECRET),
+        &["--role", "deploy", "--for", "pull", "--repository", REPO],
+    );
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(codes(&v), ["denied-permission"]);
+}
+
+#[test]
+fn a_user_with_an_aws_managed_policy() {
+    let moto = Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
+    iam(&moto, &[("Action", "CreateUser"), ("UserName", "ci")]);
+    iam(
+        &moto,
+        &[
+            ("Action", "AttachUserPolicy"),
+            ("UserName", "ci"),
+            (
+                "PolicyArn",
+                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+            ),
+        ],
+    );
+    let (code, v) = check(&moto, (KEY, SECRET), &["--user", "ci", "--for", "pull"]);
+    assert_eq!(code, 0, "{v:#}");
+    // Read-only does not push.
+    let (code, v) = check(&moto, (KEY, SECRET), &["--user", "ci", "--for", "push"]);
+    assert_eq!(code, 1, "{v:#}");
+    // A role that does not exist: could not decide.
+    let (code, v) = check(&moto, (KEY, SECRET), &["--role", "nobody", "--for", "pull"]);
+    assert_eq!(code, 2, "{v:#}");
+}
+
+#[test]
+fn a_caller_without_permission_is_told_which_action_it_needs() {
+    // moto enforces IAM permissions after the first 3 calls (the set-up below).
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
+    iam(&moto, &[("Action", "CreateUser"), ("UserName", "auditor")]);
+    let key = iam(
+        &moto,
+        &[("Action", "CreateAccessKey"), ("UserName", "auditor")],
+    );
+    let field = |name: &str| {
+        key.split(&format!("<{name}>"))
+            .nth(1)
+            .and_then(|s| s.split(&format!("</{name}>")).next())
+            .unwrap()
+            .to_string()
+    };
+    let (id, secret) = (field("AccessKeyId"), field("SecretAccessKey"));
+    iam(
+        &moto,
+        &[
+            ("Action", "CreateRole"),
+            ("RoleName", "deploy"),
+            ("AssumeRolePolicyDocument", TRUST),
+        ],
+    );
+    let (code, v) = check(
+        &moto,
+        (&id, &secret),
+        &["--role", "deploy", "--for", "pull"],
+    );
+    assert_eq!(code, 2, "{v:#}");
+    assert_eq!(codes(&v), ["access-denied"], "{v:#}");
+    let msg = v["reasons"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("iam:ListRolePolicies"), "{msg}");
+}
