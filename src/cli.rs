@@ -224,7 +224,7 @@ pub struct CheckIamArgs {
     pub region: Option<String>,
     /// The workflow the principal must be able to perform.
     #[arg(long = "for", value_enum)]
-    pub workflow: crate::commands::check_iam::Workflow,
+    pub workflow: crate::aws::policy::Workflow,
     /// Repository ARN or URI the workflow targets (default: any repository).
     #[arg(long)]
     pub repository: Option<String>,

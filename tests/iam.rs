@@ -1,6 +1,6 @@
 //! check-iam at library level: real policy shapes from fixtures/iam (see gen.py there).
 
-use shipcheck::commands::check_iam::{self as iam, ActionStatus, IamReport, IamRequest, Workflow};
+use shipcheck::aws::policy::{self as iam, ActionStatus, IamReport, IamRequest, Workflow};
 use shipcheck::report::{Code, Verdict};
 use std::path::PathBuf;
 
@@ -433,7 +433,7 @@ fn bad_url_encoded_document_is_reported_inside_the_field() {
 #[test]
 fn text_rendering_lists_actions() {
     let r = check(&["auth-token-scoped.json"], Workflow::Pull, Some(REPO));
-    let (out, err) = iam::render_text(&r, false);
+    let (out, err) = shipcheck::commands::check_iam::render_text(&r, false);
     assert!(out.starts_with("FAIL check-iam pull on "), "{out}");
     let line = out
         .lines()

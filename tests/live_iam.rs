@@ -251,3 +251,76 @@ fn a_caller_without_permission_is_told_which_action_it_needs() {
     let msg = v["reasons"][0]["message"].as_str().unwrap();
     assert!(msg.contains("iam:ListRolePolicies"), "{msg}");
 }
+
+/// `[[iam]]` in an audit file: a role read live next to policy files, one result each.
+#[test]
+fn audits_check_iam_targets() {
+    let moto = Moto::start();
+    iam(
+        &moto,
+        &[
+            ("Action", "CreateRole"),
+            ("RoleName", "puller"),
+            ("AssumeRolePolicyDocument", TRUST),
+        ],
+    );
+    iam(
+        &moto,
+        &[
+            ("Action", "PutRolePolicy"),
+            ("RoleName", "puller"),
+            ("PolicyName", "pull"),
+            (
+                "PolicyDocument",
+                &policy(
+                    r#"{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"*"}"#,
+                ),
+            ),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("login-only.json"),
+        policy(r#"{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}"#),
+    )
+    .unwrap();
+    let audit = dir.path().join("audit.toml");
+    std::fs::write(
+        &audit,
+        "[[iam]]\nrole = \"puller\"\nfor = \"pull\"\n\n[[iam]]\npolicies = \"login-only.json\"\nfor = \"pull\"\n\n[[iam]]\nrole = \"missing\"\nfor = \"push\"\n",
+    )
+    .unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let out = shipcheck()
+        .env("AWS_ACCESS_KEY_ID", KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_ENDPOINT_URL_IAM", moto.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("HOME", home.path())
+        .args(["audit", "--json"])
+        .arg(&audit)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{v:#}");
+    let results = v["results"].as_array().unwrap();
+    let verdicts: Vec<(&str, &str)> = results
+        .iter()
+        .map(|r| {
+            (
+                r["target"].as_str().unwrap(),
+                r["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("role puller for pull", "pass"),
+            ("1 policy file(s) for pull", "fail"),
+            ("role missing for push", "error"),
+        ],
+        "{v:#}"
+    );
+}

@@ -1,7 +1,7 @@
 //! IAM policy parsing and evaluation for every workflow: never panic.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use shipcheck::commands::check_iam::{IamRequest, Workflow};
+use shipcheck::aws::policy::{IamRequest, Workflow};
 use std::sync::OnceLock;
 
 fn path() -> &'static std::path::PathBuf {
@@ -18,7 +18,7 @@ fuzz_target!(|data: &[u8]| {
             None,
             Some("arn:aws:ecr:us-east-1:123456789012:repository/app".to_string()),
         ] {
-            let r = shipcheck::commands::check_iam::run(&IamRequest {
+            let r = shipcheck::aws::policy::run(&IamRequest {
                 policies: vec![path().clone()],
                 workflow,
                 repository, documents: Vec::new() });

@@ -4,6 +4,7 @@
 //! (tests point them at moto).
 
 pub mod iam;
+pub mod policy;
 
 use crate::report::{Code, Reason};
 

@@ -3,6 +3,8 @@
 //! exit code. Output as text, JSON, JUnit XML or GitHub Actions annotations; `--shard K/N` splits a
 //! large audit over CI jobs.
 
+use crate::aws::iam::Identity;
+use crate::aws::policy::{self, IamReport, IamRequest, Workflow};
 use crate::cli::AuditArgs;
 use crate::context::Context;
 use crate::ecs::taskdef::{self, TaskdefReport, TaskdefRequest};
@@ -31,6 +33,20 @@ pub struct AuditFile {
     pub image: Vec<ImageTarget>,
     #[serde(default)]
     pub taskdef: Vec<TaskdefTarget>,
+    #[serde(default)]
+    pub iam: Vec<IamTarget>,
+}
+
+/// `[[iam]]`: can this role or user (read live from IAM), or these policy files, do the workflow?
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IamTarget {
+    pub role: Option<String>,
+    pub user: Option<String>,
+    #[serde(rename = "for")]
+    pub workflow: Workflow,
+    pub repository: Option<String>,
+    pub policies: Option<StrList>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -149,6 +165,7 @@ pub enum TargetReport {
     Bin(BinReport),
     Image(ImageReport),
     Taskdef(TaskdefReport),
+    Iam(IamReport),
 }
 
 impl TargetReport {
@@ -157,6 +174,7 @@ impl TargetReport {
             TargetReport::Bin(r) => r.verdict,
             TargetReport::Image(r) => r.verdict,
             TargetReport::Taskdef(r) => r.verdict,
+            TargetReport::Iam(r) => r.verdict,
         }
     }
     pub fn reasons(&self) -> &[Reason] {
@@ -164,6 +182,7 @@ impl TargetReport {
             TargetReport::Bin(r) => &r.reasons,
             TargetReport::Image(r) => &r.reasons,
             TargetReport::Taskdef(r) => &r.reasons,
+            TargetReport::Iam(r) => &r.reasons,
         }
     }
     pub fn warnings(&self) -> &[Reason] {
@@ -171,6 +190,7 @@ impl TargetReport {
             TargetReport::Bin(r) => &r.warnings,
             TargetReport::Image(r) => &r.warnings,
             TargetReport::Taskdef(r) => &r.warnings,
+            TargetReport::Iam(r) => &r.warnings,
         }
     }
 }
@@ -204,6 +224,7 @@ enum Job {
     Bin(BinRequest),
     Image(ImageRequest),
     Taskdef(TaskdefRequest),
+    Iam(IamRequest, Option<Identity>),
 }
 
 struct Planned {
@@ -290,7 +311,57 @@ fn plan(file: AuditFile, base: &Path, req: &AuditRequest) -> Vec<Planned> {
             job: Job::Taskdef(treq),
         });
     }
+    for t in file.iam {
+        let who = match (t.role, t.user) {
+            (Some(r), _) => Some(Identity::Role(r)),
+            (None, Some(u)) => Some(Identity::User(u)),
+            (None, None) => None,
+        };
+        let policies: Vec<PathBuf> = t
+            .policies
+            .map(|l| l.0)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| rel(base, Path::new(p)))
+            .collect();
+        let target = match &who {
+            Some(w) => format!("{} for {}", w.describe(), t.workflow.as_str()),
+            None => format!(
+                "{} policy file(s) for {}",
+                policies.len(),
+                t.workflow.as_str()
+            ),
+        };
+        let ireq = IamRequest {
+            policies,
+            workflow: t.workflow,
+            repository: t.repository,
+            documents: Vec::new(),
+        };
+        out.push(Planned {
+            kind: "iam",
+            target,
+            job: Job::Iam(ireq, who),
+        });
+    }
     out
+}
+
+/// An `[[iam]]` target: the identity's policies read from IAM (the SDK configuration is made once
+/// per audit), then evaluated with its files.
+async fn run_iam(
+    mut req: IamRequest,
+    who: Option<&Identity>,
+    conf: &tokio::sync::OnceCell<aws_config::SdkConfig>,
+) -> IamReport {
+    if let Some(who) = who {
+        let conf = conf.get_or_init(|| crate::aws::config(None)).await;
+        match crate::aws::iam::identity_policies(conf, who).await {
+            Ok(docs) => req.documents = docs,
+            Err(r) => return IamReport::failed(&req, r),
+        }
+    }
+    policy::run(&req)
 }
 
 impl AuditReport {
@@ -357,6 +428,8 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
     // image in several task definitions); tags are still resolved for every reference.
     let cache = ContentCache::default();
     let cache = &cache;
+    let aws_conf = tokio::sync::OnceCell::new();
+    let aws_conf = &aws_conf;
     let futures = planned.into_iter().map(|p| {
         let global = global.clone();
         async move {
@@ -365,6 +438,9 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
                 Job::Bin(r) => TargetReport::Bin(release::run(r, Some(http), &NoProgress).await),
                 Job::Image(r) => TargetReport::Image(verify::run_with(r, http, cache).await),
                 Job::Taskdef(r) => TargetReport::Taskdef(taskdef::run_with(r, http, cache).await),
+                Job::Iam(r, who) => {
+                    TargetReport::Iam(run_iam(r.clone(), who.as_ref(), aws_conf).await)
+                }
             };
             progress.advance(1);
             TargetResult {
