@@ -259,13 +259,7 @@ pub fn parse_manifest(
                 ),
             ));
         }
-        let manifests = raw
-            .manifests
-            .into_iter()
-            .enumerate()
-            .map(|(i, d)| Descriptor::from_raw(d, &format!("entry {i}")))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(invalid)?;
+        let manifests = descriptors(raw.manifests, "entry").map_err(invalid)?;
         Ok(Manifest::Index {
             media_type: effective,
             manifests,
@@ -280,13 +274,7 @@ pub fn parse_manifest(
         let raw: RawImage =
             serde_json::from_value(v).map_err(|e| invalid(format!("bad image manifest: {e}")))?;
         let config = Descriptor::from_raw(raw.config, "config").map_err(invalid)?;
-        let layers = raw
-            .layers
-            .into_iter()
-            .enumerate()
-            .map(|(i, d)| Descriptor::from_raw(d, &format!("layer {i}")))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(invalid)?;
+        let layers = descriptors(raw.layers, "layer").map_err(invalid)?;
         Ok(Manifest::Image {
             media_type: effective,
             config,
@@ -383,6 +371,14 @@ fn go_manifest_keys(v: &serde_json::Value) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// A list of descriptors, each checked (`what 0`, `what 1`... in messages).
+fn descriptors(raw: Vec<RawDescriptor>, what: &str) -> Result<Vec<Descriptor>, String> {
+    raw.into_iter()
+        .enumerate()
+        .map(|(i, d)| Descriptor::from_raw(d, &format!("{what} {i}")))
+        .collect()
 }
 
 /// Parses JSON like `serde_json::from_slice::<Value>`, but refuses duplicate object keys: parsers
