@@ -333,7 +333,7 @@ impl Client {
             #[serde(default)]
             access_token: Option<String>,
         }
-        let t: Token = serde_json::from_slice(&body).map_err(|_| {
+        let no_token = || {
             Reason::new(
                 Code::Unauthorized,
                 format!(
@@ -341,20 +341,13 @@ impl Client {
                     self.host
                 ),
             )
-        })?;
+        };
+        let t: Token = serde_json::from_slice(&body).map_err(|_| no_token())?;
         let token = t
             .token
             .filter(|t| !t.is_empty())
             .or(t.access_token.filter(|t| !t.is_empty()))
-            .ok_or_else(|| {
-                Reason::new(
-                    Code::Unauthorized,
-                    format!(
-                        "the token service of {} answered without a token",
-                        self.host
-                    ),
-                )
-            })?;
+            .ok_or_else(no_token)?;
         let mut h = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
             Reason::new(
                 Code::Unauthorized,
