@@ -129,19 +129,15 @@ impl BinReport {
     }
 }
 
-fn usage(msg: impl Into<String>) -> Reason {
-    Reason::new(Code::Usage, msg)
-}
-
 fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
     let mirror = match &req.mirror {
         None => None,
         Some(m) => {
             let shown = redact_text(m);
             let u = Url::parse(m)
-                .map_err(|e| usage(format!("--mirror `{shown}` is not a URL: {e}")))?;
+                .map_err(|e| Reason::usage(format!("--mirror `{shown}` is not a URL: {e}")))?;
             if u.cannot_be_a_base() || u.host_str().is_none() {
-                return Err(usage(format!(
+                return Err(Reason::usage(format!(
                     "--mirror `{shown}` must be a base URL like https://host[:port]/path"
                 )));
             }
@@ -153,28 +149,30 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
         None => u,
     };
     if req.file.is_some() != req.sig.is_some() {
-        return Err(usage(
+        return Err(Reason::usage(
             "--file and --sig go together: give both the local file and its signature",
         ));
     }
     if req.file.is_some() && (req.url.is_some() || req.sig_url.is_some()) {
-        return Err(usage("--file/--sig and --url/--sig-url cannot be combined"));
+        return Err(Reason::usage(
+            "--file/--sig and --url/--sig-url cannot be combined",
+        ));
     }
     if req.sig_url.is_some() && req.url.is_none() {
-        return Err(usage("--sig-url needs --url"));
+        return Err(Reason::usage("--sig-url needs --url"));
     }
     if !req.fingerprints.is_empty() && req.keys.is_empty() {
-        return Err(usage(
+        return Err(Reason::usage(
             "--fingerprint narrows the certificates of --key; give --key too",
         ));
     }
 
     if let Some(name) = &req.tool {
         if req.url.is_some() {
-            return Err(usage("a catalog tool and --url cannot be combined; use --mirror to download from elsewhere"));
+            return Err(Reason::usage("a catalog tool and --url cannot be combined; use --mirror to download from elsewhere"));
         }
         if !req.keys.is_empty() {
-            return Err(usage("a catalog tool is verified against its pinned certificates; --key cannot replace them (use --catalog FILE to define your own tool)"));
+            return Err(Reason::usage("a catalog tool is verified against its pinned certificates; --key cannot replace them (use --catalog FILE to define your own tool)"));
         }
         let cat = Catalog::load(req.catalog.as_deref())
             .map_err(|e| Reason::new(Code::InvalidCatalog, e))?;
@@ -224,7 +222,7 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
                     let home = req
                         .home
                         .clone()
-                        .ok_or_else(|| usage("HOME is not set; pass --dest"))?;
+                        .ok_or_else(|| Reason::usage("HOME is not set; pass --dest"))?;
                     let dir = home.join(".local/bin");
                     std::fs::create_dir_all(&dir).map_err(|e| {
                         Reason::new(
@@ -257,10 +255,10 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
 
     // Ad-hoc: --url or --file, with --key.
     if req.keys.is_empty() {
-        return Err(usage("give a catalog tool (e.g. `shipcheck verify-bin ecs-cli`) or --key CERTS with --url or --file"));
+        return Err(Reason::usage("give a catalog tool (e.g. `shipcheck verify-bin ecs-cli`) or --key CERTS with --url or --file"));
     }
     if req.version.is_some() || req.platform.is_some() {
-        return Err(usage(
+        return Err(Reason::usage(
             "--version and --platform apply to catalog tools only",
         ));
     }
@@ -273,12 +271,13 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
         (Source::File(f.clone()), Source::File(s.clone()), name)
     } else if let Some(u) = &req.url {
         let b = Url::parse(u)
-            .map_err(|e| usage(format!("--url `{}` is not a URL: {e}", redact_text(u))))?;
+            .map_err(|e| Reason::usage(format!("--url `{}` is not a URL: {e}", redact_text(u))))?;
         let s = match &req.sig_url {
-            Some(s) => Url::parse(s)
-                .map_err(|e| usage(format!("--sig-url `{}` is not a URL: {e}", redact_text(s))))?,
+            Some(s) => Url::parse(s).map_err(|e| {
+                Reason::usage(format!("--sig-url `{}` is not a URL: {e}", redact_text(s)))
+            })?,
             None => Url::parse(&format!("{b}.asc"))
-                .map_err(|e| usage(format!("cannot form the signature URL: {e}")))?,
+                .map_err(|e| Reason::usage(format!("cannot form the signature URL: {e}")))?,
         };
         let name = b
             .path_segments()
@@ -291,12 +290,14 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
         report.sig_url = Some(redact(&s));
         (Source::Url(b), Source::Url(s), name)
     } else {
-        return Err(usage("give --url URL or --file PATH --sig PATH to verify"));
+        return Err(Reason::usage(
+            "give --url URL or --file PATH --sig PATH to verify",
+        ));
     };
     let dest = match (&req.dest, req.no_install) {
         (Some(d), false) => Some((d.clone(), 0o755)),
         (None, false) if matches!(data, Source::Url(_)) => {
-            return Err(usage(
+            return Err(Reason::usage(
                 "--dest PATH is required with --url (or pass --no-install to verify only)",
             ))
         }
@@ -318,7 +319,7 @@ fn key_pins(keys: &[PathBuf], fingerprints: &[String], relax: bool) -> Result<Ve
         .iter()
         .map(|f| pgp::parse_fingerprint(f))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(usage)?;
+        .map_err(Reason::usage)?;
     let mut pins = Vec::new();
     for path in keys {
         let bytes = catalog::read_key_file(path).map_err(invalid)?;

@@ -13,7 +13,7 @@ pub mod verify_taskdef;
 use crate::cli::{Command, KeysCommand, NetArgs, RegistryAuthArgs};
 use crate::context::Context;
 use crate::net::Http;
-use crate::report::{Code, Reason};
+use crate::report::Reason;
 
 /// Runs one command and returns its exit code.
 pub fn run(command: Command, ctx: &Context) -> i32 {
@@ -46,20 +46,16 @@ fn registry_setup(
     Ok((http, password))
 }
 
-fn usage(msg: impl Into<String>) -> Reason {
-    Reason::new(Code::Usage, msg)
-}
-
 /// Reads the password for `--password-stdin`: all of stdin, without the trailing newline.
 pub fn read_password_stdin() -> Result<String, Reason> {
     use std::io::Read;
     let mut s = String::new();
     std::io::stdin()
         .read_to_string(&mut s)
-        .map_err(|e| usage(format!("cannot read the password from stdin: {e}")))?;
+        .map_err(|e| Reason::usage(format!("cannot read the password from stdin: {e}")))?;
     let p = s.trim_end_matches(['\n', '\r']).to_string();
     if p.is_empty() {
-        return Err(usage("--password-stdin: stdin was empty")
+        return Err(Reason::usage("--password-stdin: stdin was empty")
             .hint("pipe the password in, e.g. `aws ecr get-login-password | shipcheck verify-image ... --username AWS --password-stdin`"));
     }
     Ok(p)

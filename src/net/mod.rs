@@ -117,12 +117,13 @@ impl Http {
             .user_agent(concat!("shipcheck/", env!("CARGO_PKG_VERSION")))
             .https_only(false);
         for path in &opts.ca_certs {
-            let pem = std::fs::read(path).map_err(|e| {
-                FetchError::Setup(format!(
-                    "cannot read CA certificate {}: {e}",
-                    path.display()
-                ))
-            })?;
+            let pem =
+                crate::input::read_capped(path, crate::input::MAX_INPUT_SIZE).map_err(|e| {
+                    FetchError::Setup(format!(
+                        "cannot read CA certificate {}: {e}",
+                        path.display()
+                    ))
+                })?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 FetchError::Setup(format!("{} is not a PEM certificate: {e}", path.display()))
             })?;

@@ -128,10 +128,6 @@ impl ImageReport {
     }
 }
 
-fn usage(msg: impl Into<String>) -> Reason {
-    Reason::new(Code::Usage, msg)
-}
-
 /// Runs the check. Never panics on registry input; every failure is a reason in the report.
 pub async fn run(req: &ImageRequest, http: &Http) -> ImageReport {
     run_with(req, http, &ContentCache::default()).await
@@ -160,7 +156,7 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
                 }
             }
             Err(e) => {
-                rep.reasons.push(usage(format!("--platforms: {e}")));
+                rep.reasons.push(Reason::usage(format!("--platforms: {e}")));
                 return rep.finish();
             }
         }
@@ -168,7 +164,7 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
     let pinned = match req.digest.as_deref().map(Digest::parse).transpose() {
         Ok(d) => d,
         Err(e) => {
-            rep.reasons.push(usage(format!("--digest: {e}")));
+            rep.reasons.push(Reason::usage(format!("--digest: {e}")));
             return rep.finish();
         }
     };
@@ -176,7 +172,7 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
         (Some(u), Some(p)) => Some(Credentials::new(u, p, "--username/--password-stdin")),
         (Some(_), None) | (None, Some(_)) => {
             rep.reasons
-                .push(usage("--username and --password-stdin go together"));
+                .push(Reason::usage("--username and --password-stdin go together"));
             return rep.finish();
         }
         (None, None) => match crate::oci::auth::docker_config_credentials(
@@ -340,7 +336,12 @@ impl Verifier<'_> {
                 rep.warnings.extend(o.warnings);
                 for req in required {
                     if !actual.as_ref().is_some_and(|a| req.matches(a)) {
-                        missing(reference, req, required, None, rep);
+                        let ctx = Required {
+                            reference,
+                            req,
+                            required,
+                        };
+                        ctx.missing(None, rep);
                     }
                 }
             }
@@ -828,8 +829,29 @@ struct Required<'a> {
 }
 
 impl Required<'_> {
+    /// Records that the platform is missing from the reference, with what the index has and, if
+    /// given, why the runtime would not find it there.
     fn missing(&self, why: Option<String>, rep: &mut ImageReport) {
-        missing(self.reference, self.req, self.required, why, rep)
+        let (reference, req) = (self.reference, self.req);
+        rep.missing.push(req.to_string());
+        let listed: Vec<&str> = rep.platforms.iter().map(|p| p.platform.as_str()).collect();
+        let listed = if listed.is_empty() {
+            "none".to_string()
+        } else {
+            listed.join(", ")
+        };
+        let why = why.map(|w| format!("; {w}")).unwrap_or_default();
+        let all: Vec<String> = self.required.iter().map(|p| p.to_string()).collect();
+        rep.reasons.push(
+            Reason::new(
+                Code::MissingPlatform,
+                format!("{reference} has no {req} image (it has: {listed}){why}"),
+            )
+            .hint(format!(
+                "build and push it for every platform, e.g. `docker buildx build --platform {} --push`",
+                all.join(",")
+            )),
+        );
     }
 }
 
@@ -850,36 +872,6 @@ fn too_many_entries(what: String) -> Reason {
     .hint(
         "real multi-platform images list a few entries; this index is not one shipcheck will walk",
     )
-}
-
-/// Records that `req` is missing from the reference, with what the index has and, if given, why
-/// the runtime would not find it there.
-fn missing(
-    reference: &Reference,
-    req: &Platform,
-    required: &[Platform],
-    why: Option<String>,
-    rep: &mut ImageReport,
-) {
-    rep.missing.push(req.to_string());
-    let listed: Vec<&str> = rep.platforms.iter().map(|p| p.platform.as_str()).collect();
-    let listed = if listed.is_empty() {
-        "none".to_string()
-    } else {
-        listed.join(", ")
-    };
-    let why = why.map(|w| format!("; {w}")).unwrap_or_default();
-    let all: Vec<String> = required.iter().map(|p| p.to_string()).collect();
-    rep.reasons.push(
-        Reason::new(
-            Code::MissingPlatform,
-            format!("{reference} has no {req} image (it has: {listed}){why}"),
-        )
-        .hint(format!(
-            "build and push it for every platform, e.g. `docker buildx build --platform {} --push`",
-            all.join(",")
-        )),
-    );
 }
 
 fn unreachable_index(desc: Descriptor, claimed: Option<Platform>, what: &str) -> PlatformOutcome {

@@ -218,6 +218,11 @@ impl Reason {
         }
     }
 
+    /// A usage error (exit 2): bad arguments or options.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Reason::new(Code::Usage, message)
+    }
+
     /// Adds what the user can do (escaped like the message).
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(esc(&hint.into()).into_owned());
