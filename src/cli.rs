@@ -173,10 +173,18 @@ pub struct RegistryAuthArgs {
 
 #[derive(Debug, Args)]
 pub struct VerifyTaskdefArgs {
-    /// Task definition JSON (register-task-definition input or describe-task-definition output).
-    pub taskdef: PathBuf,
-    /// Write a copy with every image pinned to the digest that was verified (needs --output).
-    #[arg(long, requires = "output")]
+    /// Task definition JSON (register-task-definition input or describe-task-definition output),
+    /// or a task definition ARN (read with ECS DescribeTaskDefinition).
+    #[arg(required_unless_present = "family")]
+    pub taskdef: Option<PathBuf>,
+    /// Read the task definition FAMILY (latest ACTIVE revision) or FAMILY:REVISION from ECS.
+    #[arg(long, value_name = "FAMILY[:REVISION]", conflicts_with = "taskdef")]
+    pub family: Option<String>,
+    /// AWS Region for --family or an ARN (default: AWS_REGION or the profile's).
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Write a copy with every image pinned to the digest that was verified (needs --output; files only).
+    #[arg(long, requires = "output", conflicts_with = "family")]
     pub pin: bool,
     /// Where --pin writes the pinned task definition.
     #[arg(long, value_name = "FILE", requires = "pin")]

@@ -9,8 +9,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(doc) = shipcheck::input::parse_json::<serde_json::Value>("fuzz.json", text) else {
         return;
     };
-    if let Ok((_family, _platform, containers)) = shipcheck::ecs::taskdef::plan(&doc) {
-        for c in containers {
+    if let Ok(def) = shipcheck::ecs::taskdef::plan(&doc) {
+        for c in def.containers {
             let _ = shipcheck::ecs::taskdef::pin_image(&c.image, "sha256:00");
         }
     }

@@ -3,10 +3,48 @@
 //! credentials). Endpoints follow the SDK's `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`
 //! (tests point them at moto).
 
+pub mod ecs;
 pub mod iam;
 pub mod policy;
 
 use crate::report::{Code, Reason};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
+
+type PerRegion<T> = Mutex<HashMap<Option<String>, Arc<OnceCell<T>>>>;
+
+fn cell<T>(map: &PerRegion<T>, region: Option<&str>) -> Arc<OnceCell<T>> {
+    let mut map = map.lock().expect("per-region lock");
+    map.entry(region.map(str::to_string)).or_default().clone()
+}
+
+/// SDK configurations and clients made once per Region for a whole run (an audit), so that every
+/// target shares credentials, connections and each client's limit on calls in flight.
+#[derive(Debug, Default)]
+pub struct Clients {
+    configs: PerRegion<aws_config::SdkConfig>,
+    ecs: PerRegion<Arc<ecs::Ecs>>,
+}
+
+impl Clients {
+    /// The configuration for `region` (`None`: the configured Region).
+    pub async fn config(&self, region: Option<&str>) -> aws_config::SdkConfig {
+        cell(&self.configs, region)
+            .get_or_init(|| config(region))
+            .await
+            .clone()
+    }
+
+    /// The ECS client for `region`.
+    pub async fn ecs(&self, region: Option<&str>) -> Arc<ecs::Ecs> {
+        let conf = self.config(region).await;
+        cell(&self.ecs, region)
+            .get_or_init(|| async { Arc::new(ecs::Ecs::new(&conf)) })
+            .await
+            .clone()
+    }
+}
 
 /// The SDK configuration from the credential chain; `region` overrides the configured one (IAM is
 /// global: any region works, us-east-1 when none is configured).

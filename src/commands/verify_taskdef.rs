@@ -3,23 +3,36 @@
 use crate::cli::VerifyTaskdefArgs;
 use crate::context::Context;
 use crate::ecs::taskdef::TaskdefReport;
-use crate::ecs::taskdef::{self, TaskdefRequest};
+use crate::ecs::taskdef::{self, ImageOptions, Source, TaskdefRequest};
 use crate::report::{esc, verdict_line, Verdict};
 
 /// `shipcheck verify-taskdef`.
 pub fn run(a: VerifyTaskdefArgs, ctx: &Context) -> i32 {
+    let source = match (a.family, a.taskdef) {
+        (Some(id), _) => Source::Live {
+            id,
+            region: a.region,
+        },
+        (None, Some(p)) if p.to_string_lossy().starts_with("arn:") => Source::Live {
+            id: p.to_string_lossy().into_owned(),
+            region: a.region,
+        },
+        (None, p) => Source::File(p.unwrap_or_default()),
+    };
     let mut req = TaskdefRequest {
-        path: a.taskdef,
+        source,
         pin: a.pin,
         output: a.output,
-        deep: a.deep,
-        username: a.auth.username.clone(),
-        password: None,
-        docker_config: ctx.env.docker_config.clone(),
+        images: ImageOptions {
+            deep: a.deep,
+            username: a.auth.username.clone(),
+            password: None,
+            docker_config: ctx.env.docker_config.clone(),
+        },
     };
     let report = super::registry_setup(ctx, &a.net, &a.auth)
         .and_then(|(http, p)| {
-            req.password = p;
+            req.images.password = p;
             ctx.block_on(taskdef::run(&req, &http))
         })
         .unwrap_or_else(|r| TaskdefReport::failed(&req, r));
@@ -30,7 +43,11 @@ pub fn run(a: VerifyTaskdefArgs, ctx: &Context) -> i32 {
 pub fn render_text(r: &TaskdefReport, quiet: bool) -> (String, String) {
     let mut out = String::new();
     let mut err = String::new();
-    let what = r.family.clone().unwrap_or_else(|| r.path.clone());
+    let what = match (&r.family, r.revision) {
+        (Some(f), Some(rev)) => format!("{f}:{rev}"),
+        (Some(f), None) => f.clone(),
+        (None, _) => r.path.clone(),
+    };
     let what = esc(&what);
     let platform = r.platform.clone().unwrap_or_default();
     if r.verdict != Verdict::Pass || !quiet {

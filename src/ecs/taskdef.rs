@@ -27,17 +27,73 @@ const READ_ONLY_FIELDS: &[&str] = &[
     "deregisteredAt",
 ];
 
+/// Where the task definition comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A JSON file (register-task-definition input or describe-task-definition output).
+    File(PathBuf),
+    /// Read with ECS `DescribeTaskDefinition`: `FAMILY`, `FAMILY:REVISION` or an ARN, in `region`
+    /// (default: the configured one).
+    Live { id: String, region: Option<String> },
+}
+
+impl Default for Source {
+    fn default() -> Self {
+        Source::File(PathBuf::new())
+    }
+}
+
+impl Source {
+    /// The file path or the identifier, for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            Source::File(p) => p.display().to_string(),
+            Source::Live { id, .. } => id.clone(),
+        }
+    }
+}
+
+/// What the checks need of a task definition, from a file or from the ECS API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskDefinition {
+    pub family: Option<String>,
+    /// `taskDefinitionArn` and `revision`, when known (always for a live one).
+    pub arn: Option<String>,
+    pub revision: Option<i64>,
+    /// The platform the task runs on (see [`platform_of`]).
+    pub platform: String,
+    pub containers: Vec<Container>,
+}
+
+impl TaskDefinition {
+    /// `family:revision` when both are known, else the family, the ARN or `fallback`.
+    pub fn short_name(&self, fallback: &str) -> String {
+        match (&self.family, self.revision, &self.arn) {
+            (Some(f), Some(r), _) => format!("{f}:{r}"),
+            (Some(f), None, _) => f.clone(),
+            (None, _, Some(a)) => a.clone(),
+            (None, _, None) => fallback.to_string(),
+        }
+    }
+}
+
+/// How images are checked: layers too (`deep`) and registry credentials.
 #[derive(Debug, Clone, Default)]
-pub struct TaskdefRequest {
-    pub path: PathBuf,
-    /// Write a copy with every image pinned to its verified digest (to `output`).
-    pub pin: bool,
-    pub output: Option<PathBuf>,
+pub struct ImageOptions {
     pub deep: bool,
     pub username: Option<String>,
     pub password: Option<String>,
     /// The Docker config file to read credentials from (see [`crate::context::Env`]).
     pub docker_config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TaskdefRequest {
+    pub source: Source,
+    /// Write a copy with every image pinned to its verified digest (to `output`).
+    pub pin: bool,
+    pub output: Option<PathBuf>,
+    pub images: ImageOptions,
 }
 
 /// The JSON object `verify-taskdef --json` prints.
@@ -46,8 +102,12 @@ pub struct TaskdefReport {
     pub verdict: Verdict,
     pub reasons: Vec<Reason>,
     pub warnings: Vec<Reason>,
+    /// The file read, or the family, revision or ARN asked for.
     pub path: String,
     pub family: Option<String>,
+    /// The task definition's ARN and revision (read live, or present in the file).
+    pub arn: Option<String>,
+    pub revision: Option<i64>,
     /// The platform the task runs on, from `runtimePlatform`.
     pub platform: Option<String>,
     pub containers: Vec<ContainerReport>,
@@ -80,9 +140,18 @@ pub fn task_platform(td: &Value) -> Result<String, String> {
             Some(_) => Err(format!("$.runtimePlatform.{k}: expected a string")),
         }
     };
-    let os = get("operatingSystemFamily")?.unwrap_or_else(|| "LINUX".into());
-    let cpu = get("cpuArchitecture")?.unwrap_or_else(|| "X86_64".into());
-    match (os.as_str(), cpu.as_str()) {
+    platform_of(
+        get("operatingSystemFamily")?.as_deref(),
+        get("cpuArchitecture")?.as_deref(),
+    )
+}
+
+/// The platform for `runtimePlatform`'s `operatingSystemFamily` and `cpuArchitecture` (absent:
+/// `LINUX`, `X86_64`), as a file or the ECS API gives them.
+pub fn platform_of(os: Option<&str>, cpu: Option<&str>) -> Result<String, String> {
+    let os = os.unwrap_or("LINUX");
+    let cpu = cpu.unwrap_or("X86_64");
+    match (os, cpu) {
         ("LINUX", "X86_64") => Ok("linux/amd64".into()),
         ("LINUX", "ARM64") => Ok("linux/arm64".into()),
         (w, "X86_64") if w.starts_with("WINDOWS_SERVER_") => Ok("windows/amd64".into()),
@@ -117,13 +186,19 @@ pub struct Container {
 
 /// What a task definition asks for: family, platform and containers. `doc` may be the bare task
 /// definition or `describe-task-definition` output; errors name the JSON path.
-pub fn plan(doc: &Value) -> Result<(Option<String>, String, Vec<Container>), String> {
+pub fn plan(doc: &Value) -> Result<TaskDefinition, String> {
     let td = doc.get("taskDefinition").unwrap_or(doc);
     if !td.is_object() {
         return Err("expected a JSON object (a task definition)".into());
     }
-    let family = td.get("family").and_then(Value::as_str).map(str::to_string);
-    Ok((family, task_platform(td)?, containers(td)?))
+    let text = |k: &str| td.get(k).and_then(Value::as_str).map(str::to_string);
+    Ok(TaskDefinition {
+        family: text("family"),
+        arn: text("taskDefinitionArn"),
+        revision: td.get("revision").and_then(Value::as_i64),
+        platform: task_platform(td)?,
+        containers: containers(td)?,
+    })
 }
 
 pub fn containers(td: &Value) -> Result<Vec<Container>, String> {
@@ -153,13 +228,15 @@ pub fn containers(td: &Value) -> Result<Vec<Container>, String> {
 }
 
 impl TaskdefReport {
-    fn new(path: &Path) -> Self {
+    fn new(path: String) -> Self {
         TaskdefReport {
             verdict: Verdict::Error,
             reasons: Vec::new(),
             warnings: Vec::new(),
-            path: path.display().to_string(),
+            path,
             family: None,
+            arn: None,
+            revision: None,
             platform: None,
             containers: Vec::new(),
             pinned_output: None,
@@ -168,10 +245,16 @@ impl TaskdefReport {
 
     /// A report for a request that could not start (for example, a bad `--ca-cert`).
     pub fn failed(req: &TaskdefRequest, r: Reason) -> Self {
-        TaskdefReport::new(&req.path).fail(r)
+        TaskdefReport::new(req.source.describe()).fail(r)
     }
 
-    fn fail(mut self, r: Reason) -> Self {
+    /// A report for the task definition `name` that could not be read.
+    pub fn unreadable(name: &str, r: Reason) -> Self {
+        TaskdefReport::new(name.to_string()).fail(r)
+    }
+
+    /// This report with `r` added to its reasons.
+    pub fn fail(mut self, r: Reason) -> Self {
         self.reasons.push(r);
         self.verdict = verdict_of(&self.reasons);
         self
@@ -185,41 +268,96 @@ pub async fn run(req: &TaskdefRequest, http: &Http) -> TaskdefReport {
 
 /// Like [`run`], sharing verified content with the rest of the run (an audit).
 pub async fn run_with(req: &TaskdefRequest, http: &Http, cache: &ContentCache) -> TaskdefReport {
-    let mut rep = TaskdefReport::new(&req.path);
+    let rep = TaskdefReport::new(req.source.describe());
     if req.pin && req.output.is_none() {
         return rep.fail(Reason::new(
             Code::Usage,
             "--pin needs --output FILE for the pinned copy",
         ));
     }
-    let doc: Value = match input::read_json(&req.path) {
-        Ok(v) => v,
-        Err(r) => return rep.fail(r),
+    let (doc, def) = match &req.source {
+        Source::File(path) => {
+            let doc: Value = match input::read_json(path) {
+                Ok(v) => v,
+                Err(r) => return rep.fail(r),
+            };
+            match plan(&doc) {
+                Ok(def) => (Some(doc), def),
+                Err(e) => {
+                    return rep.fail(Reason::new(
+                        Code::InvalidInput,
+                        format!("{}: {e}", path.display()),
+                    ))
+                }
+            }
+        }
+        Source::Live { id, region } => {
+            let conf = crate::aws::config(region.as_deref()).await;
+            let ecs = crate::aws::ecs::Ecs::new(&conf);
+            match ecs.task_definition(id).await {
+                Ok(def) => (None, def),
+                Err(r) => return rep.fail(r),
+            }
+        }
     };
-    let bad = |m: String| Reason::new(Code::InvalidInput, format!("{}: {m}", req.path.display()));
-    let (family, platform, list) = match plan(&doc) {
-        Ok(p) => p,
-        Err(e) => return rep.fail(bad(e)),
-    };
-    let td = doc.get("taskDefinition").unwrap_or(&doc);
-    rep.family = family;
-    rep.platform = Some(platform.clone());
+    let mut rep = check(&def, &req.images, http, cache).await;
+    rep.path = req.source.describe();
 
-    let checks = futures_util::future::join_all(list.iter().map(|c| {
+    if req.pin {
+        let out = req.output.as_ref().expect("checked above");
+        let Some(doc) = doc else {
+            return rep.fail(Reason::usage(
+                "--pin writes a copy of a task definition file; save it first with `aws ecs describe-task-definition`",
+            ));
+        };
+        let td = doc.get("taskDefinition").unwrap_or(&doc);
+        if rep.verdict != Verdict::Pass {
+            rep.warnings.push(Reason::new(
+                Code::NotPinned,
+                format!(
+                    "no pinned copy written to {}: not every image verified",
+                    out.display()
+                ),
+            ));
+        } else {
+            match write_pinned(td, &rep.containers, out) {
+                Ok(()) => rep.pinned_output = Some(out.display().to_string()),
+                Err(r) => rep = rep.fail(r),
+            }
+        }
+    }
+    rep
+}
+
+/// Checks every container's image of `def` for its platform (concurrently, sharing `cache`) and
+/// warns about images named by a mutable tag. The report's `path` is the task definition's name.
+pub async fn check(
+    def: &TaskDefinition,
+    opts: &ImageOptions,
+    http: &Http,
+    cache: &ContentCache,
+) -> TaskdefReport {
+    let mut rep = TaskdefReport::new(def.short_name("task definition"));
+    rep.family = def.family.clone();
+    rep.arn = def.arn.clone();
+    rep.revision = def.revision;
+    rep.platform = Some(def.platform.clone());
+
+    let checks = futures_util::future::join_all(def.containers.iter().map(|c| {
         let ireq = ImageRequest {
             reference: c.image.clone(),
-            platforms: vec![platform.clone()],
+            platforms: vec![def.platform.clone()],
             digest: None,
-            deep: req.deep,
-            username: req.username.clone(),
-            password: req.password.clone(),
-            docker_config: req.docker_config.clone(),
+            deep: opts.deep,
+            username: opts.username.clone(),
+            password: opts.password.clone(),
+            docker_config: opts.docker_config.clone(),
         };
         async move { verify::run_with(&ireq, http, cache).await }
     }))
     .await;
 
-    for (c, check) in list.into_iter().zip(checks) {
+    for (c, check) in def.containers.iter().zip(checks) {
         let by_digest = Reference::parse(&c.image)
             .map(|r| r.digest.is_some())
             .unwrap_or(false);
@@ -247,8 +385,8 @@ pub async fn run_with(req: &TaskdefRequest, http: &Http, cache: &ContentCache) -
             .flatten();
         rep.containers.push(ContainerReport {
             pinned_image: digest.as_ref().map(|d| pin_image(&c.image, d)),
-            name: c.name,
-            image: c.image,
+            name: c.name.clone(),
+            image: c.image.clone(),
             by_digest,
             verdict: check.verdict,
             digest,
@@ -256,27 +394,6 @@ pub async fn run_with(req: &TaskdefRequest, http: &Http, cache: &ContentCache) -
         });
     }
     rep.verdict = verdict_of(&rep.reasons);
-
-    if req.pin {
-        let out = req.output.as_ref().expect("checked above");
-        if rep.verdict != Verdict::Pass {
-            rep.warnings.push(Reason::new(
-                Code::NotPinned,
-                format!(
-                    "no pinned copy written to {}: not every image verified",
-                    out.display()
-                ),
-            ));
-        } else {
-            match write_pinned(td, &rep.containers, out) {
-                Ok(()) => rep.pinned_output = Some(out.display().to_string()),
-                Err(r) => {
-                    rep.reasons.push(r);
-                    rep.verdict = verdict_of(&rep.reasons);
-                }
-            }
-        }
-    }
     rep
 }
 

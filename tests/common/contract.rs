@@ -69,7 +69,8 @@ verdicted!(
     AuditJson,
     IamJson,
     EndpointsJson,
-    KeysJson
+    KeysJson,
+    ServiceJson
 );
 
 /// One reason or warning (src/report.rs `Reason`): the hint is not part of the JSON.
@@ -204,6 +205,10 @@ pub struct TaskdefJson {
     #[serde(deserialize_with = "nullable")]
     pub family: Option<String>,
     #[serde(deserialize_with = "nullable")]
+    pub arn: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub revision: Option<i64>,
+    #[serde(deserialize_with = "nullable")]
     pub platform: Option<String>,
     pub containers: Vec<ContainerJson>,
     #[serde(deserialize_with = "nullable")]
@@ -223,6 +228,20 @@ pub struct ContainerJson {
     pub pinned_image: Option<String>,
     /// The verify-image result for this container's image.
     pub check: ImageJson,
+}
+
+// ---- audit [[ecs]] results (src/ecs/service.rs ServiceReport) ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceJson {
+    pub verdict: Verdict,
+    pub reasons: Vec<CodeJson>,
+    pub warnings: Vec<CodeJson>,
+    pub region: String,
+    pub cluster: String,
+    pub service: String,
+    pub task_definitions: Vec<TaskdefJson>,
 }
 
 // ---- audit (src/audit.rs AuditReport) ----
@@ -263,6 +282,8 @@ pub enum TargetJson {
     Bin(BinJson),
     Image(ImageJson),
     Taskdef(TaskdefJson),
+    Iam(IamJson),
+    Ecs(ServiceJson),
 }
 
 impl<'de> Deserialize<'de> for AuditResultJson {
@@ -281,6 +302,8 @@ impl<'de> Deserialize<'de> for AuditResultJson {
             "bin" => TargetJson::Bin(serde_json::from_value(rest).map_err(e)?),
             "image" => TargetJson::Image(serde_json::from_value(rest).map_err(e)?),
             "taskdef" => TargetJson::Taskdef(serde_json::from_value(rest).map_err(e)?),
+            "iam" => TargetJson::Iam(serde_json::from_value(rest).map_err(e)?),
+            "ecs" => TargetJson::Ecs(serde_json::from_value(rest).map_err(e)?),
             other => {
                 return Err(D::Error::custom(format!(
                     "audit result: unknown kind `{other}`"
@@ -301,6 +324,8 @@ impl AuditResultJson {
             TargetJson::Bin(r) => r.verdict,
             TargetJson::Taskdef(r) => r.verdict,
             TargetJson::Image(r) => r.verdict,
+            TargetJson::Iam(r) => r.verdict,
+            TargetJson::Ecs(r) => r.verdict,
         }
     }
     pub fn codes(&self) -> Vec<&str> {
@@ -308,6 +333,14 @@ impl AuditResultJson {
             TargetJson::Bin(r) => r.codes(),
             TargetJson::Taskdef(r) => r.codes(),
             TargetJson::Image(r) => r.codes(),
+            TargetJson::Iam(r) => r.codes(),
+            TargetJson::Ecs(r) => r.codes(),
+        }
+    }
+    pub fn ecs(&self) -> &ServiceJson {
+        match &self.report {
+            TargetJson::Ecs(r) => r,
+            r => panic!("expected an ecs result, got {r:?}"),
         }
     }
     pub fn bin(&self) -> &BinJson {

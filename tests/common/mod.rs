@@ -1,6 +1,7 @@
 //! Shared test support: a test CA, free ports, waiting for servers, running the binary.
 #![allow(dead_code)]
 
+pub mod aws_pager;
 pub mod contract;
 pub mod faults;
 pub mod moto;

@@ -91,3 +91,31 @@ impl Drop for Moto {
         let _ = self.child.wait();
     }
 }
+
+impl Moto {
+    /// Calls a JSON-protocol API (ECS, ECR) as `target` (`X-Amz-Target`, e.g.
+    /// `AmazonEC2ContainerServiceV20141113.CreateCluster`) with `body`; panics unless moto answers 200.
+    pub fn json(&self, target: &str, body: &serde_json::Value) -> serde_json::Value {
+        let service = if target.starts_with("AmazonEC2ContainerRegistry") {
+            "ecr"
+        } else {
+            "ecs"
+        };
+        let body = body.to_string();
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        write!(
+            s,
+            "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: {target}\r\n\
+             Content-Type: application/x-amz-json-1.1\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=0\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        let (head, text) = resp.split_once("\r\n\r\n").unwrap_or((&resp, ""));
+        assert!(head.contains(" 200 "), "{target} {body}: {resp}");
+        serde_json::from_str(text.trim()).unwrap_or(serde_json::Value::Null)
+    }
+}

@@ -5,9 +5,11 @@
 
 use crate::aws::iam::Identity;
 use crate::aws::policy::{self, IamReport, IamRequest, Workflow};
+use crate::aws::Clients;
 use crate::cli::AuditArgs;
 use crate::context::Context;
-use crate::ecs::taskdef::{self, TaskdefReport, TaskdefRequest};
+use crate::ecs::service::{self, ServiceReport, ServicesRequest, TaskdefMemo};
+use crate::ecs::taskdef::{self, ImageOptions, Source, TaskdefReport, TaskdefRequest};
 use crate::input::{self, StrList};
 use crate::net::{Http, NoProgress, Progress};
 use crate::oci::cache::ContentCache;
@@ -35,6 +37,20 @@ pub struct AuditFile {
     pub taskdef: Vec<TaskdefTarget>,
     #[serde(default)]
     pub iam: Vec<IamTarget>,
+    #[serde(default)]
+    pub ecs: Vec<EcsTarget>,
+}
+
+/// `[[ecs]]`: every service of a cluster (`"*"`: of every cluster in the Region), or only the
+/// services named, read live and checked for the platform each runs on.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcsTarget {
+    pub cluster: String,
+    pub services: Option<StrList>,
+    pub region: Option<String>,
+    #[serde(default)]
+    pub deep: bool,
 }
 
 /// `[[iam]]`: can this role or user (read live from IAM), or these policy files, do the workflow?
@@ -166,6 +182,7 @@ pub enum TargetReport {
     Image(ImageReport),
     Taskdef(TaskdefReport),
     Iam(IamReport),
+    Ecs(ServiceReport),
 }
 
 impl TargetReport {
@@ -175,6 +192,7 @@ impl TargetReport {
             TargetReport::Image(r) => r.verdict,
             TargetReport::Taskdef(r) => r.verdict,
             TargetReport::Iam(r) => r.verdict,
+            TargetReport::Ecs(r) => r.verdict,
         }
     }
     pub fn reasons(&self) -> &[Reason] {
@@ -183,6 +201,7 @@ impl TargetReport {
             TargetReport::Image(r) => &r.reasons,
             TargetReport::Taskdef(r) => &r.reasons,
             TargetReport::Iam(r) => &r.reasons,
+            TargetReport::Ecs(r) => &r.reasons,
         }
     }
     pub fn warnings(&self) -> &[Reason] {
@@ -191,6 +210,7 @@ impl TargetReport {
             TargetReport::Image(r) => &r.warnings,
             TargetReport::Taskdef(r) => &r.warnings,
             TargetReport::Iam(r) => &r.warnings,
+            TargetReport::Ecs(r) => &r.warnings,
         }
     }
 }
@@ -225,6 +245,7 @@ enum Job {
     Image(ImageRequest),
     Taskdef(TaskdefRequest),
     Iam(IamRequest, Option<Identity>),
+    Ecs(ServicesRequest, Option<String>),
 }
 
 struct Planned {
@@ -301,8 +322,11 @@ fn plan(file: AuditFile, base: &Path, req: &AuditRequest) -> Vec<Planned> {
     for t in file.taskdef {
         let path = rel(base, &t.path);
         let treq = TaskdefRequest {
-            path: path.clone(),
-            docker_config: req.docker_config.clone(),
+            source: Source::File(path),
+            images: ImageOptions {
+                docker_config: req.docker_config.clone(),
+                ..ImageOptions::default()
+            },
             ..TaskdefRequest::default()
         };
         out.push(Planned {
@@ -344,19 +368,35 @@ fn plan(file: AuditFile, base: &Path, req: &AuditRequest) -> Vec<Planned> {
             job: Job::Iam(ireq, who),
         });
     }
+    for e in file.ecs {
+        let target = match &e.region {
+            Some(r) => format!("{} ({r})", e.cluster),
+            None => e.cluster.clone(),
+        };
+        let sreq = ServicesRequest {
+            cluster: e.cluster,
+            services: e.services.map(|l| l.0),
+            images: ImageOptions {
+                deep: e.deep,
+                docker_config: req.docker_config.clone(),
+                ..ImageOptions::default()
+            },
+        };
+        out.push(Planned {
+            kind: "ecs",
+            target,
+            job: Job::Ecs(sreq, e.region),
+        });
+    }
     out
 }
 
 /// An `[[iam]]` target: the identity's policies read from IAM (the SDK configuration is made once
 /// per audit), then evaluated with its files.
-async fn run_iam(
-    mut req: IamRequest,
-    who: Option<&Identity>,
-    conf: &tokio::sync::OnceCell<aws_config::SdkConfig>,
-) -> IamReport {
+async fn run_iam(mut req: IamRequest, who: Option<&Identity>, aws: &Clients) -> IamReport {
     if let Some(who) = who {
-        let conf = conf.get_or_init(|| crate::aws::config(None)).await;
-        match crate::aws::iam::identity_policies(conf, who).await {
+        let conf = aws.config(None).await;
+        match crate::aws::iam::identity_policies(&conf, who).await {
             Ok(docs) => req.documents = docs,
             Err(r) => return IamReport::failed(&req, r),
         }
@@ -403,7 +443,7 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
             Reason::new(
                 Code::InvalidInput,
                 format!(
-                    "{}: no targets ([[bin]], [[image]] or [[taskdef]])",
+                    "{}: no targets ([[bin]], [[image]], [[taskdef]], [[iam]] or [[ecs]])",
                     req.path.display()
                 ),
             )
@@ -428,30 +468,56 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
     // image in several task definitions); tags are still resolved for every reference.
     let cache = ContentCache::default();
     let cache = &cache;
-    let aws_conf = tokio::sync::OnceCell::new();
-    let aws_conf = &aws_conf;
+    // AWS configurations and clients, one per Region; task definitions read once each.
+    let aws = Clients::default();
+    let aws = &aws;
+    let memo = TaskdefMemo::default();
+    let memo = &memo;
     let futures = planned.into_iter().map(|p| {
         let global = global.clone();
         async move {
             let _g = global.acquire_owned().await.expect("semaphore open");
-            let report = match &p.job {
-                Job::Bin(r) => TargetReport::Bin(release::run(r, Some(http), &NoProgress).await),
-                Job::Image(r) => TargetReport::Image(verify::run_with(r, http, cache).await),
-                Job::Taskdef(r) => TargetReport::Taskdef(taskdef::run_with(r, http, cache).await),
-                Job::Iam(r, who) => {
-                    TargetReport::Iam(run_iam(r.clone(), who.as_ref(), aws_conf).await)
+            let one = |report| {
+                vec![TargetResult {
+                    kind: p.kind,
+                    target: p.target.clone(),
+                    report,
+                }]
+            };
+            let results = match &p.job {
+                Job::Bin(r) => one(TargetReport::Bin(
+                    release::run(r, Some(http), &NoProgress).await,
+                )),
+                Job::Image(r) => one(TargetReport::Image(verify::run_with(r, http, cache).await)),
+                Job::Taskdef(r) => one(TargetReport::Taskdef(
+                    taskdef::run_with(r, http, cache).await,
+                )),
+                Job::Iam(r, who) => one(TargetReport::Iam(
+                    run_iam(r.clone(), who.as_ref(), aws).await,
+                )),
+                Job::Ecs(r, region) => {
+                    let ecs = aws.ecs(region.as_deref()).await;
+                    service::run(r, &ecs, http, cache, memo)
+                        .await
+                        .into_iter()
+                        .map(|s| TargetResult {
+                            kind: p.kind,
+                            target: s.target(),
+                            report: TargetReport::Ecs(s),
+                        })
+                        .collect()
                 }
             };
             progress.advance(1);
-            TargetResult {
-                kind: p.kind,
-                target: p.target,
-                report,
-            }
+            results
         }
     });
     let futures: Vec<_> = futures.collect();
-    rep.results = futures_util::future::join_all(futures).await;
+    rep.results = futures_util::future::join_all(futures)
+        .await
+        .into_iter()
+        .flatten()
+        .collect();
     rep.reused = cache.hits();
     progress.finish();
     for r in &rep.results {
