@@ -3,6 +3,7 @@
 //! credentials). Endpoints follow the SDK's `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`
 //! (tests point them at moto).
 
+pub mod ecr;
 pub mod ecs;
 pub mod iam;
 pub mod policy;
@@ -25,6 +26,7 @@ fn cell<T>(map: &PerRegion<T>, region: Option<&str>) -> Arc<OnceCell<T>> {
 pub struct Clients {
     configs: PerRegion<aws_config::SdkConfig>,
     ecs: PerRegion<Arc<ecs::Ecs>>,
+    ecr: PerRegion<Arc<ecr::Ecr>>,
 }
 
 impl Clients {
@@ -41,6 +43,15 @@ impl Clients {
         let conf = self.config(region).await;
         cell(&self.ecs, region)
             .get_or_init(|| async { Arc::new(ecs::Ecs::new(&conf)) })
+            .await
+            .clone()
+    }
+
+    /// The ECR client for `region`.
+    pub async fn ecr(&self, region: Option<&str>) -> Arc<ecr::Ecr> {
+        let conf = self.config(region).await;
+        cell(&self.ecr, region)
+            .get_or_init(|| async { Arc::new(ecr::Ecr::new(&conf)) })
             .await
             .clone()
     }

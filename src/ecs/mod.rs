@@ -1,4 +1,6 @@
-//! Amazon ECS: task definitions, their platform and the images they run; services read live.
+//! Amazon ECS and ECR: task definitions, their platform and the images they run; services and
+//! repositories read live.
 
+pub mod repository;
 pub mod service;
 pub mod taskdef;

@@ -119,6 +119,8 @@ codes! {
     /// The index entry the container runtime selects for a required platform is not an image
     /// manifest it can run (an unknown media type): the pull fails.
     UnusableEntry = "unusable-entry", Fail;
+    /// A tag an `[[ecr]]` target requires is not in the repository, or no tag matches its patterns.
+    MissingTag = "missing-tag", Fail;
 
     // ---- could not decide (exit 2) ----
     /// Command-line usage error.
@@ -133,7 +135,7 @@ codes! {
     InvalidKey = "invalid-key", Error;
     /// A download failed (network error, HTTP error status, truncated body) after retries.
     DownloadFailed = "download-failed", Error;
-    /// The file to verify does not exist at the URL (404).
+    /// The file to verify does not exist at the URL (404), or the ECS/ECR resource named does not exist.
     NotFound = "not-found", Error;
     /// A URL or redirect is not HTTPS (plain HTTP is only accepted for loopback hosts).
     InsecureUrl = "insecure-url", Error;

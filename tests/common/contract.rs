@@ -70,7 +70,8 @@ verdicted!(
     IamJson,
     EndpointsJson,
     KeysJson,
-    ServiceJson
+    ServiceJson,
+    RepositoryJson
 );
 
 /// One reason or warning (src/report.rs `Reason`): the hint is not part of the JSON.
@@ -244,6 +245,32 @@ pub struct ServiceJson {
     pub task_definitions: Vec<TaskdefJson>,
 }
 
+// ---- audit [[ecr]] results (src/ecs/repository.rs RepositoryReport) ----
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepositoryJson {
+    pub verdict: Verdict,
+    pub reasons: Vec<CodeJson>,
+    pub warnings: Vec<CodeJson>,
+    pub region: String,
+    pub repository: String,
+    #[serde(deserialize_with = "nullable")]
+    pub uri: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub tag_mutability: Option<String>,
+    pub untagged_images: usize,
+    pub images: Vec<TaggedImageJson>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaggedImageJson {
+    pub tag: String,
+    pub listed_digest: String,
+    pub check: ImageJson,
+}
+
 // ---- audit (src/audit.rs AuditReport) ----
 
 #[derive(Debug, Deserialize)]
@@ -284,6 +311,7 @@ pub enum TargetJson {
     Taskdef(TaskdefJson),
     Iam(IamJson),
     Ecs(ServiceJson),
+    Ecr(RepositoryJson),
 }
 
 impl<'de> Deserialize<'de> for AuditResultJson {
@@ -304,6 +332,7 @@ impl<'de> Deserialize<'de> for AuditResultJson {
             "taskdef" => TargetJson::Taskdef(serde_json::from_value(rest).map_err(e)?),
             "iam" => TargetJson::Iam(serde_json::from_value(rest).map_err(e)?),
             "ecs" => TargetJson::Ecs(serde_json::from_value(rest).map_err(e)?),
+            "ecr" => TargetJson::Ecr(serde_json::from_value(rest).map_err(e)?),
             other => {
                 return Err(D::Error::custom(format!(
                     "audit result: unknown kind `{other}`"
@@ -326,6 +355,7 @@ impl AuditResultJson {
             TargetJson::Image(r) => r.verdict,
             TargetJson::Iam(r) => r.verdict,
             TargetJson::Ecs(r) => r.verdict,
+            TargetJson::Ecr(r) => r.verdict,
         }
     }
     pub fn codes(&self) -> Vec<&str> {
@@ -335,6 +365,13 @@ impl AuditResultJson {
             TargetJson::Image(r) => r.codes(),
             TargetJson::Iam(r) => r.codes(),
             TargetJson::Ecs(r) => r.codes(),
+            TargetJson::Ecr(r) => r.codes(),
+        }
+    }
+    pub fn ecr(&self) -> &RepositoryJson {
+        match &self.report {
+            TargetJson::Ecr(r) => r,
+            r => panic!("expected an ecr result, got {r:?}"),
         }
     }
     pub fn ecs(&self) -> &ServiceJson {

@@ -8,6 +8,7 @@ use crate::aws::policy::{self, IamReport, IamRequest, Workflow};
 use crate::aws::Clients;
 use crate::cli::AuditArgs;
 use crate::context::Context;
+use crate::ecs::repository::{self, RepositoriesRequest, RepositoryReport};
 use crate::ecs::service::{self, ServiceReport, ServicesRequest, TaskdefMemo};
 use crate::ecs::taskdef::{self, ImageOptions, Source, TaskdefReport, TaskdefRequest};
 use crate::input::{self, StrList};
@@ -39,6 +40,24 @@ pub struct AuditFile {
     pub iam: Vec<IamTarget>,
     #[serde(default)]
     pub ecs: Vec<EcsTarget>,
+    #[serde(default)]
+    pub ecr: Vec<EcrTarget>,
+}
+
+/// `[[ecr]]`: the repositories whose names match, listed live; every tag that matches `tags`
+/// (default `latest`) verified for `platforms`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcrTarget {
+    pub repositories: StrList,
+    pub tags: Option<StrList>,
+    #[serde(default)]
+    pub platforms: Vec<String>,
+    pub region: Option<String>,
+    /// Read images from this registry host instead of the repository URI's.
+    pub registry: Option<String>,
+    #[serde(default)]
+    pub deep: bool,
 }
 
 /// `[[ecs]]`: every service of a cluster (`"*"`: of every cluster in the Region), or only the
@@ -183,6 +202,7 @@ pub enum TargetReport {
     Taskdef(TaskdefReport),
     Iam(IamReport),
     Ecs(ServiceReport),
+    Ecr(RepositoryReport),
 }
 
 impl TargetReport {
@@ -193,6 +213,7 @@ impl TargetReport {
             TargetReport::Taskdef(r) => r.verdict,
             TargetReport::Iam(r) => r.verdict,
             TargetReport::Ecs(r) => r.verdict,
+            TargetReport::Ecr(r) => r.verdict,
         }
     }
     pub fn reasons(&self) -> &[Reason] {
@@ -202,6 +223,7 @@ impl TargetReport {
             TargetReport::Taskdef(r) => &r.reasons,
             TargetReport::Iam(r) => &r.reasons,
             TargetReport::Ecs(r) => &r.reasons,
+            TargetReport::Ecr(r) => &r.reasons,
         }
     }
     pub fn warnings(&self) -> &[Reason] {
@@ -211,6 +233,7 @@ impl TargetReport {
             TargetReport::Taskdef(r) => &r.warnings,
             TargetReport::Iam(r) => &r.warnings,
             TargetReport::Ecs(r) => &r.warnings,
+            TargetReport::Ecr(r) => &r.warnings,
         }
     }
 }
@@ -246,6 +269,7 @@ enum Job {
     Taskdef(TaskdefRequest),
     Iam(IamRequest, Option<Identity>),
     Ecs(ServicesRequest, Option<String>),
+    Ecr(RepositoriesRequest, Option<String>),
 }
 
 struct Planned {
@@ -388,6 +412,26 @@ fn plan(file: AuditFile, base: &Path, req: &AuditRequest) -> Vec<Planned> {
             job: Job::Ecs(sreq, e.region),
         });
     }
+    for e in file.ecr {
+        let repositories = e.repositories.0;
+        let mut target = repositories.join(", ");
+        if let Some(r) = &e.region {
+            target.push_str(&format!(" ({r})"));
+        }
+        let rreq = RepositoriesRequest {
+            repositories,
+            tags: e.tags.map(|l| l.0).unwrap_or_else(|| vec!["latest".into()]),
+            platforms: e.platforms,
+            registry: e.registry,
+            deep: e.deep,
+            docker_config: req.docker_config.clone(),
+        };
+        out.push(Planned {
+            kind: "ecr",
+            target,
+            job: Job::Ecr(rreq, e.region),
+        });
+    }
     out
 }
 
@@ -443,7 +487,7 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
             Reason::new(
                 Code::InvalidInput,
                 format!(
-                    "{}: no targets ([[bin]], [[image]], [[taskdef]], [[iam]] or [[ecs]])",
+                    "{}: no targets ([[bin]], [[image]], [[taskdef]], [[iam]], [[ecs]] or [[ecr]])",
                     req.path.display()
                 ),
             )
@@ -504,6 +548,18 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
                             kind: p.kind,
                             target: s.target(),
                             report: TargetReport::Ecs(s),
+                        })
+                        .collect()
+                }
+                Job::Ecr(r, region) => {
+                    let ecr = aws.ecr(region.as_deref()).await;
+                    repository::run(r, &ecr, http, cache)
+                        .await
+                        .into_iter()
+                        .map(|s| TargetResult {
+                            kind: p.kind,
+                            target: s.repository.clone(),
+                            report: TargetReport::Ecr(s),
                         })
                         .collect()
                 }
