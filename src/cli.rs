@@ -240,13 +240,18 @@ pub struct CheckIamArgs {
 
 #[derive(Debug, Args)]
 pub struct CheckEndpointsArgs {
-    /// AWS region of the VPC (e.g. us-east-1).
+    /// AWS region of the VPC (e.g. us-east-1); without files, the Region read live.
     #[arg(long)]
     pub region: String,
-    /// Output of `aws ec2 describe-vpc-endpoints`.
-    pub endpoints: PathBuf,
+    /// Output of `aws ec2 describe-vpc-endpoints`; without it, endpoints and their security groups
+    /// are read live (DescribeVpcEndpoints, DescribeSecurityGroups).
+    pub endpoints: Option<PathBuf>,
     /// Output of `aws ec2 describe-security-groups`: also check inbound TCP 443 on interface endpoints.
-    #[arg(long = "security-groups", value_name = "SGS.json")]
+    #[arg(
+        long = "security-groups",
+        value_name = "SGS.json",
+        requires = "endpoints"
+    )]
     pub security_groups: Option<PathBuf>,
     /// Tasks read SSM parameters: require the ssm endpoint.
     #[arg(long = "with-ssm")]

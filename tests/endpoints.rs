@@ -1,7 +1,7 @@
 //! check-endpoints at library level: describe-vpc-endpoints / describe-security-groups outputs from
 //! fixtures/endpoints (see gen.py there).
 
-use shipcheck::commands::check_endpoints::{self as endpoints, EndpointsReport, EndpointsRequest};
+use shipcheck::aws::endpoints::{self, EndpointsReport, EndpointsRequest};
 use shipcheck::report::{Code, Verdict};
 use std::path::PathBuf;
 
@@ -16,7 +16,7 @@ fn fx(name: &str) -> PathBuf {
 fn req(file: &str) -> EndpointsRequest {
     EndpointsRequest {
         region: "us-east-1".into(),
-        endpoints: fx(file),
+        endpoints: Some(fx(file)),
         ..Default::default()
     }
 }
@@ -199,7 +199,7 @@ fn bad_inputs_are_exit_2_with_file_and_path() {
     )
     .unwrap();
     let mut q = req("all.json");
-    q.endpoints = p.clone();
+    q.endpoints = Some(p.clone());
     let r = endpoints::run(&q);
     assert_eq!(r.verdict, Verdict::Error);
     assert_eq!(codes(&r), vec![Code::InvalidInput]);
@@ -211,7 +211,7 @@ fn bad_inputs_are_exit_2_with_file_and_path() {
         "{m}"
     );
     // The security groups of the wrong command.
-    q.endpoints = fx("all.json");
+    q.endpoints = Some(fx("all.json"));
     q.security_groups = Some(fx("all.json"));
     let r = endpoints::run(&q);
     assert_eq!(r.verdict, Verdict::Error);
@@ -227,7 +227,7 @@ fn bad_inputs_are_exit_2_with_file_and_path() {
         .contains("describe-security-groups"));
     // A directory.
     q.security_groups = None;
-    q.endpoints = dir.path().to_path_buf();
+    q.endpoints = Some(dir.path().to_path_buf());
     let r = endpoints::run(&q);
     assert_eq!(r.verdict.exit_code(), 2);
     assert!(
@@ -240,7 +240,7 @@ fn bad_inputs_are_exit_2_with_file_and_path() {
 #[test]
 fn text_and_json_shapes() {
     let r = endpoints::run(&req("missing-dkr.json"));
-    let (out, err) = endpoints::render_text(&r, false);
+    let (out, err) = shipcheck::commands::check_endpoints::render_text(&r, false);
     assert!(
         out.starts_with("FAIL check-endpoints us-east-1: missing-endpoint\n"),
         "{out}"

@@ -3,8 +3,10 @@
 //! credentials). Endpoints follow the SDK's `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`
 //! (tests point them at moto).
 
+pub mod ec2;
 pub mod ecr;
 pub mod ecs;
+pub mod endpoints;
 pub mod iam;
 pub mod policy;
 

@@ -312,6 +312,7 @@ pub enum TargetJson {
     Iam(IamJson),
     Ecs(ServiceJson),
     Ecr(RepositoryJson),
+    Endpoints(EndpointsJson),
 }
 
 impl<'de> Deserialize<'de> for AuditResultJson {
@@ -333,6 +334,7 @@ impl<'de> Deserialize<'de> for AuditResultJson {
             "iam" => TargetJson::Iam(serde_json::from_value(rest).map_err(e)?),
             "ecs" => TargetJson::Ecs(serde_json::from_value(rest).map_err(e)?),
             "ecr" => TargetJson::Ecr(serde_json::from_value(rest).map_err(e)?),
+            "endpoints" => TargetJson::Endpoints(serde_json::from_value(rest).map_err(e)?),
             other => {
                 return Err(D::Error::custom(format!(
                     "audit result: unknown kind `{other}`"
@@ -356,6 +358,7 @@ impl AuditResultJson {
             TargetJson::Iam(r) => r.verdict,
             TargetJson::Ecs(r) => r.verdict,
             TargetJson::Ecr(r) => r.verdict,
+            TargetJson::Endpoints(r) => r.verdict,
         }
     }
     pub fn codes(&self) -> Vec<&str> {
@@ -366,6 +369,7 @@ impl AuditResultJson {
             TargetJson::Iam(r) => r.codes(),
             TargetJson::Ecs(r) => r.codes(),
             TargetJson::Ecr(r) => r.codes(),
+            TargetJson::Endpoints(r) => r.codes(),
         }
     }
     pub fn ecr(&self) -> &RepositoryJson {

@@ -30,6 +30,30 @@ impl Moto {
         }
         let child = cmd.spawn().unwrap();
         wait_for_port(port, Duration::from_secs(30));
+        // The port opens before the application answers: wait for a whole HTTP answer.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let answered = std::net::TcpStream::connect(("127.0.0.1", port))
+                .and_then(|mut s| {
+                    s.set_read_timeout(Some(Duration::from_secs(5)))?;
+                    write!(
+                        s,
+                        "GET /moto-api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                    )?;
+                    let mut resp = String::new();
+                    s.read_to_string(&mut resp)?;
+                    Ok(resp.starts_with("HTTP/1.") && resp.contains("\r\n\r\n"))
+                })
+                .unwrap_or(false);
+            if answered {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "moto did not answer within 30 s"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         Moto { child, port }
     }
 

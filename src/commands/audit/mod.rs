@@ -3,6 +3,7 @@
 //! exit code. Output as text, JSON, JUnit XML or GitHub Actions annotations; `--shard K/N` splits a
 //! large audit over CI jobs.
 
+use crate::aws::endpoints::{self, EndpointsReport, EndpointsRequest};
 use crate::aws::iam::Identity;
 use crate::aws::policy::{self, IamReport, IamRequest, Workflow};
 use crate::aws::Clients;
@@ -42,6 +43,25 @@ pub struct AuditFile {
     pub ecs: Vec<EcsTarget>,
     #[serde(default)]
     pub ecr: Vec<EcrTarget>,
+    #[serde(default)]
+    pub endpoints: Vec<EndpointsTarget>,
+}
+
+/// `[[endpoints]]`: the VPC endpoints Fargate tasks in private subnets need, read live (or from
+/// `describe-vpc-endpoints` / `describe-security-groups` files).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndpointsTarget {
+    /// Default: the configured Region.
+    pub region: Option<String>,
+    pub vpc: Option<String>,
+    #[serde(default)]
+    pub ssm: bool,
+    #[serde(default)]
+    pub secretsmanager: bool,
+    /// Files instead of the live account.
+    pub endpoints_file: Option<PathBuf>,
+    pub security_groups_file: Option<PathBuf>,
 }
 
 /// `[[ecr]]`: the repositories whose names match, listed live; every tag that matches `tags`
@@ -203,6 +223,7 @@ pub enum TargetReport {
     Iam(IamReport),
     Ecs(ServiceReport),
     Ecr(RepositoryReport),
+    Endpoints(EndpointsReport),
 }
 
 impl TargetReport {
@@ -214,6 +235,7 @@ impl TargetReport {
             TargetReport::Iam(r) => r.verdict,
             TargetReport::Ecs(r) => r.verdict,
             TargetReport::Ecr(r) => r.verdict,
+            TargetReport::Endpoints(r) => r.verdict,
         }
     }
     pub fn reasons(&self) -> &[Reason] {
@@ -224,6 +246,7 @@ impl TargetReport {
             TargetReport::Iam(r) => &r.reasons,
             TargetReport::Ecs(r) => &r.reasons,
             TargetReport::Ecr(r) => &r.reasons,
+            TargetReport::Endpoints(r) => &r.reasons,
         }
     }
     pub fn warnings(&self) -> &[Reason] {
@@ -234,6 +257,7 @@ impl TargetReport {
             TargetReport::Iam(r) => &r.warnings,
             TargetReport::Ecs(r) => &r.warnings,
             TargetReport::Ecr(r) => &r.warnings,
+            TargetReport::Endpoints(r) => &r.warnings,
         }
     }
 }
@@ -270,6 +294,7 @@ enum Job {
     Iam(IamRequest, Option<Identity>),
     Ecs(ServicesRequest, Option<String>),
     Ecr(RepositoriesRequest, Option<String>),
+    Endpoints(EndpointsRequest),
 }
 
 struct Planned {
@@ -432,7 +457,41 @@ fn plan(file: AuditFile, base: &Path, req: &AuditRequest) -> Vec<Planned> {
             job: Job::Ecr(rreq, e.region),
         });
     }
+    for e in file.endpoints {
+        let target = match (&e.vpc, &e.region) {
+            (Some(v), Some(r)) => format!("{v} ({r})"),
+            (Some(v), None) => v.clone(),
+            (None, Some(r)) => format!("every VPC ({r})"),
+            (None, None) => "every VPC".into(),
+        };
+        let ereq = EndpointsRequest {
+            region: e.region.unwrap_or_default(),
+            endpoints: e.endpoints_file.map(|p| rel(base, &p)),
+            security_groups: e.security_groups_file.map(|p| rel(base, &p)),
+            with_ssm: e.ssm,
+            with_secretsmanager: e.secretsmanager,
+            vpc: e.vpc,
+        };
+        out.push(Planned {
+            kind: "endpoints",
+            target,
+            job: Job::Endpoints(ereq),
+        });
+    }
     out
+}
+
+/// An `[[endpoints]]` target: files, or EC2 read live in its Region (default: the configured one).
+async fn run_endpoints(mut req: EndpointsRequest, aws: &Clients) -> EndpointsReport {
+    if req.endpoints.is_some() {
+        return endpoints::run(&req);
+    }
+    let region = (!req.region.is_empty()).then(|| req.region.clone());
+    let conf = aws.config(region.as_deref()).await;
+    if req.region.is_empty() {
+        req.region = conf.region().map(|r| r.to_string()).unwrap_or_default();
+    }
+    endpoints::run_live(&req, &crate::aws::ec2::Ec2::new(&conf)).await
 }
 
 /// An `[[iam]]` target: the identity's policies read from IAM (the SDK configuration is made once
@@ -487,7 +546,7 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
             Reason::new(
                 Code::InvalidInput,
                 format!(
-                    "{}: no targets ([[bin]], [[image]], [[taskdef]], [[iam]], [[ecs]] or [[ecr]])",
+                    "{}: no targets ([[bin]], [[image]], [[taskdef]], [[iam]], [[ecs]], [[ecr]] or [[endpoints]])",
                     req.path.display()
                 ),
             )
@@ -550,6 +609,9 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
                             report: TargetReport::Ecs(s),
                         })
                         .collect()
+                }
+                Job::Endpoints(r) => {
+                    one(TargetReport::Endpoints(run_endpoints(r.clone(), aws).await))
                 }
                 Job::Ecr(r, region) => {
                     let ecr = aws.ecr(region.as_deref()).await;

@@ -1,0 +1,609 @@
+//! Can Fargate tasks in private subnets pull from ECR and ship logs through VPC endpoints?
+//!
+//! Checks, per VPC, the endpoints AWS documents for Fargate without internet access: interface
+//! `ecr.api`, `ecr.dkr`, `logs` (and `ssm` / `secretsmanager` when asked), the S3 gateway endpoint for
+//! image layers, each `available`, interface endpoints with private DNS, and a security group
+//! admitting TCP 443. The endpoints and security groups come from `aws ec2 describe-vpc-endpoints` /
+//! `describe-security-groups` output files ([`run`]) or live from EC2 ([`run_live`]); the evaluation
+//! is the same.
+
+use crate::input;
+use crate::report::{verdict_of, Code, Reason, Verdict};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+/// What the user asked for.
+#[derive(Debug, Clone, Default)]
+pub struct EndpointsRequest {
+    pub region: String,
+    /// `aws ec2 describe-vpc-endpoints` output (`None`: read live from EC2).
+    pub endpoints: Option<PathBuf>,
+    /// `aws ec2 describe-security-groups` output.
+    pub security_groups: Option<PathBuf>,
+    /// Tasks read SSM parameters (`secrets` / `valueFrom` with an SSM ARN): require `ssm`.
+    pub with_ssm: bool,
+    /// Tasks read Secrets Manager secrets: require `secretsmanager`.
+    pub with_secretsmanager: bool,
+    /// Check only this VPC (default: every VPC that appears in the file).
+    pub vpc: Option<String>,
+}
+
+/// The JSON object `check-endpoints --json` prints.
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointsReport {
+    pub verdict: Verdict,
+    pub reasons: Vec<Reason>,
+    pub warnings: Vec<Reason>,
+    pub region: String,
+    pub vpcs: Vec<VpcResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VpcResult {
+    /// `null` when the file holds no endpoint at all.
+    pub vpc_id: Option<String>,
+    pub endpoints: Vec<EndpointCheck>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EndpointCheck {
+    /// Full service name, e.g. `com.amazonaws.us-east-1.ecr.dkr`.
+    pub service: String,
+    /// `Interface` or `Gateway`: what the check requires.
+    pub required_type: String,
+    /// `ok`, `missing`, `not-available`, `private-dns-disabled`, `port-443-blocked` or `unverified`
+    /// (security groups not in the file).
+    pub status: String,
+    pub endpoint_id: Option<String>,
+    pub endpoint_type: Option<String>,
+    pub state: Option<String>,
+    pub private_dns: Option<bool>,
+    pub security_groups: Vec<String>,
+    /// What the endpoint is for, and what was found.
+    pub why: String,
+}
+
+// ---- input shapes (AWS outputs: unknown fields are ignored; the live path builds the same) ----
+
+#[derive(Debug, Deserialize)]
+pub struct DescribeVpcEndpoints {
+    #[serde(rename = "VpcEndpoints")]
+    pub vpc_endpoints: Vec<VpcEndpoint>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct VpcEndpoint {
+    #[serde(rename = "VpcEndpointId")]
+    pub id: String,
+    #[serde(rename = "VpcEndpointType")]
+    pub kind: Option<String>,
+    #[serde(rename = "VpcId")]
+    pub vpc_id: Option<String>,
+    #[serde(rename = "ServiceName")]
+    pub service: String,
+    #[serde(rename = "State")]
+    pub state: Option<String>,
+    #[serde(rename = "PrivateDnsEnabled")]
+    pub private_dns: Option<bool>,
+    #[serde(rename = "Groups", default)]
+    pub groups: Vec<GroupRef>,
+    #[serde(rename = "RouteTableIds", default)]
+    pub route_tables: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct GroupRef {
+    #[serde(rename = "GroupId")]
+    pub id: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DescribeSecurityGroups {
+    #[serde(rename = "SecurityGroups")]
+    pub groups: Vec<SecurityGroup>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SecurityGroup {
+    #[serde(rename = "GroupId")]
+    pub id: String,
+    #[serde(rename = "IpPermissions", default)]
+    pub ingress: Vec<IpPermission>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IpPermission {
+    #[serde(rename = "IpProtocol")]
+    pub protocol: String,
+    #[serde(rename = "FromPort")]
+    pub from: Option<i64>,
+    #[serde(rename = "ToPort")]
+    pub to: Option<i64>,
+    #[serde(rename = "IpRanges", default)]
+    pub ipv4: Vec<CidrV4>,
+    #[serde(rename = "Ipv6Ranges", default)]
+    pub ipv6: Vec<CidrV6>,
+    #[serde(rename = "UserIdGroupPairs", default)]
+    pub groups: Vec<GroupRef>,
+    #[serde(rename = "PrefixListIds", default)]
+    pub prefix_lists: Vec<PrefixList>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CidrV4 {
+    #[serde(rename = "CidrIp")]
+    pub cidr: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CidrV6 {
+    #[serde(rename = "CidrIpv6")]
+    pub cidr: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PrefixList {
+    #[serde(rename = "PrefixListId")]
+    pub id: String,
+}
+
+/// One required service.
+struct Need {
+    suffix: &'static str,
+    interface: bool,
+    purpose: &'static str,
+}
+
+const NEEDS: &[Need] = &[
+    Need {
+        suffix: "ecr.api",
+        interface: true,
+        purpose: "ECR API calls (GetAuthorizationToken, image metadata)",
+    },
+    Need {
+        suffix: "ecr.dkr",
+        interface: true,
+        purpose: "the Docker registry API (manifests) at ACCOUNT.dkr.ecr.REGION.amazonaws.com",
+    },
+    Need {
+        suffix: "s3",
+        interface: false,
+        purpose: "image layers, which ECR serves from Amazon S3",
+    },
+    Need {
+        suffix: "logs",
+        interface: true,
+        purpose: "the awslogs log driver (CloudWatch Logs)",
+    },
+];
+const SSM: Need = Need {
+    suffix: "ssm",
+    interface: true,
+    purpose: "SSM Parameter Store values in `secrets`",
+};
+const SECRETS: Need = Need {
+    suffix: "secretsmanager",
+    interface: true,
+    purpose: "Secrets Manager secrets in `secrets`",
+};
+
+/// The region from a service name `com.amazonaws.R.svc` or `cn.com.amazonaws.R.svc`.
+fn service_region(name: &str) -> Option<&str> {
+    let rest = name
+        .strip_prefix("com.amazonaws.")
+        .or_else(|| name.strip_prefix("cn.com.amazonaws."))?;
+    rest.split('.').next()
+}
+
+fn valid_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether an ingress rule admits TCP 443 from some source; returns the sources.
+fn admits_443(p: &IpPermission) -> Option<Vec<String>> {
+    let proto = p.protocol.to_ascii_lowercase();
+    let port_ok = match proto.as_str() {
+        "-1" | "all" => true,
+        "tcp" | "6" => match (p.from, p.to) {
+            (Some(f), Some(t)) => (f == -1 && t == -1) || (f <= 443 && 443 <= t),
+            _ => true,
+        },
+        _ => false,
+    };
+    if !port_ok {
+        return None;
+    }
+    let mut src: Vec<String> = Vec::new();
+    src.extend(p.ipv4.iter().map(|c| c.cidr.clone()));
+    src.extend(p.ipv6.iter().map(|c| c.cidr.clone()));
+    src.extend(p.groups.iter().map(|g| g.id.clone()));
+    src.extend(p.prefix_lists.iter().map(|g| g.id.clone()));
+    if src.is_empty() {
+        None
+    } else {
+        Some(src)
+    }
+}
+
+fn state_available(e: &VpcEndpoint) -> bool {
+    e.state
+        .as_deref()
+        .is_some_and(|s| s.eq_ignore_ascii_case("available"))
+}
+
+/// Ranks candidates for one service: lower is better.
+fn rank(e: &VpcEndpoint, need: &Need) -> u8 {
+    let type_ok = e
+        .kind
+        .as_deref()
+        .map(|k| {
+            k.eq_ignore_ascii_case(if need.interface {
+                "Interface"
+            } else {
+                "Gateway"
+            })
+        })
+        .unwrap_or(true);
+    let mut r = 0;
+    if !type_ok {
+        r += 4;
+    }
+    if !state_available(e) {
+        r += 2;
+    }
+    if need.interface && e.private_dns != Some(true) {
+        r += 1;
+    }
+    r
+}
+
+/// The report before anything is known, for `region`.
+fn empty_report(region: &str) -> EndpointsReport {
+    EndpointsReport {
+        verdict: Verdict::Error,
+        reasons: Vec::new(),
+        warnings: Vec::new(),
+        region: region.to_string(),
+        vpcs: Vec::new(),
+    }
+}
+
+/// A report that could not be made: `r` says why.
+pub fn failed(region: &str, r: Reason) -> EndpointsReport {
+    let mut report = empty_report(region);
+    report.reasons.push(r);
+    report.verdict = verdict_of(&report.reasons);
+    report
+}
+
+/// `--region` must be an AWS Region name (it is also the Region the live path calls).
+fn check_region(region: &str) -> Result<(), Reason> {
+    if valid_region(region) {
+        return Ok(());
+    }
+    Err(Reason::new(
+        Code::Usage,
+        format!("--region `{region}` is not an AWS region name"),
+    )
+    .hint("e.g. --region us-east-1"))
+}
+
+/// Runs the check on the files of `req`. Pure: reads the files, no network.
+pub fn run(req: &EndpointsRequest) -> EndpointsReport {
+    if let Err(r) = check_region(&req.region) {
+        return failed(&req.region, r);
+    }
+    let Some(path) = &req.endpoints else {
+        return failed(
+            &req.region,
+            Reason::usage("no describe-vpc-endpoints file (without one, the check reads EC2 live)"),
+        );
+    };
+    let eps: DescribeVpcEndpoints = match input::read_json(path) {
+        Ok(e) => e,
+        Err(r) => {
+            return failed(
+                &req.region,
+                r.hint("expected the output of `aws ec2 describe-vpc-endpoints --output json`"),
+            )
+        }
+    };
+    let sgs: Option<BTreeMap<String, SecurityGroup>> =
+        match &req.security_groups {
+            None => None,
+            Some(p) => match input::read_json::<DescribeSecurityGroups>(p) {
+                Ok(d) => Some(d.groups.into_iter().map(|g| (g.id.clone(), g)).collect()),
+                Err(r) => return failed(
+                    &req.region,
+                    r.hint(
+                        "expected the output of `aws ec2 describe-security-groups --output json`",
+                    ),
+                ),
+            },
+        };
+    evaluate(req, &eps.vpc_endpoints, sgs.as_ref())
+}
+
+/// Runs the check on what EC2 answers now: `DescribeVpcEndpoints` (every page; only `req.vpc`'s
+/// when set) and `DescribeSecurityGroups` for the groups those endpoints use.
+pub async fn run_live(req: &EndpointsRequest, ec2: &super::ec2::Ec2) -> EndpointsReport {
+    if let Err(r) = check_region(&req.region) {
+        return failed(&req.region, r);
+    }
+    let eps = match ec2.vpc_endpoints(req.vpc.as_deref()).await {
+        Ok(e) => e,
+        Err(r) => return failed(&req.region, r),
+    };
+    let ids: BTreeSet<String> = eps
+        .iter()
+        .flat_map(|e| e.groups.iter().map(|g| g.id.clone()))
+        .collect();
+    let sgs = match ec2.security_groups(&ids).await {
+        Ok(g) => g,
+        Err(r) => return failed(&req.region, r),
+    };
+    evaluate(req, &eps, Some(&sgs))
+}
+
+/// The check itself, on endpoints and (when known) security groups by ID.
+pub fn evaluate(
+    req: &EndpointsRequest,
+    endpoints: &[VpcEndpoint],
+    sgs: Option<&BTreeMap<String, SecurityGroup>>,
+) -> EndpointsReport {
+    let mut report = empty_report(&req.region);
+    let region = req.region.as_str();
+    let mut needs: Vec<&Need> = NEEDS.iter().collect();
+    if req.with_ssm {
+        needs.push(&SSM);
+    }
+    if req.with_secretsmanager {
+        needs.push(&SECRETS);
+    }
+
+    // Endpoints of other regions: likely a wrong --region.
+    let others: BTreeSet<&str> = endpoints
+        .iter()
+        .filter_map(|e| service_region(&e.service))
+        .filter(|r| *r != region)
+        .collect();
+    if !others.is_empty() {
+        report.warnings.push(Reason::new(
+            Code::MissingEndpoint,
+            format!(
+                "the file holds endpoints for other regions ({}), which are not counted for {region}",
+                others.into_iter().collect::<Vec<_>>().join(", ")
+            ),
+        ).hint("check --region"));
+    }
+
+    // Group by VPC.
+    let mut vpcs: BTreeMap<Option<String>, Vec<&VpcEndpoint>> = BTreeMap::new();
+    for e in endpoints {
+        if let Some(v) = &req.vpc {
+            if e.vpc_id.as_deref() != Some(v.as_str()) {
+                continue;
+            }
+        }
+        vpcs.entry(e.vpc_id.clone()).or_default().push(e);
+    }
+    if vpcs.is_empty() {
+        vpcs.insert(req.vpc.clone(), Vec::new());
+    }
+    let several = vpcs.len() > 1;
+    let mut unknown_groups: BTreeSet<String> = BTreeSet::new();
+
+    for (vpc_id, list) in vpcs {
+        let vpc_text = vpc_id.clone().unwrap_or_else(|| "the VPC".to_string());
+        let in_vpc = if several || vpc_id.is_some() {
+            format!(" in {vpc_text}")
+        } else {
+            String::new()
+        };
+        let mut checks = Vec::new();
+        for need in &needs {
+            let (c, reasons) = check_need(
+                need,
+                region,
+                &list,
+                sgs,
+                &in_vpc,
+                &mut report.warnings,
+                &mut unknown_groups,
+            );
+            report.reasons.extend(reasons);
+            checks.push(c);
+        }
+        report.vpcs.push(VpcResult {
+            vpc_id,
+            endpoints: checks,
+        });
+    }
+    for g in unknown_groups {
+        report.warnings.push(
+            Reason::new(
+                Code::UnknownSecurityGroup,
+                format!(
+                    "security group {g} is attached to an endpoint but is not in the security groups file; its rules were not checked"
+                ),
+            )
+            .hint("describe all the groups: aws ec2 describe-security-groups --group-ids ..."),
+        );
+    }
+    report.verdict = verdict_of(&report.reasons);
+    report
+}
+
+/// One required service in one VPC: the best candidate endpoint and what is wrong with it (the
+/// reasons), warnings added to `warnings`, security groups not known added to `unknown_groups`.
+fn check_need(
+    need: &Need,
+    region: &str,
+    list: &[&VpcEndpoint],
+    sgs: Option<&BTreeMap<String, SecurityGroup>>,
+    in_vpc: &str,
+    warnings: &mut Vec<Reason>,
+    unknown_groups: &mut BTreeSet<String>,
+) -> (EndpointCheck, Vec<Reason>) {
+    let service = format!("com.amazonaws.{region}.{}", need.suffix);
+    let cn_service = format!("cn.{service}");
+    let required_type = if need.interface {
+        "Interface"
+    } else {
+        "Gateway"
+    };
+    let mut candidates: Vec<&VpcEndpoint> = list
+        .iter()
+        .copied()
+        .filter(|e| e.service == service || e.service == cn_service)
+        .collect();
+    candidates.sort_by_key(|e| rank(e, need));
+    let mut c = EndpointCheck {
+        service: service.clone(),
+        required_type: required_type.to_string(),
+        status: "ok".into(),
+        endpoint_id: None,
+        endpoint_type: None,
+        state: None,
+        private_dns: None,
+        security_groups: Vec::new(),
+        why: format!("for {}", need.purpose),
+    };
+    let Some(e) = candidates.first() else {
+        c.status = "missing".into();
+        let hint = if need.interface {
+            format!("create it: aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --service-name {service} --private-dns-enabled --vpc-id VPC --subnet-ids SUBNETS --security-group-ids SG")
+        } else {
+            format!("create it: aws ec2 create-vpc-endpoint --vpc-endpoint-type Gateway --service-name {service} --vpc-id VPC --route-table-ids RTB (the route tables of the tasks' subnets)")
+        };
+        let r = Reason::new(
+            Code::MissingEndpoint,
+            format!(
+                "no {required_type} endpoint for {service}{in_vpc}: needed {}",
+                c.why
+            ),
+        )
+        .hint(hint);
+        return (c, vec![r]);
+    };
+    c.endpoint_id = Some(e.id.clone());
+    c.endpoint_type = e.kind.clone();
+    c.state = e.state.clone();
+    c.private_dns = e.private_dns;
+    c.security_groups = e.groups.iter().map(|g| g.id.clone()).collect();
+    let kind = e.kind.clone().unwrap_or_default();
+    let is_interface = kind.eq_ignore_ascii_case("Interface");
+    let type_ok = kind.eq_ignore_ascii_case(required_type);
+    let mut problems: Vec<(&str, Reason)> = Vec::new();
+    if !type_ok {
+        // S3 also works through an interface endpoint with private DNS; other services do not
+        // have gateway endpoints.
+        if !need.interface && is_interface && e.private_dns == Some(true) {
+            warnings.push(Reason::new(
+                Code::MissingEndpoint,
+                format!("{service}{in_vpc} is reached through interface endpoint {} rather than the gateway endpoint AWS documents for ECR image layers", e.id),
+            ));
+        } else {
+            problems.push((
+                "missing",
+                Reason::new(
+                    Code::MissingEndpoint,
+                    format!(
+                        "{service}{in_vpc} has endpoint {} of type {}, but a {required_type} endpoint is needed {}",
+                        e.id,
+                        if kind.is_empty() { "(none)" } else { &kind },
+                        c.why
+                    ),
+                ),
+            ));
+        }
+    }
+    if !state_available(e) {
+        problems.push((
+            "not-available",
+            Reason::new(
+                Code::EndpointNotAvailable,
+                format!(
+                    "endpoint {} for {service}{in_vpc} is in state `{}`, not `available`",
+                    e.id,
+                    e.state.as_deref().unwrap_or("(none)")
+                ),
+            )
+            .hint("pendingAcceptance needs the service owner to accept; pending clears within minutes; failed/rejected/expired endpoints must be recreated"),
+        ));
+    }
+    if is_interface && e.private_dns != Some(true) {
+        problems.push((
+            "private-dns-disabled",
+            Reason::new(
+                Code::PrivateDnsDisabled,
+                format!("interface endpoint {} for {service}{in_vpc} has private DNS disabled: tasks resolve the public name and cannot reach it from a private subnet", e.id),
+            )
+            .hint(format!("aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --private-dns-enabled (the VPC needs enableDnsSupport and enableDnsHostnames)", e.id)),
+        ));
+    }
+    if !is_interface && !e.route_tables.is_empty() {
+        c.why
+            .push_str(&format!("; route tables {}", e.route_tables.join(", ")));
+    } else if !is_interface {
+        warnings.push(Reason::new(
+            Code::NoRouteTables,
+            format!("gateway endpoint {} for {service}{in_vpc} is associated with no route table, so no subnet uses it", e.id),
+        ).hint("associate it with the route tables of the tasks' subnets"));
+    }
+    if is_interface {
+        if let Some(sgs) = sgs {
+            let mut known = 0;
+            let mut sources: Vec<String> = Vec::new();
+            for g in &e.groups {
+                match sgs.get(&g.id) {
+                    Some(sg) => {
+                        known += 1;
+                        for p in &sg.ingress {
+                            if let Some(s) = admits_443(p) {
+                                sources.extend(s.into_iter().map(|s| format!("{s} via {}", g.id)));
+                            }
+                        }
+                    }
+                    None => {
+                        unknown_groups.insert(g.id.clone());
+                    }
+                }
+            }
+            if !sources.is_empty() {
+                c.why
+                    .push_str(&format!("; inbound 443 from {}", sources.join(", ")));
+            } else if known == e.groups.len() {
+                let groups = if e.groups.is_empty() {
+                    "no security group".to_string()
+                } else {
+                    format!("security groups {}", c.security_groups.join(", "))
+                };
+                problems.push((
+                    "port-443-blocked",
+                    Reason::new(
+                        Code::Port443Blocked,
+                        format!("interface endpoint {} for {service}{in_vpc}: {groups} allow inbound TCP 443 from nowhere", e.id),
+                    )
+                    .hint("add an inbound rule for TCP 443 from the tasks' subnets or security group"),
+                ));
+            } else if c.status == "ok" && problems.is_empty() {
+                c.status = "unverified".into();
+            }
+        }
+    }
+    if let Some((status, _)) = problems.first() {
+        c.status = status.to_string();
+    }
+    (c, problems.into_iter().map(|(_, r)| r).collect())
+}

@@ -1,0 +1,190 @@
+//! `check-endpoints` without files and `[[endpoints]]` audit targets: VPC endpoints and security
+//! groups read live through the AWS SDK from moto's EC2 (started here on 127.0.0.1): a VPC with every
+//! endpoint Fargate needs, and one with an endpoint missing and port 443 closed.
+
+mod common;
+
+use common::contract::{run, AuditJson, EndpointsJson, Verdict, Verdicted};
+use common::moto::Moto;
+use common::shipcheck;
+
+const KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+
+fn ec2(moto: &Moto, params: &[(&str, &str)]) -> String {
+    let mut all = params.to_vec();
+    all.push(("Version", "2016-11-15"));
+    let (status, body) = moto.query("ec2", KEY, &all);
+    assert_eq!(status, 200, "{params:?}: {body}");
+    body
+}
+
+/// The text of the first `<name>` element.
+fn field(xml: &str, name: &str) -> String {
+    xml.split(&format!("<{name}>"))
+        .nth(1)
+        .and_then(|s| s.split(&format!("</{name}>")).next())
+        .unwrap_or_else(|| panic!("no <{name}> in {xml}"))
+        .to_string()
+}
+
+fn vpc(moto: &Moto, cidr: &str) -> String {
+    field(
+        &ec2(moto, &[("Action", "CreateVpc"), ("CidrBlock", cidr)]),
+        "vpcId",
+    )
+}
+
+/// A security group in `vpc`, admitting TCP 443 from `cidr` when given.
+fn group(moto: &Moto, vpc: &str, name: &str, https_from: Option<&str>) -> String {
+    let id = field(
+        &ec2(
+            moto,
+            &[
+                ("Action", "CreateSecurityGroup"),
+                ("GroupName", name),
+                ("GroupDescription", name),
+                ("VpcId", vpc),
+            ],
+        ),
+        "groupId",
+    );
+    if let Some(cidr) = https_from {
+        ec2(
+            moto,
+            &[
+                ("Action", "AuthorizeSecurityGroupIngress"),
+                ("GroupId", &id),
+                ("IpPermissions.1.IpProtocol", "tcp"),
+                ("IpPermissions.1.FromPort", "443"),
+                ("IpPermissions.1.ToPort", "443"),
+                ("IpPermissions.1.IpRanges.1.CidrIp", cidr),
+            ],
+        );
+    }
+    id
+}
+
+fn interface(moto: &Moto, vpc: &str, service: &str, sg: &str) {
+    ec2(
+        moto,
+        &[
+            ("Action", "CreateVpcEndpoint"),
+            ("VpcId", vpc),
+            ("VpcEndpointType", "Interface"),
+            ("ServiceName", &format!("com.amazonaws.us-east-1.{service}")),
+            ("PrivateDnsEnabled", "true"),
+            ("SecurityGroupId.1", sg),
+        ],
+    );
+}
+
+fn gateway(moto: &Moto, vpc: &str) {
+    let rtb = field(
+        &ec2(moto, &[("Action", "CreateRouteTable"), ("VpcId", vpc)]),
+        "routeTableId",
+    );
+    ec2(
+        moto,
+        &[
+            ("Action", "CreateVpcEndpoint"),
+            ("VpcId", vpc),
+            ("VpcEndpointType", "Gateway"),
+            ("ServiceName", "com.amazonaws.us-east-1.s3"),
+            ("RouteTableId.1", &rtb),
+        ],
+    );
+}
+
+fn aws(cmd: &mut assert_cmd::Command, moto: &Moto, home: &std::path::Path) {
+    cmd.env("AWS_ACCESS_KEY_ID", KEY)
+        .env(
+            "AWS_SECRET_ACCESS_KEY",
+            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        )
+        .env("AWS_ENDPOINT_URL_EC2", moto.url())
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("HOME", home)
+        .env_remove("AWS_PROFILE");
+}
+
+#[test]
+fn endpoints_and_security_groups_read_live() {
+    let moto = Moto::start();
+    let good = vpc(&moto, "10.1.0.0/16");
+    let open = group(&moto, &good, "endpoints-443", Some("10.1.0.0/16"));
+    for s in ["ecr.api", "ecr.dkr", "logs"] {
+        interface(&moto, &good, s, &open);
+    }
+    gateway(&moto, &good);
+    // The other VPC lacks ecr.dkr and the S3 gateway, and its group admits nothing.
+    let bad = vpc(&moto, "10.2.0.0/16");
+    let closed = group(&moto, &bad, "closed", None);
+    for s in ["ecr.api", "logs"] {
+        interface(&moto, &bad, s, &closed);
+    }
+
+    let home = tempfile::tempdir().unwrap();
+    let check = |args: &[&str]| {
+        let mut cmd = shipcheck();
+        aws(&mut cmd, &moto, home.path());
+        cmd.args(["check-endpoints", "--region", "us-east-1", "--json"])
+            .args(args);
+        run::<EndpointsJson>(cmd)
+    };
+
+    let out = check(&["--vpc", &good]);
+    let j = out.exit(0);
+    assert_eq!(j.vpcs.len(), 1);
+    assert!(
+        j.vpcs[0]
+            .endpoints
+            .iter()
+            .all(|e| e.status == common::contract::EndpointStatus::Ok),
+        "{}",
+        out.stdout
+    );
+
+    let out = check(&["--vpc", &bad]);
+    let j = out.exit(1);
+    let mut codes = j.codes();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(
+        codes,
+        ["missing-endpoint", "port-443-blocked"],
+        "{}",
+        out.stdout
+    );
+
+    // Every VPC of the Region at once.
+    let out = check(&[]);
+    let j = out.exit(1);
+    let ids: Vec<&str> = j.vpcs.iter().filter_map(|v| v.vpc_id.as_deref()).collect();
+    assert!(
+        ids.contains(&good.as_str()) && ids.contains(&bad.as_str()),
+        "{ids:?}"
+    );
+
+    // [[endpoints]] in an audit: one result per target.
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("audit.toml");
+    std::fs::write(
+        &file,
+        format!("[[endpoints]]\nvpc = \"{good}\"\n\n[[endpoints]]\nregion = \"us-east-1\"\nvpc = \"{bad}\"\n"),
+    )
+    .unwrap();
+    let mut cmd = shipcheck();
+    aws(&mut cmd, &moto, home.path());
+    cmd.args(["audit", "--json"]).arg(&file);
+    let out = run::<AuditJson>(cmd);
+    let j = out.exit(1);
+    assert_eq!(j.results.len(), 2, "{}", out.stdout);
+    assert_eq!(j.results[0].kind, "endpoints");
+    assert_eq!(j.results[0].target, good);
+    assert_eq!(j.results[0].verdict(), Verdict::Pass);
+    assert_eq!(j.results[1].target, format!("{bad} (us-east-1)"));
+    assert_eq!(j.results[1].verdict(), Verdict::Fail);
+}
