@@ -43,6 +43,10 @@ fn cluster(moto: &Moto, name: &str) {
 }
 
 fn service(moto: &Moto, cluster: &str, name: &str, taskdef: &str) {
+    service_on(moto, cluster, name, taskdef, "FARGATE");
+}
+
+fn service_on(moto: &Moto, cluster: &str, name: &str, taskdef: &str, launch_type: &str) {
     moto.json(
         &format!("{ECS}.CreateService"),
         &json!({
@@ -50,7 +54,7 @@ fn service(moto: &Moto, cluster: &str, name: &str, taskdef: &str) {
             "serviceName": name,
             "taskDefinition": taskdef,
             "desiredCount": 1,
-            "launchType": "FARGATE",
+            "launchType": launch_type,
         }),
     );
 }
@@ -258,6 +262,19 @@ fn named_services_and_missing_ones() {
     cluster(&moto, "prod");
     service(&moto, "prod", "web", &web);
     service(&moto, "prod", "other", &web);
+    // No runtimePlatform: Fargate runs X86_64, EC2 capacity runs whatever the instances are.
+    let legacy = moto.json(
+        &format!("{ECS}.RegisterTaskDefinition"),
+        &json!({
+            "family": "legacy",
+            "containerDefinitions": [{"name": "app", "image": format!("{}/team/app:v1", reg.host()), "memory": 128}],
+        }),
+    )["taskDefinition"]["taskDefinitionArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    service_on(&moto, "prod", "on-ec2", &legacy, "EC2");
+    service(&moto, "prod", "on-fargate", &legacy);
 
     let d = tempfile::tempdir().unwrap();
     let audit = |text: &str| {
@@ -272,6 +289,36 @@ fn named_services_and_missing_ones() {
     out.exit(0);
     assert_eq!(out.json.results.len(), 1);
     assert_eq!(out.json.results[0].target, "prod/web");
+
+    let out = audit("[[ecs]]\ncluster = \"prod\"\nservices = [\"on-ec2\", \"on-fargate\"]\n");
+    out.exit(0);
+    let on_ec2 = out
+        .json
+        .results
+        .iter()
+        .find(|r| r.target == "prod/on-ec2")
+        .unwrap()
+        .ecs();
+    assert_eq!(
+        on_ec2.warning_codes(),
+        ["not-evaluated", "mutable-tag"],
+        "{}",
+        out.stdout
+    );
+    assert!(on_ec2.warnings[0].message.contains("linux/amd64 only"));
+    let on_fargate = out
+        .json
+        .results
+        .iter()
+        .find(|r| r.target == "prod/on-fargate")
+        .unwrap()
+        .ecs();
+    assert_eq!(
+        on_fargate.warning_codes(),
+        ["mutable-tag"],
+        "{}",
+        out.stdout
+    );
 
     let out = audit("[[ecs]]\ncluster = \"prod\"\nservices = [\"web\", \"gone\"]\n");
     out.exit(2);

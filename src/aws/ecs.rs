@@ -34,6 +34,9 @@ pub struct Service {
     pub task_definition: Option<String>,
     /// Task definitions (ARNs) of its deployments (`PRIMARY` and `ACTIVE`: new and draining).
     pub deployments: Vec<String>,
+    /// Whether its tasks run on Fargate (launch type `FARGATE`, or only `FARGATE*` capacity
+    /// providers), where a task definition without a CPU architecture runs X86_64.
+    pub on_fargate: bool,
 }
 
 impl Service {
@@ -160,6 +163,7 @@ impl Ecs {
                     name: s.service_name.clone().unwrap_or_default(),
                     arn: s.service_arn.clone(),
                     task_definition: s.task_definition.clone(),
+                    on_fargate: on_fargate(&s),
                     deployments: s
                         .deployments
                         .unwrap_or_default()
@@ -199,6 +203,17 @@ impl Ecs {
     }
 }
 
+fn on_fargate(s: &aws_sdk_ecs::types::Service) -> bool {
+    if let Some(t) = s.launch_type() {
+        return t.as_str() == "FARGATE";
+    }
+    let providers = s.capacity_provider_strategy();
+    !providers.is_empty()
+        && providers
+            .iter()
+            .all(|p| p.capacity_provider().starts_with("FARGATE"))
+}
+
 /// The SDK's task definition as what the checks need; `id` names it in errors.
 fn convert(id: &str, td: aws_sdk_ecs::types::TaskDefinition) -> Result<TaskDefinition, Reason> {
     let bad = |m: String| Reason::new(Code::InvalidInput, format!("task definition `{id}`: {m}"));
@@ -230,7 +245,9 @@ fn convert(id: &str, td: aws_sdk_ecs::types::TaskDefinition) -> Result<TaskDefin
     if containers.is_empty() {
         return Err(bad("no container definitions".into()));
     }
+    let platform_declared = rp.and_then(|r| r.cpu_architecture()).is_some();
     Ok(TaskDefinition {
+        platform_declared,
         family: td.family,
         arn: td.task_definition_arn,
         revision: Some(i64::from(td.revision)),

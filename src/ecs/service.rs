@@ -219,6 +219,19 @@ async fn service_report(
     rep.task_definitions = futures_util::future::join_all(checks).await;
     for t in &rep.task_definitions {
         let name = &t.path;
+        if !t.platform_declared && !s.on_fargate && t.revision.is_some() {
+            rep.warnings.push(
+                Reason::new(
+                    Code::NotEvaluated,
+                    format!(
+                        "service `{}` does not run only on Fargate and task definition {name} declares no runtimePlatform.cpuArchitecture: its images were checked for {} only, but the container instances' architecture decides what runs",
+                        s.name,
+                        t.platform.as_deref().unwrap_or("linux/amd64")
+                    ),
+                )
+                .hint("declare runtimePlatform.cpuArchitecture (X86_64 or ARM64) in the task definition"),
+            );
+        }
         for r in &t.reasons {
             let mut r = r.clone();
             r.message = format!("task definition {name}: {}", r.message);
@@ -245,6 +258,7 @@ mod tests {
             arn: None,
             task_definition: Some("arn:td/web:2".into()),
             deployments: vec!["arn:td/web:2".into(), "arn:td/web:1".into()],
+            on_fargate: true,
         };
         assert_eq!(s.task_definitions(), vec!["arn:td/web:2", "arn:td/web:1"]);
         assert_eq!(short("arn:aws:ecs:us-east-1:1:cluster/prod"), "prod");

@@ -62,6 +62,9 @@ pub struct TaskDefinition {
     pub revision: Option<i64>,
     /// The platform the task runs on (see [`platform_of`]).
     pub platform: String,
+    /// Whether `runtimePlatform.cpuArchitecture` is set. When it is not, Fargate runs X86_64, but on
+    /// EC2 or external capacity the container instance's architecture decides.
+    pub platform_declared: bool,
     pub containers: Vec<Container>,
 }
 
@@ -113,6 +116,9 @@ pub struct TaskdefReport {
     pub containers: Vec<ContainerReport>,
     /// Where the pinned copy was written (with `--pin --output`), else null.
     pub pinned_output: Option<String>,
+    /// Whether the task definition declares its CPU architecture (see [`TaskDefinition`]).
+    #[serde(skip)]
+    pub platform_declared: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -197,6 +203,10 @@ pub fn plan(doc: &Value) -> Result<TaskDefinition, String> {
         arn: text("taskDefinitionArn"),
         revision: td.get("revision").and_then(Value::as_i64),
         platform: task_platform(td)?,
+        platform_declared: td
+            .get("runtimePlatform")
+            .and_then(|r| r.get("cpuArchitecture"))
+            .is_some_and(Value::is_string),
         containers: containers(td)?,
     })
 }
@@ -240,6 +250,7 @@ impl TaskdefReport {
             platform: None,
             containers: Vec::new(),
             pinned_output: None,
+            platform_declared: false,
         }
     }
 
@@ -342,6 +353,7 @@ pub async fn check(
     rep.arn = def.arn.clone();
     rep.revision = def.revision;
     rep.platform = Some(def.platform.clone());
+    rep.platform_declared = def.platform_declared;
 
     let checks = futures_util::future::join_all(def.containers.iter().map(|c| {
         let ireq = ImageRequest {
