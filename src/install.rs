@@ -73,10 +73,6 @@ impl Staged {
         Ok(Staged { file })
     }
 
-    pub fn path(&self) -> &Path {
-        self.file.path()
-    }
-
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
         self.file.as_file_mut().write_all(data)
     }

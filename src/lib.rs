@@ -12,19 +12,19 @@
 
 pub mod aws;
 pub mod catalog;
-pub mod cli;
+pub(crate) mod cli;
 pub mod commands;
-pub mod context;
+pub(crate) mod context;
 pub mod ecs;
 pub mod input;
-pub mod install;
+pub(crate) mod install;
 pub mod net;
 pub mod oci;
-pub mod output;
+pub(crate) mod output;
 pub mod pgp;
-pub mod release;
+pub(crate) mod release;
 pub mod report;
-pub mod timefmt;
+pub(crate) mod timefmt;
 
 use clap::Parser;
 use cli::Cli;

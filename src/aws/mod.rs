@@ -3,11 +3,11 @@
 //! credentials). Endpoints follow the SDK's `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`
 //! (tests point them at moto).
 
-pub mod ec2;
-pub mod ecr;
-pub mod ecs;
+pub(crate) mod ec2;
+pub(crate) mod ecr;
+pub(crate) mod ecs;
 pub mod endpoints;
-pub mod iam;
+pub(crate) mod iam;
 pub mod policy;
 
 use crate::report::{Code, Reason};

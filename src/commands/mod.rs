@@ -5,10 +5,10 @@
 pub mod audit;
 pub mod check_endpoints;
 pub mod check_iam;
-pub mod keys;
-pub mod verify_bin;
-pub mod verify_image;
-pub mod verify_taskdef;
+pub(crate) mod keys;
+pub(crate) mod verify_bin;
+pub(crate) mod verify_image;
+pub(crate) mod verify_taskdef;
 
 use crate::cli::{Command, KeysCommand, NetArgs, RegistryAuthArgs};
 use crate::context::Context;

@@ -74,16 +74,6 @@ impl TaskdefMemo {
         let mut map = self.0.lock().expect("memo lock");
         map.entry(arn.to_string()).or_default().clone()
     }
-
-    /// How many task definitions were read and checked.
-    pub fn len(&self) -> usize {
-        self.0.lock().expect("memo lock").len()
-    }
-
-    /// Whether none was.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// The last part of an ARN (`.../NAME`), or the text itself.
