@@ -48,22 +48,32 @@ pub enum InstallKind {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ToolSpec {
+    /// What the tool is, shown by `keys list`.
     #[serde(default)]
     pub description: Option<String>,
+    /// Release URL template, with `{os}`, `{arch}`, `{version}` and the `vars` placeholders.
     pub url: String,
+    /// URL template used instead of `url` when the version is `latest`.
     #[serde(default)]
     pub url_latest: Option<String>,
+    /// Signature URL template; `{url}` is the expanded release URL (default `{url}.asc`).
     #[serde(default = "default_signature")]
     pub signature: String,
+    /// Platforms the tool is published for, as `os/arch`.
     pub platforms: Vec<String>,
+    /// How the verified file is installed: an executable or a package/archive file.
     #[serde(default)]
     pub install: InstallKind,
+    /// Default destination file name for `install = "file"`.
     #[serde(default)]
     pub file_name: Option<String>,
+    /// Version used when none is given (default `latest`).
     #[serde(default = "default_version")]
     pub default_version: String,
+    /// Per-platform placeholder values (`os/arch` -> name -> value); may override `{os}` and `{arch}`.
     #[serde(default)]
     pub vars: BTreeMap<String, BTreeMap<String, String>>,
+    /// The certificates pinned for this tool; at least one.
     pub pin: Vec<PinSpec>,
 }
 
@@ -86,6 +96,7 @@ pub struct PinSpec {
     /// Keys allowed to make the signature (default: any signing-capable key of the certificate).
     #[serde(default)]
     pub signing_keys: Option<Vec<String>>,
+    /// Accept SHA-1 self-signatures on this certificate (reported as a warning); SHA-1 data signatures are still rejected.
     #[serde(default)]
     pub allow_sha1_self_signatures: bool,
 }
@@ -93,13 +104,18 @@ pub struct PinSpec {
 /// A tool with the directory its certificate paths are relative to (`None`: built in).
 #[derive(Debug, Clone)]
 pub struct Tool {
+    /// The tool's name in the catalog.
     pub name: String,
+    /// The tool as written in its catalog file.
     pub spec: ToolSpec,
+    /// Directory the pinned certificate paths are relative to; `None` for the built-in catalog.
     pub base: Option<PathBuf>,
 }
 
+/// The tools of the built-in catalog merged with an optional user catalog.
 #[derive(Debug, Clone, Default)]
 pub struct Catalog {
+    /// The tools by name.
     pub tools: BTreeMap<String, Tool>,
 }
 
@@ -162,6 +178,7 @@ impl Catalog {
         Ok(())
     }
 
+    /// The tool named `name`, if the catalog has it.
     pub fn get(&self, name: &str) -> Option<&Tool> {
         self.tools.get(name)
     }

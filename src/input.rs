@@ -23,8 +23,10 @@ fn invalid(path: &Path, msg: impl std::fmt::Display) -> Reason {
 /// Why a file could not be read whole.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
+    /// The file could not be opened or read.
     #[error("{}", io_text(.0))]
     Io(#[from] std::io::Error),
+    /// The path is a directory.
     #[error("is a directory, expected a file")]
     Directory,
     /// More than the cap (the size when the file system says it, else cap + 1).

@@ -1,14 +1,16 @@
 //! shipcheck: release verification and supply-chain checks.
 //!
-//! The binary is a thin wrapper around [`run`]. Data flows one way: arguments ([`cli`]) -> a command
+//! The binary is a thin wrapper around [`run`]. Data flows one way: arguments (`cli`) -> a command
 //! ([`commands`], one module per command) -> the domain code it plans and runs: release files
-//! ([`release`]: [`net`] to fetch and hash, [`pgp`] to verify, [`install`] to place), images
+//! (`release`: [`net`] to fetch and hash, [`pgp`] to verify, `install` to place), images
 //! ([`oci`]: references, platforms, manifests, the registry client, [`oci::verify`]), task
-//! definitions ([`ecs`]), the [`catalog`] of pinned vendor keys and [`input`] files -> a report
-//! ([`report`]: verdicts, reason codes, escaping) -> text or JSON written by the printer ([`output`])
+//! definitions and live ECS/ECR reads ([`ecs`]), the AWS side ([`aws`]: SDK calls, the IAM and VPC
+//! endpoint evaluators), the [`catalog`] of pinned vendor keys and [`input`] files -> a report
+//! ([`report`]: verdicts, reason codes, escaping) -> text or JSON written by the printer (`output`)
 //! -> the exit code.
 
 #![warn(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+#![warn(missing_docs)]
 
 pub mod aws;
 pub mod catalog;

@@ -16,6 +16,7 @@ use std::path::PathBuf;
 /// What the user asked for.
 #[derive(Debug, Clone, Default)]
 pub struct EndpointsRequest {
+    /// The Region whose service names the endpoints must have (`--region`); also the Region read live.
     pub region: String,
     /// `aws ec2 describe-vpc-endpoints` output (`None`: read live from EC2).
     pub endpoints: Option<PathBuf>,
@@ -32,20 +33,29 @@ pub struct EndpointsRequest {
 /// The JSON object `check-endpoints --json` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct EndpointsReport {
+    /// `pass`, `fail` or `error` (exit 0, 1, 2).
     pub verdict: Verdict,
+    /// Why the check did not pass; empty on a pass.
     pub reasons: Vec<Reason>,
+    /// Findings that never change the verdict: `unknown-security-group`, `no-route-tables`, and
+    /// `missing-endpoint` for endpoints of other Regions or S3 reached through an interface endpoint.
     pub warnings: Vec<Reason>,
+    /// The Region checked.
     pub region: String,
+    /// One entry per VPC checked.
     pub vpcs: Vec<VpcResult>,
 }
 
+/// The required endpoints of one VPC.
 #[derive(Debug, Clone, Serialize)]
 pub struct VpcResult {
     /// `null` when the file holds no endpoint at all.
     pub vpc_id: Option<String>,
+    /// One entry per required service.
     pub endpoints: Vec<EndpointCheck>,
 }
 
+/// One required service in one VPC, and the endpoint found for it.
 #[derive(Debug, Clone, Serialize)]
 pub struct EndpointCheck {
     /// Full service name, e.g. `com.amazonaws.us-east-1.ecr.dkr`.
@@ -55,10 +65,15 @@ pub struct EndpointCheck {
     /// `ok`, `missing`, `not-available`, `private-dns-disabled`, `port-443-blocked` or `unverified`
     /// (security groups not in the file).
     pub status: String,
+    /// The endpoint found (`vpce-...`), or null when none.
     pub endpoint_id: Option<String>,
+    /// The endpoint's type as EC2 reports it (`Interface`, `Gateway`), or null.
     pub endpoint_type: Option<String>,
+    /// The endpoint's state (`available`, `pending`, ...), or null.
     pub state: Option<String>,
+    /// Whether the endpoint has private DNS enabled, or null when EC2 does not say.
     pub private_dns: Option<bool>,
+    /// The security groups attached to the endpoint.
     pub security_groups: Vec<String>,
     /// What the endpoint is for, and what was found.
     pub why: String,
@@ -66,84 +81,116 @@ pub struct EndpointCheck {
 
 // ---- input shapes (AWS outputs: unknown fields are ignored; the live path builds the same) ----
 
+/// `aws ec2 describe-vpc-endpoints` output (other fields are ignored).
 #[derive(Debug, Deserialize)]
 pub struct DescribeVpcEndpoints {
+    /// `VpcEndpoints`: the endpoints.
     #[serde(rename = "VpcEndpoints")]
     pub vpc_endpoints: Vec<VpcEndpoint>,
 }
 
+/// One VPC endpoint, as EC2 describes it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct VpcEndpoint {
+    /// `VpcEndpointId` (`vpce-...`).
     #[serde(rename = "VpcEndpointId")]
     pub id: String,
+    /// `VpcEndpointType`: `Interface`, `Gateway` or `GatewayLoadBalancer`.
     #[serde(rename = "VpcEndpointType")]
     pub kind: Option<String>,
+    /// `VpcId`: the VPC the endpoint is in.
     #[serde(rename = "VpcId")]
     pub vpc_id: Option<String>,
+    /// `ServiceName`, e.g. `com.amazonaws.us-east-1.ecr.dkr`.
     #[serde(rename = "ServiceName")]
     pub service: String,
+    /// `State`, e.g. `available`.
     #[serde(rename = "State")]
     pub state: Option<String>,
+    /// `PrivateDnsEnabled`.
     #[serde(rename = "PrivateDnsEnabled")]
     pub private_dns: Option<bool>,
+    /// `Groups`: the security groups attached (interface endpoints).
     #[serde(rename = "Groups", default)]
     pub groups: Vec<GroupRef>,
+    /// `RouteTableIds`: the route tables associated (gateway endpoints).
     #[serde(rename = "RouteTableIds", default)]
     pub route_tables: Vec<String>,
 }
 
+/// A reference to a security group.
 #[derive(Debug, Clone, Deserialize)]
 pub struct GroupRef {
+    /// `GroupId` (`sg-...`).
     #[serde(rename = "GroupId")]
     pub id: String,
 }
 
+/// `aws ec2 describe-security-groups` output (other fields are ignored).
 #[derive(Debug, Deserialize)]
 pub struct DescribeSecurityGroups {
+    /// `SecurityGroups`: the security groups.
     #[serde(rename = "SecurityGroups")]
     pub groups: Vec<SecurityGroup>,
 }
 
+/// One security group, as EC2 describes it.
 #[derive(Debug, Deserialize)]
 pub struct SecurityGroup {
+    /// `GroupId` (`sg-...`).
     #[serde(rename = "GroupId")]
     pub id: String,
+    /// `IpPermissions`: the inbound rules.
     #[serde(rename = "IpPermissions", default)]
     pub ingress: Vec<IpPermission>,
 }
 
+/// One inbound rule of a security group.
 #[derive(Debug, Deserialize)]
 pub struct IpPermission {
+    /// `IpProtocol`: `tcp`, `udp`, `icmp`, a protocol number, or `-1` for all.
     #[serde(rename = "IpProtocol")]
     pub protocol: String,
+    /// `FromPort`: the first port of the range (absent for all protocols).
     #[serde(rename = "FromPort")]
     pub from: Option<i64>,
+    /// `ToPort`: the last port of the range (absent for all protocols).
     #[serde(rename = "ToPort")]
     pub to: Option<i64>,
+    /// `IpRanges`: IPv4 CIDR sources.
     #[serde(rename = "IpRanges", default)]
     pub ipv4: Vec<CidrV4>,
+    /// `Ipv6Ranges`: IPv6 CIDR sources.
     #[serde(rename = "Ipv6Ranges", default)]
     pub ipv6: Vec<CidrV6>,
+    /// `UserIdGroupPairs`: security group sources.
     #[serde(rename = "UserIdGroupPairs", default)]
     pub groups: Vec<GroupRef>,
+    /// `PrefixListIds`: prefix list sources.
     #[serde(rename = "PrefixListIds", default)]
     pub prefix_lists: Vec<PrefixList>,
 }
 
+/// An IPv4 CIDR source of a rule.
 #[derive(Debug, Deserialize)]
 pub struct CidrV4 {
+    /// `CidrIp`, e.g. `10.0.0.0/16`.
     #[serde(rename = "CidrIp")]
     pub cidr: String,
 }
 
+/// An IPv6 CIDR source of a rule.
 #[derive(Debug, Deserialize)]
 pub struct CidrV6 {
+    /// `CidrIpv6`, e.g. `2001:db8::/32`.
     #[serde(rename = "CidrIpv6")]
     pub cidr: String,
 }
 
+/// A prefix list source of a rule.
 #[derive(Debug, Deserialize)]
 pub struct PrefixList {
+    /// `PrefixListId` (`pl-...`).
     #[serde(rename = "PrefixListId")]
     pub id: String,
 }

@@ -33,6 +33,7 @@ pub enum Workflow {
 }
 
 impl Workflow {
+    /// The name used on the command line (`--for`) and in JSON: `pull`, `push` or `buildx-push`.
     pub fn as_str(self) -> &'static str {
         match self {
             Workflow::Pull => "pull",
@@ -148,6 +149,7 @@ pub struct IamRequest {
     /// One or more policy files; their statements are evaluated together, as IAM does for all the
     /// policies attached to one principal.
     pub policies: Vec<PathBuf>,
+    /// The workflow whose required ECR actions are checked (`--for`).
     pub workflow: Workflow,
     /// Repository ARN (`arn:aws:ecr:REGION:ACCOUNT:repository/NAME`) or repository URI
     /// (`ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME`). `None`: any repository.
@@ -159,20 +161,28 @@ pub struct IamRequest {
 /// The JSON object `check-iam --json` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct IamReport {
+    /// `pass`, `fail` or `error` (exit 0, 1, 2).
     pub verdict: Verdict,
+    /// Why the check did not pass; empty on a pass.
     pub reasons: Vec<Reason>,
+    /// Findings that never change the verdict (`broader-than-needed`, `not-evaluated`).
     pub warnings: Vec<Reason>,
+    /// Each policy evaluated: the file path, or for policies read from IAM `inline:NAME` or the managed policy's ARN and version.
     pub files: Vec<String>,
+    /// The workflow checked (`pull`, `push` or `buildx-push`).
     pub workflow: Workflow,
     /// The repository ARN evaluated, or `null` for "any repository".
     pub repository: Option<String>,
+    /// One entry per action the workflow needs, in the workflow's order.
     pub actions: Vec<ActionCheck>,
 }
 
 /// The outcome for one required action.
 #[derive(Debug, Clone, Serialize)]
 pub struct ActionCheck {
+    /// The required action, e.g. `ecr:BatchGetImage`.
     pub action: String,
+    /// Whether the policies allow the action on the resource.
     pub status: ActionStatus,
     /// The statement that decided (its Sid, or `Statement[i]`), if any.
     pub statement: Option<String>,
@@ -180,19 +190,26 @@ pub struct ActionCheck {
     pub resource: Option<String>,
     /// Granted only under a Condition that shipcheck does not evaluate.
     pub conditional: bool,
+    /// A sentence explaining the status.
     pub why: String,
 }
 
+/// Whether the policies allow one required action on the resource checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ActionStatus {
+    /// An Allow statement covers the action on the resource, and no Deny does.
     Granted,
+    /// No statement allows the action.
     Missing,
+    /// An explicit Deny applies to the action on the resource.
     Denied,
+    /// The action is allowed, but only on resources that do not match.
     WrongResource,
 }
 
 impl ActionStatus {
+    /// The JSON and text form: `granted`, `missing`, `denied` or `wrong-resource`.
     pub fn as_str(self) -> &'static str {
         match self {
             ActionStatus::Granted => "granted",

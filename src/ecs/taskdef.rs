@@ -34,7 +34,12 @@ pub enum Source {
     File(PathBuf),
     /// Read with ECS `DescribeTaskDefinition`: `FAMILY`, `FAMILY:REVISION` or an ARN, in `region`
     /// (default: the configured one).
-    Live { id: String, region: Option<String> },
+    Live {
+        /// `FAMILY`, `FAMILY:REVISION` or a task definition ARN.
+        id: String,
+        /// The Region to read from; `None`: the configured one.
+        region: Option<String>,
+    },
 }
 
 impl Default for Source {
@@ -56,15 +61,18 @@ impl Source {
 /// What the checks need of a task definition, from a file or from the ECS API.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskDefinition {
+    /// The task definition's `family`, when known.
     pub family: Option<String>,
     /// `taskDefinitionArn` and `revision`, when known (always for a live one).
     pub arn: Option<String>,
+    /// The task definition's revision number, when known.
     pub revision: Option<i64>,
     /// The platform the task runs on (see [`platform_of`]).
     pub platform: String,
     /// Whether `runtimePlatform.cpuArchitecture` is set. When it is not, Fargate runs X86_64, but on
     /// EC2 or external capacity the container instance's architecture decides.
     pub platform_declared: bool,
+    /// The containers of `containerDefinitions`, in order.
     pub containers: Vec<Container>,
 }
 
@@ -83,36 +91,50 @@ impl TaskDefinition {
 /// How images are checked: layers too (`deep`) and registry credentials.
 #[derive(Debug, Clone, Default)]
 pub struct ImageOptions {
+    /// Also check every layer blob of every image (`--deep`).
     pub deep: bool,
+    /// Registry user name (`--username`).
     pub username: Option<String>,
+    /// Registry password or token (`--password-stdin`).
     pub password: Option<String>,
-    /// The Docker config file to read credentials from (see [`crate::context::Env`]).
+    /// The Docker config file to read credentials from (see `Env` in the context module).
     pub docker_config: Option<PathBuf>,
 }
 
+/// What `verify-taskdef` was asked to check.
 #[derive(Debug, Clone, Default)]
 pub struct TaskdefRequest {
+    /// Where the task definition is read from: a file or ECS.
     pub source: Source,
     /// Write a copy with every image pinned to its verified digest (to `output`).
     pub pin: bool,
+    /// Where the pinned copy is written (`--output`); required with `pin`.
     pub output: Option<PathBuf>,
+    /// How the images are checked: depth and registry credentials.
     pub images: ImageOptions,
 }
 
 /// The JSON object `verify-taskdef --json` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct TaskdefReport {
+    /// `pass`, `fail` or `error` (exit 0, 1, 2).
     pub verdict: Verdict,
+    /// Why the check did not pass, each prefixed with the container; empty on a pass.
     pub reasons: Vec<Reason>,
+    /// Findings that never change the verdict: `mutable-tag`, `not-pinned`, and each image's warnings
+    /// prefixed with its container.
     pub warnings: Vec<Reason>,
     /// The file read, or the family, revision or ARN asked for.
     pub path: String,
+    /// The task definition's family, or null when the file does not hold it.
     pub family: Option<String>,
     /// The task definition's ARN and revision (read live, or present in the file).
     pub arn: Option<String>,
+    /// The task definition's revision, or null when the file does not hold it.
     pub revision: Option<i64>,
     /// The platform the task runs on, from `runtimePlatform`.
     pub platform: Option<String>,
+    /// One entry per container definition, in order.
     pub containers: Vec<ContainerReport>,
     /// Where the pinned copy was written (with `--pin --output`), else null.
     pub pinned_output: Option<String>,
@@ -121,15 +143,20 @@ pub struct TaskdefReport {
     pub platform_declared: bool,
 }
 
+/// The result for one container of a task definition.
 #[derive(Debug, Clone, Serialize)]
 pub struct ContainerReport {
+    /// The container's `name`.
     pub name: String,
+    /// The container's `image`, as the task definition names it.
     pub image: String,
     /// Whether the task definition already names the image by digest.
     pub by_digest: bool,
+    /// The verdict of this container's image check.
     pub verdict: Verdict,
     /// The digest verified for this image (what `--pin` writes).
     pub digest: Option<String>,
+    /// The image pinned to the verified digest (`repo@sha256:...`), or null unless it verified.
     pub pinned_image: Option<String>,
     /// The full `verify-image` result for this container's image.
     pub check: ImageReport,
@@ -186,7 +213,9 @@ pub fn pin_image(image: &str, digest: &str) -> String {
 /// A container's name and image.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Container {
+    /// The container's `name`.
     pub name: String,
+    /// The container's `image`, as written.
     pub image: String,
 }
 
@@ -211,6 +240,7 @@ pub fn plan(doc: &Value) -> Result<TaskDefinition, String> {
     })
 }
 
+/// The containers of a task definition's `containerDefinitions`, each with a non-empty `name` and `image`; errors name the JSON path.
 pub fn containers(td: &Value) -> Result<Vec<Container>, String> {
     let list = match td.get("containerDefinitions") {
         Some(Value::Array(a)) if !a.is_empty() => a,

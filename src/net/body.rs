@@ -54,14 +54,19 @@ impl SpeedGuard {
 
 /// Receives a body chunk by chunk. `reset` is called before a retry restarts the body from byte 0.
 pub trait Sink {
+    /// Takes the next chunk of the body.
     fn write(&mut self, data: &[u8]) -> io::Result<()>;
+    /// Discards everything written so far, before the body is fetched again from byte 0.
     fn reset(&mut self) -> io::Result<()>;
 }
 
 /// Receives download progress (implemented by the printer with a progress bar).
 pub trait Progress: Sync {
+    /// A transfer of `what` begins, `len` bytes long if known.
     fn start(&self, _what: &str, _len: Option<u64>) {}
+    /// `bytes` more bytes were received.
     fn advance(&self, _bytes: u64) {}
+    /// The transfer ended.
     fn finish(&self) {}
 }
 

@@ -11,32 +11,67 @@ use url::Url;
 /// Why a fetch did not produce the bytes asked for. Converted to a [`Reason`] by [`FetchError::reason`].
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
+    /// Plain HTTP to a non-loopback host, or a refused redirect (to plain HTTP, or more than 10).
     #[error("{url}: {why}")]
-    Insecure { url: String, why: String },
+    Insecure {
+        /// The URL, with credentials redacted.
+        url: String,
+        /// What was refused.
+        why: String,
+    },
+    /// The server answered 404.
     #[error("{url}: not found (HTTP 404)")]
-    NotFound { url: String },
+    NotFound {
+        /// The URL, with credentials redacted.
+        url: String,
+    },
+    /// The server answered a status other than 2xx and 404.
     #[error("{url}: HTTP {status}")]
     Status {
+        /// The URL, with credentials redacted.
         url: String,
+        /// The HTTP status received.
         status: StatusCode,
+        /// The response headers (read for `Retry-After`).
         headers: Box<HeaderMap>,
     },
+    /// A connection, TLS, timeout or redirect failure, or a body that broke off or was too slow.
     #[error("{url}: {why}")]
-    Network { url: String, why: String },
+    Network {
+        /// The URL, with credentials redacted.
+        url: String,
+        /// What went wrong.
+        why: String,
+    },
+    /// The body's length did not match its Content-Length.
     #[error("{url}: body ended after {got} bytes, Content-Length said {expected}")]
     Truncated {
+        /// The URL, with credentials redacted.
         url: String,
+        /// The length Content-Length announced.
         expected: u64,
+        /// The number of bytes received.
         got: u64,
     },
+    /// The body is larger than the limit (by Content-Length, or while reading).
     #[error("{url}: larger than the limit of {limit} bytes")]
-    TooLarge { url: String, limit: u64 },
+    TooLarge {
+        /// The URL, with credentials redacted.
+        url: String,
+        /// The largest body accepted, in bytes.
+        limit: u64,
+    },
+    /// The [`Sink`](super::body::Sink) receiving the body failed (e.g. writing the temp file).
     #[error("{url}: {why}")]
     Sink {
+        /// The URL, with credentials redacted.
         url: String,
+        /// What went wrong.
         why: String,
+        /// The reason code to report.
         code: Code,
     },
+    /// The HTTP client could not be set up (e.g. an unreadable `--ca-cert`).
     #[error("{0}")]
     Setup(String),
 }

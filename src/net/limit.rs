@@ -44,6 +44,7 @@ pub enum Answer {
 }
 
 impl HostLimits {
+    /// Limits that start each host at `start` requests in flight and never exceed `max` (at least 1).
     pub fn new(start: usize, max: usize) -> Self {
         let max = max.max(1);
         HostLimits {

@@ -79,12 +79,14 @@ impl std::error::Error for RedirectRefused {}
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
+    /// The options the client was built with (timeouts, retries, size and per-host limits).
     pub opts: HttpOptions,
     /// Requests in flight per host, shared by every clone (one run, one set of limits).
     limits: Arc<HostLimits>,
 }
 
 impl Http {
+    /// Builds the client: redirect policy (no HTTPS to HTTP, at most 10), timeouts and the extra CA certificates.
     pub fn new(opts: HttpOptions) -> Result<Self, FetchError> {
         // TLS uses ring's primitives (reqwest's default is aws-lc-rs). Installed once per process;
         // a provider installed earlier by the embedding program is kept.

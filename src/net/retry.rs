@@ -16,6 +16,7 @@ pub struct Attempts<'a> {
 }
 
 impl<'a> Attempts<'a> {
+    /// The attempts of a new transfer, none failed yet; `opts.retries` bounds the retries.
     pub fn new(opts: &'a HttpOptions) -> Self {
         Attempts { opts, failed: 0 }
     }

@@ -12,7 +12,9 @@ use tokio::sync::OnceCell;
 /// APIs is not the same answer from the registry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
+    /// Fetched from the manifests API (`/v2/<repo>/manifests/<digest>`).
     Manifest,
+    /// Fetched from the blobs API (`/v2/<repo>/blobs/<digest>`).
     Blob,
 }
 
@@ -52,6 +54,7 @@ impl Default for ContentCache {
 }
 
 impl ContentCache {
+    /// An empty cache that keeps at most `budget` bytes.
     pub fn with_budget(budget: u64) -> Self {
         ContentCache {
             inner: Mutex::new(CacheEntries::default()),

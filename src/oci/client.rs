@@ -49,8 +49,11 @@ pub struct Client {
 
 /// What a GET returned: the body and the headers that matter.
 pub struct Fetched {
+    /// The whole body, as received.
     pub body: Vec<u8>,
+    /// The `Content-Type` header, as sent.
     pub content_type: Option<String>,
+    /// The `Docker-Content-Digest` header, as sent.
     pub digest_header: Option<String>,
 }
 
@@ -58,8 +61,15 @@ pub struct Fetched {
 /// which code a cap means).
 #[derive(Debug)]
 pub enum GetError {
+    /// The fetch failed for this reason.
     Reason(Reason),
-    TooLarge { url: String, limit: u64 },
+    /// The body is larger than the cap.
+    TooLarge {
+        /// The URL, with credentials redacted.
+        url: String,
+        /// The cap, in bytes.
+        limit: u64,
+    },
 }
 
 impl From<Reason> for GetError {
@@ -85,6 +95,8 @@ fn loopback_scheme(host: &str) -> Arc<tokio::sync::OnceCell<Decided>> {
 }
 
 impl Client {
+    /// A client for the registry at `host` (`host[:port]`), with credentials if any. Loopback hosts
+    /// reuse the scheme an earlier client of this process decided on.
     pub fn new(http: Http, host: &str, creds: Option<Credentials>) -> Client {
         let loopback = Url::parse(&format!("https://{host}/"))
             .ok()

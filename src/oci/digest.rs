@@ -6,11 +6,14 @@ use std::fmt;
 /// A digest algorithm shipcheck verifies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Algo {
+    /// SHA-256 (`sha256:`, 64 hex digits).
     Sha256,
+    /// SHA-512 (`sha512:`, 128 hex digits).
     Sha512,
 }
 
 impl Algo {
+    /// The algorithm's prefix without the colon: `sha256` or `sha512`.
     pub fn as_str(self) -> &'static str {
         match self {
             Algo::Sha256 => "sha256",
@@ -28,11 +31,14 @@ impl Algo {
 /// A content digest `algo:hex` (lowercase hex, exact length for the algorithm).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Digest {
+    /// The algorithm.
     pub algo: Algo,
+    /// The digest value in lowercase hex.
     pub hex: String,
 }
 
 impl Digest {
+    /// Parses `algo:hex`; only sha256 and sha512 with lowercase hex of the exact length are accepted.
     pub fn parse(s: &str) -> Result<Digest, String> {
         let (algo, hex) = s
             .split_once(':')

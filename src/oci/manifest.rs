@@ -37,11 +37,15 @@ struct RawDescriptor {
 /// A content descriptor with a parsed digest.
 #[derive(Debug, Clone)]
 pub struct Descriptor {
+    /// The descriptor's `mediaType`; empty when it has none.
     pub media_type: String,
+    /// The digest of the content it describes.
     pub digest: Digest,
+    /// The size of that content, in bytes.
     pub size: u64,
     /// The entry's platform (index entries), each field a single token.
     pub platform: Option<Platform>,
+    /// The descriptor's `annotations` (empty when absent).
     pub annotations: BTreeMap<String, String>,
     /// Foreign (non-distributable) layers carry URLs.
     pub urls: Vec<String>,
@@ -79,18 +83,27 @@ impl Descriptor {
 /// A parsed manifest: an index (OCI index or Docker list) or an image manifest.
 #[derive(Debug, Clone)]
 pub enum Manifest {
+    /// An OCI image index or Docker manifest list.
     Index {
+        /// The media type in effect: the body's `mediaType`, else the Content-Type, the referring
+        /// descriptor's, or the OCI type for the JSON shape.
         media_type: String,
+        /// The entries, in the index's order.
         manifests: Vec<Descriptor>,
     },
+    /// An OCI image manifest or Docker v2 manifest.
     Image {
+        /// The media type in effect, chosen as for an index.
         media_type: String,
+        /// The image's config blob.
         config: Descriptor,
+        /// The image's layer blobs, in order.
         layers: Vec<Descriptor>,
     },
 }
 
 impl Manifest {
+    /// The media type in effect for this manifest or index.
     pub fn media_type(&self) -> &str {
         match self {
             Manifest::Index { media_type, .. } | Manifest::Image { media_type, .. } => media_type,
@@ -98,10 +111,12 @@ impl Manifest {
     }
 }
 
+/// Whether `t` is an index media type (OCI image index or Docker manifest list).
 pub fn is_index_type(t: &str) -> bool {
     t == OCI_INDEX || t == DOCKER_LIST
 }
 
+/// Whether `t` is an image manifest media type (OCI image manifest or Docker v2 manifest).
 pub fn is_image_type(t: &str) -> bool {
     t == OCI_MANIFEST || t == DOCKER_MANIFEST
 }

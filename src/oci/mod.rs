@@ -1,7 +1,7 @@
 //! OCI distribution registries for `verify-image`: image references (Docker's rules), platforms and how
 //! they match, digests (sha256, sha512), manifest and index parsing with media-type checks, credentials
 //! (Docker config, credential helpers, `--password-stdin`), and a registry client that speaks HTTP Basic
-//! and the Bearer token flow over the shared [`Http`] client and counts its requests.
+//! and the Bearer token flow over the shared [`crate::net::Http`] client and counts its requests.
 //!
 //! Nothing here trusts a header alone: callers hash the bodies they receive.
 
@@ -34,6 +34,7 @@ pub const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list
 pub const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 /// Docker schema 1 manifests (rejected).
 pub const DOCKER_SCHEMA1: &str = "application/vnd.docker.distribution.manifest.v1+json";
+/// Docker schema 1 signed manifests (rejected).
 pub const DOCKER_SCHEMA1_SIGNED: &str = "application/vnd.docker.distribution.manifest.v1+prettyjws";
 /// The `Accept` header for manifests: all four understood types, so the registry never converts.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";

@@ -7,8 +7,11 @@ use std::fmt;
 /// An empty `os` (allowed in index entries) means "the host's", as containerd reads it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Platform {
+    /// Operating system, lowercase (`linux`); empty for "the host's".
     pub os: String,
+    /// Architecture, lowercase and normalised (`amd64`, `arm64`).
     pub arch: String,
+    /// Architecture variant (`v8`), when given or implied by an alias.
     pub variant: Option<String>,
 }
 
@@ -45,6 +48,7 @@ pub fn valid_platform_token(s: &str) -> bool {
 }
 
 impl Platform {
+    /// A platform from its fields, normalised (lowercase, architecture and OS aliases) but not checked.
     pub fn new(os: &str, arch: &str, variant: Option<&str>) -> Platform {
         let (arch, variant) = norm_arch(arch, variant);
         Platform {

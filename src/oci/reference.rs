@@ -8,8 +8,11 @@ use std::fmt;
 pub struct Reference {
     /// Registry host as written (with port), `docker.io` for Docker Hub.
     pub registry: String,
+    /// Repository path within the registry (`library/alpine` for Docker Hub's `alpine`).
     pub repository: String,
+    /// The tag; `latest` when neither a tag nor a digest is given, `None` with a digest alone.
     pub tag: Option<String>,
+    /// The `@digest`, when given.
     pub digest: Option<Digest>,
 }
 

@@ -21,16 +21,25 @@ use crate::oci::{is_image_type, is_index_type, Descriptor, Platform};
 pub enum Node {
     /// A nested index; `children` is `None` when it could not be read (the reason is reported).
     Index {
+        /// The entry's descriptor.
         desc: Descriptor,
+        /// Positions in [`IndexTree::nodes`] of the nested index's entries.
         children: Option<Vec<usize>>,
     },
     /// An entry whose media type is an image manifest.
-    Image { desc: Descriptor },
+    Image {
+        /// The entry's descriptor.
+        desc: Descriptor,
+    },
     /// An entry of any other media type (the runtime cannot use it).
-    Other { desc: Descriptor },
+    Other {
+        /// The entry's descriptor.
+        desc: Descriptor,
+    },
 }
 
 impl Node {
+    /// The node for an index entry, by its media type; a nested index starts unread.
     pub fn new(desc: Descriptor) -> Node {
         if is_index_type(&desc.media_type) {
             Node::Index {
@@ -44,6 +53,7 @@ impl Node {
         }
     }
 
+    /// The entry's descriptor.
     pub fn desc(&self) -> &Descriptor {
         match self {
             Node::Index { desc, .. } | Node::Image { desc } | Node::Other { desc } => desc,
@@ -54,6 +64,8 @@ impl Node {
 /// An index and the indexes nested in it, in the registry's order.
 #[derive(Debug, Clone, Default)]
 pub struct IndexTree {
+    /// Every entry of the top index and of the nested indexes; [`Node`]s refer to each other by
+    /// position in this list.
     pub nodes: Vec<Node>,
     /// The top index's entries.
     pub top: Vec<usize>,
@@ -64,11 +76,24 @@ pub struct IndexTree {
 pub enum Selection {
     /// This image entry; `by_config` when it has no platform (or no os) in the index, so that its
     /// config must name the required platform.
-    Image { node: usize, by_config: bool },
+    Image {
+        /// Position of the entry in [`IndexTree::nodes`].
+        node: usize,
+        /// Whether the entry's config must name the platform (it has none, or no os, in the index).
+        by_config: bool,
+    },
     /// The best match is another platform the runtime falls back to: the required one is missing.
-    Fallback { node: usize, platform: Platform },
+    Fallback {
+        /// Position of the entry in [`IndexTree::nodes`].
+        node: usize,
+        /// The fallback platform the entry is for.
+        platform: Platform,
+    },
     /// The entry selected has a media type the runtime cannot use: the pull fails.
-    Unusable { node: usize },
+    Unusable {
+        /// Position of the entry in [`IndexTree::nodes`].
+        node: usize,
+    },
     /// No entry matches.
     None,
     /// The path leads into a nested index that could not be read (already reported).

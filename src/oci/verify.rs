@@ -27,6 +27,7 @@ const CONCURRENCY: usize = 8;
 /// What the user asked for.
 #[derive(Clone, Default)]
 pub struct ImageRequest {
+    /// The image reference as given (`host/path:tag`, `@digest`, or a bare Docker Hub name).
     pub reference: String,
     /// Required platforms as written (`amd64`, `linux/arm64/v8`, ...); empty: whatever the index lists.
     pub platforms: Vec<String>,
@@ -34,10 +35,11 @@ pub struct ImageRequest {
     pub digest: Option<String>,
     /// Also check that every layer blob exists with its size.
     pub deep: bool,
+    /// Registry user name (`--username`), used with `password`.
     pub username: Option<String>,
     /// From `--password-stdin`; never printed.
     pub password: Option<String>,
-    /// The Docker config file to read credentials from (see [`crate::context::Env`]).
+    /// The Docker config file to read credentials from (see `Env` in the context module).
     pub docker_config: Option<std::path::PathBuf>,
 }
 
@@ -58,40 +60,53 @@ impl std::fmt::Debug for ImageRequest {
 /// `tests/common/contract.rs`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ImageReport {
+    /// `pass`, `fail` or `error` (exit 0, 1, 2).
     pub verdict: Verdict,
+    /// Why the check did not pass; empty on a pass.
     pub reasons: Vec<Reason>,
+    /// Findings that never change the verdict (e.g. `unknown-entry`).
     pub warnings: Vec<Reason>,
     /// The normalised reference (`docker.io/library/app:v1` for `app:v1`).
     pub reference: Option<String>,
     /// Digest of the manifest or index the reference resolved to (of the bytes received).
     pub digest: Option<String>,
+    /// Media type of the manifest or index the reference resolved to.
     pub media_type: Option<String>,
     /// One entry per real platform (attestations are not platforms).
     pub platforms: Vec<PlatformReport>,
     /// Required platforms that were not found.
     pub missing: Vec<String>,
+    /// Attestation manifests in the index, with the platform manifest each refers to.
     pub attestations: Vec<Attestation>,
     /// HTTP requests sent (not in the JSON; printed to stderr with SHIPCHECK_TRACE_REQUESTS=1).
     #[serde(skip)]
     pub requests: usize,
+    /// One line per HTTP request (method, URL, time since start; no header), for SHIPCHECK_TRACE_REQUESTS=1.
     #[serde(skip)]
     pub trace: Vec<String>,
 }
 
+/// One platform image of the reference and its outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlatformReport {
     /// The platform the index claims (for a single manifest: the one its config declares).
     pub platform: String,
+    /// Digest of the platform's image manifest.
     pub digest: String,
+    /// Media type of the platform's image manifest.
     pub media_type: String,
+    /// Size of the platform's image manifest, in bytes.
     pub size: u64,
+    /// Digest of the image's config blob, or null when it was not reached.
     pub config_digest: Option<String>,
     /// `verified` or `failed`.
     pub status: String,
 }
 
+/// An attestation manifest in an index (buildx's provenance and SBOM); never a platform.
 #[derive(Debug, Clone, Serialize)]
 pub struct Attestation {
+    /// Digest of the attestation manifest.
     pub digest: String,
     /// The platform manifest the attestation describes (`vnd.docker.reference.digest`).
     pub refers_to: Option<String>,

@@ -64,6 +64,7 @@ pub fn parse_detached(bytes: &[u8]) -> Result<Vec<Signature>, Reason> {
     Ok(sigs)
 }
 
+/// The `signature-too-large` reason for a signature file of at least `n` bytes.
 pub fn too_large_sig(n: u64) -> Reason {
     Reason::new(
         Code::SignatureTooLarge,

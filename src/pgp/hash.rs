@@ -25,6 +25,7 @@ fn sig_salt(sig: &Signature) -> Vec<u8> {
 }
 
 impl DataHasher {
+    /// A hasher for `sigs`: one context per distinct hash (binary signatures only), plus SHA-256.
     pub fn new(sigs: &[Signature]) -> Self {
         let mut h = DataHasher {
             ctxs: Vec::new(),
@@ -103,6 +104,7 @@ impl DataHasher {
         })
     }
 
+    /// Feeds `data` to every context ([`DataHasher::update_with`] without an extra job).
     pub fn update(&mut self, data: &[u8]) {
         self.update_with::<()>(data, None);
     }
@@ -112,6 +114,7 @@ impl DataHasher {
         self.len
     }
 
+    /// Whether no byte has been hashed yet.
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

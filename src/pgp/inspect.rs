@@ -11,26 +11,41 @@ use std::time::SystemTime;
 /// What `keys list` shows about one key.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct KeyInfo {
+    /// The key's fingerprint, in hex.
     pub fingerprint: String,
+    /// `primary` or `subkey`.
     pub role: &'static str,
+    /// Whether the key is signing-capable under the pin's policy.
     pub signing: bool,
+    /// Whether the key may sign for the tool: signing-capable and allowed by the pin's `signing_keys`.
     pub pinned: bool,
+    /// Whether the key is alive and not revoked now.
     pub valid: bool,
+    /// When the key expires (RFC 3339), or null if it does not.
     pub expires: Option<String>,
 }
 
 /// What `keys list` shows about one pinned certificate.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct CertInfo {
+    /// The certificate's primary fingerprint, in hex.
     pub fingerprint: String,
+    /// Where the certificate came from (catalog certificate file or `--key` path).
     pub source: String,
+    /// The certificate's user IDs.
     pub user_ids: Vec<String>,
+    /// Whether the certificate is valid now under its pin's policy (not revoked, not expired).
     pub valid: bool,
+    /// Why the certificate is not valid, or null.
     pub problem: Option<String>,
+    /// When the primary key expires (RFC 3339), or null if it does not.
     pub expires: Option<String>,
+    /// When the primary key expires, for the expires-soon warning.
     #[serde(skip)]
     pub expires_at: Option<SystemTime>,
+    /// Whether the pin accepts SHA-1 self-signatures (a per-certificate relaxation).
     pub sha1_self_signatures_accepted: bool,
+    /// The primary key and subkeys.
     pub keys: Vec<KeyInfo>,
 }
 

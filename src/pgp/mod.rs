@@ -1,11 +1,11 @@
 //! In-process OpenPGP verification of detached signatures against pinned certificates.
 //!
 //! The flow is: [`parse_detached`] the (small, capped) signature file, create a [`DataHasher`] for the
-//! signatures found, feed it the data as it streams in, then [`verify`] the finished hashes against the
+//! signatures found, feed it the data as it streams in, then [`verify()`] the finished hashes against the
 //! [`Pin`]s. Nothing here reads the network or the file system.
 //!
 //! Parts: the trust set ([`Pin`], certificate parsing and merging, here), [`detached`] signature
-//! files, [`hash`]ing the data, [`verify`](mod@verify)ing signatures, [`inspect`]ing pins for `keys list`.
+//! files, [`hash`]ing the data, [`verify`](mod@verify)ing signatures, [`inspect()`]ing pins for `keys list`.
 
 pub mod detached;
 pub mod hash;
@@ -39,6 +39,7 @@ pub const MAX_CERTS: usize = 64;
 pub struct Pin {
     /// Where the certificate came from (catalog file name or `--key` path), for messages.
     pub source: String,
+    /// The certificate (copies with one primary fingerprint merged).
     pub cert: Cert,
     /// When set, only these keys (primary or subkeys) may have made the signature.
     pub signing_keys: Option<Vec<Fingerprint>>,
@@ -60,6 +61,7 @@ impl Pin {
         p
     }
 
+    /// The certificate's primary fingerprint.
     pub fn fingerprint(&self) -> Fingerprint {
         self.cert.fingerprint()
     }

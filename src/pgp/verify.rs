@@ -24,16 +24,20 @@ pub struct GoodSignature {
     pub fingerprint: Fingerprint,
     /// The key (primary or subkey) that made the signature.
     pub key: Fingerprint,
+    /// When the signature was made (its creation time).
     pub created: SystemTime,
+    /// The hash algorithm of the signature.
     pub hash_algo: HashAlgorithm,
     /// Whether the signer's pin carries the SHA-1 self-signature relaxation.
     pub relaxed: bool,
+    /// Where the signer's certificate came from (catalog certificate file or `--key` path).
     pub source: String,
 }
 
 /// The result of checking all signatures of a file.
 #[derive(Debug, Default)]
 pub struct Outcome {
+    /// The signature that verified, if any.
     pub good: Option<GoodSignature>,
     /// Problems with signatures that did not verify (reasons when nothing verified, warnings otherwise).
     pub problems: Vec<Reason>,

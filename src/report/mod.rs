@@ -28,6 +28,7 @@ impl Verdict {
         }
     }
 
+    /// The JSON and text form: `pass`, `fail` or `error`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Pass => "pass",
@@ -40,7 +41,9 @@ impl Verdict {
 /// Whether a reason means "verification failed" or "could not decide".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Class {
+    /// Verification failed (exit 1).
     Fail,
+    /// Could not decide (exit 2).
     Error,
 }
 
@@ -50,7 +53,9 @@ macro_rules! codes {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Code { $( $(#[$doc])* $variant, )* }
         impl Code {
+            /// The stable kebab-case text of the code, as in JSON.
             pub fn as_str(self) -> &'static str { match self { $( Code::$variant => $text, )* } }
+            /// Whether the code, as a reason, means "failed" or "could not decide".
             pub fn class(self) -> Class { match self { $( Code::$variant => Class::$class, )* } }
             /// Every code, for documentation tests.
             pub const ALL: &'static [Code] = &[ $( Code::$variant, )* ];
@@ -202,7 +207,9 @@ impl Serialize for Code {
 /// One reason (or warning): a stable code and a message for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Reason {
+    /// The stable reason code, e.g. `bad-signature`.
     pub code: Code,
+    /// What failed and why, for people.
     pub message: String,
     /// What the user can do about it; shown in text output, not part of the JSON contract.
     #[serde(skip)]

@@ -31,18 +31,25 @@ pub const DEFAULT_CONCURRENCY: usize = 256;
 #[derive(Debug, Clone, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct AuditFile {
+    /// `[[bin]]` targets: release files verified as `verify-bin` does, never installed.
     #[serde(default)]
     pub bin: Vec<BinTarget>,
+    /// `[[image]]` targets: image references verified as `verify-image` does.
     #[serde(default)]
     pub image: Vec<ImageTarget>,
+    /// `[[taskdef]]` targets: task definition files verified as `verify-taskdef` does.
     #[serde(default)]
     pub taskdef: Vec<TaskdefTarget>,
+    /// `[[iam]]` targets: IAM roles, users or policy files checked as `check-iam` does.
     #[serde(default)]
     pub iam: Vec<IamTarget>,
+    /// `[[ecs]]` targets: ECS services read live, one result per service.
     #[serde(default)]
     pub ecs: Vec<EcsTarget>,
+    /// `[[ecr]]` targets: ECR repositories and tags read live, one result per repository.
     #[serde(default)]
     pub ecr: Vec<EcrTarget>,
+    /// `[[endpoints]]` targets: VPC endpoints checked as `check-endpoints` does.
     #[serde(default)]
     pub endpoints: Vec<EndpointsTarget>,
 }
@@ -54,13 +61,17 @@ pub struct AuditFile {
 pub struct EndpointsTarget {
     /// Default: the configured Region.
     pub region: Option<String>,
+    /// `vpc`: check only this VPC (default: every VPC in the Region, or in `endpoints_file`).
     pub vpc: Option<String>,
+    /// `ssm`: also require the `ssm` endpoint (tasks read SSM parameters).
     #[serde(default)]
     pub ssm: bool,
+    /// `secretsmanager`: also require the `secretsmanager` endpoint (tasks read Secrets Manager secrets).
     #[serde(default)]
     pub secretsmanager: bool,
     /// Files instead of the live account.
     pub endpoints_file: Option<PathBuf>,
+    /// `security_groups_file`: `aws ec2 describe-security-groups` output, used with `endpoints_file`.
     pub security_groups_file: Option<PathBuf>,
 }
 
@@ -69,13 +80,18 @@ pub struct EndpointsTarget {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EcrTarget {
+    /// `repositories`: repository names or globs (`*` and `?`).
     pub repositories: StrList,
+    /// `tags`: tag names or globs to verify (default `["latest"]`).
     pub tags: Option<StrList>,
+    /// `platforms`: platforms every verified image must hold.
     #[serde(default)]
     pub platforms: Vec<String>,
+    /// `region`: the Region (default: `AWS_REGION` / the profile's).
     pub region: Option<String>,
     /// Read images from this registry host instead of the repository URI's.
     pub registry: Option<String>,
+    /// `deep`: also check every layer blob.
     #[serde(default)]
     pub deep: bool,
 }
@@ -85,9 +101,13 @@ pub struct EcrTarget {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EcsTarget {
+    /// `cluster`: the cluster's name or ARN; `"*"`: every cluster in the Region.
     pub cluster: String,
+    /// `services`: only these services (default: every service of the cluster).
     pub services: Option<StrList>,
+    /// `region`: the Region (default: `AWS_REGION` / the profile's).
     pub region: Option<String>,
+    /// `deep`: also check every layer blob.
     #[serde(default)]
     pub deep: bool,
 }
@@ -96,51 +116,78 @@ pub struct EcsTarget {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IamTarget {
+    /// `role`: an IAM role whose inline and attached policies are read live.
     pub role: Option<String>,
+    /// `user`: an IAM user whose inline and attached policies are read live (when no `role`).
     pub user: Option<String>,
+    /// `for`: the workflow to check: `pull`, `push` or `buildx-push`.
     #[serde(rename = "for")]
     pub workflow: Workflow,
+    /// `repository`: the repository ARN or URI the actions must be allowed on (default: any repository).
     pub repository: Option<String>,
+    /// `policies`: policy files, evaluated with the identity's policies.
     pub policies: Option<StrList>,
 }
 
+/// `[[bin]]`: a release file and its signature, verified as `verify-bin --no-install` does.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BinTarget {
+    /// `tool`: a catalog entry; or give `url`.
     pub tool: Option<String>,
+    /// `version`: the tool's version (default: the catalog's `default_version`, usually `latest`).
     pub version: Option<String>,
+    /// `platform`: `os/arch` (default: the host's).
     pub platform: Option<String>,
+    /// `url`: the file's URL, instead of a catalog `tool`.
     pub url: Option<String>,
+    /// `sig_url`: the signature's URL (default: `url` plus `.asc`).
     pub sig_url: Option<String>,
+    /// `key`: certificate files to trust, instead of the catalog's pins.
     pub key: Option<StrList>,
+    /// `fingerprint`: primary fingerprints that narrow the certificates in `key`.
     pub fingerprint: Option<StrList>,
+    /// `mirror`: a base URL that replaces the scheme, host and port of the download URLs.
     pub mirror: Option<String>,
+    /// `catalog`: a catalog file merged over the built-in one.
     pub catalog: Option<PathBuf>,
 }
 
+/// `[[image]]`: an image reference, verified as `verify-image` does.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ImageTarget {
+    /// `ref`: the image reference (`host/path:tag` or `@digest`).
     #[serde(rename = "ref")]
     pub reference: String,
+    /// `platforms`: required platforms (default: every platform the index lists).
     #[serde(default)]
     pub platforms: Vec<String>,
+    /// `digest`: the digest the reference must resolve to (the tag must still point here).
     pub digest: Option<String>,
+    /// `deep`: also check every layer blob.
     #[serde(default)]
     pub deep: bool,
 }
 
+/// `[[taskdef]]`: a task definition file, verified as `verify-taskdef` does.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskdefTarget {
+    /// `path`: the task definition JSON file.
     pub path: PathBuf,
 }
 
+/// The output format of an audit (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
+    /// One line per target and a summary; explanations on stderr.
     Text,
+    /// One JSON document ([`AuditReport`]).
     Json,
+    /// JUnit XML: one `testcase` per target.
     Junit,
+    /// GitHub Actions `::error` / `::warning` workflow commands, plus a summary line.
     Github,
 }
 
@@ -162,7 +209,9 @@ impl std::str::FromStr for Format {
 /// `K/N`: this job's share (1-based K) of N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shard {
+    /// This job's shard, from 1 to `n`.
     pub k: u32,
+    /// The number of shards.
     pub n: u32,
 }
 
@@ -195,38 +244,55 @@ impl Shard {
     }
 }
 
+/// What `audit` was asked to do.
 #[derive(Debug, Clone)]
 pub struct AuditRequest {
+    /// The audit file.
     pub path: PathBuf,
+    /// How many targets are checked at once (`--concurrency`).
     pub concurrency: usize,
+    /// Audit only this shard of the targets (`--shard K/N`).
     pub shard: Option<Shard>,
-    /// The home directory and Docker config file (see [`crate::context::Env`]).
+    /// The home directory and Docker config file (see `Env` in the context module).
     pub home: Option<PathBuf>,
+    /// The Docker config file to read registry credentials from.
     pub docker_config: Option<PathBuf>,
 }
 
 /// The result of one target: its kind, its identity and the single command's report (flattened).
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetResult {
+    /// The target's kind: `bin`, `image`, `taskdef`, `iam`, `ecs`, `ecr` or `endpoints`.
     pub kind: &'static str,
+    /// What was checked: the tool, URL, reference or path; `CLUSTER/SERVICE` for `ecs`, the repository for `ecr`.
     pub target: String,
+    /// The single command's report; its fields appear at the top level of the result.
     #[serde(flatten)]
     pub report: TargetReport,
 }
 
+/// The report of one target, by kind (serialized as the single command's JSON).
 #[derive(Debug, Clone, Serialize)]
 #[serde(untagged)]
 pub enum TargetReport {
+    /// A `[[bin]]` target: the `verify-bin` report.
     Bin(BinReport),
+    /// An `[[image]]` target: the `verify-image` report.
     Image(ImageReport),
+    /// A `[[taskdef]]` target: the `verify-taskdef` report.
     Taskdef(TaskdefReport),
+    /// An `[[iam]]` target: the `check-iam` report.
     Iam(IamReport),
+    /// One service of an `[[ecs]]` target.
     Ecs(ServiceReport),
+    /// One repository of an `[[ecr]]` target.
     Ecr(RepositoryReport),
+    /// An `[[endpoints]]` target: the `check-endpoints` report.
     Endpoints(EndpointsReport),
 }
 
 impl TargetReport {
+    /// The target's verdict.
     pub fn verdict(&self) -> Verdict {
         match self {
             TargetReport::Bin(r) => r.verdict,
@@ -238,6 +304,7 @@ impl TargetReport {
             TargetReport::Endpoints(r) => r.verdict,
         }
     }
+    /// Why the target did not pass.
     pub fn reasons(&self) -> &[Reason] {
         match self {
             TargetReport::Bin(r) => &r.reasons,
@@ -249,6 +316,7 @@ impl TargetReport {
             TargetReport::Endpoints(r) => &r.reasons,
         }
     }
+    /// The target's warnings.
     pub fn warnings(&self) -> &[Reason] {
         match self {
             TargetReport::Bin(r) => &r.warnings,
@@ -262,24 +330,36 @@ impl TargetReport {
     }
 }
 
+/// How many results ended with each verdict.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Summary {
+    /// Results in all (one per target; one per service or repository for `ecs` and `ecr`).
     pub total: usize,
+    /// Results that passed.
     pub pass: usize,
+    /// Results that failed (exit 1).
     pub fail: usize,
+    /// Results that could not be decided (exit 2).
     pub error: usize,
 }
 
 /// The JSON document `audit --format json` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct AuditReport {
+    /// The worst verdict of all results (`pass`, `fail` or `error`); `error` when the audit itself could
+    /// not run.
     pub verdict: Verdict,
     /// Problems with the audit itself (unreadable file, no targets); per-target problems are in results.
     pub reasons: Vec<Reason>,
+    /// Warnings about the audit itself (`empty-shard`).
     pub warnings: Vec<Reason>,
+    /// The audit file.
     pub file: String,
+    /// The shard audited (`K/N`), or null for all targets.
     pub shard: Option<String>,
+    /// How many results passed, failed or could not be decided.
     pub summary: Summary,
+    /// One result per target (per service or repository for `ecs` and `ecr`), in file order.
     pub results: Vec<TargetResult>,
     /// Manifests and configs taken from content verified for an earlier target instead of being
     /// fetched again (not in the JSON; printed to stderr with SHIPCHECK_TRACE_REQUESTS=1).

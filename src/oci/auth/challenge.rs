@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 /// A parsed authentication challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Challenge {
+    /// The scheme, lowercase (`basic`, `bearer`).
     pub scheme: String,
+    /// The parameters (`realm`, `service`, `scope`, ...), keys lowercase, values unquoted.
     pub params: BTreeMap<String, String>,
 }
 

@@ -12,6 +12,7 @@ use std::path::Path;
 /// A username and secret. Debug never shows the secret.
 #[derive(Clone)]
 pub struct Credentials {
+    /// The user name (`AWS` for ECR).
     pub username: String,
     secret: String,
     /// Where they came from, for messages (never the secret).
@@ -29,6 +30,7 @@ impl fmt::Debug for Credentials {
 }
 
 impl Credentials {
+    /// Credentials for `username` with `secret` (password or token); `source` says where they came from, for messages.
     pub fn new(username: &str, secret: &str, source: &str) -> Credentials {
         Credentials {
             username: username.into(),

@@ -24,7 +24,9 @@ pub const DECLARE_ENV: &str = "SHIPCHECK_ECR_REGISTRIES";
 /// An ECR registry: its account (from the host name) and region (from the host name or declaration).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EcrRegistry {
+    /// The AWS account ID from the host name; `None` for a host declared in `SHIPCHECK_ECR_REGISTRIES`.
     pub account: Option<String>,
+    /// The Region from the host name or the declaration; `None`: the SDK's configured Region.
     pub region: Option<String>,
 }
 
