@@ -393,172 +393,193 @@ fn rel(base: &Path, p: &Path) -> PathBuf {
 
 fn plan(file: AuditFile, base: &Path, req: &AuditRequest) -> Vec<Planned> {
     let mut out = Vec::new();
-    for b in file.bin {
-        let target = match (&b.tool, &b.url) {
-            (Some(t), _) => format!(
-                "{t} {} {}",
-                b.version.clone().unwrap_or_else(|| "latest".into()),
-                b.platform
-                    .clone()
-                    .unwrap_or_else(crate::catalog::host_platform)
-            ),
-            (None, Some(u)) => crate::net::redact_text(u),
-            (None, None) => "(bin without tool or url)".into(),
-        };
-        let req = BinRequest {
-            tool: b.tool,
-            version: b.version,
-            platform: b.platform,
-            url: b.url,
-            sig_url: b.sig_url,
-            keys: b
-                .key
-                .map(|l| l.0)
-                .unwrap_or_default()
-                .iter()
-                .map(|k| rel(base, Path::new(k)))
-                .collect(),
-            fingerprints: b.fingerprint.map(|l| l.0).unwrap_or_default(),
-            no_install: true,
-            mirror: b.mirror,
-            catalog: b.catalog.map(|c| rel(base, &c)),
-            home: req.home.clone(),
-            max_size: crate::net::HttpOptions::default().max_download,
-            ..BinRequest::default()
-        };
-        out.push(Planned {
-            kind: "bin",
-            target,
-            job: Job::Bin(req),
-        });
-    }
-    for i in file.image {
-        let req = ImageRequest {
-            reference: i.reference.clone(),
-            platforms: i.platforms,
-            digest: i.digest,
-            deep: i.deep,
-            username: None,
-            password: None,
-            docker_config: req.docker_config.clone(),
-        };
-        out.push(Planned {
-            kind: "image",
-            target: i.reference,
-            job: Job::Image(req),
-        });
-    }
-    for t in file.taskdef {
-        let path = rel(base, &t.path);
-        let treq = TaskdefRequest {
-            source: Source::File(path),
-            images: ImageOptions {
-                docker_config: req.docker_config.clone(),
-                ..ImageOptions::default()
-            },
-            ..TaskdefRequest::default()
-        };
-        out.push(Planned {
-            kind: "taskdef",
-            target: t.path.display().to_string(),
-            job: Job::Taskdef(treq),
-        });
-    }
-    for t in file.iam {
-        let who = match (t.role, t.user) {
-            (Some(r), _) => Some(Identity::Role(r)),
-            (None, Some(u)) => Some(Identity::User(u)),
-            (None, None) => None,
-        };
-        let policies: Vec<PathBuf> = t
-            .policies
+    out.extend(file.bin.into_iter().map(|b| plan_bin(b, base, req)));
+    out.extend(file.image.into_iter().map(|i| plan_image(i, req)));
+    out.extend(file.taskdef.into_iter().map(|t| plan_taskdef(t, base, req)));
+    out.extend(file.iam.into_iter().map(|t| plan_iam(t, base)));
+    out.extend(file.ecs.into_iter().map(|e| plan_ecs(e, req)));
+    out.extend(file.ecr.into_iter().map(|e| plan_ecr(e, req)));
+    out.extend(file.endpoints.into_iter().map(|e| plan_endpoints(e, base)));
+    out
+}
+
+/// The planned check of one `[[bin]]` target.
+fn plan_bin(b: BinTarget, base: &Path, req: &AuditRequest) -> Planned {
+    let target = match (&b.tool, &b.url) {
+        (Some(t), _) => format!(
+            "{t} {} {}",
+            b.version.clone().unwrap_or_else(|| "latest".into()),
+            b.platform
+                .clone()
+                .unwrap_or_else(crate::catalog::host_platform)
+        ),
+        (None, Some(u)) => crate::net::redact_text(u),
+        (None, None) => "(bin without tool or url)".into(),
+    };
+    let req = BinRequest {
+        tool: b.tool,
+        version: b.version,
+        platform: b.platform,
+        url: b.url,
+        sig_url: b.sig_url,
+        keys: b
+            .key
             .map(|l| l.0)
             .unwrap_or_default()
             .iter()
-            .map(|p| rel(base, Path::new(p)))
-            .collect();
-        let target = match &who {
-            Some(w) => format!("{} for {}", w.describe(), t.workflow.as_str()),
-            None => format!(
-                "{} policy file(s) for {}",
-                policies.len(),
-                t.workflow.as_str()
-            ),
-        };
-        let ireq = IamRequest {
-            policies,
-            workflow: t.workflow,
-            repository: t.repository,
-            documents: Vec::new(),
-        };
-        out.push(Planned {
-            kind: "iam",
-            target,
-            job: Job::Iam(ireq, who),
-        });
+            .map(|k| rel(base, Path::new(k)))
+            .collect(),
+        fingerprints: b.fingerprint.map(|l| l.0).unwrap_or_default(),
+        no_install: true,
+        mirror: b.mirror,
+        catalog: b.catalog.map(|c| rel(base, &c)),
+        home: req.home.clone(),
+        max_size: crate::net::HttpOptions::default().max_download,
+        ..BinRequest::default()
+    };
+    Planned {
+        kind: "bin",
+        target,
+        job: Job::Bin(req),
     }
-    for e in file.ecs {
-        let target = match &e.region {
-            Some(r) => format!("{} ({r})", e.cluster),
-            None => e.cluster.clone(),
-        };
-        let sreq = ServicesRequest {
-            cluster: e.cluster,
-            services: e.services.map(|l| l.0),
-            images: ImageOptions {
-                deep: e.deep,
-                docker_config: req.docker_config.clone(),
-                ..ImageOptions::default()
-            },
-        };
-        out.push(Planned {
-            kind: "ecs",
-            target,
-            job: Job::Ecs(sreq, e.region),
-        });
+}
+
+/// The planned check of one `[[image]]` target.
+fn plan_image(i: ImageTarget, req: &AuditRequest) -> Planned {
+    let req = ImageRequest {
+        reference: i.reference.clone(),
+        platforms: i.platforms,
+        digest: i.digest,
+        deep: i.deep,
+        username: None,
+        password: None,
+        docker_config: req.docker_config.clone(),
+    };
+    Planned {
+        kind: "image",
+        target: i.reference,
+        job: Job::Image(req),
     }
-    for e in file.ecr {
-        let repositories = e.repositories.0;
-        let mut target = repositories.join(", ");
-        if let Some(r) = &e.region {
-            target.push_str(&format!(" ({r})"));
-        }
-        let rreq = RepositoriesRequest {
-            repositories,
-            tags: e.tags.map(|l| l.0).unwrap_or_else(|| vec!["latest".into()]),
-            platforms: e.platforms,
-            registry: e.registry,
+}
+
+/// The planned check of one `[[taskdef]]` target.
+fn plan_taskdef(t: TaskdefTarget, base: &Path, req: &AuditRequest) -> Planned {
+    let path = rel(base, &t.path);
+    let treq = TaskdefRequest {
+        source: Source::File(path),
+        images: ImageOptions {
+            docker_config: req.docker_config.clone(),
+            ..ImageOptions::default()
+        },
+        ..TaskdefRequest::default()
+    };
+    Planned {
+        kind: "taskdef",
+        target: t.path.display().to_string(),
+        job: Job::Taskdef(treq),
+    }
+}
+
+/// The planned check of one `[[iam]]` target.
+fn plan_iam(t: IamTarget, base: &Path) -> Planned {
+    let who = match (t.role, t.user) {
+        (Some(r), _) => Some(Identity::Role(r)),
+        (None, Some(u)) => Some(Identity::User(u)),
+        (None, None) => None,
+    };
+    let policies: Vec<PathBuf> = t
+        .policies
+        .map(|l| l.0)
+        .unwrap_or_default()
+        .iter()
+        .map(|p| rel(base, Path::new(p)))
+        .collect();
+    let target = match &who {
+        Some(w) => format!("{} for {}", w.describe(), t.workflow.as_str()),
+        None => format!(
+            "{} policy file(s) for {}",
+            policies.len(),
+            t.workflow.as_str()
+        ),
+    };
+    let ireq = IamRequest {
+        policies,
+        workflow: t.workflow,
+        repository: t.repository,
+        documents: Vec::new(),
+    };
+    Planned {
+        kind: "iam",
+        target,
+        job: Job::Iam(ireq, who),
+    }
+}
+
+/// The planned check of one `[[ecs]]` target.
+fn plan_ecs(e: EcsTarget, req: &AuditRequest) -> Planned {
+    let target = match &e.region {
+        Some(r) => format!("{} ({r})", e.cluster),
+        None => e.cluster.clone(),
+    };
+    let sreq = ServicesRequest {
+        cluster: e.cluster,
+        services: e.services.map(|l| l.0),
+        images: ImageOptions {
             deep: e.deep,
             docker_config: req.docker_config.clone(),
-        };
-        out.push(Planned {
-            kind: "ecr",
-            target,
-            job: Job::Ecr(rreq, e.region),
-        });
+            ..ImageOptions::default()
+        },
+    };
+    Planned {
+        kind: "ecs",
+        target,
+        job: Job::Ecs(sreq, e.region),
     }
-    for e in file.endpoints {
-        let target = match (&e.vpc, &e.region) {
-            (Some(v), Some(r)) => format!("{v} ({r})"),
-            (Some(v), None) => v.clone(),
-            (None, Some(r)) => format!("every VPC ({r})"),
-            (None, None) => "every VPC".into(),
-        };
-        let ereq = EndpointsRequest {
-            region: e.region.unwrap_or_default(),
-            endpoints: e.endpoints_file.map(|p| rel(base, &p)),
-            security_groups: e.security_groups_file.map(|p| rel(base, &p)),
-            with_ssm: e.ssm,
-            with_secretsmanager: e.secretsmanager,
-            vpc: e.vpc,
-        };
-        out.push(Planned {
-            kind: "endpoints",
-            target,
-            job: Job::Endpoints(ereq),
-        });
+}
+
+/// The planned check of one `[[ecr]]` target.
+fn plan_ecr(e: EcrTarget, req: &AuditRequest) -> Planned {
+    let repositories = e.repositories.0;
+    let mut target = repositories.join(", ");
+    if let Some(r) = &e.region {
+        target.push_str(&format!(" ({r})"));
     }
-    out
+    let rreq = RepositoriesRequest {
+        repositories,
+        tags: e.tags.map(|l| l.0).unwrap_or_else(|| vec!["latest".into()]),
+        platforms: e.platforms,
+        registry: e.registry,
+        deep: e.deep,
+        docker_config: req.docker_config.clone(),
+    };
+    Planned {
+        kind: "ecr",
+        target,
+        job: Job::Ecr(rreq, e.region),
+    }
+}
+
+/// The planned check of one `[[endpoints]]` target.
+fn plan_endpoints(e: EndpointsTarget, base: &Path) -> Planned {
+    let target = match (&e.vpc, &e.region) {
+        (Some(v), Some(r)) => format!("{v} ({r})"),
+        (Some(v), None) => v.clone(),
+        (None, Some(r)) => format!("every VPC ({r})"),
+        (None, None) => "every VPC".into(),
+    };
+    let ereq = EndpointsRequest {
+        region: e.region.unwrap_or_default(),
+        endpoints: e.endpoints_file.map(|p| rel(base, &p)),
+        security_groups: e.security_groups_file.map(|p| rel(base, &p)),
+        with_ssm: e.ssm,
+        with_secretsmanager: e.secretsmanager,
+        vpc: e.vpc,
+    };
+    Planned {
+        kind: "endpoints",
+        target,
+        job: Job::Endpoints(ereq),
+    }
 }
 
 /// An `[[endpoints]]` target: files, or EC2 read live in its Region (default: the configured one).
@@ -647,65 +668,13 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
 
     progress.start("targets", Some(planned.len() as u64));
     let global = Arc::new(Semaphore::new(req.concurrency.max(1)));
-    // Content verified for one target is reused by the others (several tags of one release, one
-    // image in several task definitions); tags are still resolved for every reference.
-    let cache = ContentCache::default();
-    let cache = &cache;
-    // AWS configurations and clients, one per Region; task definitions read once each.
-    let aws = Clients::default();
-    let aws = &aws;
-    let memo = TaskdefMemo::default();
-    let memo = &memo;
+    let shared = Shared::default();
+    let shared = &shared;
     let futures = planned.into_iter().map(|p| {
         let global = global.clone();
         async move {
             let _g = global.acquire_owned().await.expect("semaphore open");
-            let one = |report| {
-                vec![TargetResult {
-                    kind: p.kind,
-                    target: p.target.clone(),
-                    report,
-                }]
-            };
-            let results = match &p.job {
-                Job::Bin(r) => one(TargetReport::Bin(
-                    release::run(r, Some(http), &NoProgress).await,
-                )),
-                Job::Image(r) => one(TargetReport::Image(verify::run_with(r, http, cache).await)),
-                Job::Taskdef(r) => one(TargetReport::Taskdef(
-                    taskdef::run_with(r, http, cache).await,
-                )),
-                Job::Iam(r, who) => one(TargetReport::Iam(
-                    run_iam(r.clone(), who.as_ref(), aws).await,
-                )),
-                Job::Ecs(r, region) => {
-                    let ecs = aws.ecs(region.as_deref()).await;
-                    service::run(r, &ecs, http, cache, memo)
-                        .await
-                        .into_iter()
-                        .map(|s| TargetResult {
-                            kind: p.kind,
-                            target: s.target(),
-                            report: TargetReport::Ecs(s),
-                        })
-                        .collect()
-                }
-                Job::Endpoints(r) => {
-                    one(TargetReport::Endpoints(run_endpoints(r.clone(), aws).await))
-                }
-                Job::Ecr(r, region) => {
-                    let ecr = aws.ecr(region.as_deref()).await;
-                    repository::run(r, &ecr, http, cache)
-                        .await
-                        .into_iter()
-                        .map(|s| TargetResult {
-                            kind: p.kind,
-                            target: s.repository.clone(),
-                            report: TargetReport::Ecr(s),
-                        })
-                        .collect()
-                }
-            };
+            let results = run_job(&p, http, shared).await;
             progress.advance(1);
             results
         }
@@ -716,7 +685,7 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
         .into_iter()
         .flatten()
         .collect();
-    rep.reused = cache.hits();
+    rep.reused = shared.cache.hits();
     progress.finish();
     for r in &rep.results {
         rep.summary.total += 1;
@@ -733,6 +702,68 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
         .max()
         .unwrap_or(Verdict::Pass);
     rep
+}
+
+/// What the targets of one audit share: verified content (several tags of one release, one image
+/// in several task definitions; tags are still resolved for every reference), AWS configurations
+/// and clients (one per Region), and task definition checks (one per ARN).
+#[derive(Default)]
+struct Shared {
+    cache: ContentCache,
+    aws: Clients,
+    memo: TaskdefMemo,
+}
+
+/// Runs one planned target: one result, or one per service or repository it finds.
+async fn run_job(p: &Planned, http: &Http, shared: &Shared) -> Vec<TargetResult> {
+    let one = |report| {
+        vec![TargetResult {
+            kind: p.kind,
+            target: p.target.clone(),
+            report,
+        }]
+    };
+    match &p.job {
+        Job::Bin(r) => one(TargetReport::Bin(
+            release::run(r, Some(http), &NoProgress).await,
+        )),
+        Job::Image(r) => one(TargetReport::Image(
+            verify::run_with(r, http, &shared.cache).await,
+        )),
+        Job::Taskdef(r) => one(TargetReport::Taskdef(
+            taskdef::run_with(r, http, &shared.cache).await,
+        )),
+        Job::Iam(r, who) => one(TargetReport::Iam(
+            run_iam(r.clone(), who.as_ref(), &shared.aws).await,
+        )),
+        Job::Ecs(r, region) => {
+            let ecs = shared.aws.ecs(region.as_deref()).await;
+            service::run(r, &ecs, http, &shared.cache, &shared.memo)
+                .await
+                .into_iter()
+                .map(|s| TargetResult {
+                    kind: p.kind,
+                    target: s.target(),
+                    report: TargetReport::Ecs(s),
+                })
+                .collect()
+        }
+        Job::Endpoints(r) => one(TargetReport::Endpoints(
+            run_endpoints(r.clone(), &shared.aws).await,
+        )),
+        Job::Ecr(r, region) => {
+            let ecr = shared.aws.ecr(region.as_deref()).await;
+            repository::run(r, &ecr, http, &shared.cache)
+                .await
+                .into_iter()
+                .map(|s| TargetResult {
+                    kind: p.kind,
+                    target: s.repository.clone(),
+                    report: TargetReport::Ecr(s),
+                })
+                .collect()
+        }
+    }
 }
 
 mod render;
