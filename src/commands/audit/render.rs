@@ -36,145 +36,160 @@ fn gh_escape(s: &str, property: bool) -> String {
 
 /// Renders the report in `format`: (stdout, stderr).
 pub fn render(r: &AuditReport, format: Format, quiet: bool) -> (String, String) {
+    let mut err = crate::report::explain(&r.reasons, &r.warnings, quiet);
+    let out = match format {
+        Format::Json => crate::report::to_json_text(r),
+        Format::Text => text(r, quiet, &mut err),
+        Format::Junit => junit(r),
+        Format::Github => github(r),
+    };
+    (out, err)
+}
+
+/// One line per target and a summary on stdout; explanations added to `err`.
+fn text(r: &AuditReport, quiet: bool, err: &mut String) -> String {
     let mut out = String::new();
-    let mut err = String::new();
-    err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
     let s = &r.summary;
-    match format {
-        Format::Json => out = crate::report::to_json_text(r),
-        Format::Text => {
-            for t in &r.results {
-                let v = t.report.verdict();
-                if quiet && v == Verdict::Pass {
-                    continue;
-                }
-                let codes = code_list(t.report.reasons());
-                out.push_str(&format!(
-                    "{:5} {:7} {}{}\n",
-                    v.as_str().to_uppercase(),
+    for t in &r.results {
+        let v = t.report.verdict();
+        if quiet && v == Verdict::Pass {
+            continue;
+        }
+        let codes = code_list(t.report.reasons());
+        out.push_str(&format!(
+            "{:5} {:7} {}{}\n",
+            v.as_str().to_uppercase(),
+            t.kind,
+            esc(&t.target),
+            if codes.is_empty() {
+                String::new()
+            } else {
+                format!("  ({codes})")
+            }
+        ));
+        for reason in t.report.reasons() {
+            err.push_str(&format!(
+                "error: {} {}: {}\n",
+                t.kind,
+                esc(&t.target),
+                reason.message
+            ));
+        }
+        if !quiet {
+            for w in t.report.warnings() {
+                err.push_str(&format!(
+                    "warning: {} {}: {}\n",
                     t.kind,
                     esc(&t.target),
-                    if codes.is_empty() {
-                        String::new()
-                    } else {
-                        format!("  ({codes})")
-                    }
+                    w.message
                 ));
-                for reason in t.report.reasons() {
-                    err.push_str(&format!(
-                        "error: {} {}: {}\n",
-                        t.kind,
-                        esc(&t.target),
-                        reason.message
-                    ));
-                }
-                if !quiet {
-                    for w in t.report.warnings() {
-                        err.push_str(&format!(
-                            "warning: {} {}: {}\n",
-                            t.kind,
-                            esc(&t.target),
-                            w.message
-                        ));
-                    }
-                }
             }
-            out.push_str(&format!(
-                "audit {}: {} targets, {} pass, {} fail, {} error{}\n",
-                r.verdict.as_str().to_uppercase(),
-                s.total,
-                s.pass,
-                s.fail,
-                s.error,
-                r.shard
-                    .as_ref()
-                    .map(|x| format!(" (shard {x})"))
-                    .unwrap_or_default()
-            ));
         }
-        Format::Junit => {
-            out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-            out.push_str(&format!(
-                "<testsuites name=\"shipcheck audit\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
-                s.total, s.fail, s.error
-            ));
-            out.push_str(&format!(
-                "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\">\n",
-                xml_escape(&r.file),
-                s.total,
-                s.fail,
-                s.error
-            ));
-            for t in &r.results {
-                out.push_str(&format!(
-                    "    <testcase classname=\"shipcheck.{}\" name=\"{}\"",
-                    t.kind,
-                    xml_escape(&t.target)
-                ));
-                let v = t.report.verdict();
-                if v == Verdict::Pass {
-                    out.push_str("/>\n");
-                    continue;
-                }
-                out.push_str(">\n");
-                let tag = if v == Verdict::Fail {
-                    "failure"
-                } else {
-                    "error"
-                };
-                let reasons = t.report.reasons();
-                let first = reasons.first().map(|x| x.message.as_str()).unwrap_or("");
-                let codes: Vec<&str> = reasons.iter().map(|x| x.code.as_str()).collect();
-                let body: Vec<String> = reasons
-                    .iter()
-                    .map(|x| xml_escape(&format!("{}: {}", x.code, x.message)))
-                    .collect();
-                out.push_str(&format!(
-                    "      <{tag} type=\"{}\" message=\"{}\">{}</{tag}>\n",
-                    xml_escape(&codes.join(",")),
-                    xml_escape(first),
-                    body.join("\n")
-                ));
-                out.push_str("    </testcase>\n");
-            }
-            out.push_str("  </testsuite>\n</testsuites>\n");
+    }
+    out.push_str(&format!(
+        "audit {}: {} targets, {} pass, {} fail, {} error{}\n",
+        r.verdict.as_str().to_uppercase(),
+        s.total,
+        s.pass,
+        s.fail,
+        s.error,
+        r.shard
+            .as_ref()
+            .map(|x| format!(" (shard {x})"))
+            .unwrap_or_default()
+    ));
+    out
+}
+
+/// JUnit XML: one `testcase` per target, a `failure` or `error` with the reason codes as `type`.
+fn junit(r: &AuditReport) -> String {
+    let mut out = String::new();
+    let s = &r.summary;
+    out.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    out.push_str(&format!(
+        "<testsuites name=\"shipcheck audit\" tests=\"{}\" failures=\"{}\" errors=\"{}\">\n",
+        s.total, s.fail, s.error
+    ));
+    out.push_str(&format!(
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\">\n",
+        xml_escape(&r.file),
+        s.total,
+        s.fail,
+        s.error
+    ));
+    for t in &r.results {
+        out.push_str(&format!(
+            "    <testcase classname=\"shipcheck.{}\" name=\"{}\"",
+            t.kind,
+            xml_escape(&t.target)
+        ));
+        let v = t.report.verdict();
+        if v == Verdict::Pass {
+            out.push_str("/>\n");
+            continue;
         }
-        Format::Github => {
-            for t in &r.results {
-                let title = gh_escape(&format!("shipcheck {} {}", t.kind, t.target), true);
-                let level = if t.report.verdict() == Verdict::Pass {
-                    None
-                } else {
-                    Some("error")
-                };
-                if let Some(level) = level {
-                    for reason in t.report.reasons() {
-                        out.push_str(&format!(
-                            "::{level} title={title}::{}\n",
-                            gh_escape(&format!("{} ({})", reason.message, reason.code), false)
-                        ));
-                    }
-                }
-                for w in t.report.warnings() {
-                    out.push_str(&format!(
-                        "::warning title={title}::{}\n",
-                        gh_escape(&format!("{} ({})", w.message, w.code), false)
-                    ));
-                }
-            }
-            for reason in &r.reasons {
+        out.push_str(">\n");
+        let tag = if v == Verdict::Fail {
+            "failure"
+        } else {
+            "error"
+        };
+        let reasons = t.report.reasons();
+        let first = reasons.first().map(|x| x.message.as_str()).unwrap_or("");
+        let codes: Vec<&str> = reasons.iter().map(|x| x.code.as_str()).collect();
+        let body: Vec<String> = reasons
+            .iter()
+            .map(|x| xml_escape(&format!("{}: {}", x.code, x.message)))
+            .collect();
+        out.push_str(&format!(
+            "      <{tag} type=\"{}\" message=\"{}\">{}</{tag}>\n",
+            xml_escape(&codes.join(",")),
+            xml_escape(first),
+            body.join("\n")
+        ));
+        out.push_str("    </testcase>\n");
+    }
+    out.push_str("  </testsuite>\n</testsuites>\n");
+    out
+}
+
+/// GitHub Actions workflow commands: one `::error` / `::warning` per reason and warning.
+fn github(r: &AuditReport) -> String {
+    let mut out = String::new();
+    let s = &r.summary;
+    for t in &r.results {
+        let title = gh_escape(&format!("shipcheck {} {}", t.kind, t.target), true);
+        let level = if t.report.verdict() == Verdict::Pass {
+            None
+        } else {
+            Some("error")
+        };
+        if let Some(level) = level {
+            for reason in t.report.reasons() {
                 out.push_str(&format!(
-                    "::error title=shipcheck audit::{}\n",
-                    gh_escape(&reason.message, false)
+                    "::{level} title={title}::{}\n",
+                    gh_escape(&format!("{} ({})", reason.message, reason.code), false)
                 ));
             }
+        }
+        for w in t.report.warnings() {
             out.push_str(&format!(
-                "shipcheck audit: {} targets, {} pass, {} fail, {} error\n",
-                s.total, s.pass, s.fail, s.error
+                "::warning title={title}::{}\n",
+                gh_escape(&format!("{} ({})", w.message, w.code), false)
             ));
         }
     }
-    (out, err)
+    for reason in &r.reasons {
+        out.push_str(&format!(
+            "::error title=shipcheck audit::{}\n",
+            gh_escape(&reason.message, false)
+        ));
+    }
+    out.push_str(&format!(
+        "shipcheck audit: {} targets, {} pass, {} fail, {} error\n",
+        s.total, s.pass, s.fail, s.error
+    ));
+    out
 }
 
 #[cfg(test)]
