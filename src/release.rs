@@ -129,6 +129,7 @@ impl BinReport {
     }
 }
 
+// Long: the request's fields resolved in the order the catalog and the flags override each other (tool, version, platform, URLs, keys); splitting would hide that order.
 fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
     let mirror = match &req.mirror {
         None => None,
@@ -449,6 +450,7 @@ fn read_local_data(path: &Path, sink: &mut dyn Sink, max: u64) -> Result<u64, Re
 
 /// Runs `verify-bin` for one request. `http` may be `None` when both the file and its signature
 /// are local (`--file`, `--sig`): local verification sets up no network at all.
+// Long: the verify-bin flow end to end (plan, signature, streaming download with hashing, verification, install on pass), one step after another.
 pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress) -> BinReport {
     let mut report = BinReport::new(req);
     let plan = match plan(req, &mut report) {

@@ -403,6 +403,7 @@ pub async fn run_live(req: &EndpointsRequest, ec2: &super::ec2::Ec2) -> Endpoint
 }
 
 /// The check itself, on endpoints and (when known) security groups by ID.
+// Long: groups endpoints by VPC and runs check_need for each required service; the warnings about other Regions and unknown groups belong to the whole evaluation.
 pub fn evaluate(
     req: &EndpointsRequest,
     endpoints: &[VpcEndpoint],
@@ -493,6 +494,7 @@ pub fn evaluate(
 
 /// One required service in one VPC: the best candidate endpoint and what is wrong with it (the
 /// reasons), warnings added to `warnings`, security groups not known added to `unknown_groups`.
+// Long: the checks of one required endpoint in the order they are reported (type, state, private DNS, route tables, port 443), sharing the chosen endpoint and its report entry.
 fn check_need(
     need: &Need,
     region: &str,
@@ -610,42 +612,29 @@ fn check_need(
     }
     if is_interface {
         if let Some(sgs) = sgs {
-            let mut known = 0;
-            let mut sources: Vec<String> = Vec::new();
-            for g in &e.groups {
-                match sgs.get(&g.id) {
-                    Some(sg) => {
-                        known += 1;
-                        for p in &sg.ingress {
-                            if let Some(s) = admits_443(p) {
-                                sources.extend(s.into_iter().map(|s| format!("{s} via {}", g.id)));
-                            }
-                        }
-                    }
-                    None => {
-                        unknown_groups.insert(g.id.clone());
-                    }
+            match port_443(e, sgs, unknown_groups) {
+                Port443::Open(sources) => c
+                    .why
+                    .push_str(&format!("; inbound 443 from {}", sources.join(", "))),
+                Port443::Closed => {
+                    let groups = if e.groups.is_empty() {
+                        "no security group".to_string()
+                    } else {
+                        format!("security groups {}", c.security_groups.join(", "))
+                    };
+                    problems.push((
+                        "port-443-blocked",
+                        Reason::new(
+                            Code::Port443Blocked,
+                            format!("interface endpoint {} for {service}{in_vpc}: {groups} allow inbound TCP 443 from nowhere", e.id),
+                        )
+                        .hint("add an inbound rule for TCP 443 from the tasks' subnets or security group"),
+                    ));
                 }
-            }
-            if !sources.is_empty() {
-                c.why
-                    .push_str(&format!("; inbound 443 from {}", sources.join(", ")));
-            } else if known == e.groups.len() {
-                let groups = if e.groups.is_empty() {
-                    "no security group".to_string()
-                } else {
-                    format!("security groups {}", c.security_groups.join(", "))
-                };
-                problems.push((
-                    "port-443-blocked",
-                    Reason::new(
-                        Code::Port443Blocked,
-                        format!("interface endpoint {} for {service}{in_vpc}: {groups} allow inbound TCP 443 from nowhere", e.id),
-                    )
-                    .hint("add an inbound rule for TCP 443 from the tasks' subnets or security group"),
-                ));
-            } else if c.status == "ok" && problems.is_empty() {
-                c.status = "unverified".into();
+                Port443::Unknown if c.status == "ok" && problems.is_empty() => {
+                    c.status = "unverified".into();
+                }
+                Port443::Unknown => {}
             }
         }
     }
@@ -653,4 +642,45 @@ fn check_need(
         c.status = status.to_string();
     }
     (c, problems.into_iter().map(|(_, r)| r).collect())
+}
+
+/// Whether the security groups of an interface endpoint admit TCP 443.
+enum Port443 {
+    /// From these sources (`SOURCE via GROUP`).
+    Open(Vec<String>),
+    /// Every group is known and none admits it.
+    Closed,
+    /// No known group admits it, and some groups are not known (added to `unknown_groups`).
+    Unknown,
+}
+
+fn port_443(
+    e: &VpcEndpoint,
+    sgs: &BTreeMap<String, SecurityGroup>,
+    unknown_groups: &mut BTreeSet<String>,
+) -> Port443 {
+    let mut known = 0;
+    let mut sources: Vec<String> = Vec::new();
+    for g in &e.groups {
+        match sgs.get(&g.id) {
+            Some(sg) => {
+                known += 1;
+                for p in &sg.ingress {
+                    if let Some(s) = admits_443(p) {
+                        sources.extend(s.into_iter().map(|s| format!("{s} via {}", g.id)));
+                    }
+                }
+            }
+            None => {
+                unknown_groups.insert(g.id.clone());
+            }
+        }
+    }
+    if !sources.is_empty() {
+        Port443::Open(sources)
+    } else if known == e.groups.len() {
+        Port443::Closed
+    } else {
+        Port443::Unknown
+    }
 }

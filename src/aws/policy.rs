@@ -797,6 +797,7 @@ pub fn parse_repository(s: &str) -> Result<String, Reason> {
 // ---------------------------------------------------------------------------------------------------
 // Evaluation
 
+// Long: IAM's evaluation order for one action (explicit Deny, Allow, NotAction / NotResource, conditions, variables) in one place, so it reads as the documented rules.
 fn evaluate(action: &str, stmts: &[Stmt], target: &Target) -> ActionCheck {
     let lc = action.to_ascii_lowercase();
     let relevant: Vec<&Stmt> = stmts.iter().filter(|s| s.covers_action(&lc)).collect();
@@ -927,6 +928,7 @@ fn evaluate(action: &str, stmts: &[Stmt], target: &Target) -> ActionCheck {
 }
 
 /// Least-privilege warnings for one Allow statement.
+// Long: one check per kind of breadth (wildcard actions, NotAction, resource wildcards, write actions not needed), each a few lines.
 fn breadth_warnings(s: &Stmt, workflow: Workflow, repository: Option<&str>, out: &mut Vec<Reason>) {
     let required: Vec<String> = workflow
         .required_actions()
@@ -1032,6 +1034,7 @@ fn breadth_warnings(s: &Stmt, workflow: Workflow, repository: Option<&str>, out:
 }
 
 /// Runs the check. Pure: reads the policy files, no network.
+// Long: reads every file and identity document, then evaluates each required action and the breadth of each statement; the steps share the parsed statements and the report.
 pub fn run(req: &IamRequest) -> IamReport {
     let mut report = IamReport {
         verdict: Verdict::Error,

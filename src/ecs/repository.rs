@@ -162,6 +162,7 @@ pub async fn run(
     out
 }
 
+// Long: one repository's report step by step: list images, tag mutability, tag selection, verification, digest cross-check.
 async fn repository(
     req: &RepositoriesRequest,
     repo: &Repository,

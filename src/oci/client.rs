@@ -291,6 +291,7 @@ impl Client {
     }
 
     /// Fetches a Bearer token for `repo` as the challenge asks and stores it for the repository.
+    // Long: the Bearer token flow (realm check, request with or without credentials, answer parsing), each failure with its reason.
     async fn fetch_token(&self, repo: &str, ch: &Challenge) -> Result<(), Reason> {
         let realm = ch.params.get("realm").cloned().unwrap_or_default();
         let mut url = Url::parse(&realm).map_err(|_| {

@@ -137,6 +137,7 @@ pub fn bare_media_type(ct: &str) -> String {
 /// Parses a manifest body. The body's `mediaType` (optional), the `Content-Type` header and the JSON
 /// shape must agree; `expected` is the media type the referring descriptor claims (if any).
 /// `what` names the manifest in messages.
+// Long: one linear sequence of the checks a manifest must pass (size, strict JSON, media type from body, header and descriptor, shape), each with its own reason.
 pub fn parse_manifest(
     body: &[u8],
     content_type: Option<&str>,

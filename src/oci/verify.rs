@@ -149,6 +149,7 @@ pub async fn run(req: &ImageRequest, http: &Http) -> ImageReport {
 }
 
 /// Like [`run`], reusing content verified earlier in the same run (see [`ContentCache`]).
+// Long: argument checks, credentials and client before the walk; each early return is a distinct could-not-decide reason.
 pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> ImageReport {
     let mut rep = ImageReport::new();
     let reference = match Reference::parse(&req.reference) {
@@ -260,6 +261,7 @@ struct PlatformOutcome {
 }
 
 impl Verifier<'_> {
+    // Long: the walk of one reference (resolve, parse, index or manifest, walk budget), whose early returns are each a distinct reason.
     async fn verify(
         &self,
         reference: &Reference,
@@ -693,6 +695,7 @@ impl Verifier<'_> {
     }
 
     /// Checks an image manifest's config (digest, size, platform) and, with `--deep`, its layers.
+    // Long: config digest, size, media type and platform, then layers with --deep, in the order they are reported.
     async fn verify_image_manifest(
         &self,
         desc: Descriptor,

@@ -72,6 +72,7 @@ fn fpr_list(fprs: impl IntoIterator<Item = Fingerprint>) -> String {
         .join(", ")
 }
 
+// Long: sqv's order of checks for one signature and one candidate certificate, each a named step below.
 fn check_one(
     sig: &Signature,
     ctx: Option<Context>,

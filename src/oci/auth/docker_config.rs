@@ -96,6 +96,7 @@ pub fn docker_config_credentials(
 
 type HelperFn<'a> = dyn Fn(&str, &str) -> Result<Option<(String, String)>, String> + 'a;
 
+// Long: Docker's lookup order (credHelpers, credsStore, auths under each host spelling) as one sequence, so it reads as Docker's.
 fn credentials_from_config(
     text: &[u8],
     registry: &str,
