@@ -59,10 +59,25 @@ impl Clients {
     }
 }
 
+/// Longest wait for a connection to an AWS API endpoint.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Longest wait for one attempt of an API call (the SDK retries throttling and 5xx within
+/// [`OPERATION_TIMEOUT`]): an endpoint that stops answering makes the check undecided (exit 2)
+/// instead of hanging a scheduled audit.
+pub const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// Longest time for one API call with its retries.
+pub const OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+
 /// The SDK configuration from the credential chain; `region` overrides the configured one (IAM is
 /// global: any region works, us-east-1 when none is configured).
 pub async fn config(region: Option<&str>) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
+            .operation_timeout(OPERATION_TIMEOUT)
+            .build(),
+    );
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r.to_string()));
     }
