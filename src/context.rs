@@ -1,6 +1,8 @@
 //! What a run needs from its surroundings, read once at start: the printer, the async runtime, and
 //! the environment variables shipcheck honours. Nothing below the commands reads the environment
 //! (but the AWS SDK's credential chain and `SHIPCHECK_ECR_REGISTRIES`, see [`crate::oci::auth::ecr`]).
+//! Nothing is kept process-wide: what a run learns about registries (verified content, the scheme
+//! of loopback registries, ECR logins) lives in its [`crate::oci::cache::ContentCache`].
 
 use crate::cli::NetArgs;
 use crate::net::{FetchError, Http, HttpOptions};

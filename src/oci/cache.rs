@@ -1,4 +1,5 @@
-//! Content verified earlier in one run, reused by later references that name the same digest.
+//! What one run learns about registries and keeps for its later references: content verified
+//! earlier (by digest), the scheme each loopback registry answers, and ECR logins.
 
 use super::{Digest, Fetched};
 use crate::report::Reason;
@@ -38,7 +39,20 @@ pub struct ContentCache {
     inner: Mutex<CacheEntries>,
     budget: u64,
     hits: AtomicUsize,
+    /// The scheme decided for each loopback registry in this run (see [`Decided`]).
+    schemes: Mutex<HashMap<String, Arc<OnceCell<Decided>>>>,
+    /// The ECR login of each ECR registry in this run (see [`crate::oci::auth::ecr`]).
+    ecr_logins: Mutex<HashMap<String, Arc<OnceCell<EcrLogin>>>>,
 }
+
+/// The scheme a loopback registry answers (`https` or `http`), and why HTTPS failed if it did:
+/// decided by the first request of a run to that host, which the others wait for, so that the many
+/// images of an audit probe a plain-HTTP registry once, not once per image.
+pub type Decided = (&'static str, Option<String>);
+
+/// An ECR login (or why it failed): one `GetAuthorizationToken` per registry per run. A failure is
+/// kept too, so an audit of 200 images reports it once per image without calling 200 times.
+pub type EcrLogin = Result<super::auth::Credentials, Reason>;
 
 #[derive(Default)]
 struct CacheEntries {
@@ -60,7 +74,21 @@ impl ContentCache {
             inner: Mutex::new(CacheEntries::default()),
             budget,
             hits: AtomicUsize::new(0),
+            schemes: Mutex::new(HashMap::new()),
+            ecr_logins: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The run's scheme decision for the loopback registry `host`.
+    pub fn scheme(&self, host: &str) -> Arc<OnceCell<Decided>> {
+        let mut map = self.schemes.lock().expect("schemes lock");
+        map.entry(host.to_string()).or_default().clone()
+    }
+
+    /// The run's ECR login for the registry `host`.
+    pub fn ecr_login(&self, host: &str) -> Arc<OnceCell<EcrLogin>> {
+        let mut map = self.ecr_logins.lock().expect("logins lock");
+        map.entry(host.to_ascii_lowercase()).or_default().clone()
     }
 
     /// Fetches answered from the cache so far.

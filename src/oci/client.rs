@@ -2,6 +2,7 @@
 //! and blobs with size caps, request counting and tracing.
 
 use super::auth::{parse_challenge, Challenge, Credentials};
+use super::cache::Decided;
 use super::{Digest, MANIFEST_ACCEPT};
 use crate::net::{
     check_url, classify, is_loopback_host, read_capped_within, Attempts, FetchError, Http,
@@ -40,6 +41,8 @@ pub struct Client {
     creds: Option<Credentials>,
     /// `None` until decided (loopback hosts only); otherwise "https" or "http".
     scheme: Mutex<Option<&'static str>>,
+    /// The run's decision for this host, shared with the run's other clients.
+    decided: Arc<tokio::sync::OnceCell<Decided>>,
     https_error: Mutex<Option<String>>,
     auth: Mutex<HashMap<String, AuthState>>,
     requests: AtomicUsize,
@@ -78,32 +81,22 @@ impl From<Reason> for GetError {
     }
 }
 
-/// The scheme decided for each loopback registry in this process (with why HTTPS failed, if it did),
-/// so that the many images of an audit probe a plain-HTTP registry once, not once per image: the
-/// first request to a host probes, the others wait for its answer.
-type Decided = (&'static str, Option<String>);
-type SchemeMap = Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Decided>>>>;
-
-fn loopback_scheme(host: &str) -> Arc<tokio::sync::OnceCell<Decided>> {
-    static S: std::sync::OnceLock<SchemeMap> = std::sync::OnceLock::new();
-    S.get_or_init(Default::default)
-        .lock()
-        .unwrap()
-        .entry(host.to_string())
-        .or_default()
-        .clone()
-}
-
 impl Client {
     /// A client for the registry at `host` (`host[:port]`), with credentials if any. Loopback hosts
-    /// reuse the scheme an earlier client of this process decided on.
-    pub fn new(http: Http, host: &str, creds: Option<Credentials>) -> Client {
+    /// reuse the scheme an earlier client of this run decided on (`scheme`: the run's decision for
+    /// this host, see [`crate::oci::cache::ContentCache::scheme`]).
+    pub fn new(
+        http: Http,
+        host: &str,
+        creds: Option<Credentials>,
+        scheme_cell: Arc<tokio::sync::OnceCell<Decided>>,
+    ) -> Client {
         let loopback = Url::parse(&format!("https://{host}/"))
             .ok()
             .and_then(|u| u.host_str().map(is_loopback_host))
             .unwrap_or(false);
         let (scheme, https_error) = if loopback {
-            match loopback_scheme(host).get() {
+            match scheme_cell.get() {
                 Some((s, e)) => (Some(*s), e.clone()),
                 None => (None, None),
             }
@@ -115,6 +108,7 @@ impl Client {
             host: host.to_string(),
             creds,
             scheme: Mutex::new(scheme),
+            decided: scheme_cell,
             https_error: Mutex::new(https_error),
             auth: Mutex::new(HashMap::new()),
             requests: AtomicUsize::new(0),
@@ -201,7 +195,8 @@ impl Client {
                 // The probe is this request over HTTPS; other requests to the host wait for it.
                 let url = self.url("https", path)?;
                 let mut answered: Option<Result<Response, Reason>> = None;
-                let (scheme, https_error) = loopback_scheme(&self.host)
+                let (scheme, https_error) = self
+                    .decided
                     .get_or_init(|| async {
                         match build(&url).send().await {
                             Ok(resp) => {

@@ -199,7 +199,10 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
             // No Docker credentials: an ECR registry is logged in to natively (AWS credential chain).
             Ok(None) => match crate::oci::auth::ecr::ecr_registry(&reference.registry) {
                 Some(ecr) => {
-                    match crate::oci::auth::ecr::credentials(&reference.registry, &ecr).await {
+                    let login = cache.ecr_login(&reference.registry);
+                    match crate::oci::auth::ecr::credentials(&reference.registry, &ecr, &login)
+                        .await
+                    {
                         Ok(c) => Some(c),
                         Err(r) => {
                             rep.reasons.push(r);
@@ -215,7 +218,12 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
             }
         },
     };
-    let client = Client::new(http.clone(), reference.api_host(), creds);
+    let client = Client::new(
+        http.clone(),
+        reference.api_host(),
+        creds,
+        cache.scheme(reference.api_host()),
+    );
     let v = Verifier {
         client: &client,
         host: reference.api_host().to_string(),

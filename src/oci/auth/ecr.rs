@@ -8,14 +8,12 @@
 //! declared in `SHIPCHECK_ECR_REGISTRIES` (`host[=region]`, comma-separated) for ECR behind a proxy or a
 //! private DNS name, and for tests.
 //!
-//! One token is fetched per registry per process and reused; its `expiresAt` is not consulted again
+//! One token is fetched per registry per run and reused; its `expiresAt` is not consulted again
 //! (tokens last 12 hours, far longer than a run), so a token reported as already expired, as moto's
 //! is, cannot cause a request loop.
 
 use crate::oci::auth::Credentials;
 use crate::report::{Code, Reason};
-use std::collections::HashMap;
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Environment variable that declares extra ECR registry hosts.
@@ -79,23 +77,18 @@ pub fn ecr_registry(host: &str) -> Option<EcrRegistry> {
         })
 }
 
-type Cached = Result<Credentials, Reason>;
+type Cached = crate::oci::cache::EcrLogin;
 
-fn cache() -> &'static tokio::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Cached>>>> {
-    static C: OnceLock<tokio::sync::Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Cached>>>>> =
-        OnceLock::new();
-    C.get_or_init(Default::default)
-}
-
-/// Credentials for the ECR registry `host`: one `GetAuthorizationToken` per host per process, shared by
-/// concurrent callers (an audit of 200 images in one repository makes one call). A failure is cached
-/// too, so it is reported once per image without retrying the call 200 times.
-pub async fn credentials(host: &str, reg: &EcrRegistry) -> Result<Credentials, Reason> {
-    let cell = {
-        let mut map = cache().lock().await;
-        map.entry(host.to_ascii_lowercase()).or_default().clone()
-    };
-    cell.get_or_init(|| fetch(host, reg)).await.clone()
+/// Credentials for the ECR registry `host`: one `GetAuthorizationToken` per host per run (`login`
+/// is the run's cell for the host, shared by concurrent callers: an audit of 200 images in one
+/// repository makes one call). A failure is kept too, so it is reported once per image without
+/// calling 200 times.
+pub async fn credentials(
+    host: &str,
+    reg: &EcrRegistry,
+    login: &tokio::sync::OnceCell<Cached>,
+) -> Result<Credentials, Reason> {
+    login.get_or_init(|| fetch(host, reg)).await.clone()
 }
 
 async fn fetch(host: &str, reg: &EcrRegistry) -> Cached {
