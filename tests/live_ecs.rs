@@ -249,7 +249,7 @@ fn audits_every_service_of_every_cluster() {
 }
 
 #[test]
-fn named_services_and_missing_ones() {
+fn named_services_task_sets_and_missing_ones() {
     let reg = Registry::plain();
     reg.push_multi("team/app", "v1", false);
     let moto = Moto::start();
@@ -275,6 +275,25 @@ fn named_services_and_missing_ones() {
         .to_string();
     service_on(&moto, "prod", "on-ec2", &legacy, "EC2");
     service(&moto, "prod", "on-fargate", &legacy);
+    // A blue/green service (external controller): what it runs is in its task sets. Its task set
+    // runs an amd64-only image on ARM64.
+    reg.push_image("team/amd-only", "linux/amd64", Flavour::Oci, Some("v1"));
+    let amd_only = register(
+        &moto,
+        "amd-only",
+        &format!("{}/team/amd-only:v1", reg.host()),
+        "ARM64",
+    );
+    moto.json(
+        &format!("{ECS}.CreateService"),
+        &json!({"cluster": "prod", "serviceName": "bluegreen", "desiredCount": 1,
+                "deploymentController": {"type": "EXTERNAL"}}),
+    );
+    moto.json(
+        &format!("{ECS}.CreateTaskSet"),
+        &json!({"cluster": "prod", "service": "bluegreen", "taskDefinition": amd_only,
+                "launchType": "FARGATE"}),
+    );
 
     let d = tempfile::tempdir().unwrap();
     let audit = |text: &str| {
@@ -318,6 +337,15 @@ fn named_services_and_missing_ones() {
         ["mutable-tag"],
         "{}",
         out.stdout
+    );
+
+    let out = audit("[[ecs]]\ncluster = \"prod\"\nservices = [\"bluegreen\"]\n");
+    out.exit(1);
+    let bg = out.json.results[0].ecs();
+    assert_eq!(bg.codes(), ["missing-platform"], "{}", out.stdout);
+    assert_eq!(
+        bg.task_definitions[0].arn.as_deref(),
+        Some(amd_only.as_str())
     );
 
     let out = audit("[[ecs]]\ncluster = \"prod\"\nservices = [\"web\", \"gone\"]\n");

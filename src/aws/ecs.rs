@@ -32,7 +32,8 @@ pub struct Service {
     pub arn: Option<String>,
     /// The service's task definition (ARN); none under an external deployment controller.
     pub task_definition: Option<String>,
-    /// Task definitions (ARNs) of its deployments (`PRIMARY` and `ACTIVE`: new and draining).
+    /// Task definitions (ARNs) of its deployments (`PRIMARY` and `ACTIVE`: new and draining) and
+    /// of its task sets (blue/green and external deployments).
     pub deployments: Vec<String>,
     /// Whether its tasks run on Fargate (launch type `FARGATE`, or only `FARGATE*` capacity
     /// providers), where a task definition without a CPU architecture runs X86_64.
@@ -164,11 +165,18 @@ impl Ecs {
                     arn: s.service_arn.clone(),
                     task_definition: s.task_definition.clone(),
                     on_fargate: on_fargate(&s),
+                    // Task sets (CODE_DEPLOY and EXTERNAL deployment controllers) are deployments too.
                     deployments: s
                         .deployments
                         .unwrap_or_default()
                         .into_iter()
                         .filter_map(|d| d.task_definition)
+                        .chain(
+                            s.task_sets
+                                .unwrap_or_default()
+                                .into_iter()
+                                .filter_map(|t| t.task_definition),
+                        )
                         .collect(),
                 });
             }

@@ -191,7 +191,7 @@ async fn service_report(
             &s.name,
             Reason::new(
                 Code::NotFound,
-                format!("service `{}` names no task definition (task sets of an external deployment controller are not read)", s.name),
+                format!("service `{}` names no task definition, in itself, its deployments or its task sets", s.name),
             ),
         );
     }
