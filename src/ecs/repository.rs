@@ -8,7 +8,7 @@ use crate::aws::ecr::{Ecr, Repository};
 use crate::net::Http;
 use crate::oci::cache::ContentCache;
 use crate::oci::verify::{self, ImageReport, ImageRequest};
-use crate::report::{verdict_of, Code, Reason, Verdict};
+use crate::report::{prefixed, verdict_of, Code, Reason, Verdict};
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -245,16 +245,9 @@ async fn repository(
     let checks = futures_util::future::join_all(checks).await;
     for ((tag, listed), check) in selected.into_iter().zip(checks) {
         let name = format!("{}:{tag}", repo.name);
-        for r in &check.reasons {
-            let mut r = r.clone();
-            r.message = format!("{name}: {}", r.message);
-            rep.reasons.push(r);
-        }
-        for w in &check.warnings {
-            let mut w = w.clone();
-            w.message = format!("{name}: {}", w.message);
-            rep.warnings.push(w);
-        }
+        let prefix = format!("{name}: ");
+        rep.reasons.extend(prefixed(&check.reasons, &prefix));
+        rep.warnings.extend(prefixed(&check.warnings, &prefix));
         if let Some(served) = check.digest.as_deref().filter(|d| *d != listed) {
             rep.reasons.push(
                 Reason::new(

@@ -9,7 +9,7 @@ use crate::aws::ecs::{Ecs, Service};
 use crate::ecs::taskdef::{self, ImageOptions, TaskdefReport};
 use crate::net::Http;
 use crate::oci::cache::ContentCache;
-use crate::report::{verdict_of, Code, Reason, Verdict};
+use crate::report::{prefixed, verdict_of, Code, Reason, Verdict};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -222,16 +222,9 @@ async fn service_report(
                 .hint("declare runtimePlatform.cpuArchitecture (X86_64 or ARM64) in the task definition"),
             );
         }
-        for r in &t.reasons {
-            let mut r = r.clone();
-            r.message = format!("task definition {name}: {}", r.message);
-            rep.reasons.push(r);
-        }
-        for w in &t.warnings {
-            let mut w = w.clone();
-            w.message = format!("task definition {name}: {}", w.message);
-            rep.warnings.push(w);
-        }
+        let prefix = format!("task definition {name}: ");
+        rep.reasons.extend(prefixed(&t.reasons, &prefix));
+        rep.warnings.extend(prefixed(&t.warnings, &prefix));
     }
     rep.verdict = verdict_of(&rep.reasons);
     rep

@@ -10,7 +10,7 @@ use crate::net::Http;
 use crate::oci::cache::ContentCache;
 use crate::oci::verify::{self, ImageReport, ImageRequest};
 use crate::oci::Reference;
-use crate::report::{verdict_of, Code, Reason, Verdict};
+use crate::report::{prefixed, verdict_of, Code, Reason, Verdict};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -412,16 +412,14 @@ pub async fn check(
                 .hint("pin images by digest: `shipcheck verify-taskdef FILE --pin --output pinned.json`"),
             );
         }
-        for r in &check.reasons {
-            let mut r2 = r.clone();
-            r2.message = format!("container `{}` ({}): {}", c.name, c.image, r.message);
-            rep.reasons.push(r2);
-        }
-        for w in &check.warnings {
-            let mut w2 = w.clone();
-            w2.message = format!("container `{}`: {}", c.name, w.message);
-            rep.warnings.push(w2);
-        }
+        rep.reasons.extend(prefixed(
+            &check.reasons,
+            &format!("container `{}` ({}): ", c.name, c.image),
+        ));
+        rep.warnings.extend(prefixed(
+            &check.warnings,
+            &format!("container `{}`: ", c.name),
+        ));
         let digest = (check.verdict == Verdict::Pass)
             .then(|| check.digest.clone())
             .flatten();

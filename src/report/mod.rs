@@ -239,6 +239,16 @@ impl Reason {
     }
 }
 
+/// `reasons`, each with `prefix` (escaped) before its message: a part's reasons in the report of the
+/// whole (`container `app` (IMAGE): ...`, `task definition web:3: ...`).
+pub fn prefixed<'a>(reasons: &'a [Reason], prefix: &str) -> impl Iterator<Item = Reason> + 'a {
+    let prefix = esc(prefix).into_owned();
+    reasons.iter().map(move |r| Reason {
+        message: format!("{prefix}{}", r.message),
+        ..r.clone()
+    })
+}
+
 /// The verdict implied by a list of reasons: pass when empty, error when any reason is of the
 /// "could not decide" class, fail otherwise.
 pub fn verdict_of(reasons: &[Reason]) -> Verdict {
