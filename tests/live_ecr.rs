@@ -6,7 +6,7 @@ mod common;
 
 use common::aws_pager::Pager;
 use common::contract::{run, AuditJson, Verdict, Verdicted};
-use common::moto::Moto;
+use common::moto::{aws_env, Moto, KEY};
 use common::registry::{Flavour, Pushed, Registry};
 use common::shipcheck;
 use serde_json::json;
@@ -56,25 +56,14 @@ fn audit(pager: &Pager, reg: &Registry, text: &str) -> common::contract::Out<Aud
     let file = d.path().join("audit.toml");
     std::fs::write(&file, text).unwrap();
     let mut cmd = shipcheck();
-    cmd.env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ENDPOINT_URL_ECR", pager.url())
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("HOME", d.path())
-        .env_remove("AWS_PROFILE")
-        .env(
-            "SHIPCHECK_ECR_REGISTRIES",
-            format!("{}=us-east-1", reg.host()),
-        )
-        .args(["audit", "--json", "--ca-cert"])
-        .arg(reg.ca.as_ref().unwrap())
-        .arg(&file);
+    aws_env(&mut cmd, &[("ECR", &pager.url())], KEY, d.path());
+    cmd.env(
+        "SHIPCHECK_ECR_REGISTRIES",
+        format!("{}=us-east-1", reg.host()),
+    )
+    .args(["audit", "--json", "--ca-cert"])
+    .arg(reg.ca.as_ref().unwrap())
+    .arg(&file);
     run(cmd)
 }
 

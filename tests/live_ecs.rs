@@ -7,7 +7,7 @@ mod common;
 
 use common::aws_pager::Pager;
 use common::contract::{run, AuditJson, Out, TaskdefJson, Verdicted};
-use common::moto::Moto;
+use common::moto::{aws_env, Moto, KEY};
 use common::proxy::Proxy;
 use common::registry::{Flavour, Registry};
 use common::shipcheck;
@@ -63,22 +63,9 @@ fn service_on(moto: &Moto, cluster: &str, name: &str, taskdef: &str, launch_type
 fn aws_cmd(endpoint: &str, key: (&str, &str)) -> (assert_cmd::Command, tempfile::TempDir) {
     let home = tempfile::tempdir().unwrap();
     let mut cmd = shipcheck();
-    cmd.env("AWS_ACCESS_KEY_ID", key.0)
-        .env("AWS_SECRET_ACCESS_KEY", key.1)
-        .env("AWS_ENDPOINT_URL_ECS", endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("HOME", home.path())
-        .env_remove("AWS_PROFILE");
+    aws_env(&mut cmd, &[("ECS", endpoint)], key, home.path());
     (cmd, home)
 }
-
-const KEY: (&str, &str) = (
-    "AKIAIOSFODNN7EXAMPLE",
-    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-);
 
 #[test]
 fn verify_taskdef_reads_a_family_revision_or_arn_from_ecs() {

@@ -5,15 +5,13 @@
 mod common;
 
 use common::contract::{run, AuditJson, EndpointsJson, Verdict, Verdicted};
-use common::moto::Moto;
+use common::moto::{aws_env, Moto, KEY};
 use common::shipcheck;
-
-const KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 
 fn ec2(moto: &Moto, params: &[(&str, &str)]) -> String {
     let mut all = params.to_vec();
     all.push(("Version", "2016-11-15"));
-    let (status, body) = moto.query("ec2", KEY, &all);
+    let (status, body) = moto.query("ec2", KEY.0, &all);
     assert_eq!(status, 200, "{params:?}: {body}");
     body
 }
@@ -96,18 +94,7 @@ fn gateway(moto: &Moto, vpc: &str) {
 }
 
 fn aws(cmd: &mut assert_cmd::Command, moto: &Moto, home: &std::path::Path) {
-    cmd.env("AWS_ACCESS_KEY_ID", KEY)
-        .env(
-            "AWS_SECRET_ACCESS_KEY",
-            "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
-        )
-        .env("AWS_ENDPOINT_URL_EC2", moto.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-        .env("HOME", home)
-        .env_remove("AWS_PROFILE");
+    aws_env(cmd, &[("EC2", &moto.url())], KEY, home);
 }
 
 #[test]

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::moto::Moto;
+use common::moto::{aws_env, Moto};
 use common::shipcheck;
 use serde_json::Value;
 
@@ -27,14 +27,9 @@ fn policy(statements: &str) -> String {
 /// `shipcheck check-iam ARGS --json` against moto with `access_key`: (exit code, JSON).
 fn check(moto: &Moto, access_key: (&str, &str), args: &[&str]) -> (i32, Value) {
     let home = tempfile::tempdir().unwrap();
-    let out = shipcheck()
-        .env("AWS_ACCESS_KEY_ID", access_key.0)
-        .env("AWS_SECRET_ACCESS_KEY", access_key.1)
-        .env("AWS_ENDPOINT_URL_IAM", moto.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("HOME", home.path())
-        .env_remove("AWS_PROFILE")
+    let mut cmd = shipcheck();
+    aws_env(&mut cmd, &[("IAM", &moto.url())], access_key, home.path());
+    let out = cmd
         .args(["check-iam", "--json"])
         .args(args)
         .output()
@@ -291,17 +286,14 @@ fn audits_check_iam_targets() {
     )
     .unwrap();
     let home = tempfile::tempdir().unwrap();
-    let out = shipcheck()
-        .env("AWS_ACCESS_KEY_ID", KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET)
-        .env("AWS_ENDPOINT_URL_IAM", moto.url())
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("HOME", home.path())
-        .args(["audit", "--json"])
-        .arg(&audit)
-        .output()
-        .unwrap();
+    let mut cmd = shipcheck();
+    aws_env(
+        &mut cmd,
+        &[("IAM", &moto.url())],
+        (KEY, SECRET),
+        home.path(),
+    );
+    let out = cmd.args(["audit", "--json"]).arg(&audit).output().unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(2), "{v:#}");
     let results = v["results"].as_array().unwrap();

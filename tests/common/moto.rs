@@ -143,3 +143,31 @@ impl Moto {
         serde_json::from_str(text.trim()).unwrap_or(serde_json::Value::Null)
     }
 }
+
+/// Access keys moto accepts (it checks signatures only when it enforces permissions).
+pub const KEY: (&str, &str) = (
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+);
+
+/// Points `cmd`'s AWS SDK at moto: `endpoints` as (`SERVICE`, URL) for `AWS_ENDPOINT_URL_SERVICE`,
+/// the access key `key`, us-east-1, and nothing from the machine (no profile, config or credentials
+/// file, instance metadata); `home` is HOME.
+pub fn aws_env(
+    cmd: &mut assert_cmd::Command,
+    endpoints: &[(&str, &str)],
+    key: (&str, &str),
+    home: &std::path::Path,
+) {
+    for (service, url) in endpoints {
+        cmd.env(format!("AWS_ENDPOINT_URL_{service}"), url);
+    }
+    cmd.env("AWS_ACCESS_KEY_ID", key.0)
+        .env("AWS_SECRET_ACCESS_KEY", key.1)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+        .env("HOME", home)
+        .env_remove("AWS_PROFILE");
+}
