@@ -357,34 +357,8 @@ fn named_services_task_sets_and_missing_ones() {
 fn a_caller_without_ecs_permission_is_told_which_action_it_needs() {
     // moto enforces IAM permissions after the set-up's 3 calls.
     let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
-    let (_, body) = moto.query(
-        "iam",
-        KEY.0,
-        &[
-            ("Action", "CreateUser"),
-            ("UserName", "auditor"),
-            ("Version", "2010-05-08"),
-        ],
-    );
-    assert!(body.contains("auditor"), "{body}");
-    let (_, key) = moto.query(
-        "iam",
-        KEY.0,
-        &[
-            ("Action", "CreateAccessKey"),
-            ("UserName", "auditor"),
-            ("Version", "2010-05-08"),
-        ],
-    );
-    let field = |name: &str| {
-        key.split(&format!("<{name}>"))
-            .nth(1)
-            .and_then(|s| s.split(&format!("</{name}>")).next())
-            .unwrap()
-            .to_string()
-    };
+    let (id, secret) = moto.user_with_key("auditor");
     cluster(&moto, "prod");
-    let (id, secret) = (field("AccessKeyId"), field("SecretAccessKey"));
 
     let d = tempfile::tempdir().unwrap();
     let file = d.path().join("audit.toml");

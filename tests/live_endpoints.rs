@@ -5,7 +5,7 @@
 mod common;
 
 use common::contract::{run, AuditJson, EndpointsJson, Verdict, Verdicted};
-use common::moto::{aws_env, Moto, KEY};
+use common::moto::{aws_env, xml_field, Moto, KEY};
 use common::shipcheck;
 
 fn ec2(moto: &Moto, params: &[(&str, &str)]) -> String {
@@ -16,17 +16,8 @@ fn ec2(moto: &Moto, params: &[(&str, &str)]) -> String {
     body
 }
 
-/// The text of the first `<name>` element.
-fn field(xml: &str, name: &str) -> String {
-    xml.split(&format!("<{name}>"))
-        .nth(1)
-        .and_then(|s| s.split(&format!("</{name}>")).next())
-        .unwrap_or_else(|| panic!("no <{name}> in {xml}"))
-        .to_string()
-}
-
 fn vpc(moto: &Moto, cidr: &str) -> String {
-    field(
+    xml_field(
         &ec2(moto, &[("Action", "CreateVpc"), ("CidrBlock", cidr)]),
         "vpcId",
     )
@@ -34,7 +25,7 @@ fn vpc(moto: &Moto, cidr: &str) -> String {
 
 /// A security group in `vpc`, admitting TCP 443 from `cidr` when given.
 fn group(moto: &Moto, vpc: &str, name: &str, https_from: Option<&str>) -> String {
-    let id = field(
+    let id = xml_field(
         &ec2(
             moto,
             &[
@@ -77,7 +68,7 @@ fn interface(moto: &Moto, vpc: &str, service: &str, sg: &str) {
 }
 
 fn gateway(moto: &Moto, vpc: &str) {
-    let rtb = field(
+    let rtb = xml_field(
         &ec2(moto, &[("Action", "CreateRouteTable"), ("VpcId", vpc)]),
         "routeTableId",
     );

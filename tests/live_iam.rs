@@ -215,19 +215,7 @@ fn a_user_with_an_aws_managed_policy() {
 fn a_caller_without_permission_is_told_which_action_it_needs() {
     // moto enforces IAM permissions after the first 3 calls (the set-up below).
     let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
-    iam(&moto, &[("Action", "CreateUser"), ("UserName", "auditor")]);
-    let key = iam(
-        &moto,
-        &[("Action", "CreateAccessKey"), ("UserName", "auditor")],
-    );
-    let field = |name: &str| {
-        key.split(&format!("<{name}>"))
-            .nth(1)
-            .and_then(|s| s.split(&format!("</{name}>")).next())
-            .unwrap()
-            .to_string()
-    };
-    let (id, secret) = (field("AccessKeyId"), field("SecretAccessKey"));
+    let (id, secret) = moto.user_with_key("auditor");
     iam(
         &moto,
         &[

@@ -171,3 +171,39 @@ pub fn aws_env(
         .env("HOME", home)
         .env_remove("AWS_PROFILE");
 }
+
+/// The text of the first `<name>` element of an XML answer (IAM and EC2 answer in XML).
+pub fn xml_field(xml: &str, name: &str) -> String {
+    xml.split(&format!("<{name}>"))
+        .nth(1)
+        .and_then(|s| s.split(&format!("</{name}>")).next())
+        .unwrap_or_else(|| panic!("no <{name}> in {xml}"))
+        .to_string()
+}
+
+impl Moto {
+    /// Creates the IAM user `name` with an access key and no policy, and returns the key (id,
+    /// secret): a caller without permissions once moto enforces them (`INITIAL_NO_AUTH_ACTION_COUNT`
+    /// counts these two calls).
+    pub fn user_with_key(&self, name: &str) -> (String, String) {
+        let call = |action: &str| {
+            let (status, body) = self.query(
+                "iam",
+                KEY.0,
+                &[
+                    ("Action", action),
+                    ("UserName", name),
+                    ("Version", "2010-05-08"),
+                ],
+            );
+            assert_eq!(status, 200, "{action}: {body}");
+            body
+        };
+        call("CreateUser");
+        let key = call("CreateAccessKey");
+        (
+            xml_field(&key, "AccessKeyId"),
+            xml_field(&key, "SecretAccessKey"),
+        )
+    }
+}
