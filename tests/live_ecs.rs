@@ -170,10 +170,7 @@ fn audits_every_service_of_every_cluster() {
         .map(|r| r.target.as_str())
         .collect();
     assert_eq!(failed, ["prod/arm-batch"], "{}", out.stdout);
-    let bad = results
-        .iter()
-        .find(|r| r.target == "prod/arm-batch")
-        .unwrap();
+    let bad = out.json.result("prod/arm-batch");
     assert_eq!(bad.kind, "ecs");
     assert_eq!(bad.codes(), ["missing-platform"]);
     let svc = bad.ecs();
@@ -191,12 +188,12 @@ fn audits_every_service_of_every_cluster() {
         "{:?}",
         svc.reasons
     );
-    let staging = results.iter().find(|r| r.target == "staging/web").unwrap();
+    let staging = out.json.result("staging/web");
     assert_eq!(
         staging.ecs().task_definitions[0].platform.as_deref(),
         Some("linux/amd64")
     );
-    let api_svc = results.iter().find(|r| r.target == "prod/svc-01").unwrap();
+    let api_svc = out.json.result("prod/svc-01");
     assert_eq!(
         api_svc.ecs().task_definitions[0].platform.as_deref(),
         Some("linux/arm64")
@@ -298,13 +295,7 @@ fn named_services_task_sets_and_missing_ones() {
 
     let out = audit("[[ecs]]\ncluster = \"prod\"\nservices = [\"on-ec2\", \"on-fargate\"]\n");
     out.exit(0);
-    let on_ec2 = out
-        .json
-        .results
-        .iter()
-        .find(|r| r.target == "prod/on-ec2")
-        .unwrap()
-        .ecs();
+    let on_ec2 = out.json.result("prod/on-ec2").ecs();
     assert_eq!(
         on_ec2.warning_codes(),
         ["not-evaluated", "mutable-tag"],
@@ -312,13 +303,7 @@ fn named_services_task_sets_and_missing_ones() {
         out.stdout
     );
     assert!(on_ec2.warnings[0].message.contains("linux/amd64 only"));
-    let on_fargate = out
-        .json
-        .results
-        .iter()
-        .find(|r| r.target == "prod/on-fargate")
-        .unwrap()
-        .ecs();
+    let on_fargate = out.json.result("prod/on-fargate").ecs();
     assert_eq!(
         on_fargate.warning_codes(),
         ["mutable-tag"],
@@ -337,12 +322,7 @@ fn named_services_task_sets_and_missing_ones() {
 
     let out = audit("[[ecs]]\ncluster = \"prod\"\nservices = [\"web\", \"gone\"]\n");
     out.exit(2);
-    let gone = out
-        .json
-        .results
-        .iter()
-        .find(|r| r.target == "prod/gone")
-        .unwrap();
+    let gone = out.json.result("prod/gone");
     assert_eq!(gone.codes(), ["not-found"]);
 
     let out = audit("[[ecs]]\ncluster = \"nowhere\"\n");

@@ -349,6 +349,19 @@ impl<'de> Deserialize<'de> for AuditResultJson {
     }
 }
 
+impl AuditJson {
+    /// The result for `target`; panics with the results' targets when there is none.
+    pub fn result(&self, target: &str) -> &AuditResultJson {
+        self.results
+            .iter()
+            .find(|r| r.target == target)
+            .unwrap_or_else(|| {
+                let all: Vec<&str> = self.results.iter().map(|r| r.target.as_str()).collect();
+                panic!("no audit result for `{target}` among {all:?}")
+            })
+    }
+}
+
 impl AuditResultJson {
     pub fn verdict(&self) -> Verdict {
         match &self.report {
