@@ -43,6 +43,15 @@ pub enum FetchError {
         /// What went wrong.
         why: String,
     },
+    /// A TLS server answered with a certificate that is not trusted (unknown issuer, wrong name,
+    /// expired) or with none: unlike other connection failures, this proves a TLS server is there.
+    #[error("{url}: {why}")]
+    Certificate {
+        /// The URL, with credentials redacted.
+        url: String,
+        /// rustls's reason.
+        why: String,
+    },
     /// The body's length did not match its Content-Length.
     #[error("{url}: body ended after {got} bytes, Content-Length said {expected}")]
     Truncated {
@@ -92,6 +101,9 @@ impl FetchError {
             FetchError::Insecure { .. } => {
                 r.hint("use an https:// URL; plain http:// is accepted only for loopback hosts")
             }
+            FetchError::Certificate { .. } => r.hint(
+                "pass --ca-cert FILE with the CA that issued the server's certificate, if you trust it",
+            ),
             FetchError::Network { .. } | FetchError::Truncated { .. } => {
                 r.hint("check the network path and retry; shipcheck already retried with backoff")
             }
@@ -131,6 +143,12 @@ pub fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
         }
         src = s.source();
     }
+    if certificate_refused(e) {
+        return FetchError::Certificate {
+            url: redact(url),
+            why: format!("connection failed: {}", chain(e)),
+        };
+    }
     let why = if e.is_timeout() {
         "timed out".to_string()
     } else if e.is_connect() {
@@ -146,6 +164,32 @@ pub fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
         url: redact(url),
         why,
     }
+}
+
+/// Whether rustls refused the server's certificate (or got none). rustls's error sits inside an
+/// `io::Error` (itself inside another), whose `source()` skips it, so `io::Error`s are opened with
+/// `get_ref`.
+fn certificate_refused(e: &reqwest::Error) -> bool {
+    let mut src: Option<&dyn std::error::Error> = e.source();
+    while let Some(s) = src {
+        // hyper wraps rustls's io::Error in another io::Error.
+        let mut layer: &(dyn std::error::Error + 'static) = s;
+        while let Some(inner) = layer
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            layer = inner;
+        }
+        let tls = layer.downcast_ref::<rustls::Error>();
+        if matches!(
+            tls,
+            Some(rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented)
+        ) {
+            return true;
+        }
+        src = s.source();
+    }
+    false
 }
 
 /// An error with its sources, joined by ": ", without repeating identical messages. URLs are not part

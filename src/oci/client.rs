@@ -207,7 +207,7 @@ impl Client {
                             Err(e) => {
                                 let fe = classify(&url, &e);
                                 let text = fe.to_string();
-                                if text.to_ascii_lowercase().contains("certificate") {
+                                if matches!(fe, FetchError::Certificate { .. }) {
                                     // A TLS server answered with a certificate we do not trust:
                                     // no downgrade.
                                     answered = Some(Err(e_with_ca_hint(fe.reason(), &self.host)));
@@ -240,10 +240,9 @@ impl Client {
     }
 
     fn fetch_reason(&self, e: FetchError) -> Reason {
-        let text = e.to_string().to_ascii_lowercase();
         let mut r = e.reason();
         r.message = format!("registry {}: {}", self.host, r.message);
-        if text.contains("certificate") {
+        if matches!(e, FetchError::Certificate { .. }) {
             r = e_with_ca_hint(r, &self.host);
         }
         self.https_hint(r)
