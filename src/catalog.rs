@@ -6,6 +6,7 @@
 
 use crate::input::ReadError;
 use crate::pgp::{self, Pin};
+use crate::report::Code;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -25,6 +26,230 @@ const BUILTIN_CERTS: &[(&str, &[u8])] = &[
         include_bytes!("../keys/aws-session-manager-plugin.asc"),
     ),
 ];
+
+/// Why a catalog cannot be used (reason code `invalid-catalog`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogError {
+    /// The catalog file is over 1 MiB.
+    #[error("catalog {path} is larger than 1 MiB")]
+    TooLarge {
+        /// The file.
+        path: String,
+    },
+    /// The path is a directory.
+    #[error("catalog {path} is a directory, not a file")]
+    Directory {
+        /// The path.
+        path: String,
+    },
+    /// The file cannot be read.
+    #[error("cannot read catalog {path}: {why}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        why: String,
+    },
+    /// The file is not UTF-8.
+    #[error("catalog {path} is not UTF-8 text")]
+    NotUtf8 {
+        /// The file.
+        path: String,
+    },
+    /// Not TOML of the catalog's schema.
+    #[error("{what}: {why}")]
+    Toml {
+        /// The catalog.
+        what: String,
+        /// The TOML parser's message.
+        why: String,
+    },
+    /// One tool's entry is invalid.
+    #[error("{what}: tool `{name}`: {problem}")]
+    Tool {
+        /// The catalog.
+        what: String,
+        /// The tool.
+        name: String,
+        /// What is wrong with it.
+        problem: ToolProblem,
+    },
+}
+
+/// What is wrong with one tool's catalog entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ToolProblem {
+    /// The name holds other characters.
+    #[error("tool names may hold only letters, digits, '-', '_' and '.'")]
+    Name,
+    /// `platforms = []`.
+    #[error("`platforms` is empty")]
+    NoPlatforms,
+    /// No `[[tool.pin]]`.
+    #[error("no `pin`: every tool needs at least one pinned certificate")]
+    NoPin,
+    /// A platform that is not `os/arch`.
+    #[error(transparent)]
+    Platform(#[from] PlatformFormError),
+    /// A URL template that does not expand.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// A URL template that expands to something other than a URL.
+    #[error("`{template}` does not expand to a URL: {why}")]
+    NotAUrl {
+        /// The template.
+        template: String,
+        /// The URL parser's message.
+        why: String,
+    },
+    /// `vars` for a platform the tool does not list.
+    #[error("`vars` names platform `{0}`, which is not in `platforms`")]
+    VarsPlatform(String),
+    /// A pinned fingerprint that is not one.
+    #[error(transparent)]
+    Fingerprint(#[from] pgp::FingerprintError),
+    /// `file_name` is not a plain file name.
+    #[error("`file_name` `{0}` must be a plain file name")]
+    FileName(String),
+}
+
+/// A release platform that is not `os/arch`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("platform `{0}` is not of the form os/arch (for example linux/amd64)")]
+pub struct PlatformFormError(pub String);
+
+/// A URL template that cannot be expanded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// A `{` without its `}`.
+    #[error("unclosed `{{` in `{0}`")]
+    Unclosed(String),
+    /// A placeholder with no value for the platform.
+    #[error("placeholder `{{{name}}}` in `{template}` is not defined for {platform}")]
+    Undefined {
+        /// The placeholder.
+        name: String,
+        /// The template.
+        template: String,
+        /// The platform.
+        platform: String,
+    },
+}
+
+/// A version that could change a URL's path or host.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("version `{0}` may hold only letters, digits, '.', '_', '-' and '+'")]
+pub struct VersionError(pub String);
+
+/// Why a tool's release URLs cannot be made for a platform and version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UrlError {
+    /// The version is refused.
+    #[error(transparent)]
+    Version(#[from] VersionError),
+    /// The tool is not published for the platform.
+    #[error("{tool} is not published for {platform}; platforms: {platforms}")]
+    NotPublished {
+        /// The tool.
+        tool: String,
+        /// The platform asked for.
+        platform: String,
+        /// The platforms it is published for, joined by ", ".
+        platforms: String,
+    },
+    /// The platform is not `os/arch`.
+    #[error(transparent)]
+    Platform(#[from] PlatformFormError),
+    /// A template does not expand.
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    /// The expansion is not a URL.
+    #[error("bad URL {url}: {why}")]
+    BadUrl {
+        /// The expansion.
+        url: String,
+        /// The URL parser's message.
+        why: String,
+    },
+}
+
+impl UrlError {
+    /// The reason code: a refused `--version` is a usage error, a platform the tool is not published
+    /// for is `unsupported-platform`, and a template that does not make a URL is the catalog's fault.
+    pub fn code(&self) -> Code {
+        match self {
+            UrlError::Version(_) => Code::Usage,
+            UrlError::NotPublished { .. } | UrlError::Platform(_) => Code::UnsupportedPlatform,
+            UrlError::Template(_) | UrlError::BadUrl { .. } => Code::InvalidCatalog,
+        }
+    }
+}
+
+/// Why a tool's pinned certificates cannot be loaded (reason code `invalid-catalog`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PinError {
+    /// A built-in pin names a certificate that is not compiled in.
+    #[error("built-in certificate {0} is missing")]
+    BuiltinMissing(String),
+    /// The certificate file cannot be read.
+    #[error(transparent)]
+    KeyFile(#[from] KeyFileError),
+    /// The pinned fingerprint is not one.
+    #[error(transparent)]
+    Fingerprint(#[from] pgp::FingerprintError),
+    /// The certificate file is not usable OpenPGP.
+    #[error("certificate {certificate}: {source}")]
+    Cert {
+        /// The certificate file.
+        certificate: String,
+        /// Why.
+        source: pgp::CertError,
+    },
+    /// The file does not hold the pinned primary.
+    #[error("certificate {certificate} does not hold the pinned fingerprint {fingerprint}")]
+    NotInCert {
+        /// The certificate file.
+        certificate: String,
+        /// The pinned fingerprint.
+        fingerprint: String,
+    },
+    /// A pinned signing key that is not a key of the certificate.
+    #[error("pinned signing key {key} is not a key of certificate {fingerprint}")]
+    SigningKey {
+        /// The signing key's fingerprint.
+        key: String,
+        /// The certificate's.
+        fingerprint: String,
+    },
+    /// Pins of one certificate that cannot be merged.
+    #[error(transparent)]
+    Merge(#[from] pgp::CertError),
+}
+
+/// Why a key file cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyFileError {
+    /// Over [`pgp::MAX_CERT_FILE`].
+    #[error("{path} is larger than {} bytes", pgp::MAX_CERT_FILE)]
+    TooLarge {
+        /// The file.
+        path: String,
+    },
+    /// A directory.
+    #[error("{path} is a directory, not a key file")]
+    Directory {
+        /// The path.
+        path: String,
+    },
+    /// Unreadable.
+    #[error("cannot read {path}: {why}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        why: String,
+    },
+}
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,21 +346,25 @@ pub struct Catalog {
 
 impl Catalog {
     /// The built-in catalog, merged with `user` if given.
-    pub fn load(user: Option<&Path>) -> Result<Catalog, String> {
+    pub fn load(user: Option<&Path>) -> Result<Catalog, CatalogError> {
         let mut cat = Catalog::default();
         cat.merge(BUILTIN_CATALOG, None, "built-in catalog")?;
         if let Some(path) = user {
+            let shown = path.display().to_string();
             let bytes = crate::input::read_capped(path, MAX_CATALOG).map_err(|e| match e {
-                ReadError::TooLarge(_) => {
-                    format!("catalog {} is larger than 1 MiB", path.display())
-                }
-                ReadError::Directory => {
-                    format!("catalog {} is a directory, not a file", path.display())
-                }
-                e => format!("cannot read catalog {}: {e}", path.display()),
+                ReadError::TooLarge(_) => CatalogError::TooLarge {
+                    path: shown.clone(),
+                },
+                ReadError::Directory => CatalogError::Directory {
+                    path: shown.clone(),
+                },
+                e => CatalogError::Read {
+                    path: shown.clone(),
+                    why: e.to_string(),
+                },
             })?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| format!("catalog {} is not UTF-8 text", path.display()))?;
+            let text =
+                String::from_utf8(bytes).map_err(|_| CatalogError::NotUtf8 { path: shown })?;
             let base = path
                 .parent()
                 .map(|p| {
@@ -156,16 +385,23 @@ impl Catalog {
     }
 
     /// Parses catalog text as a user catalog relative to `base` (no built-in tools); used by fuzzing.
-    pub fn parse_str(text: &str, base: &Path) -> Result<Catalog, String> {
+    pub fn parse_str(text: &str, base: &Path) -> Result<Catalog, CatalogError> {
         let mut cat = Catalog::default();
         cat.merge(text, Some(base.to_path_buf()), "catalog")?;
         Ok(cat)
     }
 
-    fn merge(&mut self, text: &str, base: Option<PathBuf>, what: &str) -> Result<(), String> {
-        let file: CatalogFile = toml::from_str(text).map_err(|e| format!("{what}: {e}"))?;
+    fn merge(&mut self, text: &str, base: Option<PathBuf>, what: &str) -> Result<(), CatalogError> {
+        let file: CatalogFile = toml::from_str(text).map_err(|e| CatalogError::Toml {
+            what: what.to_string(),
+            why: e.to_string(),
+        })?;
         for (name, spec) in file.tool {
-            validate(&name, &spec).map_err(|e| format!("{what}: tool `{name}`: {e}"))?;
+            validate(&name, &spec).map_err(|problem| CatalogError::Tool {
+                what: what.to_string(),
+                name: name.clone(),
+                problem,
+            })?;
             self.tools.insert(
                 name.clone(),
                 Tool {
@@ -184,20 +420,20 @@ impl Catalog {
     }
 }
 
-fn validate(name: &str, spec: &ToolSpec) -> Result<(), String> {
+fn validate(name: &str, spec: &ToolSpec) -> Result<(), ToolProblem> {
     if name.is_empty()
         || !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         || name.starts_with('.')
     {
-        return Err("tool names may hold only letters, digits, '-', '_' and '.'".into());
+        return Err(ToolProblem::Name);
     }
     if spec.platforms.is_empty() {
-        return Err("`platforms` is empty".into());
+        return Err(ToolProblem::NoPlatforms);
     }
     if spec.pin.is_empty() {
-        return Err("no `pin`: every tool needs at least one pinned certificate".into());
+        return Err(ToolProblem::NoPin);
     }
     for p in &spec.platforms {
         let (os, arch) = split_platform(p)?;
@@ -206,7 +442,10 @@ fn validate(name: &str, spec: &ToolSpec) -> Result<(), String> {
             .flatten()
         {
             let u = expand(t, spec, os, arch, p, "1.0.0", None)?;
-            Url::parse(&u).map_err(|e| format!("`{t}` does not expand to a URL: {e}"))?;
+            Url::parse(&u).map_err(|e| ToolProblem::NotAUrl {
+                template: t.clone(),
+                why: e.to_string(),
+            })?;
         }
         expand(
             &spec.signature,
@@ -220,9 +459,7 @@ fn validate(name: &str, spec: &ToolSpec) -> Result<(), String> {
     }
     for k in spec.vars.keys() {
         if !spec.platforms.contains(k) {
-            return Err(format!(
-                "`vars` names platform `{k}`, which is not in `platforms`"
-            ));
+            return Err(ToolProblem::VarsPlatform(k.clone()));
         }
     }
     for pin in &spec.pin {
@@ -233,20 +470,18 @@ fn validate(name: &str, spec: &ToolSpec) -> Result<(), String> {
     }
     if let Some(f) = &spec.file_name {
         if f.is_empty() || f.contains('/') || f.contains('\\') || f == "." || f == ".." {
-            return Err(format!("`file_name` `{f}` must be a plain file name"));
+            return Err(ToolProblem::FileName(f.clone()));
         }
     }
     Ok(())
 }
 
 /// Splits `os/arch` (no variant for release files).
-pub fn split_platform(p: &str) -> Result<(&str, &str), String> {
+pub fn split_platform(p: &str) -> Result<(&str, &str), PlatformFormError> {
     let token = |t: &str| !t.is_empty() && crate::oci::platform::valid_platform_token(t);
     match p.split_once('/') {
         Some((os, arch)) if token(os) && token(arch) => Ok((os, arch)),
-        _ => Err(format!(
-            "platform `{p}` is not of the form os/arch (for example linux/amd64)"
-        )),
+        _ => Err(PlatformFormError(p.to_string())),
     }
 }
 
@@ -258,7 +493,7 @@ fn expand(
     platform: &str,
     version: &str,
     url: Option<&str>,
-) -> Result<String, String> {
+) -> Result<String, TemplateError> {
     let vars = spec.vars.get(platform);
     let mut out = String::new();
     let mut rest = t;
@@ -266,7 +501,7 @@ fn expand(
         out.push_str(&rest[..i]);
         let end = rest[i..]
             .find('}')
-            .ok_or_else(|| format!("unclosed `{{` in `{t}`"))?
+            .ok_or_else(|| TemplateError::Unclosed(t.to_string()))?
             + i;
         let name = &rest[i + 1..end];
         let value = match vars.and_then(|v| v.get(name)) {
@@ -277,9 +512,11 @@ fn expand(
                 "version" => version,
                 "url" if url.is_some() => url.unwrap_or_default(),
                 _ => {
-                    return Err(format!(
-                        "placeholder `{{{name}}}` in `{t}` is not defined for {platform}"
-                    ))
+                    return Err(TemplateError::Undefined {
+                        name: name.to_string(),
+                        template: t.to_string(),
+                        platform: platform.to_string(),
+                    })
                 }
             },
         };
@@ -306,7 +543,7 @@ pub fn host_platform() -> String {
 
 /// Accepts versions like `latest`, `v1.21.0`, `2.15.3`, `1.2.707.0`: nothing that could change the
 /// URL's path or host.
-pub fn check_version(v: &str) -> Result<(), String> {
+pub fn check_version(v: &str) -> Result<(), VersionError> {
     if v.is_empty()
         || v.len() > 64
         || v.starts_with('.')
@@ -314,23 +551,21 @@ pub fn check_version(v: &str) -> Result<(), String> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "._-+".contains(c))
     {
-        return Err(format!(
-            "version `{v}` may hold only letters, digits, '.', '_', '-' and '+'"
-        ));
+        return Err(VersionError(v.to_string()));
     }
     Ok(())
 }
 
 impl Tool {
     /// Expands the binary and signature URLs for `platform` and `version`.
-    pub fn urls(&self, platform: &str, version: &str) -> Result<(Url, Url), String> {
+    pub fn urls(&self, platform: &str, version: &str) -> Result<(Url, Url), UrlError> {
         check_version(version)?;
         if !self.spec.platforms.iter().any(|p| p == platform) {
-            return Err(format!(
-                "{} is not published for {platform}; platforms: {}",
-                self.name,
-                self.spec.platforms.join(", ")
-            ));
+            return Err(UrlError::NotPublished {
+                tool: self.name.clone(),
+                platform: platform.to_string(),
+                platforms: self.spec.platforms.join(", "),
+            });
         }
         let (os, arch) = split_platform(platform)?;
         let template = match (&self.spec.url_latest, version) {
@@ -347,46 +582,50 @@ impl Tool {
             version,
             Some(&bin),
         )?;
-        let bin = Url::parse(&bin).map_err(|e| format!("bad URL {bin}: {e}"))?;
-        let sig = Url::parse(&sig).map_err(|e| format!("bad URL {sig}: {e}"))?;
+        let bad = |url: &str, e: url::ParseError| UrlError::BadUrl {
+            url: url.to_string(),
+            why: e.to_string(),
+        };
+        let bin = Url::parse(&bin).map_err(|e| bad(&bin, e))?;
+        let sig = Url::parse(&sig).map_err(|e| bad(&sig, e))?;
         Ok((bin, sig))
     }
 
     /// Loads the pinned certificates, checking each file holds the pinned primary fingerprint. Copies
     /// of one certificate (in one file or pinned twice) are merged ([`pgp::merge_pins`]).
-    pub fn pins(&self) -> Result<Vec<Pin>, String> {
+    pub fn pins(&self) -> Result<Vec<Pin>, PinError> {
         let pins = self
             .spec
             .pin
             .iter()
             .map(|p| self.load_pin(p))
             .collect::<Result<Vec<_>, _>>()?;
-        pgp::merge_pins(pins)
+        Ok(pgp::merge_pins(pins)?)
     }
 
-    fn load_pin(&self, spec: &PinSpec) -> Result<Pin, String> {
+    fn load_pin(&self, spec: &PinSpec) -> Result<Pin, PinError> {
         let bytes: Vec<u8> = match &self.base {
             None => BUILTIN_CERTS
                 .iter()
                 .find(|(n, _)| *n == spec.certificate)
                 .map(|(_, b)| b.to_vec())
-                .ok_or_else(|| format!("built-in certificate {} is missing", spec.certificate))?,
+                .ok_or_else(|| PinError::BuiltinMissing(spec.certificate.clone()))?,
             Some(base) => {
                 let path = base.join(&spec.certificate);
                 read_key_file(&path)?
             }
         };
         let fpr = pgp::parse_fingerprint(&spec.fingerprint)?;
-        let certs = pgp::parse_certs(&bytes)
-            .map_err(|e| format!("certificate {}: {e}", spec.certificate))?;
+        let certs = pgp::parse_certs(&bytes).map_err(|source| PinError::Cert {
+            certificate: spec.certificate.clone(),
+            source,
+        })?;
         let cert = certs
             .into_iter()
             .find(|c| c.fingerprint() == fpr)
-            .ok_or_else(|| {
-                format!(
-                    "certificate {} does not hold the pinned fingerprint {fpr}",
-                    spec.certificate
-                )
+            .ok_or_else(|| PinError::NotInCert {
+                certificate: spec.certificate.clone(),
+                fingerprint: fpr.to_string(),
             })?;
         let signing_keys = match &spec.signing_keys {
             None => None,
@@ -398,9 +637,10 @@ impl Tool {
         };
         for k in signing_keys.iter().flatten() {
             if !cert.keys().any(|ka| &ka.key().fingerprint() == k) {
-                return Err(format!(
-                    "pinned signing key {k} is not a key of certificate {fpr}"
-                ));
+                return Err(PinError::SigningKey {
+                    key: k.to_string(),
+                    fingerprint: fpr.to_string(),
+                });
             }
         }
         Ok(Pin {
@@ -414,15 +654,15 @@ impl Tool {
 
 /// Reads a key file with the size cap ([`pgp::MAX_CERT_FILE`]), refusing directories; the cap holds
 /// for pipes and devices too (`--key <(curl ...)`).
-pub fn read_key_file(path: &Path) -> Result<Vec<u8>, String> {
+pub fn read_key_file(path: &Path) -> Result<Vec<u8>, KeyFileError> {
+    let shown = path.display().to_string();
     crate::input::read_capped(path, pgp::MAX_CERT_FILE).map_err(|e| match e {
-        ReadError::TooLarge(_) => format!(
-            "{} is larger than {} bytes",
-            path.display(),
-            pgp::MAX_CERT_FILE
-        ),
-        ReadError::Directory => format!("{} is a directory, not a key file", path.display()),
-        e => format!("cannot read {}: {e}", path.display()),
+        ReadError::TooLarge(_) => KeyFileError::TooLarge { path: shown },
+        ReadError::Directory => KeyFileError::Directory { path: shown },
+        e => KeyFileError::Read {
+            path: shown,
+            why: e.to_string(),
+        },
     })
 }
 

@@ -144,8 +144,19 @@ pub struct VerifyImageArgs {
     pub net: NetArgs,
 }
 
+/// A size argument that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SizeError {
+    /// Not a number with an optional K, M or G.
+    #[error("`{0}` is not a size (e.g. 4096, 64K, 512M, 4G)")]
+    NotASize(String),
+    /// Over 2^64 - 1 bytes.
+    #[error("`{0}` is too large")]
+    TooLarge(String),
+}
+
 /// Parses sizes like `4096`, `64K`, `512M`, `4G` (binary units).
-pub fn parse_size(s: &str) -> Result<u64, String> {
+pub fn parse_size(s: &str) -> Result<u64, SizeError> {
     let s = s.trim();
     let (num, mult) = match s.chars().last() {
         Some('K' | 'k') => (&s[..s.len() - 1], 1u64 << 10),
@@ -155,9 +166,9 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     };
     let n: u64 = num
         .parse()
-        .map_err(|_| format!("`{s}` is not a size (e.g. 4096, 64K, 512M, 4G)"))?;
+        .map_err(|_| SizeError::NotASize(s.to_string()))?;
     n.checked_mul(mult)
-        .ok_or_else(|| format!("`{s}` is too large"))
+        .ok_or_else(|| SizeError::TooLarge(s.to_string()))
 }
 
 /// Registry credentials for commands that read images.

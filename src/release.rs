@@ -176,7 +176,7 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
             return Err(Reason::usage("a catalog tool is verified against its pinned certificates; --key cannot replace them (use --catalog FILE to define your own tool)"));
         }
         let cat = Catalog::load(req.catalog.as_deref())
-            .map_err(|e| Reason::new(Code::InvalidCatalog, e))?;
+            .map_err(|e| Reason::new(Code::InvalidCatalog, e.to_string()))?;
         let tool = cat.get(name).ok_or_else(|| {
             Reason::new(
                 Code::UnknownTool,
@@ -202,7 +202,7 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
             _ => {
                 let (b, s) = tool
                     .urls(&platform, &version)
-                    .map_err(|e| Reason::new(Code::UnsupportedPlatform, e))?;
+                    .map_err(|e| Reason::new(e.code(), e.to_string()))?;
                 let base = b
                     .path_segments()
                     .and_then(|mut s| s.next_back())
@@ -320,10 +320,10 @@ fn key_pins(keys: &[PathBuf], fingerprints: &[String], relax: bool) -> Result<Ve
         .iter()
         .map(|f| pgp::parse_fingerprint(f))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(Reason::usage)?;
+        .map_err(|e| Reason::usage(e.to_string()))?;
     let mut pins = Vec::new();
     for path in keys {
-        let bytes = catalog::read_key_file(path).map_err(invalid)?;
+        let bytes = catalog::read_key_file(path).map_err(|e| invalid(e.to_string()))?;
         let certs = pgp::parse_certs(&bytes)
             .map_err(|e| invalid(format!("key file {}: {e}", path.display())))?;
         for cert in certs {
@@ -344,7 +344,7 @@ fn key_pins(keys: &[PathBuf], fingerprints: &[String], relax: bool) -> Result<Ve
             )));
         }
     }
-    pgp::merge_pins(pins).map_err(invalid)
+    pgp::merge_pins(pins).map_err(|e| invalid(e.to_string()))
 }
 
 /// Hashes every chunk and, when installing, writes it to the staged temp file at the same time.

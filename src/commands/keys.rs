@@ -37,7 +37,9 @@ pub fn run(catalog: Option<&Path>, now: SystemTime) -> KeysReport {
     let cat = match Catalog::load(catalog) {
         Ok(c) => c,
         Err(e) => {
-            report.reasons.push(Reason::new(Code::InvalidCatalog, e));
+            report
+                .reasons
+                .push(Reason::new(Code::InvalidCatalog, e.to_string()));
             report.verdict = Verdict::Error;
             return report;
         }

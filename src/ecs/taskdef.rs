@@ -162,15 +162,68 @@ pub struct ContainerReport {
     pub check: ImageReport,
 }
 
+/// Why a task definition cannot be checked (reason code `invalid-input`); the message names the JSON
+/// path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskdefError {
+    /// The document is not a JSON object.
+    #[error("expected a JSON object (a task definition)")]
+    NotAnObject,
+    /// A `runtimePlatform` field that is not a string.
+    #[error("$.runtimePlatform.{0}: expected a string")]
+    NotAString(&'static str),
+    /// A Windows family with another architecture than X86_64.
+    #[error("$.runtimePlatform.cpuArchitecture: `{cpu}` is not supported with {os} (only X86_64)")]
+    WindowsArch {
+        /// The `operatingSystemFamily`.
+        os: String,
+        /// The `cpuArchitecture`.
+        cpu: String,
+    },
+    /// A Linux architecture ECS does not run.
+    #[error("$.runtimePlatform.cpuArchitecture: expected X86_64 or ARM64, found `{0}`")]
+    Arch(String),
+    /// An operating system family ECS does not run.
+    #[error(
+        "$.runtimePlatform.operatingSystemFamily: expected LINUX or WINDOWS_SERVER_*, found `{0}`"
+    )]
+    Os(String),
+    /// `containerDefinitions` is `[]`.
+    #[error("$.containerDefinitions: the list is empty")]
+    NoContainers,
+    /// `containerDefinitions` is not a list.
+    #[error("$.containerDefinitions: expected a list of container definitions")]
+    ContainersNotAList,
+    /// No `containerDefinitions`: probably not a task definition at all.
+    #[error("$.containerDefinitions: missing; expected an ECS task definition (register-task-definition input or describe-task-definition output)")]
+    ContainersMissing,
+    /// A container's `name` or `image` is not a non-empty string.
+    #[error("$.containerDefinitions[{index}].{field}: expected a non-empty string")]
+    ContainerField {
+        /// The container's index.
+        index: usize,
+        /// `name` or `image`.
+        field: &'static str,
+    },
+    /// A container without `name` or `image`.
+    #[error("$.containerDefinitions[{index}].{field}: missing")]
+    ContainerFieldMissing {
+        /// The container's index.
+        index: usize,
+        /// `name` or `image`.
+        field: &'static str,
+    },
+}
+
 /// The platform a task runs on: `runtimePlatform.cpuArchitecture` (`X86_64` default, `ARM64`) and
 /// `operatingSystemFamily` (`LINUX` default; `WINDOWS_SERVER_*` map to windows/amd64).
-pub fn task_platform(td: &Value) -> Result<String, String> {
+pub fn task_platform(td: &Value) -> Result<String, TaskdefError> {
     let rp = td.get("runtimePlatform");
-    let get = |k: &str| -> Result<Option<String>, String> {
+    let get = |k: &'static str| -> Result<Option<String>, TaskdefError> {
         match rp.and_then(|r| r.get(k)) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
-            Some(_) => Err(format!("$.runtimePlatform.{k}: expected a string")),
+            Some(_) => Err(TaskdefError::NotAString(k)),
         }
     };
     platform_of(
@@ -181,20 +234,19 @@ pub fn task_platform(td: &Value) -> Result<String, String> {
 
 /// The platform for `runtimePlatform`'s `operatingSystemFamily` and `cpuArchitecture` (absent:
 /// `LINUX`, `X86_64`), as a file or the ECS API gives them.
-pub fn platform_of(os: Option<&str>, cpu: Option<&str>) -> Result<String, String> {
+pub fn platform_of(os: Option<&str>, cpu: Option<&str>) -> Result<String, TaskdefError> {
     let os = os.unwrap_or("LINUX");
     let cpu = cpu.unwrap_or("X86_64");
     match (os, cpu) {
         ("LINUX", "X86_64") => Ok("linux/amd64".into()),
         ("LINUX", "ARM64") => Ok("linux/arm64".into()),
         (w, "X86_64") if w.starts_with("WINDOWS_SERVER_") => Ok("windows/amd64".into()),
-        (w, c) if w.starts_with("WINDOWS_SERVER_") => {
-            Err(format!("$.runtimePlatform.cpuArchitecture: `{c}` is not supported with {w} (only X86_64)"))
-        }
-        ("LINUX", c) => Err(format!("$.runtimePlatform.cpuArchitecture: expected X86_64 or ARM64, found `{c}`")),
-        (o, _) => Err(format!(
-            "$.runtimePlatform.operatingSystemFamily: expected LINUX or WINDOWS_SERVER_*, found `{o}`"
-        )),
+        (w, c) if w.starts_with("WINDOWS_SERVER_") => Err(TaskdefError::WindowsArch {
+            os: w.to_string(),
+            cpu: c.to_string(),
+        }),
+        ("LINUX", c) => Err(TaskdefError::Arch(c.to_string())),
+        (o, _) => Err(TaskdefError::Os(o.to_string())),
     }
 }
 
@@ -221,10 +273,10 @@ pub struct Container {
 
 /// What a task definition asks for: family, platform and containers. `doc` may be the bare task
 /// definition or `describe-task-definition` output; errors name the JSON path.
-pub fn plan(doc: &Value) -> Result<TaskDefinition, String> {
+pub fn plan(doc: &Value) -> Result<TaskDefinition, TaskdefError> {
     let td = doc.get("taskDefinition").unwrap_or(doc);
     if !td.is_object() {
-        return Err("expected a JSON object (a task definition)".into());
+        return Err(TaskdefError::NotAnObject);
     }
     let text = |k: &str| td.get(k).and_then(Value::as_str).map(str::to_string);
     Ok(TaskDefinition {
@@ -241,23 +293,19 @@ pub fn plan(doc: &Value) -> Result<TaskDefinition, String> {
 }
 
 /// The containers of a task definition's `containerDefinitions`, each with a non-empty `name` and `image`; errors name the JSON path.
-pub fn containers(td: &Value) -> Result<Vec<Container>, String> {
+pub fn containers(td: &Value) -> Result<Vec<Container>, TaskdefError> {
     let list = match td.get("containerDefinitions") {
         Some(Value::Array(a)) if !a.is_empty() => a,
-        Some(Value::Array(_)) => return Err("$.containerDefinitions: the list is empty".into()),
-        Some(_) => return Err("$.containerDefinitions: expected a list of container definitions".into()),
-        None => {
-            return Err("$.containerDefinitions: missing; expected an ECS task definition (register-task-definition input or describe-task-definition output)".into())
-        }
+        Some(Value::Array(_)) => return Err(TaskdefError::NoContainers),
+        Some(_) => return Err(TaskdefError::ContainersNotAList),
+        None => return Err(TaskdefError::ContainersMissing),
     };
     let mut out = Vec::new();
-    for (i, c) in list.iter().enumerate() {
-        let s = |k: &str| match c.get(k) {
+    for (index, c) in list.iter().enumerate() {
+        let s = |field: &'static str| match c.get(field) {
             Some(Value::String(v)) if !v.trim().is_empty() => Ok(v.clone()),
-            Some(_) => Err(format!(
-                "$.containerDefinitions[{i}].{k}: expected a non-empty string"
-            )),
-            None => Err(format!("$.containerDefinitions[{i}].{k}: missing")),
+            Some(_) => Err(TaskdefError::ContainerField { index, field }),
+            None => Err(TaskdefError::ContainerFieldMissing { index, field }),
         };
         out.push(Container {
             name: s("name")?,

@@ -28,6 +28,26 @@ impl Algo {
     }
 }
 
+/// Why a string is not a digest shipcheck accepts. Callers choose the reason code: a digest the user
+/// typed is a usage error, one in a manifest makes the manifest invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DigestError {
+    /// No `algo:` prefix.
+    #[error("`{0}` is not a digest (expected sha256:<64 hex digits>)")]
+    NotADigest(String),
+    /// An algorithm other than sha256 and sha512.
+    #[error("digest algorithm `{0}` is not supported (sha256 and sha512 are)")]
+    Unsupported(String),
+    /// The hex part is not lowercase hex of the algorithm's length.
+    #[error("`{input}` is not a valid {} digest ({} lowercase hex digits expected)", .algo.as_str(), .algo.hex_len())]
+    BadHex {
+        /// The whole input.
+        input: String,
+        /// Its algorithm.
+        algo: Algo,
+    },
+}
+
 /// A content digest `algo:hex` (lowercase hex, exact length for the algorithm).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Digest {
@@ -39,29 +59,24 @@ pub struct Digest {
 
 impl Digest {
     /// Parses `algo:hex`; only sha256 and sha512 with lowercase hex of the exact length are accepted.
-    pub fn parse(s: &str) -> Result<Digest, String> {
+    pub fn parse(s: &str) -> Result<Digest, DigestError> {
         let (algo, hex) = s
             .split_once(':')
-            .ok_or_else(|| format!("`{s}` is not a digest (expected sha256:<64 hex digits>)"))?;
+            .ok_or_else(|| DigestError::NotADigest(s.to_string()))?;
         let algo = match algo {
             "sha256" => Algo::Sha256,
             "sha512" => Algo::Sha512,
-            other => {
-                return Err(format!(
-                    "digest algorithm `{other}` is not supported (sha256 and sha512 are)"
-                ))
-            }
+            other => return Err(DigestError::Unsupported(other.to_string())),
         };
         let ok = hex.len() == algo.hex_len()
             && hex
                 .bytes()
                 .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
         if !ok {
-            return Err(format!(
-                "`{s}` is not a valid {} digest ({} lowercase hex digits expected)",
-                algo.as_str(),
-                algo.hex_len()
-            ));
+            return Err(DigestError::BadHex {
+                input: s.to_string(),
+                algo,
+            });
         }
         Ok(Digest {
             algo,

@@ -4,10 +4,201 @@ use super::{
     Digest, Platform, DOCKER_LIST, DOCKER_MANIFEST, DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED,
     MAX_INDEX_ENTRIES, OCI_INDEX, OCI_MANIFEST,
 };
-use crate::report::{Code, Reason};
+use super::{DigestError, PlatformError};
+use crate::report::Code;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
+
+/// Why a manifest (or index) is refused. `what` names the manifest (`manifest of REF`, `index entry 2
+/// of ...`); [`ManifestError::code`] is the reason code; hints are the caller's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    /// A Docker schema 1 manifest (by header, `mediaType` or `schemaVersion`).
+    #[error("{what} is a Docker schema 1 manifest, which shipcheck does not verify (it has no content-addressed config and is deprecated)")]
+    Schema1 {
+        /// The manifest.
+        what: String,
+    },
+    /// Not a well-formed OCI or Docker v2 manifest.
+    #[error("{what}: {problem}")]
+    Invalid {
+        /// The manifest.
+        what: String,
+        /// What is wrong.
+        problem: Problem,
+    },
+    /// A `mediaType` that is neither an index nor an image manifest (an artifact, say).
+    #[error("{what} has media type `{media_type}`, which is not an image index or manifest")]
+    UnsupportedMediaType {
+        /// The manifest.
+        what: String,
+        /// Its `mediaType`.
+        media_type: String,
+    },
+    /// Body, `Content-Type` and referring descriptor disagree about what this is.
+    #[error("{what}: {mismatch}")]
+    MediaTypeMismatch {
+        /// The manifest.
+        what: String,
+        /// Which two disagree.
+        mismatch: Mismatch,
+    },
+    /// An index with more entries than [`MAX_INDEX_ENTRIES`].
+    #[error("{what} lists {count} manifests, more than the limit of {MAX_INDEX_ENTRIES}")]
+    TooManyEntries {
+        /// The index.
+        what: String,
+        /// How many it lists.
+        count: usize,
+    },
+}
+
+impl ManifestError {
+    /// The reason code.
+    pub fn code(&self) -> Code {
+        match self {
+            ManifestError::Schema1 { .. } | ManifestError::UnsupportedMediaType { .. } => {
+                Code::UnsupportedMediaType
+            }
+            ManifestError::Invalid { .. } => Code::InvalidManifest,
+            ManifestError::MediaTypeMismatch { .. } => Code::MediaTypeMismatch,
+            ManifestError::TooManyEntries { .. } => Code::ManifestTooLarge,
+        }
+    }
+}
+
+/// What makes a manifest or image config invalid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// Not JSON, or JSON that strict parsing refuses (duplicate keys, too deep).
+    #[error("not valid JSON: {0}")]
+    Json(String),
+    /// A key Go's decoder reads differently.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The top level is not an object.
+    #[error("not a JSON object")]
+    NotAnObject,
+    /// `mediaType` is present and not a string.
+    #[error("`mediaType` is not a string")]
+    MediaTypeNotAString,
+    /// `schemaVersion` is not 2 (as JSON, or `missing`).
+    #[error("`schemaVersion` is {0}, expected 2")]
+    SchemaVersion(String),
+    /// Both or neither of `manifests` and `config`/`layers`.
+    #[error(
+        "its JSON is neither an index (`manifests`) nor an image manifest (`config`, `layers`)"
+    )]
+    Shape,
+    /// The index does not fit the index schema.
+    #[error("bad index: {0}")]
+    Index(String),
+    /// The image manifest does not fit the image manifest schema.
+    #[error("bad image manifest: {0}")]
+    Image(String),
+    /// One descriptor (`entry 3`, `config`, `layer 0`) is invalid.
+    #[error("{what}: {problem}")]
+    Descriptor {
+        /// Which descriptor.
+        what: String,
+        /// Its digest or platform problem.
+        problem: DescriptorProblem,
+    },
+}
+
+/// What is wrong with one descriptor.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DescriptorProblem {
+    /// Its digest.
+    #[error(transparent)]
+    Digest(#[from] DigestError),
+    /// Its platform.
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+}
+
+/// A JSON key that a runtime's Go decoder reads differently from shipcheck.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// Another spelling of a known key (`Digest`, `digeſt`).
+    #[error(
+        "key `{key}` is `{known}` to Go's JSON decoder (container runtimes), but not its spelling"
+    )]
+    Spelling {
+        /// The key (first 64 characters).
+        key: String,
+        /// The key Go reads it as.
+        known: &'static str,
+    },
+    /// Two keys equal under Go's case folding.
+    #[error(
+        "key `{0}` differs from another key only in case (Go's JSON decoder reads them as one)"
+    )]
+    Case(String),
+}
+
+/// Two statements of what a manifest is that disagree.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch {
+    /// The body's `mediaType` against its JSON shape.
+    #[error("its `mediaType` says `{media_type}` but its JSON is {}", shape(*.index))]
+    BodyShape {
+        /// The body's `mediaType`.
+        media_type: String,
+        /// Whether the JSON is an index.
+        index: bool,
+    },
+    /// A `Content-Type` that is not a manifest type.
+    #[error("the registry sent Content-Type `{0}`, which is not a manifest media type")]
+    HeaderUnknown(String),
+    /// `Content-Type` against the body's `mediaType`.
+    #[error("Content-Type is `{header}` but the body's `mediaType` is `{body}`")]
+    HeaderBody {
+        /// The header.
+        header: String,
+        /// The body's `mediaType`.
+        body: String,
+    },
+    /// `Content-Type` against the JSON shape.
+    #[error("Content-Type is `{header}` but the JSON is {}", shape(*.index))]
+    HeaderShape {
+        /// The header.
+        header: String,
+        /// Whether the JSON is an index.
+        index: bool,
+    },
+    /// The referring descriptor's media type against what was served.
+    #[error("the referring descriptor says `{expected}` but the registry served `{served}`")]
+    Descriptor {
+        /// The descriptor's media type.
+        expected: String,
+        /// The effective media type served.
+        served: String,
+    },
+}
+
+fn shape(index: bool) -> &'static str {
+    if index {
+        "an index"
+    } else {
+        "an image manifest"
+    }
+}
+
+/// Why an image configuration is refused (reason code `invalid-manifest`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// Not JSON, not an object of the config schema, or keys Go reads differently.
+    #[error("not an image config: {0}")]
+    NotAConfig(String),
+    /// No `os` or no `architecture`.
+    #[error("the image config names no `os` or `architecture`")]
+    NoPlatform,
+    /// A platform field that is not a single token.
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
+}
 
 /// A platform object in an index entry, as written.
 #[derive(Debug, Clone, Deserialize)]
@@ -52,13 +243,17 @@ pub struct Descriptor {
 }
 
 impl Descriptor {
-    fn from_raw(r: RawDescriptor, what: &str) -> Result<Descriptor, String> {
-        let digest = Digest::parse(&r.digest).map_err(|e| format!("{what}: {e}"))?;
+    fn from_raw(r: RawDescriptor, what: &str) -> Result<Descriptor, Problem> {
+        let bad = |p: DescriptorProblem| Problem::Descriptor {
+            what: what.to_string(),
+            problem: p,
+        };
+        let digest = Digest::parse(&r.digest).map_err(|e| bad(e.into()))?;
         let platform = r
             .platform
             .map(|p| Platform::from_fields(&p.os, &p.architecture, p.variant.as_deref()))
             .transpose()
-            .map_err(|e| format!("{what}: {e}"))?;
+            .map_err(|e| bad(e.into()))?;
         Ok(Descriptor {
             media_type: r.media_type.unwrap_or_default(),
             digest,
@@ -143,74 +338,59 @@ pub fn parse_manifest(
     content_type: Option<&str>,
     expected: Option<&str>,
     what: &str,
-) -> Result<Manifest, Reason> {
-    let invalid = |why: String| {
-        Reason::new(Code::InvalidManifest, format!("{what}: {why}"))
-            .hint("the registry served something that is not an OCI or Docker v2 manifest")
+) -> Result<Manifest, ManifestError> {
+    let invalid = |problem: Problem| ManifestError::Invalid {
+        what: what.to_string(),
+        problem,
     };
     let ct = content_type.map(bare_media_type).filter(|c| !c.is_empty());
-    let schema1 = || {
-        Reason::new(
-            Code::UnsupportedMediaType,
-            format!("{what} is a Docker schema 1 manifest, which shipcheck does not verify (it has no content-addressed config and is deprecated)"),
-        )
-        .hint("push the image again with a current Docker or buildx (schema 2 or OCI)")
+    let schema1 = || ManifestError::Schema1 {
+        what: what.to_string(),
     };
     if ct.as_deref().is_some_and(is_schema1) {
         return Err(schema1());
     }
-    let v = parse_json_strict(body).map_err(|e| invalid(format!("not valid JSON: {e}")))?;
-    go_manifest_keys(&v).map_err(invalid)?;
-    let obj = v
-        .as_object()
-        .ok_or_else(|| invalid("not a JSON object".into()))?;
+    let v = parse_json_strict(body).map_err(|e| invalid(Problem::Json(e.to_string())))?;
+    go_manifest_keys(&v).map_err(|e| invalid(e.into()))?;
+    let obj = v.as_object().ok_or_else(|| invalid(Problem::NotAnObject))?;
     let schema_version = obj.get("schemaVersion").and_then(|s| s.as_u64());
     let body_type = match obj.get("mediaType") {
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(_) => return Err(invalid("`mediaType` is not a string".into())),
+        Some(_) => return Err(invalid(Problem::MediaTypeNotAString)),
     };
     if schema_version == Some(1) || body_type.as_deref().is_some_and(is_schema1) {
         return Err(schema1());
     }
     if schema_version != Some(2) {
-        return Err(invalid(format!(
-            "`schemaVersion` is {}, expected 2",
+        return Err(invalid(Problem::SchemaVersion(
             obj.get("schemaVersion")
                 .map(|s| s.to_string())
-                .unwrap_or_else(|| "missing".into())
+                .unwrap_or_else(|| "missing".into()),
         )));
     }
     let shape_index = obj.contains_key("manifests");
     let shape_image = obj.contains_key("config") || obj.contains_key("layers");
     if shape_index == shape_image {
-        return Err(invalid(
-            "its JSON is neither an index (`manifests`) nor an image manifest (`config`, `layers`)"
-                .into(),
-        ));
+        return Err(invalid(Problem::Shape));
     }
     let known = |t: &str| is_index_type(t) || is_image_type(t);
-    let mismatch = |msg: String| {
-        Reason::new(Code::MediaTypeMismatch, format!("{what}: {msg}"))
-            .hint("the registry or the pushing tool produced an inconsistent manifest; push the image again")
+    let mismatch = |mismatch: Mismatch| ManifestError::MediaTypeMismatch {
+        what: what.to_string(),
+        mismatch,
     };
     if let Some(bt) = &body_type {
         if !known(bt) {
-            return Err(Reason::new(
-                Code::UnsupportedMediaType,
-                format!("{what} has media type `{bt}`, which is not an image index or manifest"),
-            )
-            .hint("shipcheck understands OCI image indexes and manifests and Docker v2 manifests and lists"));
+            return Err(ManifestError::UnsupportedMediaType {
+                what: what.to_string(),
+                media_type: bt.clone(),
+            });
         }
         if is_index_type(bt) != shape_index {
-            return Err(mismatch(format!(
-                "its `mediaType` says `{bt}` but its JSON is {}",
-                if shape_index {
-                    "an index"
-                } else {
-                    "an image manifest"
-                }
-            )));
+            return Err(mismatch(Mismatch::BodyShape {
+                media_type: bt.clone(),
+                index: shape_index,
+            }));
         }
     }
     // A generic or missing Content-Type says nothing; any specific one must agree.
@@ -219,26 +399,21 @@ pub fn parse_manifest(
         .filter(|c| *c != "application/json" && *c != "application/octet-stream");
     if let Some(c) = ct_specific {
         if !known(c) {
-            return Err(mismatch(format!(
-                "the registry sent Content-Type `{c}`, which is not a manifest media type"
-            )));
+            return Err(mismatch(Mismatch::HeaderUnknown(c.to_string())));
         }
         if let Some(bt) = &body_type {
             if bt != c {
-                return Err(mismatch(format!(
-                    "Content-Type is `{c}` but the body's `mediaType` is `{bt}`"
-                )));
+                return Err(mismatch(Mismatch::HeaderBody {
+                    header: c.to_string(),
+                    body: bt.clone(),
+                }));
             }
         }
         if is_index_type(c) != shape_index {
-            return Err(mismatch(format!(
-                "Content-Type is `{c}` but the JSON is {}",
-                if shape_index {
-                    "an index"
-                } else {
-                    "an image manifest"
-                }
-            )));
+            return Err(mismatch(Mismatch::HeaderShape {
+                header: c.to_string(),
+                index: shape_index,
+            }));
         }
     }
     let effective = body_type
@@ -254,9 +429,10 @@ pub fn parse_manifest(
         });
     if let Some(e) = expected.filter(|e| !e.is_empty()) {
         if e != effective {
-            return Err(mismatch(format!(
-                "the referring descriptor says `{e}` but the registry served `{effective}`"
-            )));
+            return Err(mismatch(Mismatch::Descriptor {
+                expected: e.to_string(),
+                served: effective,
+            }));
         }
     }
     if shape_index {
@@ -265,15 +441,12 @@ pub fn parse_manifest(
             manifests: Vec<RawDescriptor>,
         }
         let raw: RawIndex =
-            serde_json::from_value(v).map_err(|e| invalid(format!("bad index: {e}")))?;
+            serde_json::from_value(v).map_err(|e| invalid(Problem::Index(e.to_string())))?;
         if raw.manifests.len() > MAX_INDEX_ENTRIES {
-            return Err(Reason::new(
-                Code::ManifestTooLarge,
-                format!(
-                    "{what} lists {} manifests, more than the limit of {MAX_INDEX_ENTRIES}",
-                    raw.manifests.len()
-                ),
-            ));
+            return Err(ManifestError::TooManyEntries {
+                what: what.to_string(),
+                count: raw.manifests.len(),
+            });
         }
         let manifests = descriptors(raw.manifests, "entry").map_err(invalid)?;
         Ok(Manifest::Index {
@@ -288,7 +461,7 @@ pub fn parse_manifest(
             layers: Vec<RawDescriptor>,
         }
         let raw: RawImage =
-            serde_json::from_value(v).map_err(|e| invalid(format!("bad image manifest: {e}")))?;
+            serde_json::from_value(v).map_err(|e| invalid(Problem::Image(e.to_string())))?;
         let config = Descriptor::from_raw(raw.config, "config").map_err(invalid)?;
         let layers = descriptors(raw.layers, "layer").map_err(invalid)?;
         Ok(Manifest::Image {
@@ -347,27 +520,23 @@ fn go_fold(k: &str) -> String {
 /// (`architecture` and `Architecture`: Go takes the last, shipcheck the exact one), and no other
 /// spelling of a known key (`Digest`, `digeſt`). Maps (annotations, labels) are not structs to Go
 /// and are not checked.
-fn go_struct_keys(obj: &serde_json::Map<String, serde_json::Value>) -> Result<(), String> {
+fn go_struct_keys(obj: &serde_json::Map<String, serde_json::Value>) -> Result<(), KeyError> {
     let mut folded = std::collections::HashSet::new();
     for k in obj.keys() {
         let shown: String = k.chars().take(64).collect();
         let f = go_fold(k);
         if let Some(known) = KNOWN_KEYS.iter().find(|n| go_fold(n) == f && *n != k) {
-            return Err(format!(
-                "key `{shown}` is `{known}` to Go's JSON decoder (container runtimes), but not its spelling"
-            ));
+            return Err(KeyError::Spelling { key: shown, known });
         }
         if !folded.insert(f) {
-            return Err(format!(
-                "key `{shown}` differs from another key only in case (Go's JSON decoder reads them as one)"
-            ));
+            return Err(KeyError::Case(shown));
         }
     }
     Ok(())
 }
 
 /// [`go_struct_keys`] on a manifest or index and the descriptors and platforms in it.
-fn go_manifest_keys(v: &serde_json::Value) -> Result<(), String> {
+fn go_manifest_keys(v: &serde_json::Value) -> Result<(), KeyError> {
     let Some(root) = v.as_object() else {
         return Ok(());
     };
@@ -390,7 +559,7 @@ fn go_manifest_keys(v: &serde_json::Value) -> Result<(), String> {
 }
 
 /// A list of descriptors, each checked (`what 0`, `what 1`... in messages).
-fn descriptors(raw: Vec<RawDescriptor>, what: &str) -> Result<Vec<Descriptor>, String> {
+fn descriptors(raw: Vec<RawDescriptor>, what: &str) -> Result<Vec<Descriptor>, Problem> {
     raw.into_iter()
         .enumerate()
         .map(|(i, d)| Descriptor::from_raw(d, &format!("{what} {i}")))
@@ -460,7 +629,7 @@ fn parse_json_strict(body: &[u8]) -> Result<serde_json::Value, serde_json::Error
 }
 
 /// The platform an image configuration declares.
-pub fn config_platform(body: &[u8]) -> Result<Platform, String> {
+pub fn config_platform(body: &[u8]) -> Result<Platform, ConfigError> {
     #[derive(Deserialize)]
     struct Cfg {
         #[serde(default)]
@@ -472,15 +641,19 @@ pub fn config_platform(body: &[u8]) -> Result<Platform, String> {
     }
     // Strict like manifests: duplicate keys and nesting past serde_json's limit are refused, also in
     // fields shipcheck ignores (a runtime may not ignore them).
-    let v = parse_json_strict(body).map_err(|e| format!("not an image config: {e}"))?;
+    let v = parse_json_strict(body).map_err(|e| ConfigError::NotAConfig(e.to_string()))?;
     if let Some(obj) = v.as_object() {
-        go_struct_keys(obj).map_err(|e| format!("not an image config: {e}"))?;
+        go_struct_keys(obj).map_err(|e| ConfigError::NotAConfig(e.to_string()))?;
     }
-    let c: Cfg = serde_json::from_value(v).map_err(|e| format!("not an image config: {e}"))?;
+    let c: Cfg = serde_json::from_value(v).map_err(|e| ConfigError::NotAConfig(e.to_string()))?;
     if c.os.is_empty() || c.architecture.is_empty() {
-        return Err("the image config names no `os` or `architecture`".into());
+        return Err(ConfigError::NoPlatform);
     }
-    Platform::from_fields(&c.os, &c.architecture, c.variant.as_deref())
+    Ok(Platform::from_fields(
+        &c.os,
+        &c.architecture,
+        c.variant.as_deref(),
+    )?)
 }
 
 #[cfg(test)]
@@ -510,7 +683,9 @@ mod tests {
             _ => panic!("not an index"),
         }
         let code = |b: &str, ct: Option<&str>, exp: Option<&str>| {
-            parse_manifest(b.as_bytes(), ct, exp, "x").unwrap_err().code
+            parse_manifest(b.as_bytes(), ct, exp, "x")
+                .unwrap_err()
+                .code()
         };
         assert_eq!(
             code(&index, Some(DOCKER_MANIFEST), None),
@@ -585,7 +760,7 @@ mod tests {
             ok.replace("\"platform\"", "\"Platform\""),
         ] {
             let e = parse_manifest(idx(&bad).as_bytes(), None, None, "x").unwrap_err();
-            assert_eq!(e.code, Code::InvalidManifest, "{bad}");
+            assert_eq!(e.code(), Code::InvalidManifest, "{bad}");
         }
         let twice = format!(r#"{{"schemaVersion":2,"manifests":[],"Manifests":[{ok}]}}"#);
         assert!(parse_manifest(twice.as_bytes(), None, None, "x").is_err());

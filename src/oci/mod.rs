@@ -16,13 +16,13 @@ pub mod selection;
 pub mod verify;
 
 pub use client::{Client, Fetched, GetError};
-pub use digest::{Algo, Digest};
+pub use digest::{Algo, Digest, DigestError};
 pub use manifest::{
     bare_media_type, config_platform, is_image_type, is_index_type, parse_manifest, Descriptor,
     Manifest,
 };
-pub use platform::Platform;
-pub use reference::Reference;
+pub use platform::{Platform, PlatformError};
+pub use reference::{Reference, ReferenceError, ReferenceProblem};
 
 /// OCI image index.
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";

@@ -39,6 +39,23 @@ fn norm_os(os: &str) -> String {
     }
 }
 
+/// Why a platform is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PlatformError {
+    /// A field of an index entry or image config holds more than one token (see
+    /// [`valid_platform_token`]).
+    #[error("platform field `{field}` is {value:?}, which is not a single token (no `/`, whitespace or control characters)")]
+    NotAToken {
+        /// `os`, `architecture` or `variant`.
+        field: &'static str,
+        /// The field's value.
+        value: String,
+    },
+    /// A required platform the user wrote is not one.
+    #[error("`{0}` is not a platform (examples: amd64, arm64, arm/v7, linux/arm64/v8)")]
+    NotAPlatform(String),
+}
+
 /// True when `s` can be one field of a platform (os, architecture or variant) as a registry or image
 /// config writes it: no `/` (which would make `arm64/v8` read as two fields), no whitespace, no
 /// control characters.
@@ -60,26 +77,30 @@ impl Platform {
 
     /// Builds a platform from the fields of an index entry or image config, refusing fields that are
     /// not single tokens (see [`valid_platform_token`]).
-    pub fn from_fields(os: &str, arch: &str, variant: Option<&str>) -> Result<Platform, String> {
+    pub fn from_fields(
+        os: &str,
+        arch: &str,
+        variant: Option<&str>,
+    ) -> Result<Platform, PlatformError> {
         for (name, v) in [
             ("os", Some(os)),
             ("architecture", Some(arch)),
             ("variant", variant),
         ] {
             if let Some(v) = v.filter(|v| !valid_platform_token(v)) {
-                return Err(format!(
-                    "platform field `{name}` is {v:?}, which is not a single token (no `/`, whitespace or control characters)"
-                ));
+                return Err(PlatformError::NotAToken {
+                    field: name,
+                    value: v.to_string(),
+                });
             }
         }
         Ok(Platform::new(os, arch, variant))
     }
 
     /// Parses a required platform: `amd64` (linux/amd64), `arm64`, `arm/v7`, or `os/arch[/variant]`.
-    pub fn parse(s: &str) -> Result<Platform, String> {
+    pub fn parse(s: &str) -> Result<Platform, PlatformError> {
         let parts: Vec<&str> = s.trim().split('/').collect();
-        let bad =
-            || format!("`{s}` is not a platform (examples: amd64, arm64, arm/v7, linux/arm64/v8)");
+        let bad = || PlatformError::NotAPlatform(s.to_string());
         if parts.iter().any(|p| {
             p.is_empty()
                 || !p

@@ -1,7 +1,46 @@
 //! Image references, by Docker's rules: `host[:port]/path[:tag][@digest]`.
 
-use super::Digest;
+use super::{Digest, DigestError};
 use std::fmt;
+
+/// Why a string is not an image reference (reason code `invalid-reference` where users wrote it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{input}` is not an image reference: {problem}")]
+pub struct ReferenceError {
+    /// The reference as written.
+    pub input: String,
+    /// What is wrong with it.
+    pub problem: ReferenceProblem,
+}
+
+/// What is wrong with an image reference.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceProblem {
+    /// The empty string.
+    #[error("it is empty")]
+    Empty,
+    /// Over 512 characters, or whitespace or control characters in it.
+    #[error("it is too long or holds whitespace")]
+    TooLongOrWhitespace,
+    /// Written as a URL.
+    #[error("write it without a URL scheme, like registry.example.com/team/app:v1")]
+    Scheme,
+    /// The `@digest` part is not a digest.
+    #[error("{0}")]
+    Digest(DigestError),
+    /// The tag breaks Docker's tag grammar.
+    #[error("`{0}` is not a valid tag")]
+    Tag(String),
+    /// The registry part is not a host name with an optional port.
+    #[error("`{0}` is not a valid registry host")]
+    Registry(String),
+    /// The repository path breaks Docker's path grammar.
+    #[error("repository `{0}` is not valid (lowercase letters, digits and separators . _ __ - between them, components joined by /)")]
+    Repository(String),
+    /// Registry and repository together are over 255 characters.
+    #[error("the name is longer than 255 characters")]
+    NameTooLong,
+}
 
 /// An image reference, normalised like Docker: `docker.io/library/alpine:latest` for `alpine`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,21 +134,25 @@ fn valid_domain(d: &str) -> bool {
 
 impl Reference {
     /// Parses `[host[:port]/]path[:tag][@digest]` with Docker's normalisation.
-    pub fn parse(s: &str) -> Result<Reference, String> {
-        let bad = |why: &str| format!("`{s}` is not an image reference: {why}");
+    pub fn parse(s: &str) -> Result<Reference, ReferenceError> {
+        let bad = |problem: ReferenceProblem| ReferenceError {
+            input: s.to_string(),
+            problem,
+        };
         if s.is_empty() {
-            return Err(bad("it is empty"));
+            return Err(bad(ReferenceProblem::Empty));
         }
         if s.len() > 512 || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(bad("it is too long or holds whitespace"));
+            return Err(bad(ReferenceProblem::TooLongOrWhitespace));
         }
         if s.contains("://") {
-            return Err(bad(
-                "write it without a URL scheme, like registry.example.com/team/app:v1",
-            ));
+            return Err(bad(ReferenceProblem::Scheme));
         }
         let (rest, digest) = match s.split_once('@') {
-            Some((r, d)) => (r, Some(Digest::parse(d).map_err(|e| bad(&e))?)),
+            Some((r, d)) => (
+                r,
+                Some(Digest::parse(d).map_err(|e| bad(ReferenceProblem::Digest(e)))?),
+            ),
             None => (s, None),
         };
         let (name, tag) = match rest.rfind(':') {
@@ -118,7 +161,7 @@ impl Reference {
         };
         if let Some(t) = tag {
             if !valid_tag(t) {
-                return Err(bad(&format!("`{t}` is not a valid tag")));
+                return Err(bad(ReferenceProblem::Tag(t.to_string())));
             }
         }
         let (registry, path) = match name.split_once('/') {
@@ -133,7 +176,7 @@ impl Reference {
             _ => ("docker.io".to_string(), name.to_string()),
         };
         if !valid_domain(&registry) {
-            return Err(bad(&format!("`{registry}` is not a valid registry host")));
+            return Err(bad(ReferenceProblem::Registry(registry)));
         }
         let registry = if registry == "index.docker.io" {
             "docker.io".to_string()
@@ -146,12 +189,10 @@ impl Reference {
             path
         };
         if path.is_empty() || !path.split('/').all(valid_path_component) {
-            return Err(bad(&format!(
-                "repository `{path}` is not valid (lowercase letters, digits and separators . _ __ - between them, components joined by /)"
-            )));
+            return Err(bad(ReferenceProblem::Repository(path)));
         }
         if registry.len() + 1 + path.len() > 255 {
-            return Err(bad("the name is longer than 255 characters"));
+            return Err(bad(ReferenceProblem::NameTooLong));
         }
         let tag = match (tag, &digest) {
             (Some(t), _) => Some(t.to_string()),

@@ -11,9 +11,9 @@ use crate::oci::auth::Credentials;
 use crate::oci::cache::{ContentCache, Kind};
 use crate::oci::selection::{IndexTree, Node, Selection};
 use crate::oci::{
-    config_platform, parse_manifest, Algo, Client, Descriptor, Digest, Fetched, GetError, Manifest,
-    Platform, Reference, MAX_CONFIG, MAX_DEPTH, MAX_MANIFEST, MAX_NESTED_INDEXES,
-    MAX_TOTAL_ENTRIES,
+    config_platform, manifest::ManifestError, parse_manifest, Algo, Client, Descriptor, Digest,
+    Fetched, GetError, Manifest, Platform, Reference, MAX_CONFIG, MAX_DEPTH, MAX_MANIFEST,
+    MAX_NESTED_INDEXES, MAX_TOTAL_ENTRIES,
 };
 use crate::report::{verdict_of, Code, Reason, Verdict};
 use futures_util::StreamExt;
@@ -156,7 +156,7 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
         Ok(r) => r,
         Err(e) => {
             rep.reasons.push(
-                Reason::new(Code::InvalidReference, e)
+                Reason::new(Code::InvalidReference, e.to_string())
                     .hint("write it like registry.example.com/team/app:v1 or app@sha256:<hex>"),
             );
             return rep.finish();
@@ -332,7 +332,8 @@ impl Verifier<'_> {
             fetched.content_type.as_deref(),
             None,
             &format!("manifest of {reference}"),
-        )?;
+        )
+        .map_err(manifest_reason)?;
         rep.media_type = Some(top.media_type().to_string());
         match top {
             Manifest::Index { manifests, .. } => {
@@ -611,6 +612,7 @@ impl Verifier<'_> {
             Some(&desc.media_type),
             what,
         )
+        .map_err(manifest_reason)
     }
 
     /// Fetches a manifest or blob by the descriptor's digest (or takes it from the run's cache) and
@@ -988,4 +990,24 @@ fn check_digest_header(f: &Fetched, what: &str, reasons: &mut Vec<Reason>) {
             format!("{what}: the registry sent an unusable Docker-Content-Digest: {e}"),
         )),
     }
+}
+
+/// The reason for a refused manifest, with what the user can do about it.
+fn manifest_reason(e: ManifestError) -> Reason {
+    let hint = match &e {
+        ManifestError::Schema1 { .. } => {
+            "push the image again with a current Docker or buildx (schema 2 or OCI)"
+        }
+        ManifestError::Invalid { .. } => {
+            "the registry served something that is not an OCI or Docker v2 manifest"
+        }
+        ManifestError::UnsupportedMediaType { .. } => {
+            "shipcheck understands OCI image indexes and manifests and Docker v2 manifests and lists"
+        }
+        ManifestError::MediaTypeMismatch { .. } => {
+            "the registry or the pushing tool produced an inconsistent manifest; push the image again"
+        }
+        ManifestError::TooManyEntries { .. } => return Reason::new(e.code(), e.to_string()),
+    };
+    Reason::new(e.code(), e.to_string()).hint(hint)
 }

@@ -67,27 +67,64 @@ impl Pin {
     }
 }
 
+/// Why a key file or a set of pins is refused (reason code `invalid-key` where the user gave it).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CertError {
+    /// Over [`MAX_CERT_FILE`] bytes.
+    #[error("larger than {MAX_CERT_FILE} bytes")]
+    TooLarge,
+    /// Nothing but whitespace.
+    #[error("empty file")]
+    Empty,
+    /// Sequoia could not parse it as certificates.
+    #[error("not an OpenPGP certificate: {0}")]
+    NotACert(String),
+    /// More than [`MAX_CERTS`] certificates.
+    #[error("more than {MAX_CERTS} certificates")]
+    TooMany,
+    /// OpenPGP data without a certificate in it.
+    #[error("holds no OpenPGP certificate")]
+    NoCert,
+    /// Two copies of one certificate that Sequoia cannot merge.
+    #[error("cannot merge two copies of {fingerprint}: {why}")]
+    Merge {
+        /// The primary fingerprint.
+        fingerprint: String,
+        /// Sequoia's reason.
+        why: String,
+    },
+    /// One certificate pinned twice with different signing keys or relaxations.
+    #[error("certificate {fingerprint} is pinned twice ({first} and {second}) with different signing keys or policy relaxations")]
+    AmbiguousPins {
+        /// The primary fingerprint.
+        fingerprint: String,
+        /// Where the first pin came from.
+        first: String,
+        /// Where the second came from.
+        second: String,
+    },
+}
+
 /// Parses a file of certificates (armored or binary). Fails on an empty file, on anything that is
 /// not OpenPGP, and on more than [`MAX_CERTS`] certificates.
-pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, String> {
+pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, CertError> {
     if bytes.len() as u64 > MAX_CERT_FILE {
-        return Err(format!("larger than {} bytes", MAX_CERT_FILE));
+        return Err(CertError::TooLarge);
     }
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
-        return Err("empty file".into());
+        return Err(CertError::Empty);
     }
     let mut certs = Vec::new();
-    let parser =
-        CertParser::from_bytes(bytes).map_err(|e| format!("not an OpenPGP certificate: {e}"))?;
+    let parser = CertParser::from_bytes(bytes).map_err(|e| CertError::NotACert(e.to_string()))?;
     for c in parser {
-        let c = c.map_err(|e| format!("not an OpenPGP certificate: {e}"))?;
+        let c = c.map_err(|e| CertError::NotACert(e.to_string()))?;
         certs.push(c);
         if certs.len() > MAX_CERTS {
-            return Err(format!("more than {MAX_CERTS} certificates"));
+            return Err(CertError::TooMany);
         }
     }
     if certs.is_empty() {
-        return Err("holds no OpenPGP certificate".into());
+        return Err(CertError::NoCert);
     }
     merge_certs(certs)
 }
@@ -96,15 +133,19 @@ pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, String> {
 /// keyrings do: revocations, new subkeys and extended expiries from any copy apply, and the result
 /// does not depend on the order of the copies. The first appearance of each fingerprint keeps its
 /// place.
-pub fn merge_certs(certs: Vec<Cert>) -> Result<Vec<Cert>, String> {
+pub fn merge_certs(certs: Vec<Cert>) -> Result<Vec<Cert>, CertError> {
     let mut out: Vec<Cert> = Vec::new();
     for c in certs {
         match out.iter().position(|o| o.fingerprint() == c.fingerprint()) {
             None => out.push(c),
             Some(i) => {
-                let merged = out[i].clone().merge_public(c).map_err(|e| {
-                    format!("cannot merge two copies of {}: {e}", out[i].fingerprint())
-                })?;
+                let merged = out[i]
+                    .clone()
+                    .merge_public(c)
+                    .map_err(|e| CertError::Merge {
+                        fingerprint: out[i].fingerprint().to_string(),
+                        why: e.to_string(),
+                    })?;
                 out[i] = merged;
             }
         }
@@ -116,7 +157,7 @@ pub fn merge_certs(certs: Vec<Cert>) -> Result<Vec<Cert>, String> {
 /// catalog pins) into one pin whose certificate merges every copy (see [`merge_certs`]), so that a
 /// revocation in any copy applies. Pins of one certificate must agree on which keys may sign and on
 /// the policy relaxation; otherwise the trust set is ambiguous and refused.
-pub fn merge_pins(pins: Vec<Pin>) -> Result<Vec<Pin>, String> {
+pub fn merge_pins(pins: Vec<Pin>) -> Result<Vec<Pin>, CertError> {
     let sorted = |k: &Option<Vec<Fingerprint>>| {
         k.clone().map(|mut v| {
             v.sort_by_key(|f| f.to_hex());
@@ -136,12 +177,11 @@ pub fn merge_pins(pins: Vec<Pin>) -> Result<Vec<Pin>, String> {
         if sorted(&p.signing_keys) != sorted(&pin.signing_keys)
             || p.allow_sha1_self_signatures != pin.allow_sha1_self_signatures
         {
-            return Err(format!(
-                "certificate {} is pinned twice ({} and {}) with different signing keys or policy relaxations",
-                p.fingerprint(),
-                p.source,
-                pin.source
-            ));
+            return Err(CertError::AmbiguousPins {
+                fingerprint: p.fingerprint().to_string(),
+                first: p.source.clone(),
+                second: pin.source.clone(),
+            });
         }
         p.cert = merge_certs(vec![p.cert.clone(), pin.cert])?.remove(0);
         if !p.source.split(", ").any(|s| s == pin.source) {
@@ -151,8 +191,24 @@ pub fn merge_pins(pins: Vec<Pin>) -> Result<Vec<Pin>, String> {
     Ok(out)
 }
 
+/// Why a string is not a full OpenPGP fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FingerprintError {
+    /// Not 40 or 64 hex digits (a key ID, say).
+    #[error("`{0}` is not a full fingerprint (40 or 64 hex digits; key IDs are not accepted)")]
+    NotFull(String),
+    /// Sequoia refuses it.
+    #[error("`{input}` is not a fingerprint: {why}")]
+    Invalid {
+        /// The input.
+        input: String,
+        /// Sequoia's reason.
+        why: String,
+    },
+}
+
 /// Parses a hex fingerprint (spaces allowed, `0x` prefix allowed).
-pub fn parse_fingerprint(s: &str) -> Result<Fingerprint, String> {
+pub fn parse_fingerprint(s: &str) -> Result<Fingerprint, FingerprintError> {
     let clean: String = s
         .trim()
         .trim_start_matches("0x")
@@ -160,13 +216,14 @@ pub fn parse_fingerprint(s: &str) -> Result<Fingerprint, String> {
         .filter(|c| !c.is_whitespace())
         .collect();
     if !(clean.len() == 40 || clean.len() == 64) || !clean.chars().all(|c| c.is_ascii_hexdigit()) {
-        return Err(format!(
-            "`{s}` is not a full fingerprint (40 or 64 hex digits; key IDs are not accepted)"
-        ));
+        return Err(FingerprintError::NotFull(s.to_string()));
     }
     clean
         .parse::<Fingerprint>()
-        .map_err(|e| format!("`{s}` is not a fingerprint: {e}"))
+        .map_err(|e| FingerprintError::Invalid {
+            input: s.to_string(),
+            why: e.to_string(),
+        })
 }
 
 /// An error with its sources, joined by ": ".

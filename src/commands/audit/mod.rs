@@ -191,17 +191,20 @@ pub enum Format {
     Github,
 }
 
+/// An `--format` value that is not one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a format: text, json, junit or github")]
+pub struct FormatError(String);
+
 impl std::str::FromStr for Format {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = FormatError;
+    fn from_str(s: &str) -> Result<Self, FormatError> {
         match s {
             "text" => Ok(Format::Text),
             "json" => Ok(Format::Json),
             "junit" => Ok(Format::Junit),
             "github" => Ok(Format::Github),
-            _ => Err(format!(
-                "`{s}` is not a format: text, json, junit or github"
-            )),
+            _ => Err(FormatError(s.to_string())),
         }
     }
 }
@@ -215,10 +218,15 @@ pub struct Shard {
     pub n: u32,
 }
 
+/// A `--shard` value that is not `K/N` with 1 <= K <= N.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a shard: write K/N with 1 <= K <= N, e.g. 2/5")]
+pub struct ShardError(String);
+
 impl std::str::FromStr for Shard {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("`{s}` is not a shard: write K/N with 1 <= K <= N, e.g. 2/5");
+    type Err = ShardError;
+    fn from_str(s: &str) -> Result<Self, ShardError> {
+        let bad = || ShardError(s.to_string());
         let (k, n) = s.split_once('/').ok_or_else(bad)?;
         let (k, n): (u32, u32) = (
             k.trim().parse().map_err(|_| bad())?,

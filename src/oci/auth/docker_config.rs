@@ -94,7 +94,39 @@ pub fn docker_config_credentials(
     credentials_from_config(&text, registry, &path.display().to_string(), &helper_get)
 }
 
-type HelperFn<'a> = dyn Fn(&str, &str) -> Result<Option<(String, String)>, String> + 'a;
+type HelperFn<'a> = dyn Fn(&str, &str) -> Result<Option<(String, String)>, HelperError> + 'a;
+
+/// Why a Docker credential helper gave no credentials (reason code `unauthorized`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HelperError {
+    /// The configured helper name could run something other than a `docker-credential-*` program.
+    #[error("`{0}` is not a credential helper name")]
+    BadName(String),
+    /// The helper program could not be started or waited for.
+    #[error("cannot run {program}: {why}")]
+    Run {
+        /// `docker-credential-NAME`.
+        program: String,
+        /// The operating system's reason.
+        why: String,
+    },
+    /// The helper failed (its own message, first 200 characters).
+    #[error("{program} exited with {status}: {message}")]
+    Failed {
+        /// `docker-credential-NAME`.
+        program: String,
+        /// Its exit status.
+        status: String,
+        /// What it printed.
+        message: String,
+    },
+    /// The helper's stdout is not its JSON answer.
+    #[error("{0} printed something that is not its JSON answer")]
+    NotJson(String),
+    /// An identity token, which shipcheck does not exchange.
+    #[error("{0} returned an identity token, which shipcheck does not support")]
+    IdentityToken(String),
+}
 
 // Long: Docker's lookup order (credHelpers, credsStore, auths under each host spelling) as one sequence, so it reads as Docker's.
 fn credentials_from_config(
@@ -188,14 +220,14 @@ fn credentials_from_config(
 }
 
 /// Runs `docker-credential-<helper> get` with the server URL on stdin. "Not found" means anonymous.
-fn helper_get(helper: &str, server: &str) -> Result<Option<(String, String)>, String> {
+fn helper_get(helper: &str, server: &str) -> Result<Option<(String, String)>, HelperError> {
     use std::io::Write;
     use std::process::{Command, Stdio};
     if !helper
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
     {
-        return Err(format!("`{helper}` is not a credential helper name"));
+        return Err(HelperError::BadName(helper.to_string()));
     }
     let prog = format!("docker-credential-{helper}");
     let mut child = Command::new(&prog)
@@ -204,13 +236,17 @@ fn helper_get(helper: &str, server: &str) -> Result<Option<(String, String)>, St
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot run {prog}: {e}"))?;
+        .map_err(|e| HelperError::Run {
+            program: prog.clone(),
+            why: e.to_string(),
+        })?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(server.as_bytes());
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| format!("{prog} failed: {e}"))?;
+    let out = child.wait_with_output().map_err(|e| HelperError::Run {
+        program: prog.clone(),
+        why: e.to_string(),
+    })?;
     if !out.status.success() {
         let msg = String::from_utf8_lossy(&out.stdout).to_string()
             + &String::from_utf8_lossy(&out.stderr);
@@ -219,7 +255,11 @@ fn helper_get(helper: &str, server: &str) -> Result<Option<(String, String)>, St
         }
         // The helper's own message; helpers do not print secrets on failure. Keep it short.
         let short: String = msg.trim().chars().take(200).collect();
-        return Err(format!("{prog} exited with {}: {short}", out.status));
+        return Err(HelperError::Failed {
+            program: prog,
+            status: out.status.to_string(),
+            message: short,
+        });
     }
     #[derive(Deserialize)]
     struct HelperOut {
@@ -228,12 +268,10 @@ fn helper_get(helper: &str, server: &str) -> Result<Option<(String, String)>, St
         #[serde(rename = "Secret")]
         secret: String,
     }
-    let h: HelperOut = serde_json::from_slice(&out.stdout)
-        .map_err(|_| format!("{prog} printed something that is not its JSON answer"))?;
+    let h: HelperOut =
+        serde_json::from_slice(&out.stdout).map_err(|_| HelperError::NotJson(prog.clone()))?;
     if h.username == "<token>" {
-        return Err(format!(
-            "{prog} returned an identity token, which shipcheck does not support"
-        ));
+        return Err(HelperError::IdentityToken(prog));
     }
     Ok(Some((h.username, h.secret)))
 }
@@ -291,7 +329,7 @@ mod tests {
             (fallback.username.as_str(), fallback.secret.as_str()),
             ("u", "p")
         );
-        let failing: &HelperFn = &|_, _| Err("boom".into());
+        let failing: &HelperFn = &|_, _| Err(HelperError::NotJson("boom".into()));
         assert_eq!(
             credentials_from_config(store.as_bytes(), "h.example", "f", failing)
                 .unwrap_err()
