@@ -1,11 +1,12 @@
 //! What a run needs from its surroundings, read once at start: the printer, the async runtime, and
 //! the environment variables shipcheck honours. Nothing below the commands reads the environment
-//! (but the AWS SDK's credential chain and `SHIPCHECK_ECR_REGISTRIES`, see [`crate::oci::auth::ecr`]).
+//! (but the AWS SDK, for its credential chain, Region and endpoints).
 //! Nothing is kept process-wide: what a run learns about registries (verified content, the scheme
 //! of loopback registries, ECR logins) lives in its [`crate::oci::cache::ContentCache`].
 
 use crate::cli::NetArgs;
 use crate::net::{FetchError, Http, HttpOptions};
+use crate::oci::auth::CredentialSources;
 use crate::output::Printer;
 use crate::report::{Code, Reason, Verdict};
 use std::future::Future;
@@ -23,8 +24,9 @@ pub struct Env {
     pub trace_requests: bool,
     /// `HOME`, for `~/.local/bin` and `~/.docker/config.json`.
     pub home: Option<PathBuf>,
-    /// The Docker config file: `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`.
-    pub docker_config: Option<PathBuf>,
+    /// Where registry credentials come from: the Docker config file (`$DOCKER_CONFIG/config.json`,
+    /// else `~/.docker/config.json`) and the hosts declared as ECR in `SHIPCHECK_ECR_REGISTRIES`.
+    pub credentials: CredentialSources,
 }
 
 impl Env {
@@ -36,13 +38,19 @@ impl Env {
             Some(d) => Some(PathBuf::from(d).join("config.json")),
             None => home.as_ref().map(|h| h.join(".docker").join("config.json")),
         };
+        let ecr_registries = var(crate::oci::auth::ecr::DECLARE_ENV)
+            .map(|v| crate::oci::auth::ecr::declared(&v.to_string_lossy()))
+            .unwrap_or_default();
         Env {
             retry_delay: var("SHIPCHECK_RETRY_DELAY_MS")
                 .and_then(|v| v.to_str()?.parse().ok())
                 .map(Duration::from_millis),
             trace_requests: var("SHIPCHECK_TRACE_REQUESTS").is_some_and(|v| v == "1"),
             home,
-            docker_config,
+            credentials: CredentialSources {
+                docker_config,
+                ecr_registries,
+            },
         }
     }
 }

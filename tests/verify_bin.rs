@@ -834,6 +834,29 @@ fn catalog_tool_through_a_mirror_and_pinned_subkeys() {
     let (code, j) = run("darwin/arm64");
     assert_eq!(code, 2);
     assert_eq!(j.codes(), vec!["unsupported-platform"]);
+
+    // A version that could change the URL's path is the user's mistake, not the platform's.
+    let out = shipcheck()
+        .env("HOME", &home)
+        .args([
+            "verify-bin",
+            "vendor-tool",
+            "--version",
+            "../v2.0.1",
+            "--json",
+        ])
+        .args(["--platform", "linux/arm64"])
+        .arg("--catalog")
+        .arg(&catalog)
+        .output()
+        .unwrap();
+    let j: BinJson = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(j.codes(), vec!["usage"], "{j:?}");
+    assert!(
+        j.reasons[0].message.contains("version `../v2.0.1`"),
+        "{j:?}"
+    );
 }
 
 #[test]

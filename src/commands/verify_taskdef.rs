@@ -27,7 +27,7 @@ pub fn run(a: VerifyTaskdefArgs, ctx: &Context) -> i32 {
             deep: a.deep,
             username: a.auth.username.clone(),
             password: None,
-            docker_config: ctx.env.docker_config.clone(),
+            credentials: ctx.env.credentials.clone(),
         },
     };
     let report = super::registry_setup(ctx, &a.net, &a.auth)

@@ -6,11 +6,11 @@
 
 use crate::aws::ecr::{Ecr, Repository};
 use crate::net::Http;
+use crate::oci::auth::CredentialSources;
 use crate::oci::cache::ContentCache;
 use crate::oci::verify::{self, ImageReport, ImageRequest};
 use crate::report::{prefixed, verdict_of, Code, Reason, Verdict};
 use serde::Serialize;
-use std::path::PathBuf;
 
 /// What to check.
 #[derive(Debug, Clone, Default)]
@@ -25,8 +25,8 @@ pub struct RepositoriesRequest {
     /// proxy or a private DNS name).
     pub registry: Option<String>,
     pub deep: bool,
-    /// The Docker config file to read credentials from (see [`crate::context::Env`]).
-    pub docker_config: Option<PathBuf>,
+    /// Where registry credentials come from (see [`crate::context::Env`]).
+    pub credentials: CredentialSources,
 }
 
 /// The result for one repository (an `ecr` audit result).
@@ -238,7 +238,7 @@ async fn repository(
             deep: req.deep,
             username: None,
             password: None,
-            docker_config: req.docker_config.clone(),
+            credentials: req.credentials.clone(),
         };
         async move { verify::run_with(&ireq, http, cache).await }
     });

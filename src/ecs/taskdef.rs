@@ -7,6 +7,7 @@
 
 use crate::input;
 use crate::net::Http;
+use crate::oci::auth::CredentialSources;
 use crate::oci::cache::ContentCache;
 use crate::oci::verify::{self, ImageReport, ImageRequest};
 use crate::oci::Reference;
@@ -97,8 +98,8 @@ pub struct ImageOptions {
     pub username: Option<String>,
     /// Registry password or token (`--password-stdin`).
     pub password: Option<String>,
-    /// The Docker config file to read credentials from (see `Env` in the context module).
-    pub docker_config: Option<PathBuf>,
+    /// Where credentials come from when `username` is not given.
+    pub credentials: CredentialSources,
 }
 
 /// What `verify-taskdef` was asked to check.
@@ -441,7 +442,7 @@ pub async fn check(
             deep: opts.deep,
             username: opts.username.clone(),
             password: opts.password.clone(),
-            docker_config: opts.docker_config.clone(),
+            credentials: opts.credentials.clone(),
         };
         async move { verify::run_with(&ireq, http, cache).await }
     }))

@@ -7,7 +7,7 @@
 //! comparison, layers with `--deep` -> required platforms -> [`ImageReport`].
 
 use crate::net::Http;
-use crate::oci::auth::Credentials;
+use crate::oci::auth::{CredentialSources, Credentials};
 use crate::oci::cache::{ContentCache, Kind};
 use crate::oci::selection::{IndexTree, Node, Selection};
 use crate::oci::{
@@ -39,8 +39,8 @@ pub struct ImageRequest {
     pub username: Option<String>,
     /// From `--password-stdin`; never printed.
     pub password: Option<String>,
-    /// The Docker config file to read credentials from (see `Env` in the context module).
-    pub docker_config: Option<std::path::PathBuf>,
+    /// Where credentials come from when `username` is not given.
+    pub credentials: CredentialSources,
 }
 
 impl std::fmt::Debug for ImageRequest {
@@ -192,12 +192,15 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
             return rep.finish();
         }
         (None, None) => match crate::oci::auth::docker_config_credentials(
-            req.docker_config.as_deref(),
+            req.credentials.docker_config.as_deref(),
             &reference.registry,
         ) {
             Ok(Some(c)) => Some(c),
             // No Docker credentials: an ECR registry is logged in to natively (AWS credential chain).
-            Ok(None) => match crate::oci::auth::ecr::ecr_registry(&reference.registry) {
+            Ok(None) => match crate::oci::auth::ecr::ecr_registry(
+                &reference.registry,
+                &req.credentials.ecr_registries,
+            ) {
                 Some(ecr) => {
                     let login = cache.ecr_login(&reference.registry);
                     match crate::oci::auth::ecr::credentials(&reference.registry, &ecr, &login)

@@ -14,6 +14,7 @@ use crate::ecs::service::{self, ServiceReport, ServicesRequest, TaskdefMemo};
 use crate::ecs::taskdef::{self, ImageOptions, Source, TaskdefReport, TaskdefRequest};
 use crate::input::{self, StrList};
 use crate::net::{Http, NoProgress, Progress};
+use crate::oci::auth::CredentialSources;
 use crate::oci::cache::ContentCache;
 use crate::oci::verify::{self, ImageReport, ImageRequest};
 use crate::release::{self, BinReport, BinRequest};
@@ -263,8 +264,8 @@ pub struct AuditRequest {
     pub shard: Option<Shard>,
     /// The home directory and Docker config file (see `Env` in the context module).
     pub home: Option<PathBuf>,
-    /// The Docker config file to read registry credentials from.
-    pub docker_config: Option<PathBuf>,
+    /// Where registry credentials come from.
+    pub credentials: CredentialSources,
 }
 
 /// The result of one target: its kind, its identity and the single command's report (flattened).
@@ -461,7 +462,7 @@ fn plan_image(i: ImageTarget, req: &AuditRequest) -> Planned {
         deep: i.deep,
         username: None,
         password: None,
-        docker_config: req.docker_config.clone(),
+        credentials: req.credentials.clone(),
     };
     Planned {
         kind: "image",
@@ -476,7 +477,7 @@ fn plan_taskdef(t: TaskdefTarget, base: &Path, req: &AuditRequest) -> Planned {
     let treq = TaskdefRequest {
         source: Source::File(path),
         images: ImageOptions {
-            docker_config: req.docker_config.clone(),
+            credentials: req.credentials.clone(),
             ..ImageOptions::default()
         },
         ..TaskdefRequest::default()
@@ -534,7 +535,7 @@ fn plan_ecs(e: EcsTarget, req: &AuditRequest) -> Planned {
         services: e.services.map(|l| l.0),
         images: ImageOptions {
             deep: e.deep,
-            docker_config: req.docker_config.clone(),
+            credentials: req.credentials.clone(),
             ..ImageOptions::default()
         },
     };
@@ -558,7 +559,7 @@ fn plan_ecr(e: EcrTarget, req: &AuditRequest) -> Planned {
         platforms: e.platforms,
         registry: e.registry,
         deep: e.deep,
-        docker_config: req.docker_config.clone(),
+        credentials: req.credentials.clone(),
     };
     Planned {
         kind: "ecr",
@@ -789,7 +790,7 @@ pub fn run_command(a: AuditArgs, ctx: &Context) -> i32 {
         concurrency: a.concurrency,
         shard: a.shard,
         home: ctx.env.home.clone(),
-        docker_config: ctx.env.docker_config.clone(),
+        credentials: ctx.env.credentials.clone(),
     };
     let report = ctx
         .http(&a.net)

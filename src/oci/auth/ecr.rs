@@ -55,25 +55,46 @@ fn parse_ecr_host(host: &str) -> Option<EcrRegistry> {
     })
 }
 
-/// Whether `host` (as in the image reference, with port) is an ECR registry, and which.
-pub fn ecr_registry(host: &str) -> Option<EcrRegistry> {
-    if let Some(r) = parse_ecr_host(host) {
-        return Some(r);
-    }
-    let declared = std::env::var(DECLARE_ENV).ok()?;
-    declared
+/// A registry host declared as ECR in [`DECLARE_ENV`], with its Region if given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Declared {
+    /// The host as written in image references (with port).
+    pub host: String,
+    /// `host=region`'s Region.
+    pub region: Option<String>,
+}
+
+/// Parses the value of [`DECLARE_ENV`]: `host[=region]`, comma-separated.
+pub fn declared(value: &str) -> Vec<Declared> {
+    value
         .split(',')
         .map(str::trim)
         .filter(|d| !d.is_empty())
-        .find_map(|d| {
-            let (h, region) = match d.split_once('=') {
+        .map(|d| {
+            let (host, region) = match d.split_once('=') {
                 Some((h, r)) => (h.trim(), Some(r.trim().to_string())),
                 None => (d, None),
             };
-            h.eq_ignore_ascii_case(host).then_some(EcrRegistry {
-                account: None,
+            Declared {
+                host: host.to_string(),
                 region,
-            })
+            }
+        })
+        .collect()
+}
+
+/// Whether `host` (as in the image reference, with port) is an ECR registry, and which: by its name,
+/// or because it is among the `declared` hosts.
+pub fn ecr_registry(host: &str, declared: &[Declared]) -> Option<EcrRegistry> {
+    if let Some(r) = parse_ecr_host(host) {
+        return Some(r);
+    }
+    declared
+        .iter()
+        .find(|d| d.host.eq_ignore_ascii_case(host))
+        .map(|d| EcrRegistry {
+            account: None,
+            region: d.region.clone(),
         })
 }
 
@@ -162,5 +183,36 @@ mod tests {
         ] {
             assert!(parse_ecr_host(h).is_none(), "{h}");
         }
+    }
+
+    #[test]
+    fn declared_hosts() {
+        let d = declared(" 127.0.0.1:5000=eu-west-1, ecr.internal ,,");
+        assert_eq!(
+            d,
+            [
+                Declared {
+                    host: "127.0.0.1:5000".into(),
+                    region: Some("eu-west-1".into())
+                },
+                Declared {
+                    host: "ecr.internal".into(),
+                    region: None
+                },
+            ]
+        );
+        let r = ecr_registry("ECR.internal", &d).unwrap();
+        assert_eq!((r.account, r.region), (None, None));
+        assert_eq!(
+            ecr_registry("127.0.0.1:5000", &d)
+                .unwrap()
+                .region
+                .as_deref(),
+            Some("eu-west-1")
+        );
+        assert!(ecr_registry("127.0.0.1:5001", &d).is_none());
+        assert!(ecr_registry("registry.example.com", &[]).is_none());
+        let named = ecr_registry("123456789012.dkr.ecr.us-east-1.amazonaws.com", &[]).unwrap();
+        assert_eq!(named.account.as_deref(), Some("123456789012"));
     }
 }
