@@ -1,12 +1,12 @@
 //! The JSON contract of every command, as mirror structs that reject what the contract does not name.
 //!
-//! Each struct mirrors a `Serialize` struct of the binary (src/taskdef.rs, src/audit.rs, src/iam.rs,
-//! src/endpoints.rs, src/keys_cmd.rs, src/pgp.rs, src/verify_bin.rs, src/lib.rs, src/report.rs) with
-//! `#[serde(deny_unknown_fields)]`, so an added or renamed field fails to deserialise. Fields that may
-//! be `null` use [`nullable`], which makes them required all the same: a field that disappears fails
-//! too (serde would otherwise take a missing `Option` as `None`). Closed sets of values (verdicts,
-//! action and endpoint statuses, key roles) are enums, so a new spelling fails as well. verify-image's
-//! contract is [`ImageJson`] from image_json.rs, one definition shared with the image tests.
+//! Each struct mirrors a `Serialize` struct of the binary (the reports of `src/commands/*`, `src/oci/verify.rs`,
+//! `src/ecs/*`, `src/aws/*`, `src/pgp/inspect.rs` and `src/report`) with `#[serde(deny_unknown_fields)]`,
+//! so an added or renamed field fails to deserialise. Fields that may be `null` use [`nullable`], which
+//! makes them required all the same: a field that disappears fails too (serde would otherwise take a
+//! missing `Option` as `None`). Closed sets of values (verdicts, platform, action and endpoint
+//! statuses, key roles) are enums, so a new spelling fails as well. These are the only mirror
+//! structs: image_json.rs runs verify-image and deserialises into [`ImageJson`] here.
 #![allow(dead_code)]
 
 use serde::de::Error as _;
@@ -29,6 +29,15 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// As the JSON spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Error => "error",
+        }
+    }
+
     /// The exit code the binary documents for this verdict.
     pub fn exit_code(self) -> i32 {
         match self {
@@ -36,6 +45,12 @@ impl Verdict {
             Verdict::Fail => 1,
             Verdict::Error => 2,
         }
+    }
+}
+
+impl PartialEq<&str> for Verdict {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
     }
 }
 
@@ -180,6 +195,22 @@ pub enum PlatformStatus {
     Failed,
 }
 
+impl PlatformStatus {
+    /// As the JSON spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlatformStatus::Verified => "verified",
+            PlatformStatus::Failed => "failed",
+        }
+    }
+}
+
+impl PartialEq<&str> for PlatformStatus {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AttestationJson {
@@ -189,6 +220,14 @@ pub struct AttestationJson {
 }
 
 impl ImageJson {
+    /// The reason codes (as [`Verdicted::codes`], without importing the trait).
+    pub fn codes(&self) -> Vec<&str> {
+        Verdicted::codes(self)
+    }
+    /// The warning codes.
+    pub fn warning_codes(&self) -> Vec<&str> {
+        Verdicted::warning_codes(self)
+    }
     pub fn platform_names(&self) -> Vec<&str> {
         self.platforms.iter().map(|p| p.platform.as_str()).collect()
     }

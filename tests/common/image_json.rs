@@ -1,59 +1,8 @@
-//! The `verify-image --json` contract and helpers shared by the image_* tests.
+//! Running `verify-image --json` for the image_* tests. The contract itself is
+//! [`ImageJson`](crate::common::contract::ImageJson), the one definition every test deserialises into.
 #![allow(dead_code)]
 
-use serde::Deserialize;
-
-/// The `--json` contract: unknown fields are rejected, so adding or renaming a field breaks the tests.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ImageJson {
-    pub verdict: String,
-    pub reasons: Vec<CodeJson>,
-    pub warnings: Vec<CodeJson>,
-    pub reference: Option<String>,
-    pub digest: Option<String>,
-    pub media_type: Option<String>,
-    pub platforms: Vec<PlatformJson>,
-    pub missing: Vec<String>,
-    pub attestations: Vec<AttestationJson>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CodeJson {
-    pub code: String,
-    pub message: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PlatformJson {
-    pub platform: String,
-    pub digest: String,
-    pub media_type: String,
-    pub size: u64,
-    pub config_digest: Option<String>,
-    pub status: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AttestationJson {
-    pub digest: String,
-    pub refers_to: Option<String>,
-}
-
-impl ImageJson {
-    pub fn codes(&self) -> Vec<&str> {
-        self.reasons.iter().map(|r| r.code.as_str()).collect()
-    }
-    pub fn warning_codes(&self) -> Vec<&str> {
-        self.warnings.iter().map(|r| r.code.as_str()).collect()
-    }
-    pub fn platform_names(&self) -> Vec<&str> {
-        self.platforms.iter().map(|p| p.platform.as_str()).collect()
-    }
-}
+pub use crate::common::contract::{ImageJson, PlatformStatus, Verdict, Verdicted};
 
 /// One run of the binary: exit code, parsed JSON, stderr, and the request count from
 /// `SHIPCHECK_TRACE_REQUESTS=1`.
