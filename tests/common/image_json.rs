@@ -2,7 +2,7 @@
 //! [`ImageJson`](crate::common::contract::ImageJson), the one definition every test deserialises into.
 #![allow(dead_code)]
 
-pub use crate::common::contract::{ImageJson, PlatformStatus, Verdict, Verdicted};
+pub use crate::common::contract::ImageJson;
 
 /// One run of the binary: exit code, parsed JSON, stderr, and the request count from
 /// `SHIPCHECK_TRACE_REQUESTS=1`.
