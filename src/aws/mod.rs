@@ -68,10 +68,34 @@ pub const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// Longest time for one API call with its retries.
 pub const OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
 
+/// The SDK's HTTPS client as the SDK builds its default one (proxy settings from the environment,
+/// the SDK's connector settings and sleep), but over rustls with ring, the TLS stack the rest of
+/// shipcheck uses, instead of aws-lc.
+fn https_client() -> aws_sdk_ecs::config::SharedHttpClient {
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ));
+        conn.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            conn.set_sleep_impl(c.sleep_impl());
+        }
+        conn.set_proxy_config(Some(ProxyConfig::from_env()));
+        conn.build()
+    })
+}
+
+/// The SDK's configuration loader: the standard credential chain, the latest behaviour version and
+/// [`https_client`]. Every SDK client shipcheck makes starts here.
+pub fn loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client())
+}
+
 /// The SDK configuration from the credential chain; `region` overrides the configured one (IAM is
 /// global: any region works, us-east-1 when none is configured).
 pub async fn config(region: Option<&str>) -> aws_config::SdkConfig {
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(
+    let mut loader = loader().timeout_config(
         aws_config::timeout::TimeoutConfig::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .operation_attempt_timeout(ATTEMPT_TIMEOUT)

@@ -119,7 +119,7 @@ async fn fetch(host: &str, reg: &EcrRegistry) -> Cached {
              or log in first: aws ecr get-login-password | docker login --username AWS --password-stdin HOST",
         )
     };
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    let mut loader = crate::aws::loader();
     if let Some(r) = &reg.region {
         loader = loader.region(aws_config::Region::new(r.clone()));
     }
