@@ -7,6 +7,8 @@ mod body;
 mod error;
 pub mod limit;
 mod retry;
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+mod roots;
 mod url;
 
 pub use self::url::{check_url, is_loopback_host, redact, redact_text};
@@ -21,6 +23,41 @@ use reqwest::{Method, RequestBuilder, Response};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// TLS trust: the system's roots plus `extra`. Where rustls verifies against the system's roots
+/// itself (Linux, the BSDs), they load in the background while the first connection is made
+/// ([`roots`]); elsewhere the platform verifier asks the OS.
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+fn with_roots(
+    builder: reqwest::ClientBuilder,
+    extra: Vec<rustls::pki_types::CertificateDer<'static>>,
+) -> Result<reqwest::ClientBuilder, FetchError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let verifier = roots::BackgroundRoots::start(provider.clone(), extra);
+    let mut tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| FetchError::Setup(format!("cannot set up TLS: {e}")))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    // What reqwest offers when it builds the configuration itself: HTTP/2, then HTTP/1.1.
+    tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(builder.tls_backend_preconfigured(tls))
+}
+
+/// TLS trust: the system's roots plus `extra`, through the platform verifier.
+#[cfg(not(all(unix, not(target_vendor = "apple"), not(target_os = "android"))))]
+fn with_roots(
+    mut builder: reqwest::ClientBuilder,
+    extra: Vec<rustls::pki_types::CertificateDer<'static>>,
+) -> Result<reqwest::ClientBuilder, FetchError> {
+    for c in extra {
+        let c = reqwest::Certificate::from_der(&c)
+            .map_err(|e| FetchError::Setup(format!("bad CA certificate: {e}")))?;
+        builder = builder.add_root_certificate(c);
+    }
+    Ok(builder)
+}
 
 /// Transport settings shared by all commands.
 #[derive(Debug, Clone)]
@@ -118,7 +155,9 @@ impl Http {
             .read_timeout(opts.timeout)
             .user_agent(concat!("shipcheck/", env!("CARGO_PKG_VERSION")))
             .https_only(false);
+        let mut extra_roots = Vec::new();
         for path in &opts.ca_certs {
+            use rustls::pki_types::{pem::PemObject, CertificateDer};
             let pem =
                 crate::input::read_capped(path, crate::input::MAX_INPUT_SIZE).map_err(|e| {
                     FetchError::Setup(format!(
@@ -126,19 +165,20 @@ impl Http {
                         path.display()
                     ))
                 })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                FetchError::Setup(format!("{} is not a PEM certificate: {e}", path.display()))
-            })?;
+            let certs = CertificateDer::pem_slice_iter(&pem)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| {
+                    FetchError::Setup(format!("{} is not a PEM certificate: {e}", path.display()))
+                })?;
             if certs.is_empty() {
                 return Err(FetchError::Setup(format!(
                     "{} holds no PEM certificate",
                     path.display()
                 )));
             }
-            for c in certs {
-                builder = builder.add_root_certificate(c);
-            }
+            extra_roots.extend(certs);
         }
+        builder = with_roots(builder, extra_roots)?;
         let client = builder
             .build()
             .map_err(|e| FetchError::Setup(format!("cannot build the HTTP client: {e}")))?;
