@@ -14,6 +14,9 @@
 #
 # Needs: hyperfine, skopeo, docker-registry, curl, python3, /usr/bin/time; ab (apache2-utils) optional.
 set -euo pipefail
+# As users run it: with RUST_BACKTRACE=1 (set in many CI and test shells) every anyhow error that
+# sequoia builds while parsing normally captures a backtrace, which costs milliseconds.
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
 cd "$(dirname "$0")/.."
 N=${1:-200}
 LAYOUT=${LAYOUT:-tags}

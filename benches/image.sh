@@ -13,6 +13,9 @@
 # Needs: hyperfine, skopeo, docker-registry, curl, sha256sum.
 # As root: apt-get install -y hyperfine skopeo docker-registry curl coreutils
 set -euo pipefail
+# As users run it: with RUST_BACKTRACE=1 (set in many CI and test shells) every anyhow error that
+# sequoia builds while parsing normally captures a backtrace, which costs milliseconds.
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
 cd "$(dirname "$0")/.."
 RUNS=${1:-50}
 # shellcheck source=benches/registry.sh

@@ -20,6 +20,9 @@
 # Needs: nginx-light, python3, skopeo, openssl, bc, /usr/bin/time (apt-get install -y nginx-light
 # skopeo openssl bc time).
 set -euo pipefail
+# As users run it: with RUST_BACKTRACE=1 (set in many CI and test shells) every anyhow error that
+# sequoia builds while parsing normally captures a backtrace, which costs milliseconds.
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
 cd "$(dirname "$0")/.."
 IMAGES=${1:-200}
 RTT=${2:-10}

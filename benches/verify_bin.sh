@@ -10,6 +10,9 @@
 # Needs: hyperfine, sqv, gpgv, gpg (only to make the bench key and signature), curl, nginx-light,
 # /usr/bin/time. As root: apt-get install -y hyperfine sqv gpgv gnupg curl nginx-light time
 set -euo pipefail
+# As users run it: with RUST_BACKTRACE=1 (set in many CI and test shells) every anyhow error that
+# sequoia builds while parsing normally captures a backtrace, which costs milliseconds.
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
 cd "$(dirname "$0")/.."
 SIZE=${1:-256}
 DIGEST=${2:-SHA256}
