@@ -304,3 +304,65 @@ fn audits_check_iam_targets() {
         "{v:#}"
     );
 }
+
+/// GitHub Actions' OIDC path: no keys in the environment, only a web identity token file and a role
+/// (`AWS_WEB_IDENTITY_TOKEN_FILE`, `AWS_ROLE_ARN`), which the SDK's credential chain exchanges with
+/// STS `AssumeRoleWithWebIdentity` (moto's STS here) before reading IAM. Without the token file the
+/// chain has nothing to offer: exit 2, not a pass.
+#[test]
+fn web_identity_credentials_as_github_oidc_gives_them() {
+    let moto = Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
+    iam(&moto, &[("Action", "CreateUser"), ("UserName", "ci")]);
+    iam(
+        &moto,
+        &[
+            ("Action", "AttachUserPolicy"),
+            ("UserName", "ci"),
+            (
+                "PolicyArn",
+                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+            ),
+        ],
+    );
+    let home = tempfile::tempdir().unwrap();
+    let token = home.path().join("oidc-token");
+    std::fs::write(
+        &token,
+        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9yZy9hcHAifQ.c2ln",
+    )
+    .unwrap();
+    let run = |token_file: &std::path::Path| {
+        let mut cmd = shipcheck();
+        aws_env(
+            &mut cmd,
+            &[("IAM", &moto.url()), ("STS", &moto.url())],
+            ("unused", "unused"),
+            home.path(),
+        );
+        let out = cmd
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_WEB_IDENTITY_TOKEN_FILE", token_file)
+            .env(
+                "AWS_ROLE_ARN",
+                "arn:aws:iam::123456789012:role/github-audit",
+            )
+            .env("AWS_ROLE_SESSION_NAME", "shipcheck-nightly")
+            .args(["check-iam", "--json", "--user", "ci", "--for", "pull"])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code().unwrap(), v)
+    };
+    let (code, v) = run(&token);
+    assert_eq!(code, 0, "{v:#}");
+    let (code, v) = run(&home.path().join("no-such-token"));
+    assert_eq!(code, 2, "{v:#}");
+    assert!(!codes(&v).is_empty(), "{v:#}");
+}
