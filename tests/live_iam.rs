@@ -20,6 +20,23 @@ fn iam(moto: &Moto, params: &[(&str, &str)]) -> String {
     body
 }
 
+/// The IAM user `name` with AWS's managed `AmazonEC2ContainerRegistryReadOnly` attached (moto must
+/// load managed policies).
+fn read_only_user(moto: &Moto, name: &str) {
+    iam(moto, &[("Action", "CreateUser"), ("UserName", name)]);
+    iam(
+        moto,
+        &[
+            ("Action", "AttachUserPolicy"),
+            ("UserName", name),
+            (
+                "PolicyArn",
+                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
+            ),
+        ],
+    );
+}
+
 fn policy(statements: &str) -> String {
     format!(r#"{{"Version":"2012-10-17","Statement":[{statements}]}}"#)
 }
@@ -189,18 +206,7 @@ fn a_role_read_live_is_evaluated_like_files() {
 #[test]
 fn a_user_with_an_aws_managed_policy() {
     let moto = Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
-    iam(&moto, &[("Action", "CreateUser"), ("UserName", "ci")]);
-    iam(
-        &moto,
-        &[
-            ("Action", "AttachUserPolicy"),
-            ("UserName", "ci"),
-            (
-                "PolicyArn",
-                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-            ),
-        ],
-    );
+    read_only_user(&moto, "ci");
     let (code, v) = check(&moto, (KEY, SECRET), &["--user", "ci", "--for", "pull"]);
     assert_eq!(code, 0, "{v:#}");
     // Read-only does not push.
@@ -312,18 +318,7 @@ fn audits_check_iam_targets() {
 #[test]
 fn web_identity_credentials_as_github_oidc_gives_them() {
     let moto = Moto::start_with(&[("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")]);
-    iam(&moto, &[("Action", "CreateUser"), ("UserName", "ci")]);
-    iam(
-        &moto,
-        &[
-            ("Action", "AttachUserPolicy"),
-            ("UserName", "ci"),
-            (
-                "PolicyArn",
-                "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly",
-            ),
-        ],
-    );
+    read_only_user(&moto, "ci");
     let home = tempfile::tempdir().unwrap();
     let token = home.path().join("oidc-token");
     std::fs::write(
