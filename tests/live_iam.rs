@@ -46,6 +46,11 @@ fn check(moto: &Moto, access_key: (&str, &str), args: &[&str]) -> (i32, Value) {
     let home = tempfile::tempdir().unwrap();
     let mut cmd = shipcheck();
     aws_env(&mut cmd, &[("IAM", &moto.url())], access_key, home.path());
+    run_check(cmd, args)
+}
+
+/// Runs `check-iam --json ARGS` with `cmd`'s environment: (exit code, JSON).
+fn run_check(mut cmd: assert_cmd::Command, args: &[&str]) -> (i32, Value) {
     let out = cmd
         .args(["check-iam", "--json"])
         .args(args)
@@ -334,26 +339,15 @@ fn web_identity_credentials_as_github_oidc_gives_them() {
             ("unused", "unused"),
             home.path(),
         );
-        let out = cmd
-            .env_remove("AWS_ACCESS_KEY_ID")
+        cmd.env_remove("AWS_ACCESS_KEY_ID")
             .env_remove("AWS_SECRET_ACCESS_KEY")
             .env("AWS_WEB_IDENTITY_TOKEN_FILE", token_file)
             .env(
                 "AWS_ROLE_ARN",
                 "arn:aws:iam::123456789012:role/github-audit",
             )
-            .env("AWS_ROLE_SESSION_NAME", "shipcheck-nightly")
-            .args(["check-iam", "--json", "--user", "ci", "--for", "pull"])
-            .output()
-            .unwrap();
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "not JSON ({e}): {}\n{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code().unwrap(), v)
+            .env("AWS_ROLE_SESSION_NAME", "shipcheck-nightly");
+        run_check(cmd, &["--user", "ci", "--for", "pull"])
     };
     let (code, v) = run(&token);
     assert_eq!(code, 0, "{v:#}");
