@@ -224,16 +224,14 @@ fn on_fargate(s: &aws_sdk_ecs::types::Service) -> bool {
 
 /// The SDK's task definition as what the checks need; `id` names it in errors.
 fn convert(id: &str, td: aws_sdk_ecs::types::TaskDefinition) -> Result<TaskDefinition, Reason> {
-    let bad = |m: &dyn std::fmt::Display| {
-        Reason::new(Code::InvalidInput, format!("task definition `{id}`: {m}"))
-    };
+    let bad = |m: String| Reason::new(Code::InvalidInput, format!("task definition `{id}`: {m}"));
     let rp = td.runtime_platform.as_ref();
     let platform = platform_of(
         rp.and_then(|r| r.operating_system_family())
             .map(|o| o.as_str()),
         rp.and_then(|r| r.cpu_architecture()).map(|c| c.as_str()),
     )
-    .map_err(|e| bad(&e))?;
+    .map_err(|e| bad(e.to_string()))?;
     let mut containers = Vec::new();
     for (i, c) in td
         .container_definitions
@@ -246,14 +244,14 @@ fn convert(id: &str, td: aws_sdk_ecs::types::TaskDefinition) -> Result<TaskDefin
         match (name, image) {
             (Some(name), Some(image)) => containers.push(Container { name, image }),
             _ => {
-                return Err(bad(&format!(
+                return Err(bad(format!(
                     "container definition {i} has no name or no image"
                 )))
             }
         }
     }
     if containers.is_empty() {
-        return Err(bad(&"no container definitions"));
+        return Err(bad("no container definitions".into()));
     }
     let platform_declared = rp.and_then(|r| r.cpu_architecture()).is_some();
     Ok(TaskDefinition {
