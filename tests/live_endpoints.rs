@@ -1,9 +1,11 @@
 //! `check-endpoints` without files and `[[endpoints]]` audit targets: VPC endpoints and security
 //! groups read live through the AWS SDK from moto's EC2 (started here on 127.0.0.1): a VPC with every
-//! endpoint Fargate needs, and one with an endpoint missing and port 443 closed.
+//! endpoint Fargate needs, and one with an endpoint missing and port 443 closed; and, through the
+//! tests' pager, endpoints and security groups on more than one page.
 
 mod common;
 
+use common::aws_pager::{Pager, PAGE};
 use common::contract::{run, AuditJson, EndpointsJson, Verdict, Verdicted};
 use common::moto::{aws_env, xml_field, Moto, KEY};
 use common::shipcheck;
@@ -165,4 +167,48 @@ fn endpoints_and_security_groups_read_live() {
     assert_eq!(j.results[0].verdict(), Verdict::Pass);
     assert_eq!(j.results[1].target, format!("{bad} (us-east-1)"));
     assert_eq!(j.results[1].verdict(), Verdict::Fail);
+}
+
+/// EC2 answers `DescribeVpcEndpoints` and `DescribeSecurityGroups` a page at a time (moto does not;
+/// the tests' pager in front of it does, [`PAGE`] items per page): a VPC whose endpoints and groups
+/// span pages passes only if every page is read. The gateway endpoint and the last group are on
+/// the last pages; a check that stopped at the first page would report them missing.
+#[test]
+fn every_page_of_endpoints_and_security_groups_is_read() {
+    let moto = Moto::start();
+    let pager = Pager::start(moto.port);
+    let net = vpc(&moto, "10.3.0.0/16");
+    let services = ["ecr.api", "ecr.dkr", "logs", "ssm"];
+    for s in services {
+        let sg = group(&moto, &net, &format!("endpoint-{s}"), Some("10.3.0.0/16"));
+        interface(&moto, &net, s, &sg);
+    }
+    gateway(&moto, &net);
+    assert!(services.len() + 1 > PAGE && services.len() > PAGE);
+
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = shipcheck();
+    aws_env(&mut cmd, &[("EC2", &pager.url())], KEY, home.path());
+    cmd.args([
+        "check-endpoints",
+        "--region",
+        "us-east-1",
+        "--json",
+        "--with-ssm",
+        "--vpc",
+        &net,
+    ]);
+    let out = run::<EndpointsJson>(cmd);
+    let j = out.exit(0);
+    assert_eq!(j.vpcs.len(), 1, "{}", out.stdout);
+    assert!(
+        j.vpcs[0]
+            .endpoints
+            .iter()
+            .all(|e| e.status == common::contract::EndpointStatus::Ok),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(pager.calls("DescribeVpcEndpoints"), 2);
+    assert_eq!(pager.calls("DescribeSecurityGroups"), 2);
 }
