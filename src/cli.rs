@@ -213,7 +213,7 @@ pub struct VerifyTaskdefArgs {
 pub struct AuditArgs {
     /// Audit file (TOML) with [[bin]], [[image]] and [[taskdef]] targets.
     pub file: PathBuf,
-    /// Targets checked at once (at most 4 per registry or download host).
+    /// Targets checked at once (requests to each host are limited by --max-per-host).
     #[arg(long, value_name = "N", default_value_t = crate::commands::audit::DEFAULT_CONCURRENCY)]
     pub concurrency: usize,
     /// Output format: text, json, junit or github (--json means json).
@@ -247,6 +247,10 @@ pub struct CheckIamArgs {
     /// Repository ARN or URI the workflow targets (default: any repository).
     #[arg(long)]
     pub repository: Option<String>,
+    /// Longest wait for one AWS API call attempt, in seconds (with the SDK's retries, a call
+    /// takes at most three times this).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Args)]
@@ -273,4 +277,8 @@ pub struct CheckEndpointsArgs {
     /// Check only this VPC.
     #[arg(long)]
     pub vpc: Option<String>,
+    /// Longest wait for one AWS API call attempt, in seconds (with the SDK's retries, a call
+    /// takes at most three times this).
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub timeout: u64,
 }

@@ -355,3 +355,49 @@ fn web_identity_credentials_as_github_oidc_gives_them() {
     assert_eq!(code, 2, "{v:#}");
     assert!(!codes(&v).is_empty(), "{v:#}");
 }
+
+/// An IAM endpoint that accepts connections and never answers: with `--timeout 1`, `check-iam` and
+/// an audit's `[[iam]]` target give up (exit 2, naming the action and the timeout) instead of
+/// hanging a scheduled audit. The harness kills the process after 60 s, before the default timeout
+/// (30 s per attempt, three attempts) would give up, so a timeout that is not applied fails here.
+#[test]
+fn an_aws_endpoint_that_never_answers_is_undecided_within_the_timeout() {
+    let (port, stop) = common::serve_loopback(|s, stop| {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        drop(s);
+    });
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let home = tempfile::tempdir().unwrap();
+    let silent = |cmd: &mut assert_cmd::Command| {
+        aws_env(cmd, &[("IAM", &endpoint)], (KEY, SECRET), home.path());
+        cmd.timeout(std::time::Duration::from_secs(60));
+    };
+    let mut cmd = shipcheck();
+    silent(&mut cmd);
+    let (code, v) = run_check(cmd, &["--role", "app", "--for", "pull", "--timeout", "1"]);
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(codes(&v), ["download-failed"], "{v}");
+    let message = v["reasons"][0]["message"].as_str().unwrap();
+    assert!(message.starts_with("iam:"), "{message}");
+    assert!(message.contains("timeout"), "{message}");
+
+    let audit = home.path().join("audit.toml");
+    std::fs::write(&audit, "[[iam]]\nrole = \"app\"\nfor = \"pull\"\n").unwrap();
+    let mut cmd = shipcheck();
+    silent(&mut cmd);
+    let out = cmd
+        .args(["audit", "--json", "--timeout", "1"])
+        .arg(&audit)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    let message = v["results"][0]["reasons"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("iam:") && message.contains("timeout"),
+        "{v}"
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+}

@@ -26,16 +26,25 @@ fn cell<T>(map: &PerRegion<T>, region: Option<&str>) -> Arc<OnceCell<T>> {
 /// target shares credentials, connections and each client's limit on calls in flight.
 #[derive(Debug, Default)]
 pub struct Clients {
+    timeout: Timeout,
     configs: PerRegion<aws_config::SdkConfig>,
     ecs: PerRegion<Arc<ecs::Ecs>>,
     ecr: PerRegion<Arc<ecr::Ecr>>,
 }
 
 impl Clients {
+    /// Clients whose API calls wait at most `timeout` (see [`Timeout`]).
+    pub fn new(timeout: Timeout) -> Clients {
+        Clients {
+            timeout,
+            ..Clients::default()
+        }
+    }
+
     /// The configuration for `region` (`None`: the configured Region).
     pub async fn config(&self, region: Option<&str>) -> aws_config::SdkConfig {
         cell(&self.configs, region)
-            .get_or_init(|| config(region))
+            .get_or_init(|| config(region, self.timeout))
             .await
             .clone()
     }
@@ -59,14 +68,37 @@ impl Clients {
     }
 }
 
-/// Longest wait for a connection to an AWS API endpoint.
-pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-/// Longest wait for one attempt of an API call (the SDK retries throttling and 5xx within
-/// [`OPERATION_TIMEOUT`]): an endpoint that stops answering makes the check undecided (exit 2)
-/// instead of hanging a scheduled audit.
-pub const ATTEMPT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-/// Longest time for one API call with its retries.
-pub const OPERATION_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(90);
+/// How long API calls may take: from the command's `--timeout` (default 30 s), one attempt of a call
+/// waits at most that long (its connection at most 10 s of it), and a call with the SDK's retries
+/// of throttling, 5xx and timeouts at most three times that. An endpoint that stops answering
+/// makes the check undecided (exit 2) instead of hanging a scheduled audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeout(pub std::time::Duration);
+
+impl Default for Timeout {
+    fn default() -> Self {
+        Timeout(std::time::Duration::from_secs(30))
+    }
+}
+
+impl From<u64> for Timeout {
+    /// A timeout of `secs` seconds (`--timeout`).
+    fn from(secs: u64) -> Self {
+        Timeout(std::time::Duration::from_secs(secs))
+    }
+}
+
+impl Timeout {
+    /// The SDK's timeout settings for this timeout.
+    pub fn config(self) -> aws_config::timeout::TimeoutConfig {
+        let attempt = self.0.max(std::time::Duration::from_millis(1));
+        aws_config::timeout::TimeoutConfig::builder()
+            .connect_timeout(attempt.min(std::time::Duration::from_secs(10)))
+            .operation_attempt_timeout(attempt)
+            .operation_timeout(attempt.saturating_mul(3))
+            .build()
+    }
+}
 
 /// The SDK's HTTPS client as the SDK builds its default one (proxy settings from the environment,
 /// the SDK's connector settings and sleep), but over rustls with ring, the TLS stack the rest of
@@ -94,14 +126,8 @@ pub fn loader() -> aws_config::ConfigLoader {
 
 /// The SDK configuration from the credential chain; `region` overrides the configured one (IAM is
 /// global: any region works, us-east-1 when none is configured).
-pub async fn config(region: Option<&str>) -> aws_config::SdkConfig {
-    let mut loader = loader().timeout_config(
-        aws_config::timeout::TimeoutConfig::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .operation_attempt_timeout(ATTEMPT_TIMEOUT)
-            .operation_timeout(OPERATION_TIMEOUT)
-            .build(),
-    );
+pub async fn config(region: Option<&str>, timeout: Timeout) -> aws_config::SdkConfig {
+    let mut loader = loader().timeout_config(timeout.config());
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r.to_string()));
     }

@@ -63,7 +63,7 @@ pub fn run_command(a: CheckEndpointsArgs, ctx: &Context) -> i32 {
         endpoints::run(&req)
     } else {
         ctx.block_on(async {
-            let conf = crate::aws::config(Some(&req.region)).await;
+            let conf = crate::aws::config(Some(&req.region), a.timeout.into()).await;
             endpoints::run_live(&req, &crate::aws::ec2::Ec2::new(&conf)).await
         })
         .unwrap_or_else(|r| endpoints::failed(&req.region, r))

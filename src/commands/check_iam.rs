@@ -23,7 +23,7 @@ pub fn run_command(a: CheckIamArgs, ctx: &Context) -> i32 {
     };
     let live = who.map(|who| {
         ctx.block_on(async {
-            let conf = crate::aws::config(a.region.as_deref()).await;
+            let conf = crate::aws::config(a.region.as_deref(), a.timeout.into()).await;
             crate::aws::iam::identity_policies(&conf, &who).await
         })
         .and_then(|r| r)

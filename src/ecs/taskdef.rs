@@ -382,7 +382,8 @@ pub async fn run_with(req: &TaskdefRequest, http: &Http, cache: &ContentCache) -
             }
         }
         Source::Live { id, region } => {
-            let conf = crate::aws::config(region.as_deref()).await;
+            let timeout = crate::aws::Timeout(http.opts.timeout);
+            let conf = crate::aws::config(region.as_deref(), timeout).await;
             let ecs = crate::aws::ecs::Ecs::new(&conf);
             match ecs.task_definition(id).await {
                 Ok(def) => (None, def),

@@ -203,8 +203,14 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
             ) {
                 Some(ecr) => {
                     let login = cache.ecr_login(&reference.registry);
-                    match crate::oci::auth::ecr::credentials(&reference.registry, &ecr, &login)
-                        .await
+                    let timeout = crate::aws::Timeout(http.opts.timeout);
+                    match crate::oci::auth::ecr::credentials(
+                        &reference.registry,
+                        &ecr,
+                        &login,
+                        timeout,
+                    )
+                    .await
                     {
                         Ok(c) => Some(c),
                         Err(r) => {

@@ -19,10 +19,9 @@ use crate::oci::cache::ContentCache;
 use crate::oci::verify::{self, ImageReport, ImageRequest};
 use crate::release::{self, BinReport, BinRequest};
 use crate::report::{Code, Reason, Verdict};
+use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use tokio::sync::Semaphore;
 
 /// Default number of targets checked at once. What reaches each host is limited per request by
 /// the HTTP client's adaptive per-host limit (`--max-per-host`, see [`crate::net::limit`]).
@@ -676,24 +675,28 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
     }
 
     progress.start("targets", Some(planned.len() as u64));
-    let global = Arc::new(Semaphore::new(req.concurrency.max(1)));
-    let shared = Shared::default();
+    let shared = Shared {
+        cache: ContentCache::default(),
+        aws: Clients::new(crate::aws::Timeout(http.opts.timeout)),
+        memo: TaskdefMemo::default(),
+    };
     let shared = &shared;
-    let futures = planned.into_iter().map(|p| {
-        let global = global.clone();
-        async move {
-            let _g = global.acquire_owned().await.expect("semaphore open");
-            let results = run_job(&p, http, shared).await;
-            progress.advance(1);
-            results
-        }
-    });
-    let futures: Vec<_> = futures.collect();
-    rep.results = futures_util::future::join_all(futures)
-        .await
-        .into_iter()
-        .flatten()
-        .collect();
+    // At most `concurrency` targets exist at once: a target's future is created when a slot frees,
+    // so an audit of thousands of targets holds the state of only those in flight (each target's
+    // future is about 13 KiB; all of 1000 created up front were 13 MiB of peak memory).
+    let mut done: Vec<(usize, Vec<TargetResult>)> =
+        futures_util::stream::iter(planned.into_iter().enumerate())
+            .map(|(i, p)| async move {
+                let results = run_job(&p, http, shared).await;
+                progress.advance(1);
+                (i, results)
+            })
+            .buffer_unordered(req.concurrency.max(1))
+            .collect()
+            .await;
+    // Results in the audit file's order, whichever finished first.
+    done.sort_unstable_by_key(|(i, _)| *i);
+    rep.results = done.into_iter().flat_map(|(_, r)| r).collect();
     rep.reused = shared.cache.hits();
     progress.finish();
     for r in &rep.results {
@@ -716,7 +719,6 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
 /// What the targets of one audit share: verified content (several tags of one release, one image
 /// in several task definitions; tags are still resolved for every reference), AWS configurations
 /// and clients (one per Region), and task definition checks (one per ARN).
-#[derive(Default)]
 struct Shared {
     cache: ContentCache,
     aws: Clients,

@@ -108,18 +108,22 @@ pub async fn credentials(
     host: &str,
     reg: &EcrRegistry,
     login: &tokio::sync::OnceCell<Cached>,
+    timeout: crate::aws::Timeout,
 ) -> Result<Credentials, Reason> {
-    login.get_or_init(|| fetch(host, reg)).await.clone()
+    login
+        .get_or_init(|| fetch(host, reg, timeout))
+        .await
+        .clone()
 }
 
-async fn fetch(host: &str, reg: &EcrRegistry) -> Cached {
+async fn fetch(host: &str, reg: &EcrRegistry, timeout: crate::aws::Timeout) -> Cached {
     let fail = |why: String| {
         Reason::new(Code::Unauthorized, format!("{host}: ECR GetAuthorizationToken failed: {why}")).hint(
             "configure AWS credentials (environment, profile, web identity) with ecr:GetAuthorizationToken, \
              or log in first: aws ecr get-login-password | docker login --username AWS --password-stdin HOST",
         )
     };
-    let mut loader = crate::aws::loader();
+    let mut loader = crate::aws::loader().timeout_config(timeout.config());
     if let Some(r) = &reg.region {
         loader = loader.region(aws_config::Region::new(r.clone()));
     }
