@@ -163,3 +163,24 @@ where
     Reason::new(Code::DownloadFailed, format!("{action} failed: {detail}"))
         .hint("check AWS credentials (AWS_PROFILE, AWS_REGION) and the network path to AWS")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Timeout;
+    use std::time::Duration;
+
+    #[test]
+    fn a_timeout_bounds_the_connection_each_attempt_and_the_call() {
+        let t = Timeout::default().config();
+        assert_eq!(t.connect_timeout(), Some(Duration::from_secs(10)));
+        assert_eq!(t.operation_attempt_timeout(), Some(Duration::from_secs(30)));
+        assert_eq!(t.operation_timeout(), Some(Duration::from_secs(90)));
+        let t = Timeout::from(2).config();
+        assert_eq!(t.connect_timeout(), Some(Duration::from_secs(2)));
+        assert_eq!(t.operation_attempt_timeout(), Some(Duration::from_secs(2)));
+        assert_eq!(t.operation_timeout(), Some(Duration::from_secs(6)));
+        // `--timeout 0` does not mean "no timeout".
+        let t = Timeout::from(0).config();
+        assert_eq!(t.operation_attempt_timeout(), Some(Duration::from_millis(1)));
+    }
+}
