@@ -181,6 +181,9 @@ mod tests {
         assert_eq!(t.operation_timeout(), Some(Duration::from_secs(6)));
         // `--timeout 0` does not mean "no timeout".
         let t = Timeout::from(0).config();
-        assert_eq!(t.operation_attempt_timeout(), Some(Duration::from_millis(1)));
+        assert_eq!(
+            t.operation_attempt_timeout(),
+            Some(Duration::from_millis(1))
+        );
     }
 }
