@@ -90,6 +90,20 @@ fn aws(cmd: &mut assert_cmd::Command, moto: &Moto, home: &std::path::Path) {
     aws_env(cmd, &[("EC2", &moto.url())], KEY, home);
 }
 
+/// Exit 0, one VPC, every endpoint it needs in place.
+fn one_vpc_passes(out: &common::contract::Out<EndpointsJson>) {
+    let j = out.exit(0);
+    assert_eq!(j.vpcs.len(), 1, "{}", out.stdout);
+    assert!(
+        j.vpcs[0]
+            .endpoints
+            .iter()
+            .all(|e| e.status == common::contract::EndpointStatus::Ok),
+        "{}",
+        out.stdout
+    );
+}
+
 #[test]
 fn endpoints_and_security_groups_read_live() {
     let moto = Moto::start();
@@ -115,17 +129,7 @@ fn endpoints_and_security_groups_read_live() {
         run::<EndpointsJson>(cmd)
     };
 
-    let out = check(&["--vpc", &good]);
-    let j = out.exit(0);
-    assert_eq!(j.vpcs.len(), 1);
-    assert!(
-        j.vpcs[0]
-            .endpoints
-            .iter()
-            .all(|e| e.status == common::contract::EndpointStatus::Ok),
-        "{}",
-        out.stdout
-    );
+    one_vpc_passes(&check(&["--vpc", &good]));
 
     let out = check(&["--vpc", &bad]);
     let j = out.exit(1);
@@ -198,17 +202,7 @@ fn every_page_of_endpoints_and_security_groups_is_read() {
         "--vpc",
         &net,
     ]);
-    let out = run::<EndpointsJson>(cmd);
-    let j = out.exit(0);
-    assert_eq!(j.vpcs.len(), 1, "{}", out.stdout);
-    assert!(
-        j.vpcs[0]
-            .endpoints
-            .iter()
-            .all(|e| e.status == common::contract::EndpointStatus::Ok),
-        "{}",
-        out.stdout
-    );
+    one_vpc_passes(&run::<EndpointsJson>(cmd));
     assert_eq!(pager.calls("DescribeVpcEndpoints"), 2);
     assert_eq!(pager.calls("DescribeSecurityGroups"), 2);
 }
