@@ -277,6 +277,14 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
             Some(s) => Url::parse(s).map_err(|e| {
                 Reason::usage(format!("--sig-url `{}` is not a URL: {e}", redact_text(s)))
             })?,
+            // `.asc` after a query or fragment would name the file itself (or something else).
+            None if b.query().is_some() || b.fragment().is_some() => {
+                return Err(Reason::usage(format!(
+                    "--url `{}` has a query or fragment, so the signature URL cannot be formed by adding `.asc`",
+                    redact(&b)
+                ))
+                .hint("give the signature's URL with --sig-url"))
+            }
             None => Url::parse(&format!("{b}.asc"))
                 .map_err(|e| Reason::usage(format!("cannot form the signature URL: {e}")))?,
         };

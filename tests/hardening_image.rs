@@ -342,6 +342,47 @@ fn redirect_to_plain_http_on_a_foreign_host_is_refused() {
     }
 }
 
+/// Registries redirect blobs to presigned URLs (ECR to S3, Docker Hub to R2) whose query holds
+/// credentials: a failure there names the scheme, host and path, never the query.
+#[test]
+fn a_presigned_redirects_query_is_never_printed() {
+    let r = Rig::new();
+    let other = Proxy::start(r.reg.port);
+    let secret = "X-Amz-Security-Token=presigned-secret-17&X-Amz-Signature=presigned-sig-17";
+    let cfg = r.amd_config();
+    let missing = format!("/v2/team/app/blobs/sha256:{}", "0".repeat(64));
+    for target in [
+        format!("http://198.51.100.7/v2/team/app/blobs/x?{secret}"),
+        format!("http://localhost:{}{missing}?{secret}", other.port),
+    ] {
+        r.proxy.clear();
+        r.proxy
+            .fault(&cfg, &[], ProxyFault::Redirect(target.clone()));
+        for text in [false, true] {
+            let mut cmd = shipcheck();
+            cmd.args(["verify-image", &r.reference, "--retries", "0"])
+                .timeout(Duration::from_secs(40));
+            if !text {
+                cmd.arg("--json");
+            }
+            let out = cmd.output().unwrap();
+            let all = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert_ne!(out.status.code(), Some(0), "{target}: {all}");
+            assert!(!all.contains("presigned-s"), "{target}: {all}");
+            if target.contains("198.51") {
+                assert!(
+                    all.contains("198.51.100.7/v2/team/app/blobs/x?***"),
+                    "{all}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn blob_redirect_to_another_host_gets_no_credentials() {
     let r = Rig::new();

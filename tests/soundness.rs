@@ -237,6 +237,29 @@ fn a_key_bound_to_two_pinned_certificates_passes_if_either_binding_holds_in_any_
     assert_eq!(k.with_keys(&[&k.combined(&a, &b)]), (0, vec![]));
 }
 
+/// A signature dated before its key existed is refused as sqv refuses it (no key was bound then),
+/// and is not reported as a modified file: Sequoia does not look at the data of such a signature.
+#[test]
+fn a_signature_dated_before_its_key_is_refused_for_its_date() {
+    let key = TestKey::new("vendor", SystemTime::now() - 10 * DAY, None);
+    let k = Keys::new(key, SystemTime::now() - 20 * DAY, |_| {});
+    let out = shipcheck()
+        .args(["verify-bin", "--no-install", "--json", "--file"])
+        .arg(&k.data)
+        .arg("--sig")
+        .arg(&k.sig)
+        .arg("--key")
+        .arg(&k.old)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(v["reasons"][0]["code"], "key-invalid", "{v}");
+    let msg = v["reasons"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("before its key"), "{msg}");
+    assert!(!msg.contains("modified"), "{msg}");
+}
+
 #[test]
 fn one_certificate_pinned_twice_with_different_rules_is_refused() {
     let k = Keys::new(TestKey::fresh("vendor"), a_minute_ago(), |_| {});
@@ -377,6 +400,11 @@ fn a_nested_index_under_another_platform_is_not_reached() {
     assert_eq!(run.json.missing, ["linux/arm64"]);
     // amd64 alone passes: the runtime takes the amd64 image, listed first.
     verify_image(&r, "nest/app:v1", Some("amd64")).expect(0, "");
+    // Without --platforms, the platforms the index lists are judged the same way: the arm64 image
+    // it holds is out of the runtime's reach.
+    let run = verify_image(&r, "nest/app:v1", None);
+    run.expect(1, "missing-platform");
+    assert_eq!(run.json.missing, ["linux/arm64"]);
     // With the nested index first, the runtime enters it for amd64 too, and finds no amd64 there.
     r.push_index(
         "nest/app",
@@ -417,6 +445,10 @@ fn the_first_matching_entry_must_be_usable() {
     let run = verify_image(&r, "first/app:v1", Some("amd64"));
     run.expect(0, "");
     assert_eq!(run.json.warning_codes(), ["unknown-entry"]);
+    // Without --platforms every listed platform is required, arm64 included: the pull fails there.
+    let run = verify_image(&r, "first/app:v1", None);
+    run.expect(1, "unusable-entry");
+    assert_eq!(run.json.missing, ["linux/arm64"]);
 }
 
 #[test]
@@ -585,6 +617,53 @@ fn an_index_that_only_has_a_fallback_platform_is_missing_the_required_one() {
     assert!(msg.contains("fall back to the linux/arm/v7 entry"), "{msg}");
 }
 
+/// containerd runs arm64/v8.2 images on an arm64/v8.2 host, and falls back to v8.1 and v8 (v9.x to
+/// v9.{x-1..0} and v8.{x+5..0}) before entries without a platform: such a fallback is missing.
+#[test]
+fn minor_arm64_variants_fall_back_as_containerd_orders_them() {
+    let r = Registry::plain();
+    let v8 = r.push_image("minor/app", "linux/arm64/v8", Flavour::Oci, None);
+    let v82 = r.push_image("minor/app", "linux/arm64/v8.2", Flavour::Oci, None);
+    let open = json!({"mediaType": v82.media_type, "digest": v82.digest, "size": v82.size});
+    r.push_index(
+        "minor/app",
+        "v1",
+        vec![v8.entry("linux/arm64/v8"), open],
+        false,
+    );
+    for required in ["arm64/v8.2", "arm64/v9.1"] {
+        let run = verify_image(&r, "minor/app:v1", Some(required));
+        run.expect(1, "missing-platform");
+        let msg = &run.json.reasons[0].message;
+        assert!(
+            msg.contains("fall back to the linux/arm64/v8 entry"),
+            "{msg}"
+        );
+    }
+    verify_image(&r, "minor/app:v1", Some("arm64")).expect(0, "");
+    // With its own entry, v8.2 passes.
+    r.push_index(
+        "minor/app",
+        "v2",
+        vec![v8.entry("linux/arm64/v8"), v82.entry("linux/arm64/v8.2")],
+        false,
+    );
+    verify_image(&r, "minor/app:v2", Some("arm64/v8.2,arm64")).expect(0, "");
+}
+
+/// An empty platform list (an unset CI variable in `--platforms "$PLATFORMS"`) is a usage error, not
+/// "whatever the index holds".
+#[test]
+fn an_empty_platform_list_is_refused() {
+    let r = Registry::plain();
+    let amd = r.push_image("empty/app", "linux/amd64", Flavour::Oci, None);
+    r.push_index("empty/app", "v1", vec![amd.entry("linux/amd64")], false);
+    for p in ["", ",", " ", " , "] {
+        let run = verify_image(&r, "empty/app:v1", Some(p));
+        run.expect(2, "usage");
+    }
+}
+
 /// The differential table: every required spelling against an index holding one platform spelled
 /// as pushers write it. The expected verdict follows containerd's `platforms.Normalize` (aliases,
 /// default variants: amd64 = v1, arm64 = v8, arm = v7; `8`, `v8.0` = v8; armhf = arm/v7,
@@ -605,6 +684,8 @@ fn platform_spellings_match_as_containerd_normalises_them() {
         ("linux/arm64/8", "arm64"),
         ("linux/arm64/v8.0", "arm64"),
         ("linux/arm64/v9", "arm64v9"),
+        ("linux/arm64/9.0", "arm64v9"),
+        ("linux/arm64/v8.2", "arm64v8.2"),
         ("linux/arm", "arm7"),
         ("linux/arm/v7", "arm7"),
         ("linux/arm/7", "arm7"),
@@ -626,6 +707,7 @@ fn platform_spellings_match_as_containerd_normalises_them() {
         ("aarch64", "arm64"),
         ("linux/arm64/v8", "arm64"),
         ("arm64/v9", "arm64v9"),
+        ("arm64/v8.2", "arm64v8.2"),
         ("arm", "arm7"),
         ("arm/v7", "arm7"),
         ("armhf", "arm7"),

@@ -27,7 +27,17 @@ pub fn redact(url: &Url) -> String {
 /// (`https://user:pa/ss@host/` parses as host `user` with `ss@host` in its path), and the spellings
 /// without `//` the parser accepts (`https:user:pass@host`, `https:\\user:pass@host`). Whatever
 /// could be a credential is hidden, at the price of hiding the host of a URL with an `@` in its path.
+/// The query and fragment are hidden too (`?***`): presigned URLs (a registry's redirect to S3 or
+/// R2, a release link with a token) carry credentials there.
 pub fn redact_text(s: &str) -> String {
+    let s = redact_userinfo(s);
+    match s.find(['?', '#']) {
+        Some(i) => format!("{}***", &s[..=i]),
+        None => s,
+    }
+}
+
+fn redact_userinfo(s: &str) -> String {
     let Some(at) = s.rfind('@') else {
         return s.to_string();
     };
@@ -99,7 +109,7 @@ mod tests {
     #[test]
     fn userinfo_is_never_shown() {
         let u = Url::parse("https://user:s3cret@example.com:8443/a/b?x=1").unwrap();
-        assert_eq!(redact(&u), "https://***@example.com:8443/a/b?x=1");
+        assert_eq!(redact(&u), "https://***@example.com:8443/a/b?***");
         assert_eq!(
             redact(&Url::parse("https://tok@example.com/").unwrap()),
             "https://***@example.com/"
@@ -122,6 +132,17 @@ mod tests {
             }
         }
         assert_eq!(redact_text("not a url"), "not a url");
+        // Presigned URLs (a registry's redirect to S3) carry credentials in the query.
+        let presigned = "https://bucket.s3.amazonaws.com/blob?X-Amz-Security-Token=s3cret&X-Amz-Signature=s3c#f";
+        assert_eq!(
+            redact_text(presigned),
+            "https://bucket.s3.amazonaws.com/blob?***"
+        );
+        assert_eq!(redact_text("https://h/x#s3cret"), "https://h/x#***");
+        assert_eq!(
+            redact_text("https://u:p?s3c@h/x?t=s3c"),
+            "https://***@h/x?***"
+        );
         // Spellings without `//` that the parser accepts, with credentials.
         for text in [
             "https:AWS:s3cret@127.0.0.1:9/t",

@@ -196,36 +196,58 @@ impl Platform {
         self.os == "unknown" && self.arch == "unknown"
     }
 
-    /// This platform followed by what containerd's `platforms.Only` accepts in its place, best first.
+    /// This platform followed by what containerd's `platforms.Only` accepts in its place, best first
+    /// (`platformVector` in containerd/platforms `compare.go`, quirks included: variant numbers
+    /// are read with Go's `Atoi` after an optional `v`, and arm64 minor versions only as one digit).
     fn fallbacks(&self) -> Vec<Platform> {
         let at = |arch: &str, v: String| Platform {
             os: self.os.clone(),
             arch: arch.into(),
             variant: Some(v),
         };
-        let num = |v: &str| -> Option<u32> { v.strip_prefix('v')?.split('.').next()?.parse().ok() };
+        let atoi = |v: &str| -> Option<i64> { v.strip_prefix('v').unwrap_or(v).parse().ok() };
         let mut out = vec![self.clone()];
         let v = self.effective_variant().unwrap_or_default();
         match self.arch.as_str() {
             "amd64" => {
-                for n in (1..num(&v).unwrap_or(1)).rev() {
-                    out.push(at("amd64", format!("v{n}")));
+                if let Some(n) = atoi(&v).filter(|&n| n > 1) {
+                    out.extend((1..n).rev().map(|k| at("amd64", format!("v{k}"))));
                 }
                 out.push(Platform::new(&self.os, "386", None));
             }
-            "arm64" => {
-                let n = num(&v).unwrap_or(8);
-                for k in (8..n).rev() {
-                    out.push(at("arm64", format!("v{k}")));
-                }
-                for k in (5..=8).rev() {
-                    out.push(at("arm", format!("v{k}")));
+            "arm" => {
+                if let Some(n) = atoi(&v).filter(|&n| n > 5) {
+                    out.extend((5..n).rev().map(|k| at("arm", format!("v{k}"))));
                 }
             }
-            "arm" => {
-                for k in (5..num(&v).unwrap_or(7)).rev() {
-                    out.push(at("arm", format!("v{k}")));
+            "arm64" => {
+                // arm64/v9.x also runs v9.{x-1..0} and v8.{x+5..0}; v8.x runs v8.{x-1..0}.
+                let (major, minor) = v.split_once('.').unwrap_or((&v, ""));
+                if let Some(mut major) = atoi(major).filter(|&m| m >= 8) {
+                    let mut minor: i64 = if v.len() == 4 {
+                        minor.parse().unwrap_or(0)
+                    } else {
+                        0
+                    };
+                    let name = |major: i64, m: i64| match m {
+                        0 => format!("v{major}"),
+                        m => format!("v{major}.{m}"),
+                    };
+                    if major == 9 {
+                        out.extend((0..minor).rev().map(|m| at("arm64", name(9, m))));
+                        minor += 5;
+                        major = 8;
+                        out.push(at("arm64", format!("v8.{minor}")));
+                    }
+                    out.extend((0..minor).rev().map(|m| at("arm64", name(major, m))));
                 }
+                // Then 32-bit arm, from arm/v8 down (arm/v9 for arm64/v9: containerd's spelling).
+                let arm = if v.starts_with("v8.") || v.starts_with("v9.") {
+                    "v8".to_string()
+                } else {
+                    v.clone()
+                };
+                out.extend(at("arm", arm).fallbacks());
             }
             _ => {}
         }
@@ -246,6 +268,74 @@ impl fmt::Display for Platform {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The vectors containerd's `platforms.Only` builds (containerd/platforms `compare.go`).
+    #[test]
+    fn fallbacks_follow_containerds_platform_vector() {
+        let vector = |s: &str| -> Vec<String> {
+            let p = Platform::parse(s).unwrap();
+            p.fallbacks().iter().map(|f| f.to_string()).collect()
+        };
+        let arm32 = [
+            "linux/arm/v8",
+            "linux/arm/v7",
+            "linux/arm/v6",
+            "linux/arm/v5",
+        ];
+        let mut want = vec!["linux/arm64"];
+        want.extend(arm32);
+        assert_eq!(vector("arm64"), want);
+        let mut want = vec!["linux/arm64/v8.2", "linux/arm64/v8.1", "linux/arm64/v8"];
+        want.extend(arm32);
+        assert_eq!(vector("arm64/v8.2"), want);
+        let mut want: Vec<String> = [
+            "v9.1", "v9", "v8.6", "v8.5", "v8.4", "v8.3", "v8.2", "v8.1", "v8",
+        ]
+        .iter()
+        .map(|v| format!("linux/arm64/{v}"))
+        .collect();
+        want.extend(arm32.map(String::from));
+        assert_eq!(vector("arm64/v9.1"), want);
+        let v9 = vector("arm64/v9");
+        assert_eq!(
+            v9[..7],
+            [
+                "linux/arm64/v9",
+                "linux/arm64/v8.5",
+                "linux/arm64/v8.4",
+                "linux/arm64/v8.3",
+                "linux/arm64/v8.2",
+                "linux/arm64/v8.1",
+                "linux/arm64/v8"
+            ]
+        );
+        assert_eq!(v9[7], "linux/arm/v9");
+        assert_eq!(
+            vector("amd64/v3"),
+            [
+                "linux/amd64/v3",
+                "linux/amd64/v2",
+                "linux/amd64/v1",
+                "linux/386"
+            ]
+        );
+        assert_eq!(vector("amd64"), ["linux/amd64", "linux/386"]);
+        assert_eq!(
+            vector("arm/v7"),
+            ["linux/arm/v7", "linux/arm/v6", "linux/arm/v5"]
+        );
+        // Go's Atoi reads the whole variant: amd64/v3.5 falls back to 386 only.
+        assert_eq!(vector("amd64/v3.5"), ["linux/amd64/v3.5", "linux/386"]);
+        let p = Platform::parse("arm64/v8.2").unwrap();
+        assert_eq!(
+            p.runtime_rank(&Platform::new("linux", "arm64", Some("v8"))),
+            Some(2)
+        );
+        assert_eq!(
+            p.runtime_rank(&Platform::new("linux", "arm64", Some("v8.3"))),
+            None
+        );
+    }
 
     #[test]
     fn platforms_parse_and_match() {

@@ -164,6 +164,15 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
     };
     rep.reference = Some(reference.to_string());
     let mut required: Vec<Platform> = Vec::new();
+    // An empty value (an unset CI variable in `--platforms "$PLATFORMS"`) must not switch the check
+    // off; leaving the option out checks every platform the index lists.
+    if !req.platforms.is_empty() && req.platforms.iter().all(|p| p.trim().is_empty()) {
+        rep.reasons.push(
+            Reason::usage("the required platforms are empty")
+                .hint("give platforms such as amd64,arm64, or leave --platforms out to check every platform the index lists"),
+        );
+        return rep.finish();
+    }
     for p in req.platforms.iter().filter(|p| !p.trim().is_empty()) {
         match Platform::parse(p) {
             Ok(p) => {
@@ -404,6 +413,15 @@ impl Verifier<'_> {
                 .hint("push the image with its platforms (docker buildx build --platform ...)"),
             );
         }
+        // Without --platforms, the platforms the index lists are the required ones: each is judged
+        // by the entry the runtime would select for it, not only by the entries that claim it.
+        let listed;
+        let required = if required.is_empty() {
+            listed = listed_platforms(tree);
+            &listed[..]
+        } else {
+            required
+        };
         let mut selected = HashSet::new();
         for req in required {
             let sel = tree.select(req);
@@ -822,6 +840,23 @@ fn has_real_platform(d: &Descriptor) -> bool {
     d.platform
         .as_ref()
         .is_some_and(|p| !p.arch.is_empty() && !p.is_unknown())
+}
+
+/// The distinct platforms (with an os) that the entries of an index and its nested indexes claim,
+/// in the registry's order.
+fn listed_platforms(tree: &IndexTree) -> Vec<Platform> {
+    let mut listed: Vec<Platform> = Vec::new();
+    for node in &tree.nodes {
+        let d = node.desc();
+        if !has_real_platform(d) {
+            continue;
+        }
+        let p = d.platform.as_ref().expect("real platform");
+        if !p.os.is_empty() && !listed.iter().any(|l| l.matches(p)) {
+            listed.push(p.clone());
+        }
+    }
+    listed
 }
 
 /// Entries no required platform selected that are not platform images: attestations are listed,

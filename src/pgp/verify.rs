@@ -139,11 +139,27 @@ fn check_one(
     }
     // Every (pin, key) whose key made this signature over this data. A key bound to several pinned
     // certificates (one owner's certificates) passes if any of them passes, whatever their order.
+    let candidates_for_dates = candidates.clone();
     let made: Vec<(&Pin, Key<PublicParts, UnspecifiedRole>)> = candidates
         .into_iter()
         .filter(|(_, key)| sig.verify_hash(key, ctx.clone()).is_ok())
         .collect();
     if made.is_empty() {
+        // Sequoia refuses a signature dated before its key was created without looking at the data:
+        // that is a signature no key could have made then (sqv: no binding signature at that time).
+        let created = sig.signature_creation_time();
+        if let Some((_, key)) = made_before_key(&candidates_for_dates, created) {
+            return Err(Reason::new(
+                Code::KeyInvalid,
+                format!(
+                    "the signature by {issuer_text} is dated {}, before its key {} was created ({}): no such key existed then",
+                    rfc3339(created.expect("dated")),
+                    key.fingerprint(),
+                    rfc3339(key.creation_time())
+                ),
+            )
+            .hint("do not use this file; a signature cannot predate its key (a wrong clock or a forged date when it was signed)"));
+        }
         return Err(Reason::new(
             Code::BadSignature,
             format!("the signature by {issuer_text} does not match the data: the file was modified, truncated, or is not the file that was signed"),
@@ -160,6 +176,20 @@ fn check_one(
         }
     }
     Err(first_problem.expect("at least one signer was checked"))
+}
+
+/// A candidate key created after the signature's creation time, if every candidate was (Sequoia does
+/// not verify such a signature).
+fn made_before_key<'a, 'p>(
+    candidates: &'a [(&'p Pin, Key<PublicParts, UnspecifiedRole>)],
+    created: Option<SystemTime>,
+) -> Option<&'a (&'p Pin, Key<PublicParts, UnspecifiedRole>)> {
+    let created = created?;
+    if candidates.iter().all(|(_, k)| k.creation_time() > created) {
+        candidates.first()
+    } else {
+        None
+    }
 }
 
 /// The checks on a signature that verified cryptographically with `key` of `pin`, in order: the

@@ -159,8 +159,17 @@ fn credentials_from_config(
         Reason::new(Code::Usage, format!("Docker config {file}: {why}"))
             .hint("fix the file, or point DOCKER_CONFIG at a directory with a valid config.json")
     };
-    let cfg: Config =
-        serde_json::from_slice(text).map_err(|e| bad(format!("not valid JSON ({e})")))?;
+    // serde's messages quote the offending value, which in this file can be a credential: only the
+    // kind of error and its position are shown.
+    let cfg: Config = serde_json::from_slice(text).map_err(|e| {
+        use serde_json::error::Category;
+        let what = match e.classify() {
+            Category::Syntax | Category::Eof => "not valid JSON",
+            Category::Data => "a value has the wrong type (`auths` maps each registry to an object such as {\"auth\": \"<base64 of user:password>\"})",
+            Category::Io => "unreadable",
+        };
+        bad(format!("{what} at line {}, column {}", e.line(), e.column()))
+    })?;
     let host = key_host(registry);
     let run_helper = |h: &str, which: &str| -> Result<Option<Credentials>, Reason> {
         match helper(h, &server_key(registry)) {
@@ -339,5 +348,25 @@ mod tests {
         assert!(credentials_from_config(b"{", "h", "f", none).is_err());
         let not_b64 = r#"{"auths":{"h":{"auth":"!!!"}}}"#;
         assert!(credentials_from_config(not_b64.as_bytes(), "h", "f", none).is_err());
+    }
+
+    /// serde's messages quote values: a malformed entry must not print the credential it holds.
+    #[test]
+    fn a_malformed_config_does_not_print_its_credentials() {
+        let none: &HelperFn = &|_, _| Ok(None);
+        for cfg in [
+            r#"{"auths":{"127.0.0.1:5999":"dXNlcjpzM2NyM3RQQVNT"}}"#,
+            r#"{"auths":{"h":{"auth":"dXNlcjpzM2NyM3RQQVNT","password":7}}}"#,
+            r#"{"auths":{"h":{"password":"s3cr3tPASS"}},"credsStore":["s3cr3tPASS"]}"#,
+            r#"{"auths":{"h":{"password":"s3cr3tPASS" "#,
+        ] {
+            let r = credentials_from_config(cfg.as_bytes(), "h", "f", none).unwrap_err();
+            let text = format!("{} {}", r.message, r.hint.unwrap_or_default());
+            assert!(
+                !text.contains("dXNlcjpz") && !text.contains("s3cr3t"),
+                "{text}"
+            );
+            assert!(text.contains("line 1, column"), "{text}");
+        }
     }
 }
