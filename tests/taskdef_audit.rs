@@ -156,6 +156,11 @@ fn bad_task_definitions_exit_2_naming_the_place() {
         ("{\"family\": \"x\"}", "$.containerDefinitions"),
         ("{\"containerDefinitions\": [{\"name\": \"a\"}]}", "$.containerDefinitions[0].image"),
         ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"runtimePlatform\": {\"cpuArchitecture\": \"SPARC\"}}", "cpuArchitecture"),
+        // ECS refuses these; read loosely they would silently mean X86_64.
+        ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"runtimePlatform\": \"ARM64\"}", "$.runtimePlatform"),
+        ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"runtimePlatform\": [\"ARM64\"]}", "$.runtimePlatform"),
+        ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"runtimePlatform\": {\"CpuArchitecture\": \"ARM64\"}}", "CpuArchitecture"),
+        ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"requiresCompatibilities\": \"FARGATE\"}", "requiresCompatibilities"),
         ("{\"containerDefinitions\": [", "line 1"),
         ("", "empty"),
     ];
@@ -174,6 +179,40 @@ fn bad_task_definitions_exit_2_naming_the_place() {
     let (code, v) = run(&["verify-taskdef", "--json"], &[d.path()]);
     assert_eq!(code, 2);
     assert_eq!(codes(&v, "reasons"), vec!["invalid-input"]);
+}
+
+/// Without runtimePlatform.cpuArchitecture, a task that may run on EC2 (or external) capacity runs
+/// whatever the instance's architecture is: the amd64 check passes, with a warning saying so. A
+/// Fargate-only task runs X86_64: no warning.
+#[test]
+fn an_ec2_task_without_an_architecture_is_checked_for_amd64_with_a_warning() {
+    let reg = registry();
+    let d = tempfile::tempdir().unwrap();
+    let image = format!("{}/solo:v1", reg.host());
+    for (compat, warned) in [
+        (None, true),
+        (Some(r#"["EC2"]"#), true),
+        (Some(r#"["EC2", "FARGATE"]"#), true),
+        (Some(r#"["FARGATE"]"#), false),
+    ] {
+        let mut td = serde_json::json!({
+            "family": "web",
+            "containerDefinitions": [{"name": "web", "image": image}],
+        });
+        if let Some(c) = compat {
+            td["requiresCompatibilities"] = serde_json::from_str(c).unwrap();
+        }
+        let p = d.path().join("td.json");
+        std::fs::write(&p, td.to_string()).unwrap();
+        let (code, v) = run(&["verify-taskdef", "--json"], &[&p]);
+        assert_eq!(code, 0, "{compat:?}: {v:#}");
+        let warnings = codes(&v, "warnings");
+        assert_eq!(
+            warnings.contains(&"not-evaluated".to_string()),
+            warned,
+            "{compat:?}: {v:#}"
+        );
+    }
 }
 
 fn write_audit(dir: &Path, reg: &Registry, extra: &str) -> PathBuf {

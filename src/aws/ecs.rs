@@ -232,6 +232,11 @@ fn convert(id: &str, td: aws_sdk_ecs::types::TaskDefinition) -> Result<TaskDefin
         rp.and_then(|r| r.cpu_architecture()).map(|c| c.as_str()),
     )
     .map_err(|e| bad(e.to_string()))?;
+    let compat = td.requires_compatibilities();
+    let fargate_only = !compat.is_empty()
+        && compat
+            .iter()
+            .all(|c| *c == aws_sdk_ecs::types::Compatibility::Fargate);
     let mut containers = Vec::new();
     for (i, c) in td
         .container_definitions
@@ -256,6 +261,7 @@ fn convert(id: &str, td: aws_sdk_ecs::types::TaskDefinition) -> Result<TaskDefin
     let platform_declared = rp.and_then(|r| r.cpu_architecture()).is_some();
     Ok(TaskDefinition {
         platform_declared,
+        fargate_only,
         family: td.family,
         arn: td.task_definition_arn,
         revision: Some(i64::from(td.revision)),

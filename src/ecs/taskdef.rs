@@ -73,6 +73,9 @@ pub struct TaskDefinition {
     /// Whether `runtimePlatform.cpuArchitecture` is set. When it is not, Fargate runs X86_64, but on
     /// EC2 or external capacity the container instance's architecture decides.
     pub platform_declared: bool,
+    /// Whether `requiresCompatibilities` is `["FARGATE"]`: the task cannot run on EC2 or external
+    /// capacity, so an undeclared architecture is X86_64.
+    pub fargate_only: bool,
     /// The containers of `containerDefinitions`, in order.
     pub containers: Vec<Container>,
 }
@@ -173,6 +176,19 @@ pub enum TaskdefError {
     /// A `runtimePlatform` field that is not a string.
     #[error("$.runtimePlatform.{0}: expected a string")]
     NotAString(&'static str),
+    /// `runtimePlatform` is not an object.
+    #[error(
+        "$.runtimePlatform: expected an object with cpuArchitecture and operatingSystemFamily"
+    )]
+    RuntimePlatformNotAnObject,
+    /// A key of `runtimePlatform` ECS does not know (keys are case-sensitive).
+    #[error(
+        "$.runtimePlatform.{0}: unknown key (ECS knows cpuArchitecture and operatingSystemFamily)"
+    )]
+    RuntimePlatformKey(String),
+    /// `requiresCompatibilities` is not a list of strings.
+    #[error("$.requiresCompatibilities: expected a list of strings (EC2, FARGATE, EXTERNAL, MANAGED_INSTANCES)")]
+    Compatibilities,
     /// A Windows family with another architecture than X86_64.
     #[error("$.runtimePlatform.cpuArchitecture: `{cpu}` is not supported with {os} (only X86_64)")]
     WindowsArch {
@@ -219,7 +235,20 @@ pub enum TaskdefError {
 /// The platform a task runs on: `runtimePlatform.cpuArchitecture` (`X86_64` default, `ARM64`) and
 /// `operatingSystemFamily` (`LINUX` default; `WINDOWS_SERVER_*` map to windows/amd64).
 pub fn task_platform(td: &Value) -> Result<String, TaskdefError> {
-    let rp = td.get("runtimePlatform");
+    // ECS refuses anything else; read loosely, a misspelled key would silently mean X86_64.
+    let rp = match td.get("runtimePlatform") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(o)) => {
+            if let Some(k) = o
+                .keys()
+                .find(|k| !["cpuArchitecture", "operatingSystemFamily"].contains(&k.as_str()))
+            {
+                return Err(TaskdefError::RuntimePlatformKey(k.clone()));
+            }
+            td.get("runtimePlatform")
+        }
+        Some(_) => return Err(TaskdefError::RuntimePlatformNotAnObject),
+    };
     let get = |k: &'static str| -> Result<Option<String>, TaskdefError> {
         match rp.and_then(|r| r.get(k)) {
             None | Some(Value::Null) => Ok(None),
@@ -289,8 +318,22 @@ pub fn plan(doc: &Value) -> Result<TaskDefinition, TaskdefError> {
             .get("runtimePlatform")
             .and_then(|r| r.get("cpuArchitecture"))
             .is_some_and(Value::is_string),
+        fargate_only: fargate_only(td)?,
         containers: containers(td)?,
     })
+}
+
+/// Whether `requiresCompatibilities` names FARGATE and nothing else (absent: EC2, as ECS defaults).
+fn fargate_only(td: &Value) -> Result<bool, TaskdefError> {
+    match td.get("requiresCompatibilities") {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Array(a)) => {
+            let names: Option<Vec<&str>> = a.iter().map(Value::as_str).collect();
+            let names = names.ok_or(TaskdefError::Compatibilities)?;
+            Ok(!names.is_empty() && names.iter().all(|n| *n == "FARGATE"))
+        }
+        Some(_) => Err(TaskdefError::Compatibilities),
+    }
 }
 
 /// The containers of a task definition's `containerDefinitions`, each with a non-empty `name` and `image`; errors name the JSON path.
@@ -393,6 +436,18 @@ pub async fn run_with(req: &TaskdefRequest, http: &Http, cache: &ContentCache) -
     };
     let mut rep = check(&def, &req.images, http, cache).await;
     rep.path = req.source.describe();
+    if !def.platform_declared && !def.fargate_only {
+        rep.warnings.push(
+            Reason::new(
+                Code::NotEvaluated,
+                format!(
+                    "the task definition declares no runtimePlatform.cpuArchitecture and can run on EC2 or external capacity (requiresCompatibilities is not [\"FARGATE\"]): its images were checked for {} only, but the container instances' architecture decides what runs",
+                    def.platform
+                ),
+            )
+            .hint("declare runtimePlatform.cpuArchitecture (X86_64 or ARM64) in the task definition"),
+        );
+    }
 
     if req.pin {
         let out = req.output.as_ref().expect("checked above");
