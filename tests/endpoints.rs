@@ -258,3 +258,63 @@ fn text_and_json_shapes() {
     assert_eq!(j["vpcs"][0]["vpc_id"], VPC);
     assert_eq!(j["reasons"][0]["code"], "missing-endpoint");
 }
+
+/// all.json with the policy of the endpoint for `suffix` replaced by `policy`.
+fn with_policy(dir: &std::path::Path, suffix: &str, policy: &str) -> PathBuf {
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fx("all.json")).unwrap()).unwrap();
+    let mut found = false;
+    for e in doc["VpcEndpoints"].as_array_mut().unwrap() {
+        if e["ServiceName"] == format!("com.amazonaws.us-east-1.{suffix}") {
+            e["PolicyDocument"] = policy.into();
+            found = true;
+        }
+    }
+    assert!(found, "{suffix}");
+    let p = dir.join(format!("{suffix}.json"));
+    std::fs::write(&p, doc.to_string()).unwrap();
+    p
+}
+
+/// Endpoint policies: an S3 gateway endpoint limited to the team's own bucket blocks the image
+/// layers ECR serves from its own bucket; a Deny on ecr.dkr blocks pulls; a policy that names the
+/// task role, or tests conditions, is a warning (the role is not known here); AWS's documented
+/// layer-bucket policy passes.
+#[test]
+fn endpoint_policies_that_block_tasks_fail() {
+    let d = tempfile::tempdir().unwrap();
+    let run = |suffix: &str, policy: &str| {
+        let mut q = req("all.json");
+        q.endpoints = Some(with_policy(d.path(), suffix, policy));
+        endpoints::run(&q)
+    };
+    let own_bucket = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::my-app-bucket/*"}]}"#;
+    let r = run("s3", own_bucket);
+    assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+    assert_eq!(codes(&r), vec![Code::EndpointPolicyDenied]);
+    assert_eq!(status(&r, VPC, "s3"), "policy-denied");
+    let msg = &r.reasons[0].message;
+    assert!(msg.contains("no statement allows s3:GetObject"), "{msg}");
+    let hint = r.reasons[0].hint.as_deref().unwrap();
+    assert!(
+        hint.contains("prod-us-east-1-starport-layer-bucket"),
+        "{hint}"
+    );
+
+    let layers = r#"{"Statement":[{"Sid":"layers","Effect":"Allow","Principal":"*","Action":["s3:GetObject"],"Resource":["arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"]}]}"#;
+    let r = run("s3", layers);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+
+    let deny = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"},{"Sid":"nopull","Effect":"Deny","Principal":"*","Action":"ecr:BatchGetImage","Resource":"*"}]}"#;
+    let r = run("ecr.dkr", deny);
+    assert_eq!(codes(&r), vec![Code::EndpointPolicyDenied]);
+    assert!(r.reasons[0].message.contains("`nopull`"), "{r:#?}");
+
+    let role = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/ecsTaskExecutionRole"},"Action":"*","Resource":"*"}]}"#;
+    let r = run("logs", role);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    assert!(
+        r.warnings.iter().any(|w| w.code == Code::NotEvaluated),
+        "{r:#?}"
+    );
+}

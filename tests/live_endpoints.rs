@@ -70,20 +70,26 @@ fn interface(moto: &Moto, vpc: &str, service: &str, sg: &str) {
 }
 
 fn gateway(moto: &Moto, vpc: &str) {
+    gateway_with(moto, vpc, None)
+}
+
+/// The S3 gateway endpoint, with an endpoint policy when given.
+fn gateway_with(moto: &Moto, vpc: &str, policy: Option<&str>) {
     let rtb = xml_field(
         &ec2(moto, &[("Action", "CreateRouteTable"), ("VpcId", vpc)]),
         "routeTableId",
     );
-    ec2(
-        moto,
-        &[
-            ("Action", "CreateVpcEndpoint"),
-            ("VpcId", vpc),
-            ("VpcEndpointType", "Gateway"),
-            ("ServiceName", "com.amazonaws.us-east-1.s3"),
-            ("RouteTableId.1", &rtb),
-        ],
-    );
+    let mut params = vec![
+        ("Action", "CreateVpcEndpoint"),
+        ("VpcId", vpc),
+        ("VpcEndpointType", "Gateway"),
+        ("ServiceName", "com.amazonaws.us-east-1.s3"),
+        ("RouteTableId.1", &rtb),
+    ];
+    if let Some(p) = policy {
+        params.push(("PolicyDocument", p));
+    }
+    ec2(moto, &params);
 }
 
 fn aws(cmd: &mut assert_cmd::Command, moto: &Moto, home: &std::path::Path) {
@@ -171,6 +177,34 @@ fn endpoints_and_security_groups_read_live() {
     assert_eq!(j.results[0].verdict(), Verdict::Pass);
     assert_eq!(j.results[1].target, format!("{bad} (us-east-1)"));
     assert_eq!(j.results[1].verdict(), Verdict::Fail);
+}
+
+/// The endpoint policy EC2 returns is evaluated: an S3 gateway endpoint limited to another bucket
+/// blocks the image layers (ECR serves them from its own bucket).
+#[test]
+fn an_endpoint_policy_read_live_that_blocks_layers_fails() {
+    let moto = Moto::start();
+    let v = vpc(&moto, "10.3.0.0/16");
+    let open = group(&moto, &v, "endpoints-443", Some("10.3.0.0/16"));
+    for s in ["ecr.api", "ecr.dkr", "logs"] {
+        interface(&moto, &v, s, &open);
+    }
+    let own_bucket = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::my-app-bucket/*"}]}"#;
+    gateway_with(&moto, &v, Some(own_bucket));
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = shipcheck();
+    aws(&mut cmd, &moto, home.path());
+    cmd.args([
+        "check-endpoints",
+        "--region",
+        "us-east-1",
+        "--json",
+        "--vpc",
+        &v,
+    ]);
+    let out = run::<EndpointsJson>(cmd);
+    let j = out.exit(1);
+    assert_eq!(j.codes(), ["endpoint-policy-denied"], "{}", out.stdout);
 }
 
 /// EC2 answers `DescribeVpcEndpoints` and `DescribeSecurityGroups` a page at a time (moto does not;

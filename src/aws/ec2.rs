@@ -52,6 +52,7 @@ impl Ec2 {
                         .map(|id| GroupRef { id })
                         .collect(),
                     route_tables: e.route_table_ids.unwrap_or_default(),
+                    policy_document: e.policy_document,
                 });
             }
         }

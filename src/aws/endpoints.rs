@@ -7,6 +7,7 @@
 //! `describe-security-groups` output files ([`run`]) or live from EC2 ([`run_live`]); the evaluation
 //! is the same.
 
+use crate::aws::endpoint_policy::{self, Access, Decision};
 use crate::input;
 use crate::report::{verdict_of, Code, Reason, Verdict};
 use serde::{Deserialize, Serialize};
@@ -62,8 +63,8 @@ pub struct EndpointCheck {
     pub service: String,
     /// `Interface` or `Gateway`: what the check requires.
     pub required_type: String,
-    /// `ok`, `missing`, `not-available`, `private-dns-disabled`, `port-443-blocked` or `unverified`
-    /// (security groups not in the file).
+    /// `ok`, `missing`, `not-available`, `private-dns-disabled`, `port-443-blocked`,
+    /// `policy-denied` or `unverified` (security groups not in the file).
     pub status: String,
     /// The endpoint found (`vpce-...`), or null when none.
     pub endpoint_id: Option<String>,
@@ -116,6 +117,9 @@ pub struct VpcEndpoint {
     /// `RouteTableIds`: the route tables associated (gateway endpoints).
     #[serde(rename = "RouteTableIds", default)]
     pub route_tables: Vec<String>,
+    /// `PolicyDocument`: the endpoint policy as JSON text (absent: the default, full access).
+    #[serde(rename = "PolicyDocument", default)]
+    pub policy_document: Option<String>,
 }
 
 /// A reference to a security group.
@@ -638,10 +642,108 @@ fn check_need(
             }
         }
     }
+    if let Some(r) = policy_problem(need, region, e, &service, in_vpc, warnings) {
+        problems.push(("policy-denied", r));
+    }
     if let Some((status, _)) = problems.first() {
         c.status = status.to_string();
     }
     (c, problems.into_iter().map(|(_, r)| r).collect())
+}
+
+/// What tasks do through the endpoint for `need`, as IAM actions on resources (ARN patterns stand
+/// for the accounts, repositories and log groups not known here).
+fn accesses(need: &Need, region: &str) -> Vec<Access> {
+    let a = |action, resource: String| Access { action, resource };
+    match need.suffix {
+        "ecr.api" => vec![a("ecr:GetAuthorizationToken", "*".into())],
+        "ecr.dkr" => {
+            let repo = format!("arn:aws:ecr:{region}:*:repository/*");
+            vec![
+                a("ecr:BatchGetImage", repo.clone()),
+                a("ecr:GetDownloadUrlForLayer", repo),
+            ]
+        }
+        // ECR keeps image layers in this AWS-owned bucket (AWS's documented endpoint policy).
+        "s3" => vec![a(
+            "s3:GetObject",
+            format!("arn:aws:s3:::prod-{region}-starport-layer-bucket/*"),
+        )],
+        "logs" => {
+            let groups = format!("arn:aws:logs:{region}:*:log-group:*");
+            vec![
+                a("logs:CreateLogStream", groups.clone()),
+                a("logs:PutLogEvents", groups),
+            ]
+        }
+        "ssm" => vec![a(
+            "ssm:GetParameters",
+            format!("arn:aws:ssm:{region}:*:parameter/*"),
+        )],
+        "secretsmanager" => vec![a(
+            "secretsmanager:GetSecretValue",
+            format!("arn:aws:secretsmanager:{region}:*:secret:*"),
+        )],
+        _ => Vec::new(),
+    }
+}
+
+/// The endpoint policy's verdict on what tasks do through the endpoint: a reason when it denies
+/// that for every caller; a `not-evaluated` warning when it depends on the caller or on conditions.
+fn policy_problem(
+    need: &Need,
+    region: &str,
+    e: &VpcEndpoint,
+    service: &str,
+    in_vpc: &str,
+    warnings: &mut Vec<Reason>,
+) -> Option<Reason> {
+    let doc = e.policy_document.as_deref()?;
+    let accesses = accesses(need, region);
+    let decisions = match endpoint_policy::evaluate(doc, &accesses) {
+        Ok(d) => d,
+        Err(why) => {
+            warnings.push(Reason::new(
+                Code::NotEvaluated,
+                format!("the policy of endpoint {} for {service}{in_vpc} could not be read ({why}); it was not evaluated", e.id),
+            ));
+            return None;
+        }
+    };
+    let mut denied = Vec::new();
+    for d in decisions {
+        match d {
+            Decision::Allowed => {}
+            Decision::Denied(why) => denied.push(why),
+            Decision::Uncertain(why) => warnings.push(Reason::new(
+                Code::NotEvaluated,
+                format!("the policy of endpoint {} for {service}{in_vpc}: {why}; whether tasks get through depends on their role or the conditions", e.id),
+            )),
+        }
+    }
+    if denied.is_empty() {
+        return None;
+    }
+    let wanted: Vec<String> = accesses
+        .iter()
+        .map(|a| format!("{} on {}", a.action, a.resource))
+        .collect();
+    Some(
+        Reason::new(
+            Code::EndpointPolicyDenied,
+            format!(
+                "the policy of endpoint {} for {service}{in_vpc} blocks what tasks need {}: {}",
+                e.id,
+                format_args!("for {}", need.purpose),
+                denied.join("; ")
+            ),
+        )
+        .hint(format!(
+            "allow {} for the tasks' roles in the endpoint policy (aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --policy-document ...)",
+            wanted.join(", "),
+            e.id
+        )),
+    )
 }
 
 /// Whether the security groups of an interface endpoint admit TCP 443.

@@ -6,6 +6,7 @@
 pub(crate) mod ec2;
 pub(crate) mod ecr;
 pub(crate) mod ecs;
+pub(crate) mod endpoint_policy;
 pub mod endpoints;
 pub(crate) mod iam;
 pub mod policy;

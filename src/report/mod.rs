@@ -119,6 +119,8 @@ codes! {
     PrivateDnsDisabled = "private-dns-disabled", Fail;
     /// No security group of a required interface endpoint allows inbound TCP 443.
     Port443Blocked = "port-443-blocked", Fail;
+    /// A required endpoint's policy denies what tasks do through it (for every caller).
+    EndpointPolicyDenied = "endpoint-policy-denied", Fail;
     /// A manifest, config or layer that an index or manifest references is not in the registry (404).
     MissingContent = "missing-content", Fail;
     /// The index entry the container runtime selects for a required platform is not an image

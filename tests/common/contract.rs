@@ -565,6 +565,7 @@ pub enum EndpointStatus {
     PrivateDnsDisabled,
     #[serde(rename = "port-443-blocked")]
     Port443Blocked,
+    PolicyDenied,
     Unverified,
 }
 
