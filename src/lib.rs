@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 
 pub mod aws;
+pub(crate) mod binfmt;
 pub mod catalog;
 pub(crate) mod cli;
 pub mod commands;

@@ -90,6 +90,16 @@ struct Plan {
     sig: Source,
     pins: Vec<Pin>,
     dest: Option<(PathBuf, u32)>,
+    /// For catalog tools: what the file must be (see [`crate::binfmt`]).
+    expect: Option<Expect>,
+}
+
+/// What a catalog tool's file must be: an executable for `platform`, or the package `file_name`
+/// promises by its extension.
+struct Expect {
+    platform: String,
+    executable: bool,
+    file_name: String,
 }
 
 impl BinReport {
@@ -238,19 +248,38 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
                         .spec
                         .file_name
                         .clone()
-                        .or(default_name)
+                        .or(default_name.clone())
                         .unwrap_or_else(|| name.clone());
                     (PathBuf::from(file), 0o644)
                 }
             };
             Some((path, mode))
         };
+        let expect = Some(Expect {
+            platform: platform.clone(),
+            executable: tool.spec.install == InstallKind::Executable,
+            // The name the vendor published it under: the URL's last segment, or the local file's.
+            file_name: default_name
+                .or_else(|| {
+                    let (u, _) = tool.urls(&platform, &version).ok()?;
+                    u.path_segments()?.next_back().map(str::to_string)
+                })
+                .or_else(|| {
+                    req.file
+                        .as_ref()
+                        .and_then(|f| f.file_name())
+                        .map(|n| n.to_string_lossy().into_owned())
+                })
+                .or(tool.spec.file_name.clone())
+                .unwrap_or_else(|| name.clone()),
+        });
         return Ok(Plan {
             name: name.clone(),
             data,
             sig,
             pins,
             dest,
+            expect,
         });
     }
 
@@ -318,6 +347,7 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
         sig,
         pins,
         dest,
+        expect: None,
     })
 }
 
@@ -360,10 +390,14 @@ struct BinSink<'a> {
     sigs: &'a [Signature],
     hasher: DataHasher,
     staged: Option<Staged>,
+    /// The first bytes received, to tell what kind of file it is ([`crate::binfmt`]).
+    head: Vec<u8>,
 }
 
 impl Sink for BinSink<'_> {
     fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        let room = crate::binfmt::HEAD.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&data[..room.min(data.len())]);
         match &mut self.staged {
             Some(st) => {
                 let mut write = |d: &[u8]| st.write(d);
@@ -380,6 +414,7 @@ impl Sink for BinSink<'_> {
 
     fn reset(&mut self) -> io::Result<()> {
         self.hasher = DataHasher::new(self.sigs);
+        self.head.clear();
         match &mut self.staged {
             Some(s) => s.reset(),
             None => Ok(()),
@@ -501,6 +536,7 @@ pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress)
         sigs: &sigs,
         hasher: DataHasher::new(&sigs),
         staged,
+        head: Vec::new(),
     };
     let received = match (&plan.data, http) {
         (Source::File(p), _) => read_local_data(p, &mut sink, req.max_size),
@@ -513,7 +549,12 @@ pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress)
     if let Err(r) = received {
         return report.fail(r);
     }
-    let BinSink { hasher, staged, .. } = sink;
+    let BinSink {
+        hasher,
+        staged,
+        head,
+        ..
+    } = sink;
     report.size = Some(hasher.len());
     let (sha256, ctxs) = hasher.finish();
     report.sha256 = Some(sha256);
@@ -547,6 +588,21 @@ pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress)
                         p.message, p.code
                     ),
                 ));
+            }
+            // The signature binds the signer, not the name: the vendor's key also signed the
+            // other platforms' builds and packages.
+            if let Some(exp) = &plan.expect {
+                if let Err(what) =
+                    crate::binfmt::check(&head, &exp.platform, exp.executable, &exp.file_name)
+                {
+                    report.reasons.push(
+                        Reason::new(
+                            Code::UnexpectedFile,
+                            format!("{what}: the signature is good, but the vendor signed this file for something else"),
+                        )
+                        .hint("do not use it; a mirror or download host may be serving another file the vendor signed (check --mirror and the URL)"),
+                    );
+                }
             }
         }
         None => {

@@ -788,6 +788,87 @@ fn nested_indexes_have_a_walk_budget() {
     assert!(run.requests <= 66, "{} requests", run.requests);
 }
 
+// ---------- a mirror serving another file the vendor signed ----------
+
+/// The first bytes of an ELF executable for `machine` (62 x86-64, 183 AArch64), then `body`.
+fn elf(machine: u16, body: &[u8]) -> Vec<u8> {
+    let mut h = vec![0u8; 64];
+    h[..4].copy_from_slice(b"\x7fELF");
+    h[4] = 2;
+    h[5] = 1;
+    h[18..20].copy_from_slice(&machine.to_le_bytes());
+    h.extend_from_slice(body);
+    h
+}
+
+/// A detached signature binds the signer, not the file name: a hostile mirror can serve the vendor's
+/// signed arm64 build (or its deb) where the amd64 build (or the rpm) was asked for. shipcheck knows
+/// what a catalog tool's file must be and refuses a verified file that is recognisably another
+/// platform's executable or another package; nothing is installed.
+#[test]
+fn a_mirror_serving_another_platforms_signed_file_is_refused() {
+    let nginx = Nginx::start();
+    let key = TestKey::fresh("vendor");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("vendor.asc"), key.public_armored()).unwrap();
+    let catalog = dir.path().join("catalog.toml");
+    std::fs::write(
+        &catalog,
+        format!(
+            "[tool.vtool]\nurl = \"https://releases.vendor.invalid/vtool-{{os}}-{{arch}}\"\nplatforms = [\"linux/amd64\", \"linux/arm64\"]\n\
+             [[tool.vtool.pin]]\ncertificate = \"vendor.asc\"\nfingerprint = \"{fpr}\"\n\n\
+             [tool.vpkg]\nurl = \"https://releases.vendor.invalid/vpkg-{{arch}}.rpm\"\nplatforms = [\"linux/amd64\"]\ninstall = \"file\"\n\
+             [[tool.vpkg.pin]]\ncertificate = \"vendor.asc\"\nfingerprint = \"{fpr}\"\n",
+            fpr = key.fingerprint().to_hex()
+        ),
+    )
+    .unwrap();
+    let arm = elf(183, b"arm64 build");
+    let deb = b"!<arch>\ndebian-binary   the deb".to_vec();
+    // The mirror serves the arm64 build (and the deb) under the amd64 (and rpm) names.
+    for (name, data) in [
+        ("vtool-linux-amd64", &arm),
+        ("vtool-linux-arm64", &arm),
+        ("vpkg-amd64.rpm", &deb),
+    ] {
+        nginx.put(name, data);
+        nginx.put(&format!("{name}.asc"), &armor_sigs(&[key.sign(data)]));
+    }
+    let dest = dir.path().join("installed");
+    let verify = |tool: &str, platform: &str| {
+        let out = shipcheck()
+            .args(["verify-bin", tool, "--json", "--platform", platform])
+            .arg("--catalog")
+            .arg(&catalog)
+            .args(["--mirror", &nginx.https("")])
+            .arg("--ca-cert")
+            .arg(nginx.ca_cert())
+            .arg("--dest")
+            .arg(&dest)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), v)
+    };
+    let (code, v) = verify("vtool", "linux/amd64");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["reasons"][0]["code"], "unexpected-file", "{v:#}");
+    let msg = v["reasons"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("linux executable for arm64, not for linux/amd64"),
+        "{msg}"
+    );
+    assert!(!dest.exists(), "nothing is installed");
+    let (code, v) = verify("vpkg", "linux/amd64");
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["reasons"][0]["code"], "unexpected-file", "{v:#}");
+    assert!(!dest.exists(), "nothing is installed");
+    // The file asked for passes and is installed.
+    let (code, v) = verify("vtool", "linux/arm64");
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(std::fs::read(&dest).unwrap(), arm);
+}
+
 // ---------- 5. credentials in URLs ----------
 
 /// Runs shipcheck with `args`, returns (exit, stdout, stderr).

@@ -119,6 +119,9 @@ codes! {
     PrivateDnsDisabled = "private-dns-disabled", Fail;
     /// No security group of a required interface endpoint allows inbound TCP 443.
     Port443Blocked = "port-443-blocked", Fail;
+    /// A catalog tool's verified file is recognisably another platform's executable or another
+    /// kind of package than the one asked for.
+    UnexpectedFile = "unexpected-file", Fail;
     /// A required endpoint's policy denies what tasks do through it (for every caller).
     EndpointPolicyDenied = "endpoint-policy-denied", Fail;
     /// A manifest, config or layer that an index or manifest references is not in the registry (404).
