@@ -651,6 +651,66 @@ fn minor_arm64_variants_fall_back_as_containerd_orders_them() {
     verify_image(&r, "minor/app:v2", Some("arm64/v8.2,arm64")).expect(0, "");
 }
 
+/// A Windows host runs only images of its own build (containerd's Windows matcher; process
+/// isolation, as on Fargate): a task for Windows Server 2019 cannot run a Server 2022 image, and in an
+/// index of several builds the runtime takes the entry of its build.
+#[test]
+fn windows_images_are_matched_by_their_build() {
+    let r = Registry::plain();
+    let win = json!({"os": "windows", "architecture": "amd64"});
+    let img = r.push_image_with_config("win/app", &win, Flavour::Oci, None);
+    let with_build = |v: &str| {
+        let mut p = win.clone();
+        p["os.version"] = json!(v);
+        entry_with(&img, p)
+    };
+    r.push_index(
+        "win/app",
+        "ltsc2022",
+        vec![with_build("10.0.20348.2527")],
+        false,
+    );
+    r.push_index(
+        "win/app",
+        "both",
+        vec![with_build("10.0.20348.2527"), with_build("10.0.17763.6054")],
+        false,
+    );
+    let run = verify_image(&r, "win/app:ltsc2022", Some("windows(10.0.17763)/amd64"));
+    run.expect(1, "missing-platform");
+    verify_image(&r, "win/app:ltsc2022", Some("windows(10.0.20348)/amd64")).expect(0, "");
+    // Without a build, any Windows image matches, as before.
+    verify_image(&r, "win/app:ltsc2022", Some("windows/amd64")).expect(0, "");
+    verify_image(&r, "win/app:both", Some("windows(10.0.17763)/amd64")).expect(0, "");
+    // Through a task definition: the platform family names the build.
+    let d = tempfile::tempdir().unwrap();
+    for (family, tag, exit) in [
+        ("WINDOWS_SERVER_2019_CORE", "ltsc2022", 1),
+        ("WINDOWS_SERVER_2022_CORE", "ltsc2022", 0),
+        ("WINDOWS_SERVER_2019_FULL", "both", 0),
+    ] {
+        let td = d.path().join("td.json");
+        std::fs::write(
+            &td,
+            json!({
+                "family": "win",
+                "requiresCompatibilities": ["FARGATE"],
+                "runtimePlatform": {"operatingSystemFamily": family, "cpuArchitecture": "X86_64"},
+                "containerDefinitions": [{"name": "app", "image": format!("{}/win/app:{tag}", r.host())}],
+            })
+            .to_string(),
+        )
+        .unwrap();
+        let out = shipcheck()
+            .args(["verify-taskdef", "--json"])
+            .arg(&td)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(exit), "{family} {tag}: {v:#}");
+    }
+}
+
 /// An empty platform list (an unset CI variable in `--platforms "$PLATFORMS"`) is a usage error, not
 /// "whatever the index holds".
 #[test]

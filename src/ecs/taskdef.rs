@@ -233,7 +233,8 @@ pub enum TaskdefError {
 }
 
 /// The platform a task runs on: `runtimePlatform.cpuArchitecture` (`X86_64` default, `ARM64`) and
-/// `operatingSystemFamily` (`LINUX` default; `WINDOWS_SERVER_*` map to windows/amd64).
+/// `operatingSystemFamily` (`LINUX` default; `WINDOWS_SERVER_2019_*` map to windows/amd64 of build
+/// 10.0.17763, `windows(10.0.17763)/amd64`, and so on for the other releases).
 pub fn task_platform(td: &Value) -> Result<String, TaskdefError> {
     // ECS refuses anything else; read loosely, a misspelled key would silently mean X86_64.
     let rp = match td.get("runtimePlatform") {
@@ -270,7 +271,10 @@ pub fn platform_of(os: Option<&str>, cpu: Option<&str>) -> Result<String, Taskde
     match (os, cpu) {
         ("LINUX", "X86_64") => Ok("linux/amd64".into()),
         ("LINUX", "ARM64") => Ok("linux/arm64".into()),
-        (w, "X86_64") if w.starts_with("WINDOWS_SERVER_") => Ok("windows/amd64".into()),
+        (w, "X86_64") if w.starts_with("WINDOWS_SERVER_") => Ok(match windows_build(w) {
+            Some(build) => format!("windows({build})/amd64"),
+            None => "windows/amd64".into(),
+        }),
         (w, c) if w.starts_with("WINDOWS_SERVER_") => Err(TaskdefError::WindowsArch {
             os: w.to_string(),
             cpu: c.to_string(),
@@ -278,6 +282,22 @@ pub fn platform_of(os: Option<&str>, cpu: Option<&str>) -> Result<String, Taskde
         ("LINUX", c) => Err(TaskdefError::Arch(c.to_string())),
         (o, _) => Err(TaskdefError::Os(o.to_string())),
     }
+}
+
+/// The Windows build (`os.version` prefix) of an ECS Windows platform family: the container host
+/// runs images of that build (process isolation), as containerd's Windows matcher decides.
+fn windows_build(family: &str) -> Option<&'static str> {
+    let rest = family.strip_prefix("WINDOWS_SERVER_")?;
+    let (release, _edition) = rest.split_once('_')?;
+    Some(match release {
+        "2016" => "10.0.14393",
+        "2019" => "10.0.17763",
+        "2004" => "10.0.19041",
+        "20H2" => "10.0.19042",
+        "2022" => "10.0.20348",
+        "2025" => "10.0.26100",
+        _ => return None,
+    })
 }
 
 /// The image name with its tag removed and `@digest` appended (`repo:tag` -> `repo@sha256:...`).
@@ -583,6 +603,20 @@ mod tests {
         assert_eq!(
             task_platform(
                 &json!({"runtimePlatform": {"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"}})
+            )
+            .unwrap(),
+            "windows(10.0.20348)/amd64"
+        );
+        assert_eq!(
+            task_platform(
+                &json!({"runtimePlatform": {"operatingSystemFamily": "WINDOWS_SERVER_2019_FULL"}})
+            )
+            .unwrap(),
+            "windows(10.0.17763)/amd64"
+        );
+        assert_eq!(
+            task_platform(
+                &json!({"runtimePlatform": {"operatingSystemFamily": "WINDOWS_SERVER_2031_CORE"}})
             )
             .unwrap(),
             "windows/amd64"

@@ -209,6 +209,8 @@ struct PlatformJson {
     os: String,
     #[serde(default)]
     variant: Option<String>,
+    #[serde(rename = "os.version", default)]
+    os_version: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -251,7 +253,20 @@ impl Descriptor {
         let digest = Digest::parse(&r.digest).map_err(|e| bad(e.into()))?;
         let platform = r
             .platform
-            .map(|p| Platform::from_fields(&p.os, &p.architecture, p.variant.as_deref()))
+            .map(|p| {
+                let os_version = p.os_version.as_deref();
+                Platform::from_fields(&p.os, &p.architecture, p.variant.as_deref()).and_then(|x| {
+                    match os_version {
+                        Some(v) if !crate::oci::platform::valid_platform_token(v) => {
+                            Err(PlatformError::NotAToken {
+                                field: "os.version",
+                                value: v.to_string(),
+                            })
+                        }
+                        _ => Ok(x.with_os_version(os_version)),
+                    }
+                })
+            })
             .transpose()
             .map_err(|e| bad(e.into()))?;
         Ok(Descriptor {
@@ -276,6 +291,9 @@ impl Descriptor {
 }
 
 /// A parsed manifest: an index (OCI index or Docker list) or an image manifest.
+// One value per manifest fetched, matched at once: the config descriptor stays inline (boxing it
+// would only add an allocation).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Manifest {
     /// An OCI image index or Docker manifest list.

@@ -13,6 +13,9 @@ pub struct Platform {
     pub arch: String,
     /// Architecture variant (`v8`), when given or implied by an alias.
     pub variant: Option<String>,
+    /// `os.version`: the Windows build an image is for (`10.0.17763.6054`), or a Windows host
+    /// requires (`10.0.17763`); compared only for Windows, as containerd does.
+    pub os_version: Option<String>,
 }
 
 /// containerd's `normalizeArch`: architecture aliases, and the variant some aliases imply.
@@ -72,7 +75,14 @@ impl Platform {
             os: norm_os(os),
             arch,
             variant,
+            os_version: None,
         }
+    }
+
+    /// This platform with `os.version` (empty: none).
+    pub fn with_os_version(mut self, v: Option<&str>) -> Platform {
+        self.os_version = v.filter(|v| !v.is_empty()).map(str::to_string);
+        self
     }
 
     /// Builds a platform from the fields of an index entry or image config, refusing fields that are
@@ -99,7 +109,25 @@ impl Platform {
 
     /// Parses a required platform: `amd64` (linux/amd64), `arm64`, `arm/v7`, or `os/arch[/variant]`.
     pub fn parse(s: &str) -> Result<Platform, PlatformError> {
-        let parts: Vec<&str> = s.trim().split('/').collect();
+        // containerd's `os(os.version)/arch` form: `windows(10.0.17763)/amd64`.
+        let t = s.trim();
+        if let Some((os, rest)) = t.split_once('(') {
+            let (version, tail) = rest
+                .split_once(')')
+                .ok_or_else(|| PlatformError::NotAPlatform(s.to_string()))?;
+            let ok = !version.is_empty()
+                && version.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+                && tail.starts_with('/');
+            if !ok || os.contains('/') {
+                return Err(PlatformError::NotAPlatform(s.to_string()));
+            }
+            let p = Platform::parse(&format!("{os}{tail}"))?;
+            if !os.eq_ignore_ascii_case(&p.os) {
+                return Err(PlatformError::NotAPlatform(s.to_string()));
+            }
+            return Ok(p.with_os_version(Some(version)));
+        }
+        let parts: Vec<&str> = t.split('/').collect();
         let bad = || PlatformError::NotAPlatform(s.to_string());
         if parts.iter().any(|p| {
             p.is_empty()
@@ -188,7 +216,45 @@ impl Platform {
         if other.os.is_empty() {
             other.os = self.os.clone();
         }
+        if !self.windows_build_runs(&other) {
+            return None;
+        }
         self.fallbacks().iter().position(|p| p.matches(&other))
+    }
+
+    /// containerd's Windows matcher: when both a Windows host (`self`) and an image name their
+    /// `os.version`, the host runs the image only on the same major.minor and a compatible build
+    /// (the same build before Windows Server 2022; from 2022 on, any build from the previous LTSC
+    /// up to the host's). Without either version, any build matches (as for Hyper-V isolation).
+    pub fn windows_build_runs(&self, image: &Platform) -> bool {
+        if self.os != "windows" || image.os != "windows" {
+            return true;
+        }
+        let (Some(host), Some(ctr)) = (&self.os_version, &image.os_version) else {
+            return true;
+        };
+        let parse = |v: &str| -> Option<(u32, u32, u32)> {
+            let mut it = v.split('.').map(str::parse::<u32>);
+            Some((it.next()?.ok()?, it.next()?.ok()?, it.next()?.ok()?))
+        };
+        let (Some(h), Some(c)) = (parse(host), parse(ctr)) else {
+            return false;
+        };
+        if (h.0, h.1) != (c.0, c.1) {
+            return false;
+        }
+        const LTSC2022: u32 = 20348;
+        const LTSCS: [u32; 2] = [LTSC2022, 26100];
+        if h.2 < LTSC2022 {
+            return h.2 == c.2;
+        }
+        let oldest = LTSCS
+            .iter()
+            .rev()
+            .find(|&&l| h.2 > l)
+            .copied()
+            .unwrap_or(LTSC2022);
+        oldest <= c.2 && c.2 <= h.2
     }
 
     /// `unknown/unknown`, the platform buildx gives attestation manifests.
@@ -204,6 +270,7 @@ impl Platform {
             os: self.os.clone(),
             arch: arch.into(),
             variant: Some(v),
+            os_version: self.os_version.clone(),
         };
         let atoi = |v: &str| -> Option<i64> { v.strip_prefix('v').unwrap_or(v).parse().ok() };
         let mut out = vec![self.clone()];
@@ -213,7 +280,10 @@ impl Platform {
                 if let Some(n) = atoi(&v).filter(|&n| n > 1) {
                     out.extend((1..n).rev().map(|k| at("amd64", format!("v{k}"))));
                 }
-                out.push(Platform::new(&self.os, "386", None));
+                out.push(
+                    Platform::new(&self.os, "386", None)
+                        .with_os_version(self.os_version.as_deref()),
+                );
             }
             "arm" => {
                 if let Some(n) = atoi(&v).filter(|&n| n > 5) {
@@ -257,7 +327,11 @@ impl Platform {
 
 impl fmt::Display for Platform {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.os, self.arch)?;
+        write!(f, "{}", self.os)?;
+        if let Some(v) = &self.os_version {
+            write!(f, "({v})")?;
+        }
+        write!(f, "/{}", self.arch)?;
         if let Some(v) = &self.variant {
             write!(f, "/{v}")?;
         }
@@ -268,6 +342,44 @@ impl fmt::Display for Platform {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// containerd's Windows host/image compatibility (`checkWindowsHostAndContainerCompat`).
+    #[test]
+    fn windows_builds_as_containerd_matches_them() {
+        let p = |s: &str| Platform::parse(s).unwrap();
+        let host2019 = p("windows(10.0.17763)/amd64");
+        assert_eq!(host2019.to_string(), "windows(10.0.17763)/amd64");
+        let img = |v: &str| Platform::new("windows", "amd64", None).with_os_version(Some(v));
+        assert!(host2019.windows_build_runs(&img("10.0.17763.6054")));
+        assert!(!host2019.windows_build_runs(&img("10.0.20348.2527")));
+        assert!(!host2019.windows_build_runs(&img("10.0.14393.1")));
+        assert!(host2019.windows_build_runs(&Platform::new("windows", "amd64", None)));
+        let host2022 = p("windows(10.0.20348)/amd64");
+        assert!(host2022.windows_build_runs(&img("10.0.20348.2527")));
+        assert!(!host2022.windows_build_runs(&img("10.0.17763.6054")));
+        let host2025 = p("windows(10.0.26100)/amd64");
+        assert!(host2025.windows_build_runs(&img("10.0.20348.2527")));
+        assert!(host2025.windows_build_runs(&img("10.0.26100.1")));
+        assert!(!host2025.windows_build_runs(&img("10.0.17763.6054")));
+        assert!(!host2019.windows_build_runs(&img("ten")));
+        assert_eq!(host2019.runtime_rank(&img("10.0.20348.1")), None);
+        assert_eq!(host2019.runtime_rank(&img("10.0.17763.1")), Some(0));
+        // Linux ignores os.version.
+        assert_eq!(
+            p("amd64")
+                .runtime_rank(&Platform::new("linux", "amd64", None).with_os_version(Some("1"))),
+            Some(0)
+        );
+        for bad in [
+            "windows(x)/amd64",
+            "windows()/amd64",
+            "windows(10.0)",
+            "amd64(10.0)/x",
+            "windows(10/amd64",
+        ] {
+            assert!(Platform::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     /// The vectors containerd's `platforms.Only` builds (containerd/platforms `compare.go`).
     #[test]

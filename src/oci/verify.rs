@@ -852,7 +852,12 @@ fn listed_platforms(tree: &IndexTree) -> Vec<Platform> {
             continue;
         }
         let p = d.platform.as_ref().expect("real platform");
-        if !p.os.is_empty() && !listed.iter().any(|l| l.matches(p)) {
+        // Windows images of several builds are several platforms (a host runs only its own).
+        if !p.os.is_empty()
+            && !listed
+                .iter()
+                .any(|l| l.matches(p) && l.os_version == p.os_version)
+        {
             listed.push(p.clone());
         }
     }
