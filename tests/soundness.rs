@@ -711,6 +711,145 @@ fn windows_images_are_matched_by_their_build() {
     }
 }
 
+// ---------- Windows builds and realistic indexes without --platforms ----------
+
+fn win(build: &str) -> Value {
+    json!({"os": "windows", "architecture": "amd64", "os.version": build})
+}
+
+fn taskdef_exit(r: &Registry, image: &str, family: &str) -> (i32, Value) {
+    let d = tempfile::tempdir().unwrap();
+    let td = d.path().join("td.json");
+    std::fs::write(
+        &td,
+        json!({
+            "family": "win",
+            "requiresCompatibilities": ["FARGATE"],
+            "runtimePlatform": {"operatingSystemFamily": family, "cpuArchitecture": "X86_64"},
+            "containerDefinitions": [{"name": "app", "image": format!("{}/{image}", r.host())}],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let out = shipcheck()
+        .args(["verify-taskdef", "--json"])
+        .arg(&td)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        serde_json::from_slice(&out.stdout).unwrap(),
+    )
+}
+
+/// A single-platform Windows Server 2022 image (no index: what `docker build` + `docker push` on a
+/// 2022 build agent makes). A Windows Server 2019 host cannot run it (process isolation); shipcheck
+/// reads the build from the config.
+#[test]
+fn a_single_windows_image_of_another_build_is_missing() {
+    let r = Registry::plain();
+    r.push_image_with_config(
+        "single/win",
+        &win("10.0.20348.2527"),
+        Flavour::Docker,
+        Some("ltsc2022"),
+    );
+    let run = verify_image(&r, "single/win:ltsc2022", Some("windows(10.0.17763)/amd64"));
+    let (code, v) = taskdef_exit(&r, "single/win:ltsc2022", "WINDOWS_SERVER_2019_CORE");
+    assert_eq!(
+        (run.code, code),
+        (1, 1),
+        "verify-image: {}\nverify-taskdef: {v:#}",
+        run.stdout
+    );
+}
+
+/// An index entry that claims the 2019 build for an image whose config says 2022 (a hand-annotated
+/// manifest list): the claim is not what the image is; a 2019 host pulls it and cannot start it.
+#[test]
+fn a_windows_entry_claiming_another_build_than_its_config_is_a_mismatch() {
+    let r = Registry::plain();
+    let img = r.push_image_with_config("lie/win", &win("10.0.20348.2527"), Flavour::Docker, None);
+    r.push_index(
+        "lie/win",
+        "v1",
+        vec![entry_with(&img, win("10.0.17763.6054"))],
+        true,
+    );
+    let run = verify_image(&r, "lie/win:v1", Some("windows(10.0.17763)/amd64"));
+    assert_eq!(run.code, 1, "{}", run.stdout);
+}
+
+/// Realistic mcr.microsoft.com shape: Linux entries plus three Windows builds, with os.version in
+/// index and configs; without --platforms it must pass, and each ECS family must pass.
+#[test]
+fn a_windows_and_linux_index_of_several_builds_passes_without_platforms() {
+    let r = Registry::plain();
+    let mut entries = Vec::new();
+    for p in ["linux/amd64", "linux/arm/v7", "linux/arm64/v8"] {
+        let img = r.push_image("mcr/app", p, Flavour::Docker, None);
+        entries.push(img.entry(p));
+    }
+    for b in ["10.0.17763.6054", "10.0.20348.2527", "10.0.26100.1742"] {
+        let img = r.push_image_with_config("mcr/app", &win(b), Flavour::Docker, None);
+        entries.push(entry_with(&img, win(b)));
+    }
+    r.push_index("mcr/app", "8.0", entries, true);
+    let run = verify_image(&r, "mcr/app:8.0", None);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    for f in [
+        "WINDOWS_SERVER_2019_CORE",
+        "WINDOWS_SERVER_2022_FULL",
+        "WINDOWS_SERVER_2025_CORE",
+    ] {
+        let (code, v) = taskdef_exit(&r, "mcr/app:8.0", f);
+        assert_eq!(code, 0, "{f}: {v:#}");
+    }
+}
+
+/// Docker Hub official image shape: nine platforms plus attestations, without --platforms.
+#[test]
+fn official_image_shaped_indexes_pass_without_platforms() {
+    let r = Registry::plain();
+    let mut entries = Vec::new();
+    let mut imgs = Vec::new();
+    for p in [
+        "linux/amd64",
+        "linux/arm/v5",
+        "linux/arm/v7",
+        "linux/arm64/v8",
+        "linux/386",
+        "linux/mips64le",
+        "linux/ppc64le",
+        "linux/riscv64",
+        "linux/s390x",
+    ] {
+        let img = r.push_image("hub/app", p, Flavour::Oci, None);
+        entries.push(img.entry(p));
+        imgs.push(img);
+    }
+    for img in &imgs {
+        entries.push(r.push_attestation("hub/app", img));
+    }
+    r.push_index("hub/app", "latest", entries, false);
+    let run = verify_image(&r, "hub/app:latest", None);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    // Same with alpine's arm/v6 + arm/v7 and an arm64 without variant in the index but v8 in config.
+    let mut entries = Vec::new();
+    for (claim, cfg) in [
+        ("linux/amd64", "linux/amd64"),
+        ("linux/arm/v6", "linux/arm/v6"),
+        ("linux/arm/v7", "linux/arm/v7"),
+        ("linux/arm64", "linux/arm64/v8"),
+    ] {
+        let img = r.push_image("alp/app", cfg, Flavour::Docker, None);
+        entries.push(img.entry(claim));
+    }
+    r.push_index("alp/app", "3", entries, true);
+    let run = verify_image(&r, "alp/app:3", None);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+}
+
 /// An empty platform list (an unset CI variable in `--platforms "$PLATFORMS"`) is a usage error, not
 /// "whatever the index holds".
 #[test]

@@ -5,6 +5,7 @@ use super::{
     MAX_INDEX_ENTRIES, OCI_INDEX, OCI_MANIFEST,
 };
 use super::{DigestError, PlatformError};
+use crate::oci::platform::valid_platform_token;
 use crate::report::Code;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -257,12 +258,10 @@ impl Descriptor {
                 let os_version = p.os_version.as_deref();
                 Platform::from_fields(&p.os, &p.architecture, p.variant.as_deref()).and_then(|x| {
                     match os_version {
-                        Some(v) if !crate::oci::platform::valid_platform_token(v) => {
-                            Err(PlatformError::NotAToken {
-                                field: "os.version",
-                                value: v.to_string(),
-                            })
-                        }
+                        Some(v) if !valid_platform_token(v) => Err(PlatformError::NotAToken {
+                            field: "os.version",
+                            value: v.to_string(),
+                        }),
                         _ => Ok(x.with_os_version(os_version)),
                     }
                 })
@@ -656,6 +655,8 @@ pub fn config_platform(body: &[u8]) -> Result<Platform, ConfigError> {
         os: String,
         #[serde(default)]
         variant: Option<String>,
+        #[serde(rename = "os.version", default)]
+        os_version: Option<String>,
     }
     // Strict like manifests: duplicate keys and nesting past serde_json's limit are refused, also in
     // fields shipcheck ignores (a runtime may not ignore them).
@@ -667,11 +668,17 @@ pub fn config_platform(body: &[u8]) -> Result<Platform, ConfigError> {
     if c.os.is_empty() || c.architecture.is_empty() {
         return Err(ConfigError::NoPlatform);
     }
-    Ok(Platform::from_fields(
-        &c.os,
-        &c.architecture,
-        c.variant.as_deref(),
-    )?)
+    if let Some(v) = c.os_version.as_deref().filter(|v| !valid_platform_token(v)) {
+        return Err(PlatformError::NotAToken {
+            field: "os.version",
+            value: v.to_string(),
+        }
+        .into());
+    }
+    Ok(
+        Platform::from_fields(&c.os, &c.architecture, c.variant.as_deref())?
+            .with_os_version(c.os_version.as_deref()),
+    )
 }
 
 #[cfg(test)]

@@ -197,7 +197,16 @@ impl Platform {
     /// says `config`. An entry without an `os` claims no os (the runtime reads it as its host's, so
     /// which os the image must have is decided per required platform, see
     /// [`crate::oci::selection`]).
+    /// A Windows entry that names a build must name the config's (major.minor.build).
     pub fn claims(&self, config: &Platform) -> bool {
+        if self.os == "windows" {
+            if let (Some(e), Some(c)) = (&self.os_version, &config.os_version) {
+                let build = |v: &str| v.split('.').take(3).collect::<Vec<_>>().join(".");
+                if build(e) != build(c) {
+                    return false;
+                }
+            }
+        }
         if self.os.is_empty() {
             let mut c = config.clone();
             c.os.clear();

@@ -379,7 +379,10 @@ impl Verifier<'_> {
                 rep.reasons.extend(o.reasons);
                 rep.warnings.extend(o.warnings);
                 for req in required {
-                    if !actual.as_ref().is_some_and(|a| req.matches(a)) {
+                    if !actual
+                        .as_ref()
+                        .is_some_and(|a| req.matches(a) && req.windows_build_runs(a))
+                    {
                         let ctx = Required {
                             reference,
                             req,
@@ -495,7 +498,21 @@ impl Verifier<'_> {
             Selection::Image {
                 node,
                 by_config: false,
-            } => debug_assert!(has_real_platform(tree.nodes[node].desc())),
+            } => {
+                debug_assert!(has_real_platform(tree.nodes[node].desc()));
+                // The entry's claim matched; a Windows build it does not name is the config's.
+                if let Some(Some(actual)) = actual_of.get(&node) {
+                    if !req.windows_build_runs(actual) {
+                        ctx.missing(
+                            Some(format!(
+                                "the runtime would select entry {}, whose config says {actual}",
+                                tree.nodes[node].desc().digest
+                            )),
+                            rep,
+                        );
+                    }
+                }
+            }
             Selection::Undecided => {}
             Selection::Image {
                 node,
@@ -514,7 +531,9 @@ impl Verifier<'_> {
                     }
                 };
                 // Without a readable config the failure is already reported.
-                if let Some(actual) = actual.filter(|a| !req.matches(a)) {
+                if let Some(actual) =
+                    actual.filter(|a| !req.matches(a) || !req.windows_build_runs(a))
+                {
                     ctx.missing(
                         Some(format!(
                             "the runtime would select entry {}, which names no platform (or no os) in the index and whose config says {actual}",
