@@ -3,7 +3,7 @@
 
 use shipcheck::aws::endpoints::{self, EndpointsReport, EndpointsRequest};
 use shipcheck::report::{Code, Verdict};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 const VPC: &str = "vpc-0a1b2c3d4e5f67890";
 
@@ -260,7 +260,7 @@ fn text_and_json_shapes() {
 }
 
 /// all.json with the policy of the endpoint for `suffix` replaced by `policy`.
-fn with_policy(dir: &std::path::Path, suffix: &str, policy: &str) -> PathBuf {
+fn with_policy(dir: &Path, suffix: &str, policy: &str) -> PathBuf {
     let mut doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fx("all.json")).unwrap()).unwrap();
     let mut found = false;
@@ -317,4 +317,153 @@ fn endpoint_policies_that_block_tasks_fail() {
         r.warnings.iter().any(|w| w.code == Code::NotEvaluated),
         "{r:#?}"
     );
+}
+
+/// all.json moved to `region` (service names `prefix`+region), with `policy` on endpoint `suffix`.
+fn fixture_in(dir: &Path, region: &str, prefix: &str, suffix: &str, policy: &str) -> PathBuf {
+    let text = std::fs::read_to_string(fx("all.json"))
+        .unwrap()
+        .replace("com.amazonaws.us-east-1.", &format!("{prefix}{region}."));
+    let mut doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let mut found = false;
+    for e in doc["VpcEndpoints"].as_array_mut().unwrap() {
+        if e["ServiceName"] == format!("{prefix}{region}.{suffix}") {
+            e["PolicyDocument"] = policy.into();
+            found = true;
+        }
+    }
+    assert!(found);
+    let p = dir.join(format!("{region}-{suffix}.json"));
+    std::fs::write(&p, doc.to_string()).unwrap();
+    p
+}
+
+fn run_in(region: &str, prefix: &str, suffix: &str, policy: &str) -> EndpointsReport {
+    let d = tempfile::tempdir().unwrap();
+    let q = EndpointsRequest {
+        region: region.into(),
+        endpoints: Some(fixture_in(d.path(), region, prefix, suffix, policy)),
+        ..Default::default()
+    };
+    endpoints::run(&q)
+}
+
+/// AWS's documented layer-bucket policy passes in us-east-1.
+#[test]
+fn the_documented_layer_bucket_policy_passes() {
+    let p = r#"{"Statement":[{"Sid":"Access-to-specific-bucket-only","Principal":"*","Action":["s3:GetObject"],"Effect":"Allow","Resource":["arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*"]}]}"#;
+    let r = run_in("us-east-1", "com.amazonaws.", "s3", p);
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+}
+
+/// China: the same documented policy, in the aws-cn partition (ARNs start `arn:aws-cn:`). AWS allows
+/// the pull; shipcheck must not fail it.
+#[test]
+fn china_layer_bucket_policy_is_not_denied() {
+    let p = r#"{"Statement":[{"Sid":"Access-to-specific-bucket-only","Principal":"*","Action":["s3:GetObject"],"Effect":"Allow","Resource":["arn:aws-cn:s3:::prod-cn-north-1-starport-layer-bucket/*"]}]}"#;
+    let r = run_in("cn-north-1", "com.amazonaws.", "s3", p);
+    assert_ne!(
+        codes(&r),
+        vec![Code::EndpointPolicyDenied],
+        "{:#?}",
+        r.reasons
+    );
+    assert_eq!(r.verdict, Verdict::Pass, "{:#?}", r.reasons);
+}
+
+/// GovCloud: ECR restricted to the account's repositories (arn:aws-us-gov:...).
+#[test]
+fn govcloud_repository_policy_is_not_denied() {
+    let p = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"arn:aws-us-gov:ecr:us-gov-west-1:123456789012:repository/*"}]}"#;
+    let r = run_in("us-gov-west-1", "com.amazonaws.", "ecr.dkr", p);
+    assert_ne!(
+        codes(&r),
+        vec![Code::EndpointPolicyDenied],
+        "{:#?}",
+        r.reasons
+    );
+}
+
+/// A conditional Deny is hidden (no warning) when a principal-specific Allow precedes a general Allow.
+#[test]
+fn conditional_deny_warning_not_lost_by_statement_order() {
+    let base = r#"{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}"#;
+    let deny = r#"{"Sid":"orgonly","Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-abc"}}}"#;
+    let role = r#"{"Sid":"role","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/x"},"Action":"*","Resource":"*"}"#;
+    let without = format!(r#"{{"Statement":[{base},{deny}]}}"#);
+    let with = format!(r#"{{"Statement":[{role},{base},{deny}]}}"#);
+    let w = |r: &EndpointsReport| {
+        r.warnings
+            .iter()
+            .filter(|w| w.code == Code::NotEvaluated && w.message.contains("may deny"))
+            .count()
+    };
+    let a = run_in("us-east-1", "com.amazonaws.", "ecr.dkr", &without);
+    let b = run_in("us-east-1", "com.amazonaws.", "ecr.dkr", &with);
+    assert!(w(&a) > 0, "{:#?}", a.warnings);
+    assert_eq!(
+        w(&a),
+        w(&b),
+        "without: {:#?}\nwith: {:#?}",
+        a.warnings,
+        b.warnings
+    );
+}
+
+/// ecr:GetAuthorizationToken has no resource-level permissions (its resource is `*`): an ecr.api
+/// policy that allows only the account's repositories denies it for everyone.
+#[test]
+fn get_authorization_token_needs_resource_star() {
+    let p = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ecr:*","Resource":"arn:aws:ecr:us-east-1:123456789012:repository/*"}]}"#;
+    let r = run_in("us-east-1", "com.amazonaws.", "ecr.api", p);
+    assert_eq!(
+        codes(&r),
+        vec![Code::EndpointPolicyDenied],
+        "{:#?}\n{:#?}",
+        r.reasons,
+        r.warnings
+    );
+}
+
+/// Realistic shapes that must not false-fail.
+#[test]
+fn realistic_policies_do_not_false_fail() {
+    let cases = [
+        (
+            "s3",
+            r#"{"Version":"2008-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["*"]},"Action":"s3:Get*","Resource":"arn:aws:s3:::prod-*-starport-layer-bucket/*"}]}"#,
+        ),
+        (
+            "s3",
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"},{"Effect":"Deny","Principal":"*","NotAction":"s3:GetObject","Resource":"*"}]}"#,
+        ),
+        (
+            "s3",
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"s3:*","NotResource":["arn:aws:s3:::prod-us-east-1-starport-layer-bucket/*","arn:aws:s3:::mine/*"]}]}"#,
+        ),
+        (
+            "ecr.dkr",
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*","Condition":{}}]}"#,
+        ),
+        (
+            "logs",
+            r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":["logs:CreateLogStream","logs:PutLogEvents"],"Resource":"arn:aws:logs:us-east-1:123456789012:log-group:/ecs/*"}]}"#,
+        ),
+        (
+            "ecr.dkr",
+            r#"{"Statement":[{"Sid":"AllowPull","Principal":{"AWS":"arn:aws:iam::1234567890:role/role_name"},"Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:GetAuthorizationToken"],"Effect":"Allow","Resource":"*"}]}"#,
+        ),
+        (
+            "ecr.dkr",
+            r#"{"Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"*","Resource":"*"}]}"#,
+        ),
+    ];
+    let mut bad = Vec::new();
+    for (suffix, p) in cases {
+        let r = run_in("us-east-1", "com.amazonaws.", suffix, p);
+        if r.verdict != Verdict::Pass {
+            bad.push(format!("{suffix} {p}: {:?}", r.reasons));
+        }
+    }
+    assert!(bad.is_empty(), "{bad:#?}");
 }

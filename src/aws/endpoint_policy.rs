@@ -172,6 +172,16 @@ enum Reach {
 }
 
 fn reach(s: &Stmt, resource: &str) -> Reach {
+    // Actions without resource-level permissions (ecr:GetAuthorizationToken) are evaluated against
+    // the literal resource `*`: only a pattern that matches that text applies.
+    if resource == "*" {
+        let named = s.resources.iter().any(|p| glob_match(p, "*"));
+        return if named != s.not_resource {
+            Reach::All
+        } else {
+            Reach::None
+        };
+    }
     if s.not_resource {
         if s.resources.iter().any(|p| glob_covers(p, resource)) {
             Reach::None
@@ -192,7 +202,8 @@ fn reach(s: &Stmt, resource: &str) -> Reach {
 fn decide(stmts: &[Stmt], a: &Access) -> Decision {
     let action = a.action.to_ascii_lowercase();
     let mut allowed = false;
-    let mut maybe: Option<String> = None;
+    let mut maybe_deny: Option<String> = None;
+    let mut maybe_allow: Option<String> = None;
     for s in stmts {
         let names = s.actions.iter().any(|p| glob_match(p, &action));
         if names == s.not_action {
@@ -208,27 +219,25 @@ fn decide(stmts: &[Stmt], a: &Access) -> Decision {
             }
             (true, true) => allowed = true,
             (false, false) => {
-                maybe.get_or_insert(format!(
+                maybe_deny.get_or_insert(format!(
                     "statement `{}` may deny {} (it names principals, tests a condition or covers only some resources)",
                     s.label, a.action
                 ));
             }
             (true, false) => {
-                if !allowed {
-                    maybe.get_or_insert(format!(
-                        "only statement `{}` allows {}, for some principals, conditions or resources",
-                        s.label, a.action
-                    ));
-                }
+                maybe_allow.get_or_insert(format!(
+                    "only statement `{}` allows {}, for some principals, conditions or resources",
+                    s.label, a.action
+                ));
             }
         }
     }
-    match (allowed, maybe) {
-        (true, None) => Decision::Allowed,
-        (true, Some(m)) if m.contains("may deny") => Decision::Uncertain(m),
-        (true, Some(_)) => Decision::Allowed,
-        (false, Some(m)) => Decision::Uncertain(m),
-        (false, None) => Decision::Denied(format!("no statement allows {}", a.action)),
+    // A Deny that may apply makes any answer uncertain, whatever the statements' order.
+    match (allowed, maybe_deny, maybe_allow) {
+        (_, Some(m), _) => Decision::Uncertain(m),
+        (true, None, _) => Decision::Allowed,
+        (false, None, Some(m)) => Decision::Uncertain(m),
+        (false, None, None) => Decision::Denied(format!("no statement allows {}", a.action)),
     }
 }
 
@@ -282,5 +291,19 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(&d[0], Decision::Uncertain(_)));
+        // GetAuthorizationToken has no resource-level permissions: a statement naming repositories
+        // does not allow it.
+        let token = [Access {
+            action: "ecr:GetAuthorizationToken",
+            resource: "*".into(),
+        }];
+        assert!(matches!(
+            &evaluate(repos, &token).unwrap()[0],
+            Decision::Denied(_)
+        ));
+        assert_eq!(evaluate(full, &token).unwrap()[0], Decision::Allowed);
+        // A conditional Deny is reported whatever comes before it.
+        let order = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::1:role/x"},"Action":"*","Resource":"*"},{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"},{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*","Condition":{"StringNotEquals":{"aws:PrincipalOrgID":"o-1"}}}]}"#;
+        assert!(matches!(one(order), Decision::Uncertain(m) if m.contains("may deny")));
     }
 }

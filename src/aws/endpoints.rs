@@ -655,10 +655,18 @@ fn check_need(
 /// for the accounts, repositories and log groups not known here).
 fn accesses(need: &Need, region: &str) -> Vec<Access> {
     let a = |action, resource: String| Access { action, resource };
+    // ARNs name the partition: aws-cn in China, aws-us-gov in GovCloud.
+    let arn = if region.starts_with("cn-") {
+        "arn:aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "arn:aws-us-gov"
+    } else {
+        "arn:aws"
+    };
     match need.suffix {
         "ecr.api" => vec![a("ecr:GetAuthorizationToken", "*".into())],
         "ecr.dkr" => {
-            let repo = format!("arn:aws:ecr:{region}:*:repository/*");
+            let repo = format!("{arn}:ecr:{region}:*:repository/*");
             vec![
                 a("ecr:BatchGetImage", repo.clone()),
                 a("ecr:GetDownloadUrlForLayer", repo),
@@ -667,10 +675,10 @@ fn accesses(need: &Need, region: &str) -> Vec<Access> {
         // ECR keeps image layers in this AWS-owned bucket (AWS's documented endpoint policy).
         "s3" => vec![a(
             "s3:GetObject",
-            format!("arn:aws:s3:::prod-{region}-starport-layer-bucket/*"),
+            format!("{arn}:s3:::prod-{region}-starport-layer-bucket/*"),
         )],
         "logs" => {
-            let groups = format!("arn:aws:logs:{region}:*:log-group:*");
+            let groups = format!("{arn}:logs:{region}:*:log-group:*");
             vec![
                 a("logs:CreateLogStream", groups.clone()),
                 a("logs:PutLogEvents", groups),
@@ -678,11 +686,11 @@ fn accesses(need: &Need, region: &str) -> Vec<Access> {
         }
         "ssm" => vec![a(
             "ssm:GetParameters",
-            format!("arn:aws:ssm:{region}:*:parameter/*"),
+            format!("{arn}:ssm:{region}:*:parameter/*"),
         )],
         "secretsmanager" => vec![a(
             "secretsmanager:GetSecretValue",
-            format!("arn:aws:secretsmanager:{region}:*:secret:*"),
+            format!("{arn}:secretsmanager:{region}:*:secret:*"),
         )],
         _ => Vec::new(),
     }
