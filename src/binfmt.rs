@@ -13,9 +13,9 @@ pub const HEAD: usize = 4096;
 /// A recognised file format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Format {
-    /// An executable for `os` (`linux`, `darwin`, `windows`) and these architectures (Go's names:
-    /// `amd64`, `arm64`, `386`, `arm`, or the format's own number when unknown); a universal
-    /// Mach-O lists several.
+    /// An executable for `os` (`linux`, `darwin`, `windows`) and these architectures (Go's names);
+    /// a universal Mach-O lists several; empty when the format names a machine not known here (no
+    /// claim about the architecture).
     Executable {
         /// The format's operating system family (ELF is taken as linux).
         os: &'static str,
@@ -46,34 +46,50 @@ fn u32_at(b: &[u8], at: usize, le: bool) -> Option<u32> {
     })
 }
 
-fn elf_arch(machine: u16) -> String {
-    match machine {
-        3 => "386".into(),
-        40 => "arm".into(),
-        62 => "amd64".into(),
-        183 => "arm64".into(),
-        n => format!("ELF machine {n}"),
-    }
+/// Go's name for an ELF machine (with the ELF class and byte order where Go's names depend on
+/// them); `None` for a machine not named here, which makes no claim.
+fn elf_arch(machine: u16, bits64: bool, le: bool) -> Option<&'static str> {
+    Some(match (machine, bits64, le) {
+        (3, _, _) => "386",
+        (40, _, _) => "arm",
+        (62, _, _) => "amd64",
+        (183, _, _) => "arm64",
+        (21, _, true) => "ppc64le",
+        (21, _, false) => "ppc64",
+        (22, _, _) => "s390x",
+        (243, _, _) => "riscv64",
+        (258, _, _) => "loong64",
+        (8, true, true) => "mips64le",
+        (8, true, false) => "mips64",
+        (8, false, true) => "mipsle",
+        (8, false, false) => "mips",
+        _ => return None,
+    })
 }
 
-fn macho_arch(cputype: u32) -> String {
-    match cputype {
-        7 => "386".into(),
-        12 => "arm".into(),
-        0x0100_0007 => "amd64".into(),
-        0x0100_000c => "arm64".into(),
-        n => format!("Mach-O CPU type {n:#x}"),
-    }
+fn macho_arch(cputype: u32) -> Option<&'static str> {
+    Some(match cputype {
+        7 => "386",
+        12 => "arm",
+        0x0100_0007 => "amd64",
+        0x0100_000c => "arm64",
+        _ => return None,
+    })
 }
 
-fn pe_arch(machine: u16) -> String {
-    match machine {
-        0x014c => "386".into(),
-        0x01c4 => "arm".into(),
-        0x8664 => "amd64".into(),
-        0xaa64 => "arm64".into(),
-        n => format!("PE machine {n:#06x}"),
-    }
+fn pe_arch(machine: u16) -> Option<&'static str> {
+    Some(match machine {
+        0x014c => "386",
+        0x01c4 => "arm",
+        0x8664 => "amd64",
+        0xaa64 => "arm64",
+        _ => return None,
+    })
+}
+
+/// Names as strings (an unknown machine gives none: no claim).
+fn names(a: Option<&'static str>) -> Vec<String> {
+    a.into_iter().map(String::from).collect()
 }
 
 /// The format of a file that starts with `head` (at most [`HEAD`] bytes are looked at).
@@ -81,14 +97,15 @@ pub fn detect(head: &[u8]) -> Format {
     let exe = |os, archs| Format::Executable { os, archs };
     if head.starts_with(b"\x7fELF") {
         let le = head.get(5) != Some(&2);
+        let bits64 = head.get(4) == Some(&2);
         return match u16_at(head, 18, le) {
-            Some(m) => exe("linux", vec![elf_arch(m)]),
+            Some(m) => exe("linux", names(elf_arch(m, bits64, le))),
             None => Format::Unknown,
         };
     }
     if head.starts_with(&[0xcf, 0xfa, 0xed, 0xfe]) || head.starts_with(&[0xce, 0xfa, 0xed, 0xfe]) {
         return match u32_at(head, 4, true) {
-            Some(c) => exe("darwin", vec![macho_arch(c)]),
+            Some(c) => exe("darwin", names(macho_arch(c))),
             None => Format::Unknown,
         };
     }
@@ -98,10 +115,25 @@ pub fn detect(head: &[u8]) -> Format {
         let entry = if head[3] == 0xbe { 20 } else { 32 };
         return match u32_at(head, 4, false) {
             Some(n) if (1..20).contains(&n) => {
-                let archs: Option<Vec<String>> = (0..n as usize)
-                    .map(|i| u32_at(head, 8 + i * entry, false).map(macho_arch))
+                let cpus: Option<Vec<u32>> = (0..n as usize)
+                    .map(|i| u32_at(head, 8 + i * entry, false))
                     .collect();
-                archs.map_or(Format::Unknown, |a| exe("darwin", a))
+                match cpus {
+                    // An unknown CPU type among them: no claim about the architectures.
+                    Some(c) => {
+                        let known: Vec<String> =
+                            c.iter().flat_map(|&c| names(macho_arch(c))).collect();
+                        exe(
+                            "darwin",
+                            if known.len() == c.len() {
+                                known
+                            } else {
+                                Vec::new()
+                            },
+                        )
+                    }
+                    None => Format::Unknown,
+                }
             }
             _ => Format::Unknown,
         };
@@ -110,7 +142,7 @@ pub fn detect(head: &[u8]) -> Format {
         let pe = u32_at(head, 0x3c, true).map(|o| o as usize);
         if let Some(o) = pe.filter(|&o| head.get(o..o + 4) == Some(b"PE\0\0")) {
             if let Some(m) = u16_at(head, o + 4, true) {
-                return exe("windows", vec![pe_arch(m)]);
+                return exe("windows", names(pe_arch(m)));
             }
         }
         return Format::Unknown;
@@ -159,10 +191,13 @@ pub fn check(head: &[u8], platform: &str, executable: bool, file_name: &str) -> 
         };
         match &found {
             Format::Executable { os: o, archs }
-                if *o == wanted_os && archs.iter().any(|a| a == arch) =>
+                if *o == wanted_os && (archs.is_empty() || archs.iter().any(|a| a == arch)) =>
             {
                 Ok(())
             }
+            Format::Executable { os: o, archs } if archs.is_empty() => Err(format!(
+                "the file is a {o} executable, not one for {platform}"
+            )),
             Format::Executable { os: o, archs } => Err(format!(
                 "the file is a {o} executable for {}, not for {platform}",
                 archs.join(" + ")
@@ -181,9 +216,8 @@ pub fn check(head: &[u8], platform: &str, executable: bool, file_name: &str) -> 
             Format::Package(p) => Err(format!(
                 "the file is a {p} package, but {file_name} is a {promised} package"
             )),
-            Format::Executable { os: o, archs } => Err(format!(
-                "the file is a {o} executable for {}, but {file_name} is a {promised} package",
-                archs.join(" + ")
+            Format::Executable { os: o, .. } => Err(format!(
+                "the file is a {o} executable, but {file_name} is a {promised} package"
             )),
             Format::Unknown => Ok(()),
         }
@@ -245,5 +279,15 @@ mod tests {
         assert!(check(&elf(62), "linux/amd64", false, "awscli.zip").is_err());
         assert!(check(b"PK\x03\x04", "linux/amd64", false, "awscli.zip").is_ok());
         assert!(check(deb, "linux/amd64", false, "notes.txt").is_ok());
+        // Go's other architectures, and machines not named here (no claim).
+        let mut be = elf(0);
+        be[5] = 2;
+        be[18..20].copy_from_slice(&22u16.to_be_bytes());
+        assert!(check(&be, "linux/s390x", true, "x").is_ok());
+        assert!(check(&be, "linux/amd64", true, "x").is_err());
+        assert!(check(&elf(21), "linux/ppc64le", true, "x").is_ok());
+        assert!(check(&elf(243), "linux/riscv64", true, "x").is_ok());
+        assert!(check(&elf(9999), "linux/amd64", true, "x").is_ok());
+        assert!(check(&elf(9999), "darwin/amd64", true, "x").is_err());
     }
 }

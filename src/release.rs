@@ -595,12 +595,19 @@ pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress)
                 if let Err(what) =
                     crate::binfmt::check(&head, &exp.platform, exp.executable, &exp.file_name)
                 {
+                    // A local file checked against this machine's platform may simply be for
+                    // another one.
+                    let hint = if req.file.is_some() && req.platform.is_none() {
+                        format!("the platform checked is this machine's ({}); to verify a file for another platform, pass --platform OS/ARCH", exp.platform)
+                    } else {
+                        "do not use it; a mirror or download host may be serving another file the vendor signed (check --mirror and the URL)".to_string()
+                    };
                     report.reasons.push(
                         Reason::new(
                             Code::UnexpectedFile,
                             format!("{what}: the signature is good, but the vendor signed this file for something else"),
                         )
-                        .hint("do not use it; a mirror or download host may be serving another file the vendor signed (check --mirror and the URL)"),
+                        .hint(hint),
                     );
                 }
             }

@@ -1068,6 +1068,69 @@ fn a_mirror_serving_another_platforms_signed_file_is_refused() {
     assert_eq!(std::fs::read(&dest).unwrap(), arm);
 }
 
+/// The check makes no false alarm on genuine builds: Go's other architectures (big-endian s390x,
+/// ppc64le, riscv64) pass for their platform, and a local file for another machine than this one
+/// fails with a hint to name its platform, then passes with `--platform`.
+#[test]
+fn genuine_builds_for_any_platform_pass() {
+    let key = TestKey::fresh("vendor");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("vendor.asc"), key.public_armored()).unwrap();
+    let catalog = dir.path().join("catalog.toml");
+    std::fs::write(
+        &catalog,
+        format!(
+            "[tool.vtool]\nurl = \"https://releases.vendor.invalid/vtool-{{os}}-{{arch}}\"\n\
+             platforms = [\"linux/amd64\", \"linux/arm64\", \"linux/s390x\", \"linux/ppc64le\", \"linux/riscv64\"]\n\
+             [[tool.vtool.pin]]\ncertificate = \"vendor.asc\"\nfingerprint = \"{}\"\n",
+            key.fingerprint().to_hex()
+        ),
+    )
+    .unwrap();
+    let verify = |data: &[u8], platform: Option<&str>| {
+        let file = dir.path().join("vtool");
+        std::fs::write(&file, data).unwrap();
+        std::fs::write(dir.path().join("vtool.asc"), armor_sigs(&[key.sign(data)])).unwrap();
+        let mut cmd = shipcheck();
+        cmd.args(["verify-bin", "vtool", "--json", "--no-install", "--file"])
+            .arg(&file)
+            .arg("--sig")
+            .arg(dir.path().join("vtool.asc"))
+            .arg("--catalog")
+            .arg(&catalog);
+        if let Some(p) = platform {
+            cmd.args(["--platform", p]);
+        }
+        let out = cmd.output().unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), v, out.stderr)
+    };
+    let mut s390x = elf(0, b"s390x build");
+    s390x[5] = 2;
+    s390x[18..20].copy_from_slice(&22u16.to_be_bytes());
+    for (data, platform) in [
+        (s390x, "linux/s390x"),
+        (elf(21, b"ppc64le build"), "linux/ppc64le"),
+        (elf(243, b"riscv64 build"), "linux/riscv64"),
+    ] {
+        let (code, v, _) = verify(&data, Some(platform));
+        assert_eq!(code, 0, "{platform}: {v:#}");
+    }
+    let (other, machine) = if std::env::consts::ARCH == "aarch64" {
+        ("linux/amd64", 62)
+    } else {
+        ("linux/arm64", 183)
+    };
+    let build = elf(machine, b"the other machine's build");
+    let (code, v, stderr) = verify(&build, None);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(v["reasons"][0]["code"], "unexpected-file", "{v:#}");
+    let stderr = String::from_utf8_lossy(&stderr);
+    assert!(stderr.contains("pass --platform"), "{stderr}");
+    let (code, v, _) = verify(&build, Some(other));
+    assert_eq!(code, 0, "{v:#}");
+}
+
 // ---------- 5. credentials in URLs ----------
 
 /// Runs shipcheck with `args`, returns (exit, stdout, stderr).

@@ -30,6 +30,17 @@ pub fn redact(url: &Url) -> String {
 /// The query and fragment are hidden too (`?***`): presigned URLs (a registry's redirect to S3 or
 /// R2, a release link with a token) carry credentials there.
 pub fn redact_text(s: &str) -> String {
+    let (first_q, last_at) = (s.find(['?', '#']), s.rfind('@'));
+    if let (Some(q), Some(at)) = (first_q, last_at) {
+        if q < at {
+            // An `@` after a `?` or `#`: either the password holds one of those or the query holds
+            // an `@`; where the userinfo ends cannot be told, so only the scheme is shown.
+            return match scheme(s) {
+                Some(sch) => format!("{sch}://***"),
+                None => "***".to_string(),
+            };
+        }
+    }
     let s = redact_userinfo(s);
     match s.find(['?', '#']) {
         Some(i) => format!("{}***", &s[..=i]),
@@ -37,17 +48,21 @@ pub fn redact_text(s: &str) -> String {
     }
 }
 
-fn redact_userinfo(s: &str) -> String {
-    let Some(at) = s.rfind('@') else {
-        return s.to_string();
-    };
-    let scheme = s.split_once(':').map(|(sch, _)| sch).filter(|sch| {
+/// The scheme of a URL-like text (`https` in `https:...`), if it starts with one.
+fn scheme(s: &str) -> Option<&str> {
+    s.split_once(':').map(|(sch, _)| sch).filter(|sch| {
         sch.starts_with(|c: char| c.is_ascii_alphabetic())
             && sch
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
-    });
-    match scheme {
+    })
+}
+
+fn redact_userinfo(s: &str) -> String {
+    let Some(at) = s.rfind('@') else {
+        return s.to_string();
+    };
+    match scheme(s) {
         Some(sch) => format!("{sch}://***{}", &s[at..]),
         None => format!("***{}", &s[at..]),
     }
@@ -126,7 +141,14 @@ mod tests {
         // Passwords with `/`, `?`, `#`, `@`: the parser sees no userinfo; nothing is shown anyway.
         for pw in ["tok/en+s3cret==", "s3c?ret", "s3c#ret", "p@ss"] {
             let text = format!("https://AWS:{pw}@127.0.0.1:9/x");
-            assert_eq!(redact_text(&text), "https://***@127.0.0.1:9/x");
+            // With a `?` or `#` before the last `@`, where the userinfo ends is unknown: only the
+            // scheme is shown.
+            let shown = if pw.contains(['?', '#']) {
+                "https://***"
+            } else {
+                "https://***@127.0.0.1:9/x"
+            };
+            assert_eq!(redact_text(&text), shown);
             if let Ok(u) = Url::parse(&text) {
                 assert!(!redact(&u).contains("s3c"), "{}", redact(&u));
             }
@@ -139,10 +161,26 @@ mod tests {
             "https://bucket.s3.amazonaws.com/blob?***"
         );
         assert_eq!(redact_text("https://h/x#s3cret"), "https://h/x#***");
-        assert_eq!(
-            redact_text("https://u:p?s3c@h/x?t=s3c"),
-            "https://***@h/x?***"
-        );
+        assert_eq!(redact_text("https://u:p?s3c@h/x?t=s3c"), "https://***");
+        for c in [
+            "https://u:s3cret@[::1]:8443/p?tok=s3cret",
+            "https://u:s3cret@[2001:db8::1]/x#s3cret",
+            "https://u:p?s3cret@h/x",
+            "https://u:p#s3cret@h/x",
+            "https://h/x?a=1@s3cret",
+            "https://h/x;token=ok?sig=s3cret",
+            "https:u:s3cret@h?x=s3cret",
+            "HTTPS://U:s3cret@H/",
+        ] {
+            assert!(
+                !redact_text(c).contains("s3cret"),
+                "{c} -> {}",
+                redact_text(c)
+            );
+            if let Ok(u) = Url::parse(c) {
+                assert!(!redact(&u).contains("s3cret"), "{c} -> {}", redact(&u));
+            }
+        }
         // Spellings without `//` that the parser accepts, with credentials.
         for text in [
             "https:AWS:s3cret@127.0.0.1:9/t",
