@@ -7,7 +7,7 @@
 //! names principals or tests conditions may or may not apply, which makes the answer uncertain
 //! (a warning), never a pass by itself.
 
-use crate::aws::policy::{glob_covers, glob_match, globs_intersect};
+use crate::aws::policy::{glob_covers, glob_match, globs_intersect, has_condition};
 use serde_json::Value;
 
 /// One request a task makes through an endpoint: an action on resources matching a pattern (ARN
@@ -92,19 +92,6 @@ fn everyone(p: &Value) -> bool {
     }
 }
 
-/// A `Condition` that tests something (`{}` and operators without keys test nothing).
-fn has_condition(c: Option<&Value>) -> bool {
-    match c {
-        None | Some(Value::Null) => false,
-        Some(Value::Object(ops)) => ops.values().any(|keys| match keys {
-            Value::Object(k) => !k.is_empty(),
-            Value::Null => false,
-            _ => true,
-        }),
-        Some(_) => true,
-    }
-}
-
 fn statements(doc: &Value) -> Result<Vec<Stmt>, String> {
     let list: Vec<&Value> = match doc.get("Statement") {
         Some(Value::Array(a)) => a.iter().collect(),
@@ -153,7 +140,7 @@ fn statements(doc: &Value) -> Result<Vec<Stmt>, String> {
         out.push(Stmt {
             label,
             allow,
-            unconditional: for_everyone && !has_condition(s.get("Condition")),
+            unconditional: for_everyone && !s.get("Condition").is_some_and(has_condition),
             actions: actions.iter().map(|a| a.to_ascii_lowercase()).collect(),
             not_action,
             resources,

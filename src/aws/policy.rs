@@ -517,7 +517,7 @@ fn statements(
 /// Whether a `Condition` block tests anything: `null`, `{}` and operators with no keys
 /// (`{"StringEquals": {}}`) test nothing, so the statement applies unconditionally (a Deny with
 /// such a block denies).
-fn has_condition(c: &serde_json::Value) -> bool {
+pub(crate) fn has_condition(c: &serde_json::Value) -> bool {
     match c {
         serde_json::Value::Null => false,
         serde_json::Value::Object(ops) => ops.values().any(|keys| match keys {
