@@ -364,3 +364,58 @@ fn a_caller_without_ecs_permission_is_told_which_action_it_needs() {
         .message
         .contains("ecs:DescribeTaskDefinition"));
 }
+
+/// Two `[[ecs]]` targets reach the same task definition, one with `deep = true`: each gets the
+/// verdict of its own check. The audit checks a task definition once per way of checking it, so
+/// the deep target's layer check is never skipped because a shallow target got there first (a wrong
+/// pass), nor does the shallow target inherit the deep target's failure.
+#[test]
+fn a_deep_target_never_reuses_a_shallow_check_of_the_same_task_definition() {
+    let reg = Registry::plain();
+    let m = reg.push_image("team/app", "linux/amd64", Flavour::Oci, Some("v1"));
+    let layer = serde_json::from_slice::<serde_json::Value>(&m.body).unwrap()["layers"][0]
+        ["digest"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    reg.delete_blob("team/app", &layer);
+    let moto = Moto::start();
+    let web = register(
+        &moto,
+        "web",
+        &format!("{}/team/app:v1", reg.host()),
+        "X86_64",
+    );
+    cluster(&moto, "prod");
+    service(&moto, "prod", "web", &web);
+
+    let d = tempfile::tempdir().unwrap();
+    for (first, second) in [("false", "true"), ("true", "false")] {
+        let file = d.path().join("audit.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "[[ecs]]\ncluster = \"prod\"\ndeep = {first}\n\n[[ecs]]\ncluster = \"prod\"\ndeep = {second}\n"
+            ),
+        )
+        .unwrap();
+        let (mut cmd, _home) = aws_cmd(&moto.url(), KEY);
+        cmd.args(["audit", "--json"]).arg(&file);
+        let out: Out<AuditJson> = run(cmd);
+        out.exit(1);
+        assert_eq!(out.json.results.len(), 2, "{}", out.stdout);
+        for (r, deep) in out.json.results.iter().zip([first, second]) {
+            assert_eq!(r.target, "prod/web");
+            if deep == "true" {
+                assert_eq!(r.codes(), ["missing-content"], "deep: {}", out.stdout);
+            } else {
+                assert_eq!(
+                    r.verdict(),
+                    common::contract::Verdict::Pass,
+                    "shallow: {}",
+                    out.stdout
+                );
+            }
+        }
+    }
+}

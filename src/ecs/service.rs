@@ -2,8 +2,9 @@
 //! definitions it runs and rolls to (its own and its deployments'), each checked exactly as
 //! `verify-taskdef` checks a file, for the platform of its `runtimePlatform`. One report per service.
 //!
-//! A task definition used by several services is read and checked once per audit ([`TaskdefMemo`]);
-//! images shared between task definitions reuse verified content through the audit's cache.
+//! A task definition used by several services is read and checked once per audit and [`ImageOptions`]
+//! ([`TaskdefMemo`]); images shared between task definitions reuse verified content through the
+//! audit's cache.
 
 use crate::aws::ecs::{Ecs, Service};
 use crate::ecs::taskdef::{self, ImageOptions, TaskdefReport};
@@ -65,14 +66,20 @@ impl ServiceReport {
     }
 }
 
-/// Task definition checks shared by an audit: one per task definition ARN.
+/// Task definition checks shared by an audit: one per task definition ARN and way of checking its
+/// images (a `deep = true` target never reuses the result of a target that skipped the layers).
 #[derive(Debug, Default)]
-pub struct TaskdefMemo(Mutex<HashMap<String, Arc<OnceCell<TaskdefReport>>>>);
+pub struct TaskdefMemo(Mutex<HashMap<MemoKey, Arc<OnceCell<TaskdefReport>>>>);
+
+/// A task definition ARN and how its images are checked.
+type MemoKey = (String, ImageOptions);
 
 impl TaskdefMemo {
-    fn cell(&self, arn: &str) -> Arc<OnceCell<TaskdefReport>> {
+    fn cell(&self, arn: &str, images: &ImageOptions) -> Arc<OnceCell<TaskdefReport>> {
         let mut map = self.0.lock().expect("memo lock");
-        map.entry(arn.to_string()).or_default().clone()
+        map.entry((arn.to_string(), images.clone()))
+            .or_default()
+            .clone()
     }
 }
 
@@ -196,7 +203,7 @@ async fn service_report(
         );
     }
     let checks = arns.iter().map(|arn| async move {
-        memo.cell(arn)
+        memo.cell(arn, images)
             .get_or_init(|| async {
                 match ecs.task_definition(arn).await {
                     Ok(def) => taskdef::check(&def, images, http, cache).await,

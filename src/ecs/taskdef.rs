@@ -93,7 +93,7 @@ impl TaskDefinition {
 }
 
 /// How images are checked: layers too (`deep`) and registry credentials.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ImageOptions {
     /// Also check every layer blob of every image (`--deep`).
     pub deep: bool,

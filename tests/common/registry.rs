@@ -259,6 +259,18 @@ impl Registry {
         assert_eq!(status, 202, "manifest DELETE {repo}@{digest}: {text}");
     }
 
+    /// Deletes a blob from a repository (the registry runs with deletes enabled): the manifests that
+    /// name it stay, and the registry answers 404 for it, as after a failed or partial push.
+    pub fn delete_blob(&self, repo: &str, digest: &str) {
+        let (status, _, text) = self.send(
+            reqwest::Method::DELETE,
+            &format!("{}/v2/{repo}/blobs/{digest}", self.base()),
+            None,
+            Vec::new(),
+        );
+        assert_eq!(status, 202, "blob DELETE {repo}@{digest}: {text}");
+    }
+
     /// PUTs a manifest or index under `reference` (a tag or its digest).
     pub fn put_manifest(
         &self,

@@ -56,7 +56,7 @@ fn parse_ecr_host(host: &str) -> Option<EcrRegistry> {
 }
 
 /// A registry host declared as ECR in [`DECLARE_ENV`], with its Region if given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Declared {
     /// The host as written in image references (with port).
     pub host: String,

@@ -9,7 +9,7 @@ pub use challenge::{parse_challenge, Challenge};
 
 /// Where registry credentials come from besides the command line, read once from the environment
 /// (see [`crate::context::Env`]) and passed down to each image check.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct CredentialSources {
     /// The Docker config file (`$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`).
     pub docker_config: Option<std::path::PathBuf>,
