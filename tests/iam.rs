@@ -511,3 +511,79 @@ fn an_empty_condition_block_does_not_soften_a_deny() {
         );
     }
 }
+
+/// check-iam of one policy document, written to a temp file.
+fn check_doc(doc: &str, workflow: Workflow, repo: Option<&str>) -> IamReport {
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("policy.json");
+    std::fs::write(&file, doc).unwrap();
+    iam::run(&IamRequest {
+        policies: vec![file],
+        workflow,
+        repository: repo.map(str::to_string),
+        documents: Vec::new(),
+    })
+}
+
+/// An Allow with `NotResource` whose exclusion holds a policy variable: for user alice,
+/// `repository/${aws:username}` excludes her own repository, so IAM does not let her pull it.
+/// shipcheck does not substitute variables; the exclusion may cover the repository, so the Allow is
+/// not counted (it was counted as if the variable never matched: a wrong pass).
+#[test]
+fn an_allow_whose_not_resource_holds_a_variable_is_not_counted() {
+    let doc = r#"{"Version":"2012-10-17","Statement":[
+      {"Sid":"Token","Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},
+      {"Sid":"AllButOwn","Effect":"Allow","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],
+       "NotResource":"arn:aws:ecr:us-east-1:111122223333:repository/${aws:username}"}]}"#;
+    let alice = "arn:aws:ecr:us-east-1:111122223333:repository/alice";
+    let r = check_doc(doc, Workflow::Pull, Some(alice));
+    assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+    assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::WrongResource);
+    let a = r
+        .actions
+        .iter()
+        .find(|a| a.action == "ecr:BatchGetImage")
+        .unwrap();
+    assert!(a.why.contains("policy variable"), "{}", a.why);
+    assert!(warning_codes(&r).contains(&Code::NotEvaluated), "{r:#?}");
+    // Another account's repository is outside the exclusion whatever the variable holds.
+    let other = "arn:aws:ecr:us-east-1:444455556666:repository/alice";
+    let r = check_doc(doc, Workflow::Pull, Some(other));
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+}
+
+/// A Deny with `NotResource` is reported with its exclusion once: `NotResource arn:...`, never
+/// `NotResource NotResource arn:...` (for one repository and for any repository).
+#[test]
+fn a_not_resource_deny_is_named_once() {
+    let doc = |excluded: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+      {{"Sid":"Token","Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}},
+      {{"Sid":"Pull","Effect":"Allow","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"*"}},
+      {{"Sid":"Only","Effect":"Deny","Action":"ecr:BatchGetImage","NotResource":"{excluded}"}}]}}"#
+        )
+    };
+    for (excluded, repo) in [
+        (
+            "arn:aws:ecr:us-east-1:111122223333:repository/public-*",
+            Some(REPO),
+        ),
+        ("arn:aws:s3:::logs", None),
+    ] {
+        let r = check_doc(&doc(excluded), Workflow::Pull, repo);
+        assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+        let a = r
+            .actions
+            .iter()
+            .find(|a| a.action == "ecr:BatchGetImage")
+            .unwrap();
+        assert_eq!(a.status, ActionStatus::Denied, "{r:#?}");
+        assert_eq!(
+            a.resource.as_deref(),
+            Some(format!("NotResource {excluded}").as_str()),
+            "{a:#?}"
+        );
+        assert!(!a.why.contains("NotResource NotResource"), "{}", a.why);
+    }
+}

@@ -665,14 +665,23 @@ enum Target {
 /// the statement does not apply to it.
 fn applies_to(s: &Stmt, t: &Target) -> Option<String> {
     if s.not_resource {
-        let excluded = s.resources.iter().any(|p| match t {
-            Target::Exact(arn) => arn_match(p, arn),
-            Target::AnyRepository => arn_covers(p, ANY_REPOSITORY),
+        let excluded = s.resources.iter().any(|p| {
+            // A policy variable may make an exclusion cover the target: for an Allow, it is taken to
+            // (the Allow is not counted); for a Deny, matched literally it never does (the Deny counts).
+            let p = if s.allow {
+                variables_as_wildcards(p)
+            } else {
+                p.clone()
+            };
+            match t {
+                Target::Exact(arn) => arn_match(&p, arn),
+                Target::AnyRepository => arn_covers(&p, ANY_REPOSITORY),
+            }
         });
         if excluded {
             None
         } else {
-            Some(format!("NotResource {}", s.resources.join(", ")))
+            Some(resource_text(s))
         }
     } else {
         s.resources
@@ -691,7 +700,17 @@ fn applies_to(s: &Stmt, t: &Target) -> Option<String> {
     }
 }
 
-/// `${...}` policy variables become `*` (used for Deny, which is then counted conservatively).
+/// A statement's resources as reports show them (`NotResource ...` for an exclusion).
+fn resource_text(s: &Stmt) -> String {
+    if s.not_resource {
+        format!("NotResource {}", s.resources.join(", "))
+    } else {
+        s.resources.join(", ")
+    }
+}
+
+/// `${...}` policy variables become `*` (used where that makes the verdict conservative: a Deny's
+/// resources, an Allow's exclusions).
 fn variables_as_wildcards(p: &str) -> String {
     let mut out = String::new();
     let mut rest = p;
@@ -857,15 +876,10 @@ fn evaluate(action: &str, stmts: &[Stmt], target: &Target) -> ActionCheck {
                         None
                     }
                 })
-                .map(|d| (d, d.resources.join(", ")))
+                .map(|d| (d, resource_text(d)))
         }
     };
     if let Some((d, res)) = denial {
-        let res = if d.not_resource {
-            format!("NotResource {}", res)
-        } else {
-            res
-        };
         return check(
             ActionStatus::Denied,
             Some(d),
@@ -895,11 +909,7 @@ fn evaluate(action: &str, stmts: &[Stmt], target: &Target) -> ActionCheck {
     }
     // An Allow for the action on other resources only.
     if let Some(s) = relevant.iter().find(|s| s.allow) {
-        let res = if s.not_resource {
-            format!("NotResource {}", s.resources.join(", "))
-        } else {
-            s.resources.join(", ")
-        };
+        let res = resource_text(s);
         let why = if action == AUTH_TOKEN {
             format!(
                 "statement `{}` allows it only on {res}; ecr:GetAuthorizationToken is not scoped to a \
