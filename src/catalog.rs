@@ -667,12 +667,12 @@ pub fn read_key_file(path: &Path) -> Result<Vec<u8>, KeyFileError> {
 }
 
 /// Applies `--mirror`: the mirror's scheme, host and port replace the URL's; the mirror's path is put
-/// in front of the URL's path; the query is kept.
+/// in front of the URL's path. The URL's query is not sent to the mirror: it can be a credential of
+/// the URL's own host (a presigned URL's signature), and the mirror serves files by path.
 pub fn apply_mirror(url: &Url, mirror: &Url) -> Url {
     let mut out = mirror.clone();
     let prefix = mirror.path().trim_end_matches('/');
     out.set_path(&format!("{prefix}{}", url.path()));
-    out.set_query(url.query());
     out.set_fragment(None);
     out
 }
@@ -738,6 +738,12 @@ mod tests {
         assert_eq!(
             apply_mirror(&u, &m).as_str(),
             "https://mirror.example/ecs-cli-linux-amd64-latest"
+        );
+        // The URL's query and fragment stay with the URL's host.
+        let u = Url::parse("https://vendor.example/a/tool?X-Amz-Signature=abc#frag").unwrap();
+        assert_eq!(
+            apply_mirror(&u, &m).as_str(),
+            "https://mirror.example/a/tool"
         );
     }
 }

@@ -1287,6 +1287,43 @@ fn url_credentials_go_only_to_their_host() {
     assert_eq!(auth(&other), 0, "the redirect target never sees them");
 }
 
+/// A URL's query can be a credential of its host (a presigned URL's `X-Amz-Signature`): `--mirror`
+/// sends the mirror the path only, never the query.
+#[test]
+fn a_mirror_never_receives_the_urls_query() {
+    let mirror = FaultServer::start();
+    let key = TestKey::fresh("vendor");
+    let data = b"#!/bin/sh\necho mirrored\n".to_vec();
+    mirror.route("/m/rel/tool", vec![Fault::Ok(data.clone())]);
+    mirror.route(
+        "/m/rel/tool.asc",
+        vec![Fault::Ok(armor_sigs(&[key.sign(&data)]))],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let keyfile = dir.path().join("vendor.asc");
+    std::fs::write(&keyfile, key.public_armored()).unwrap();
+    let (code, out, err) = run(&[
+        "verify-bin".into(),
+        "--url".into(),
+        "https://vendor.example/rel/tool?X-Amz-Credential=AKIA&X-Amz-Signature=S3cr3tSig".into(),
+        "--sig-url".into(),
+        "https://vendor.example/rel/tool.asc?X-Amz-Signature=S3cr3tSig2".into(),
+        "--mirror".into(),
+        mirror.url("/m"),
+        "--key".into(),
+        keyfile.display().to_string(),
+        "--no-install".into(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let mut targets: Vec<String> = mirror.headers().into_iter().map(|(t, _)| t).collect();
+    targets.sort();
+    assert_eq!(targets, ["/m/rel/tool", "/m/rel/tool.asc"], "{targets:?}");
+    assert!(
+        !out.contains("S3cr3t") && !err.contains("S3cr3t"),
+        "{out}{err}"
+    );
+}
+
 // ---------- 7. registry and file text on the terminal ----------
 
 #[test]
