@@ -405,7 +405,12 @@ fn blob_redirect_to_another_host_gets_no_credentials() {
         )),
     );
     let mut cmd = shipcheck();
-    cmd.env("DOCKER_CONFIG", dir.path());
+    // Declared as ECR: credentials go with every request at once (another registry gets them only
+    // when it asks).
+    cmd.env("DOCKER_CONFIG", dir.path()).env(
+        "SHIPCHECK_ECR_REGISTRIES",
+        format!("127.0.0.1:{}", r.proxy.port),
+    );
     let o = verify_with(cmd, &r.reference, &["--platforms", "amd64,arm64"]);
     o.expect(0, "", "", secs(20));
     assert!(!o.stdout.contains(secret) && !o.stderr.contains(secret));
@@ -847,6 +852,72 @@ fn malformed_www_authenticate() {
     );
     verify(&reference, &[]).expect(2, "unauthorized", "", secs(6));
     assert_eq!(fake.hits("/token") - before, 1);
+}
+
+/// Credentials go where the registry's challenge sends them, as Docker and containerd send them: to
+/// a Bearer challenge's token service, never to the registry itself (so a Docker Hub password goes to
+/// auth.docker.io, not to registry-1.docker.io). They were sent to every registry at once.
+#[test]
+fn credentials_go_to_the_token_service_not_to_a_bearer_registry() {
+    let (fake, _img, reference) = setup();
+    fake.route(
+        "/token",
+        vec![ok("application/json", br#"{"token":"tok-1"}"#)],
+    );
+    fake.require_bearer(
+        "tok-1",
+        &format!(
+            r#"Bearer realm="http://127.0.0.1:{}/token",service="fake""#,
+            fake.port
+        ),
+    );
+    let secret = "bearer-registry-password-93";
+    let mut cmd = shipcheck();
+    cmd.write_stdin(secret);
+    let o = verify_with(cmd, &reference, &["--username", "AWS", "--password-stdin"]);
+    o.expect(0, "", "", secs(10));
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("AWS:{secret}"))
+    );
+    let log = fake.log();
+    assert!(
+        log.iter().any(|l| l.target.starts_with("/token")),
+        "{log:?}"
+    );
+    for l in &log {
+        let sent = l
+            .headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && v == &basic);
+        assert_eq!(
+            sent,
+            l.target.starts_with("/token"),
+            "credentials on {} {}",
+            l.method,
+            l.target
+        );
+    }
+}
+
+/// A registry that offers several challenges (one `WWW-Authenticate` header each): the Bearer one is
+/// taken whatever the order, as containerd does; only the first header was read.
+#[test]
+fn of_several_challenges_the_bearer_one_is_answered() {
+    let (fake, _img, reference) = setup();
+    fake.route(
+        "/token",
+        vec![ok("application/json", br#"{"token":"tok-2"}"#)],
+    );
+    fake.require_bearer(
+        "tok-2",
+        &format!(
+            "Basic realm=\"fake\"\nBearer realm=\"http://127.0.0.1:{}/token\",service=\"fake\"",
+            fake.port
+        ),
+    );
+    verify(&reference, &[]).expect(0, "", "", secs(10));
+    assert_eq!(fake.hits("/token"), 1);
 }
 
 #[test]

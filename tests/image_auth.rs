@@ -53,7 +53,7 @@ fn assert_no_secret(run: &image_support::Run, secret: &str) {
 }
 
 #[test]
-fn docker_config_auths_basic_auth_passes_without_extra_round_trips() {
+fn docker_config_auths_basic_auth_passes_with_credentials_sent_when_asked() {
     let r = reg();
     let dir = tempfile::tempdir().unwrap();
     docker_config(
@@ -78,7 +78,28 @@ fn docker_config_auths_basic_auth_passes_without_extra_round_trips() {
     run.expect(0, "");
     assert_eq!(run.json.platforms.len(), 2);
     assert_eq!(run.json.attestations.len(), 2);
-    // Credentials from the config are sent at once (Basic, as ECR wants): 1 + 2 + 2, no 401 first.
+    // Credentials go to the registry once it asks for them (its Basic challenge), as Docker sends
+    // them: one 401, then 1 + 2 + 2 with credentials.
+    assert_eq!(run.requests, 6, "{}", run.stderr);
+    assert_no_secret(&run, r.password.as_ref().unwrap());
+
+    // For an ECR registry (here declared as one), which always answers Basic, they are sent at once:
+    // 1 + 2 + 2, no 401 first.
+    let mut cmd = shipcheck();
+    cmd.env("DOCKER_CONFIG", dir.path())
+        .env("SHIPCHECK_ECR_REGISTRIES", r.host());
+    let run = run_json(
+        cmd,
+        &[
+            &reference(&r),
+            "--platforms",
+            "amd64,arm64",
+            "--ca-cert",
+            &ca(&r),
+        ],
+        None,
+    );
+    run.expect(0, "");
     assert_eq!(run.requests, 5, "{}", run.stderr);
     assert_no_secret(&run, r.password.as_ref().unwrap());
 }

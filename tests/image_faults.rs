@@ -242,8 +242,12 @@ fn blob_redirect_to_another_host_gets_no_credentials() {
         )],
     );
     let secret = "redirect-secret-token";
+    // Declared as ECR: credentials go with every request at once (another registry gets them only
+    // when it asks).
+    let mut cmd = shipcheck();
+    cmd.env("SHIPCHECK_ECR_REGISTRIES", fake.host());
     let run = run_json(
-        shipcheck(),
+        cmd,
         &[&reference, "--username", "AWS", "--password-stdin"],
         Some(secret),
     );

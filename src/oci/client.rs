@@ -12,7 +12,7 @@ use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTH
 use reqwest::{Method, Response, StatusCode};
 use serde::Deserialize;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use url::Url;
 
@@ -45,6 +45,11 @@ pub struct Client {
     decided: Arc<tokio::sync::OnceCell<Decided>>,
     https_error: Mutex<Option<String>>,
     auth: Mutex<HashMap<String, AuthState>>,
+    /// Send Basic credentials with the first request (ECR, which answers Basic): set by
+    /// [`Client::basic_at_once`]. Otherwise credentials go only where a challenge asks for them.
+    basic_at_once: bool,
+    /// The registry asked for Basic credentials (a `Basic` challenge): every later request sends them.
+    basic_asked: AtomicBool,
     requests: AtomicUsize,
     trace: Mutex<Vec<String>>,
     started: std::time::Instant,
@@ -111,10 +116,21 @@ impl Client {
             decided: scheme_cell,
             https_error: Mutex::new(https_error),
             auth: Mutex::new(HashMap::new()),
+            basic_at_once: false,
+            basic_asked: AtomicBool::new(false),
             requests: AtomicUsize::new(0),
             trace: Mutex::new(Vec::new()),
             started: std::time::Instant::now(),
         }
+    }
+
+    /// Sends the credentials as HTTP Basic with the first request instead of waiting for the
+    /// registry's challenge: for ECR registries, which always answer Basic (this saves the 401 round
+    /// trip). Other registries get credentials only where their challenge asks: Basic to the registry
+    /// itself, or to a Bearer challenge's token service, as Docker and containerd send them.
+    pub fn basic_at_once(mut self, yes: bool) -> Client {
+        self.basic_at_once = yes;
+        self
     }
 
     /// HTTP requests sent so far (each attempt counts, token requests included).
@@ -145,21 +161,24 @@ impl Client {
         })
     }
 
+    /// How requests for `repo` authenticate now.
+    fn auth_state(&self, repo: &str) -> AuthState {
+        let basic = self.creds.is_some()
+            && (self.basic_at_once || self.basic_asked.load(Ordering::Relaxed));
+        self.auth
+            .lock()
+            .unwrap()
+            .get(repo)
+            .cloned()
+            .unwrap_or(if basic {
+                AuthState::Basic
+            } else {
+                AuthState::None
+            })
+    }
+
     fn auth_header(&self, repo: &str) -> Option<HeaderValue> {
-        let state =
-            self.auth
-                .lock()
-                .unwrap()
-                .get(repo)
-                .cloned()
-                .unwrap_or(if self.creds.is_some() {
-                    // Credentials were given for this registry: send them at once (ECR speaks Basic),
-                    // which saves the 401 round trip.
-                    AuthState::Basic
-                } else {
-                    AuthState::None
-                });
-        match state {
+        match self.auth_state(repo) {
             AuthState::None => None,
             AuthState::Basic => self.creds.as_ref().map(Credentials::basic),
             AuthState::Bearer(h) => Some(h),
@@ -382,20 +401,29 @@ impl Client {
     ) -> Result<Response, Reason> {
         let mut answered = false;
         loop {
+            let sent_basic = matches!(self.auth_state(repo), AuthState::Basic);
             let resp = self
                 .send_once(attempts, &method, path, accept, repo)
                 .await?;
             let status = resp.status();
             if status == StatusCode::UNAUTHORIZED && !answered {
                 answered = true;
-                let ch = resp
+                // Every challenge, Bearer first, then Basic (containerd's order).
+                let mut challenges: Vec<Challenge> = resp
                     .headers()
-                    .get(WWW_AUTHENTICATE)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(parse_challenge);
-                match ch {
+                    .get_all(WWW_AUTHENTICATE)
+                    .iter()
+                    .filter_map(|v| v.to_str().ok())
+                    .filter_map(parse_challenge)
+                    .collect();
+                challenges.sort_by_key(|c| c.scheme != "bearer");
+                match challenges.first() {
                     Some(c) if c.scheme == "bearer" => {
-                        self.fetch_token(repo, &c).await?;
+                        self.fetch_token(repo, c).await?;
+                        continue;
+                    }
+                    Some(c) if c.scheme == "basic" && self.creds.is_some() && !sent_basic => {
+                        self.basic_asked.store(true, Ordering::Relaxed);
                         continue;
                     }
                     _ => return Err(self.unauthorized(repo, status)),

@@ -193,6 +193,8 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
             return rep.finish();
         }
     };
+    let ecr =
+        crate::oci::auth::ecr::ecr_registry(&reference.registry, &req.credentials.ecr_registries);
     let creds = match (&req.username, &req.password) {
         (Some(u), Some(p)) => Some(Credentials::new(u, p, "--username/--password-stdin")),
         (Some(_), None) | (None, Some(_)) => {
@@ -206,16 +208,13 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
         ) {
             Ok(Some(c)) => Some(c),
             // No Docker credentials: an ECR registry is logged in to natively (AWS credential chain).
-            Ok(None) => match crate::oci::auth::ecr::ecr_registry(
-                &reference.registry,
-                &req.credentials.ecr_registries,
-            ) {
+            Ok(None) => match &ecr {
                 Some(ecr) => {
                     let login = cache.ecr_login(&reference.registry);
                     let timeout = crate::aws::Timeout(http.opts.timeout);
                     match crate::oci::auth::ecr::credentials(
                         &reference.registry,
-                        &ecr,
+                        ecr,
                         &login,
                         timeout,
                     )
@@ -241,7 +240,8 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
         reference.api_host(),
         creds,
         cache.scheme(reference.api_host()),
-    );
+    )
+    .basic_at_once(ecr.is_some());
     let v = Verifier {
         client: &client,
         host: reference.api_host().to_string(),

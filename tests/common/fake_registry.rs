@@ -106,7 +106,8 @@ impl Fake {
     }
 
     /// From now on, `/v2/` requests without `Authorization: Bearer <token>` get 401 with `challenge`
-    /// in `WWW-Authenticate` (not counted as a hit: the retry with the token is).
+    /// in `WWW-Authenticate` (not counted as a hit: the retry with the token is). Several lines in
+    /// `challenge` are sent as several `WWW-Authenticate` headers.
     pub fn require_bearer(&self, token: &str, challenge: &str) {
         self.state.lock().unwrap().bearer = Some((token.to_string(), challenge.to_string()));
     }
@@ -138,7 +139,11 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
                 headers: req.headers,
             });
             match challenge {
-                Some(ch) => status(401, &[("WWW-Authenticate", &ch)]),
+                Some(ch) => {
+                    let headers: Vec<(&str, &str)> =
+                        ch.split('\n').map(|c| ("WWW-Authenticate", c)).collect();
+                    status(401, &headers)
+                }
                 None => {
                     let st = &mut *st;
                     crate::common::next_scripted(&st.routes, &mut st.hits, &path)
