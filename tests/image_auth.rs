@@ -237,3 +237,44 @@ fn malformed_docker_config_is_an_error() {
     run.expect(2, "usage");
     assert_eq!(run.requests, 0);
 }
+
+/// A Basic registry's challenge is answered once per run: the run's later images send the
+/// credentials with their first request (one 401 in all, not one per image of an audit).
+#[test]
+fn a_run_meets_a_basic_registrys_challenge_once() {
+    use shipcheck::oci::cache::ContentCache;
+    use shipcheck::oci::verify::{run_with, ImageRequest};
+    let r = reg();
+    r.push_multi("team/other", "v1", false);
+    let http = shipcheck::net::Http::new(shipcheck::net::HttpOptions {
+        ca_certs: r.ca.iter().cloned().collect(),
+        ..Default::default()
+    })
+    .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let cache = ContentCache::default();
+    let req = |repo: &str| ImageRequest {
+        reference: format!("{}/{repo}:v1", r.host()),
+        username: Some("AWS".into()),
+        password: r.password.clone(),
+        ..Default::default()
+    };
+    let first = rt.block_on(run_with(&req("team/app"), &http, &cache));
+    assert!(first.reasons.is_empty(), "{:?}", first.reasons);
+    // The index, its 2 platform manifests, 2 configs; the first request was refused with the Basic
+    // challenge and sent again.
+    assert_eq!(first.requests, 1 + 5, "{:#?}", first.trace);
+    let second = rt.block_on(run_with(&req("team/other"), &http, &cache));
+    assert!(second.reasons.is_empty(), "{:?}", second.reasons);
+    assert_eq!(second.requests, 5, "no 401 again: {:#?}", second.trace);
+    // Without the run's memory (another run), the challenge comes again.
+    let third = rt.block_on(run_with(
+        &req("team/other"),
+        &http,
+        &ContentCache::default(),
+    ));
+    assert_eq!(third.requests, 1 + 5, "{:#?}", third.trace);
+}

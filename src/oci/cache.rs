@@ -5,7 +5,7 @@ use super::{Digest, Fetched};
 use crate::report::Reason;
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 
@@ -43,6 +43,8 @@ pub struct ContentCache {
     schemes: Mutex<HashMap<String, Arc<OnceCell<Decided>>>>,
     /// The ECR login of each ECR registry in this run (see [`crate::oci::auth::ecr`]).
     ecr_logins: Mutex<HashMap<String, Arc<OnceCell<EcrLogin>>>>,
+    /// Registries that asked for Basic credentials in this run (see [`ContentCache::basic_asked`]).
+    basic_hosts: Mutex<HashMap<String, Arc<AtomicBool>>>,
 }
 
 /// The scheme a loopback registry answers (`https` or `http`), and why HTTPS failed if it did:
@@ -76,6 +78,7 @@ impl ContentCache {
             hits: AtomicUsize::new(0),
             schemes: Mutex::new(HashMap::new()),
             ecr_logins: Mutex::new(HashMap::new()),
+            basic_hosts: Mutex::new(HashMap::new()),
         }
     }
 
@@ -89,6 +92,14 @@ impl ContentCache {
     pub fn ecr_login(&self, host: &str) -> Arc<OnceCell<EcrLogin>> {
         let mut map = self.ecr_logins.lock().expect("logins lock");
         map.entry(host.to_ascii_lowercase()).or_default().clone()
+    }
+
+    /// Whether the registry `host` asked for Basic credentials (a `Basic` challenge) earlier in this
+    /// run: the run's later images send them with their first request, so a Basic registry costs one
+    /// 401 per run, not one per image.
+    pub fn basic_asked(&self, host: &str) -> Arc<AtomicBool> {
+        let mut map = self.basic_hosts.lock().expect("basic hosts lock");
+        map.entry(host.to_string()).or_default().clone()
     }
 
     /// Fetches answered from the cache so far.

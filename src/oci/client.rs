@@ -49,7 +49,8 @@ pub struct Client {
     /// [`Client::basic_at_once`]. Otherwise credentials go only where a challenge asks for them.
     basic_at_once: bool,
     /// The registry asked for Basic credentials (a `Basic` challenge): every later request sends them.
-    basic_asked: AtomicBool,
+    /// Shared by the run's clients of this registry (see [`Client::basic_asked`]).
+    basic_asked: Arc<AtomicBool>,
     requests: AtomicUsize,
     trace: Mutex<Vec<String>>,
     started: std::time::Instant,
@@ -117,7 +118,7 @@ impl Client {
             https_error: Mutex::new(https_error),
             auth: Mutex::new(HashMap::new()),
             basic_at_once: false,
-            basic_asked: AtomicBool::new(false),
+            basic_asked: Arc::new(AtomicBool::new(false)),
             requests: AtomicUsize::new(0),
             trace: Mutex::new(Vec::new()),
             started: std::time::Instant::now(),
@@ -130,6 +131,13 @@ impl Client {
     /// itself, or to a Bearer challenge's token service, as Docker and containerd send them.
     pub fn basic_at_once(mut self, yes: bool) -> Client {
         self.basic_at_once = yes;
+        self
+    }
+
+    /// Shares what this registry's challenges asked for with the run's other clients of it (see
+    /// [`crate::oci::cache::ContentCache::basic_asked`]).
+    pub fn basic_asked(mut self, cell: Arc<AtomicBool>) -> Client {
+        self.basic_asked = cell;
         self
     }
 

@@ -241,7 +241,8 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
         creds,
         cache.scheme(reference.api_host()),
     )
-    .basic_at_once(ecr.is_some());
+    .basic_at_once(ecr.is_some())
+    .basic_asked(cache.basic_asked(reference.api_host()));
     let v = Verifier {
         client: &client,
         host: reference.api_host().to_string(),
