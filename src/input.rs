@@ -224,6 +224,19 @@ pub fn parse_toml<T: DeserializeOwned>(name: &str, text: &str) -> Result<T, Reas
     })
 }
 
+/// `platforms = [...]` in an audit file: a list of platforms, never an empty one. An empty list (as a
+/// template with an unset variable writes) must not switch the platform check off, as
+/// `--platforms ""` does not; leaving the key out checks every platform the index lists.
+pub fn platform_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let v = <Vec<String> as serde::Deserialize>::deserialize(d)?;
+    if v.is_empty() {
+        return Err(serde::de::Error::custom(
+            "`platforms = []` names no platform: give platforms such as [\"amd64\", \"arm64\"], or leave `platforms` out to check every platform the index lists",
+        ));
+    }
+    Ok(v)
+}
+
 /// `"x"` or `["x", "y"]`.
 #[derive(Debug, Clone, Default)]
 pub struct StrList(pub Vec<String>);

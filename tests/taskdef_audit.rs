@@ -361,6 +361,16 @@ fn audit_file_errors() {
         ("[[image]]\nreff = \"x\"\n", "unknown field"),
         ("[[image]]\nref = 3\n", "ref"),
         ("[[image]\n", "line 1"),
+        // An empty list never switches the platform check off (leaving the key out checks every
+        // platform the index lists).
+        (
+            "[[image]]\nref = \"127.0.0.1:1/a:v1\"\nplatforms = []\n",
+            "`platforms = []` names no platform",
+        ),
+        (
+            "[[ecr]]\nrepositories = \"app\"\nplatforms = []\n",
+            "`platforms = []` names no platform",
+        ),
     ] {
         let p = d.path().join("a.toml");
         std::fs::write(&p, text).unwrap();

@@ -84,8 +84,8 @@ pub struct EcrTarget {
     pub repositories: StrList,
     /// `tags`: tag names or globs to verify (default `["latest"]`).
     pub tags: Option<StrList>,
-    /// `platforms`: platforms every verified image must hold.
-    #[serde(default)]
+    /// `platforms`: platforms every verified image must hold (never an empty list).
+    #[serde(default, deserialize_with = "input::platform_list")]
     pub platforms: Vec<String>,
     /// `region`: the Region (default: `AWS_REGION` / the profile's).
     pub region: Option<String>,
@@ -160,8 +160,8 @@ pub struct ImageTarget {
     /// `ref`: the image reference (`host/path:tag` or `@digest`).
     #[serde(rename = "ref")]
     pub reference: String,
-    /// `platforms`: required platforms (default: every platform the index lists).
-    #[serde(default)]
+    /// `platforms`: required platforms (default: every platform the index lists; never an empty list).
+    #[serde(default, deserialize_with = "input::platform_list")]
     pub platforms: Vec<String>,
     /// `digest`: the digest the reference must resolve to (the tag must still point here).
     pub digest: Option<String>,
