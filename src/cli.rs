@@ -205,6 +205,10 @@ pub struct VerifyTaskdefArgs {
     pub deep: bool,
     #[command(flatten)]
     pub auth: RegistryAuthArgs,
+    /// The registry host the --username/--password-stdin credentials are for (only its images get
+    /// them); needed when the task definition names images on more than one registry.
+    #[arg(long, value_name = "HOST", requires = "username")]
+    pub registry: Option<String>,
     #[command(flatten)]
     pub net: NetArgs,
 }

@@ -4,6 +4,8 @@
 //! pushed to the real docker-registry; signatures and keys are made by sequoia in the test.
 
 mod common;
+#[path = "common/fake_registry.rs"]
+mod fake_registry;
 #[path = "common/image_json.rs"]
 mod image_support;
 
@@ -1322,6 +1324,91 @@ fn a_mirror_never_receives_the_urls_query() {
         !out.contains("S3cr3t") && !err.contains("S3cr3t"),
         "{out}{err}"
     );
+}
+
+/// `verify-taskdef --username U --password-stdin` sends the credentials to one registry only, as
+/// `docker login HOST` scopes them: a task definition under review that also names an image on a
+/// host of its choosing must not receive them. Several registries without `--registry` are a usage
+/// error before any request; with `--registry`, the other registries' images get no credentials.
+#[test]
+fn task_definition_credentials_go_to_their_registry_only() {
+    let ours = Registry::tls_auth();
+    ours.push_multi("team/app", "v1", false);
+    let theirs = fake_registry::Fake::start();
+    theirs.require_bearer("never", r#"Basic realm="theirs""#);
+    let dir = tempfile::tempdir().unwrap();
+    let td = dir.path().join("td.json");
+    std::fs::write(
+        &td,
+        json!({
+            "family": "web",
+            "requiresCompatibilities": ["FARGATE"],
+            "containerDefinitions": [
+                {"name": "app", "image": format!("{}/team/app:v1", ours.host())},
+                {"name": "sidecar", "image": format!("{}/sidecar:v1", theirs.host())},
+            ],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let password = ours.password.clone().unwrap();
+    let run = |extra: &[&str]| {
+        let out = shipcheck()
+            .args([
+                "verify-taskdef",
+                "--json",
+                "--username",
+                "AWS",
+                "--password-stdin",
+            ])
+            .arg(&td)
+            .arg("--ca-cert")
+            .arg(ours.ca.as_ref().unwrap())
+            .args(extra)
+            .write_stdin(format!("{password}\n"))
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), v)
+    };
+    let leaked = || {
+        theirs
+            .log()
+            .iter()
+            .any(|l| l.headers.iter().any(|(k, _)| k == "authorization"))
+    };
+
+    let (code, v) = run(&[]);
+    assert_eq!(code, 2, "{v:#}");
+    assert_eq!(v["reasons"][0]["code"], "usage", "{v:#}");
+    let msg = v["reasons"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&theirs.host()) && msg.contains(&ours.host()),
+        "{msg}"
+    );
+    assert!(theirs.log().is_empty(), "no request before the usage error");
+
+    // Credentials for our registry: our image verifies with them; theirs asks for Basic and gets
+    // nothing (unauthorized, exit 2).
+    let (code, v) = run(&["--registry", &ours.host()]);
+    assert_eq!(code, 2, "{v:#}");
+    let containers = v["containers"].as_array().unwrap();
+    assert_eq!(containers[0]["verdict"], "pass", "{v:#}");
+    assert_eq!(
+        containers[1]["check"]["reasons"][0]["code"], "unauthorized",
+        "{v:#}"
+    );
+    assert!(!theirs.log().is_empty());
+    assert!(!leaked(), "the other registry received credentials");
+
+    // --registry must be a host.
+    let (code, v) = run(&["--registry", "team/app"]);
+    assert_eq!(code, 2, "{v:#}");
+    assert!(v["reasons"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not a registry host"));
+    assert!(!leaked());
 }
 
 // ---------- 7. registry and file text on the terminal ----------

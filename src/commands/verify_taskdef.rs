@@ -27,6 +27,7 @@ pub fn run(a: VerifyTaskdefArgs, ctx: &Context) -> i32 {
             deep: a.deep,
             username: a.auth.username.clone(),
             password: None,
+            registry: a.registry.clone(),
             credentials: ctx.env.credentials.clone(),
         },
     };

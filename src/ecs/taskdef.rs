@@ -101,6 +101,10 @@ pub struct ImageOptions {
     pub username: Option<String>,
     /// Registry password or token (`--password-stdin`).
     pub password: Option<String>,
+    /// The registry host `username` and `password` are for (`--registry`); `None`: the one registry
+    /// the task definition's images name (several are a usage error). Images on other registries never
+    /// get them.
+    pub registry: Option<String>,
     /// Where credentials come from when `username` is not given.
     pub credentials: CredentialSources,
 }
@@ -495,6 +499,64 @@ pub async fn run_with(req: &TaskdefRequest, http: &Http, cache: &ContentCache) -
     rep
 }
 
+/// The registry host (as image references name it, lowercase) of an image reference, if it parses.
+fn registry_of(image: &str) -> Option<String> {
+    Reference::parse(image)
+        .ok()
+        .map(|r| r.registry.to_ascii_lowercase())
+}
+
+/// Which registry the command-line credentials are for: `--registry`, else the one registry the
+/// images name. Several registries without `--registry` are a usage error: a task definition under
+/// review must not be able to send the credentials to a host of its choosing.
+fn credentials_registry(
+    def: &TaskDefinition,
+    opts: &ImageOptions,
+) -> Result<Option<String>, Reason> {
+    if opts.username.is_none() {
+        return Ok(None);
+    }
+    if let Some(given) = &opts.registry {
+        let h = given.trim().trim_end_matches('/');
+        // As image references name it: `host[:port]`, or Docker Hub by any of its names.
+        let parsed = if h.contains('/') {
+            None
+        } else {
+            registry_of(&format!("{h}/x"))
+        };
+        let hub = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+        return match parsed {
+            Some(r)
+                if r.eq_ignore_ascii_case(h)
+                    || (r == "docker.io" && hub.contains(&h.to_ascii_lowercase().as_str())) =>
+            {
+                Ok(Some(r))
+            }
+            _ => Err(Reason::usage(format!(
+                "--registry `{}` is not a registry host",
+                crate::report::esc(given)
+            ))
+            .hint("give the host as image references write it, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com or 127.0.0.1:5000")),
+        };
+    }
+    let mut hosts: Vec<String> = def
+        .containers
+        .iter()
+        .filter_map(|c| registry_of(&c.image))
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    if hosts.len() > 1 {
+        return Err(Reason::usage(format!(
+            "--username/--password-stdin: the task definition names images on {} registries ({}); the credentials are for one of them",
+            hosts.len(),
+            hosts.join(", ")
+        ))
+        .hint("name the registry they are for with --registry HOST (images on the others use Docker's config, native ECR or no credentials)"));
+    }
+    Ok(hosts.pop())
+}
+
 /// Checks every container's image of `def` for its platform (concurrently, sharing `cache`) and
 /// warns about images named by a mutable tag. The report's `path` is the task definition's name.
 pub async fn check(
@@ -510,14 +572,24 @@ pub async fn check(
     rep.platform = Some(def.platform.clone());
     rep.platform_declared = def.platform_declared;
 
+    let creds_for = match credentials_registry(def, opts) {
+        Ok(h) => h,
+        Err(r) => {
+            rep.reasons.push(r);
+            rep.verdict = verdict_of(&rep.reasons);
+            return rep;
+        }
+    };
     let checks = futures_util::future::join_all(def.containers.iter().map(|c| {
+        // Command-line credentials go to their registry only (as `docker login HOST` scopes them).
+        let mine = creds_for.is_some() && registry_of(&c.image) == creds_for;
         let ireq = ImageRequest {
             reference: c.image.clone(),
             platforms: vec![def.platform.clone()],
             digest: None,
             deep: opts.deep,
-            username: opts.username.clone(),
-            password: opts.password.clone(),
+            username: opts.username.clone().filter(|_| mine),
+            password: opts.password.clone().filter(|_| mine),
             credentials: opts.credentials.clone(),
         };
         async move { verify::run_with(&ireq, http, cache).await }
