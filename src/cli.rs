@@ -205,8 +205,8 @@ pub struct VerifyTaskdefArgs {
     pub deep: bool,
     #[command(flatten)]
     pub auth: RegistryAuthArgs,
-    /// The registry host the --username/--password-stdin credentials are for (only its images get
-    /// them); needed when the task definition names images on more than one registry.
+    /// The registry host the --username/--password-stdin credentials are for (required with them;
+    /// only that registry's images get them, as with `docker login HOST`).
     #[arg(long, value_name = "HOST", requires = "username")]
     pub registry: Option<String>,
     #[command(flatten)]

@@ -1326,10 +1326,10 @@ fn a_mirror_never_receives_the_urls_query() {
     );
 }
 
-/// `verify-taskdef --username U --password-stdin` sends the credentials to one registry only, as
-/// `docker login HOST` scopes them: a task definition under review that also names an image on a
-/// host of its choosing must not receive them. Several registries without `--registry` are a usage
-/// error before any request; with `--registry`, the other registries' images get no credentials.
+/// `verify-taskdef --username U --password-stdin` sends the credentials to the one registry
+/// `--registry` names, as `docker login HOST` scopes them: a task definition under review must not
+/// choose where the password goes, whether it names one registry of its choosing or several.
+/// Without `--registry` it is a usage error before any request.
 #[test]
 fn task_definition_credentials_go_to_their_registry_only() {
     let ours = Registry::tls_auth();
@@ -1337,22 +1337,30 @@ fn task_definition_credentials_go_to_their_registry_only() {
     let theirs = fake_registry::Fake::start();
     theirs.require_bearer("never", r#"Basic realm="theirs""#);
     let dir = tempfile::tempdir().unwrap();
-    let td = dir.path().join("td.json");
-    std::fs::write(
-        &td,
-        json!({
-            "family": "web",
-            "requiresCompatibilities": ["FARGATE"],
-            "containerDefinitions": [
-                {"name": "app", "image": format!("{}/team/app:v1", ours.host())},
-                {"name": "sidecar", "image": format!("{}/sidecar:v1", theirs.host())},
-            ],
-        })
-        .to_string(),
-    )
-    .unwrap();
+    let taskdef = |name: &str, images: &[String]| {
+        let td = dir.path().join(name);
+        let containers: Vec<Value> = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| json!({"name": format!("c{i}"), "image": image}))
+            .collect();
+        std::fs::write(
+            &td,
+            json!({"family": "web", "requiresCompatibilities": ["FARGATE"],
+                   "containerDefinitions": containers})
+            .to_string(),
+        )
+        .unwrap();
+        td
+    };
+    let their_image = format!("{}/sidecar:v1", theirs.host());
+    let only_theirs = taskdef("theirs.json", &[their_image.clone()]);
+    let both = taskdef(
+        "both.json",
+        &[format!("{}/team/app:v1", ours.host()), their_image],
+    );
     let password = ours.password.clone().unwrap();
-    let run = |extra: &[&str]| {
+    let run = |td: &Path, extra: &[&str]| {
         let out = shipcheck()
             .args([
                 "verify-taskdef",
@@ -1361,7 +1369,7 @@ fn task_definition_credentials_go_to_their_registry_only() {
                 "AWS",
                 "--password-stdin",
             ])
-            .arg(&td)
+            .arg(td)
             .arg("--ca-cert")
             .arg(ours.ca.as_ref().unwrap())
             .args(extra)
@@ -1378,19 +1386,22 @@ fn task_definition_credentials_go_to_their_registry_only() {
             .any(|l| l.headers.iter().any(|(k, _)| k == "authorization"))
     };
 
-    let (code, v) = run(&[]);
-    assert_eq!(code, 2, "{v:#}");
-    assert_eq!(v["reasons"][0]["code"], "usage", "{v:#}");
-    let msg = v["reasons"][0]["message"].as_str().unwrap();
-    assert!(
-        msg.contains(&theirs.host()) && msg.contains(&ours.host()),
-        "{msg}"
-    );
-    assert!(theirs.log().is_empty(), "no request before the usage error");
+    // Without --registry: a usage error, whether the task definition names one registry (its own
+    // choice) or several, and no request at all.
+    for td in [&only_theirs, &both] {
+        let (code, v) = run(td, &[]);
+        assert_eq!(code, 2, "{v:#}");
+        assert_eq!(v["reasons"][0]["code"], "usage", "{v:#}");
+        assert!(v["reasons"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--registry"));
+        assert!(theirs.log().is_empty(), "no request before the usage error");
+    }
 
     // Credentials for our registry: our image verifies with them; theirs asks for Basic and gets
     // nothing (unauthorized, exit 2).
-    let (code, v) = run(&["--registry", &ours.host()]);
+    let (code, v) = run(&both, &["--registry", &ours.host()]);
     assert_eq!(code, 2, "{v:#}");
     let containers = v["containers"].as_array().unwrap();
     assert_eq!(containers[0]["verdict"], "pass", "{v:#}");
@@ -1401,8 +1412,25 @@ fn task_definition_credentials_go_to_their_registry_only() {
     assert!(!theirs.log().is_empty());
     assert!(!leaked(), "the other registry received credentials");
 
+    // Docker Hub by its API host's name is Docker Hub; no image there: the credentials go unused,
+    // and the report says so.
+    let (code, v) = run(&only_theirs, &["--registry", "registry-1.docker.io"]);
+    assert_eq!(code, 2, "{v:#}");
+    assert!(
+        v["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|w| w["message"]
+                .as_str()
+                .unwrap()
+                .contains("docker.io (--registry)")),
+        "{v:#}"
+    );
+    assert!(!leaked());
+
     // --registry must be a host.
-    let (code, v) = run(&["--registry", "team/app"]);
+    let (code, v) = run(&both, &["--registry", "team/app"]);
     assert_eq!(code, 2, "{v:#}");
     assert!(v["reasons"][0]["message"]
         .as_str()

@@ -101,9 +101,8 @@ pub struct ImageOptions {
     pub username: Option<String>,
     /// Registry password or token (`--password-stdin`).
     pub password: Option<String>,
-    /// The registry host `username` and `password` are for (`--registry`); `None`: the one registry
-    /// the task definition's images name (several are a usage error). Images on other registries never
-    /// get them.
+    /// The registry host `username` and `password` are for (`--registry`, required with them). Images
+    /// on other registries never get them.
     pub registry: Option<String>,
     /// Where credentials come from when `username` is not given.
     pub credentials: CredentialSources,
@@ -506,55 +505,33 @@ fn registry_of(image: &str) -> Option<String> {
         .map(|r| r.registry.to_ascii_lowercase())
 }
 
-/// Which registry the command-line credentials are for: `--registry`, else the one registry the
-/// images name. Several registries without `--registry` are a usage error: a task definition under
-/// review must not be able to send the credentials to a host of its choosing.
-fn credentials_registry(
-    def: &TaskDefinition,
-    opts: &ImageOptions,
-) -> Result<Option<String>, Reason> {
+/// Which registry the command-line credentials are for: the one `--registry` names, always given
+/// with them (as `docker login HOST` names it). The task definition never chooses: one under review
+/// could otherwise name an image on a host of its choosing and receive the password.
+fn credentials_registry(opts: &ImageOptions) -> Result<Option<String>, Reason> {
     if opts.username.is_none() {
         return Ok(None);
     }
-    if let Some(given) = &opts.registry {
-        let h = given.trim().trim_end_matches('/');
-        // As image references name it: `host[:port]`, or Docker Hub by any of its names.
-        let parsed = if h.contains('/') {
-            None
-        } else {
-            registry_of(&format!("{h}/x"))
-        };
-        let hub = ["docker.io", "index.docker.io", "registry-1.docker.io"];
-        return match parsed {
-            Some(r)
-                if r.eq_ignore_ascii_case(h)
-                    || (r == "docker.io" && hub.contains(&h.to_ascii_lowercase().as_str())) =>
-            {
-                Ok(Some(r))
-            }
-            _ => Err(Reason::usage(format!(
-                "--registry `{}` is not a registry host",
-                crate::report::esc(given)
-            ))
-            .hint("give the host as image references write it, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com or 127.0.0.1:5000")),
-        };
+    let Some(given) = &opts.registry else {
+        return Err(Reason::usage(
+            "--username/--password-stdin need --registry HOST: the registry the credentials are for",
+        )
+        .hint("add --registry with the host as image references write it (e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com); images on other registries use Docker's config, native ECR or no credentials"));
+    };
+    let h = given.trim().trim_end_matches('/').to_ascii_lowercase();
+    // Docker Hub by any of its names is `docker.io`, as image references name it.
+    if ["docker.io", "index.docker.io", "registry-1.docker.io"].contains(&h.as_str()) {
+        return Ok(Some("docker.io".into()));
     }
-    let mut hosts: Vec<String> = def
-        .containers
-        .iter()
-        .filter_map(|c| registry_of(&c.image))
-        .collect();
-    hosts.sort();
-    hosts.dedup();
-    if hosts.len() > 1 {
-        return Err(Reason::usage(format!(
-            "--username/--password-stdin: the task definition names images on {} registries ({}); the credentials are for one of them",
-            hosts.len(),
-            hosts.join(", ")
+    // `host[:port]`, recognised as a host the way image references recognise one.
+    match registry_of(&format!("{h}/x")) {
+        Some(r) if !h.contains('/') && r == h => Ok(Some(r)),
+        _ => Err(Reason::usage(format!(
+            "--registry `{}` is not a registry host",
+            crate::report::esc(given)
         ))
-        .hint("name the registry they are for with --registry HOST (images on the others use Docker's config, native ECR or no credentials)"));
+        .hint("give the host as image references write it, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com or 127.0.0.1:5000")),
     }
-    Ok(hosts.pop())
 }
 
 /// Checks every container's image of `def` for its platform (concurrently, sharing `cache`) and
@@ -572,7 +549,7 @@ pub async fn check(
     rep.platform = Some(def.platform.clone());
     rep.platform_declared = def.platform_declared;
 
-    let creds_for = match credentials_registry(def, opts) {
+    let creds_for = match credentials_registry(opts) {
         Ok(h) => h,
         Err(r) => {
             rep.reasons.push(r);
@@ -580,6 +557,16 @@ pub async fn check(
             return rep;
         }
     };
+    if let Some(h) = creds_for.as_deref().filter(|h| {
+        !def.containers
+            .iter()
+            .any(|c| registry_of(&c.image).as_deref() == Some(*h))
+    }) {
+        rep.warnings.push(Reason::new(
+            Code::NotEvaluated,
+            format!("no image of the task definition is on registry {h} (--registry): the --username/--password-stdin credentials were not used"),
+        ));
+    }
     let checks = futures_util::future::join_all(def.containers.iter().map(|c| {
         // Command-line credentials go to their registry only (as `docker login HOST` scopes them).
         let mine = creds_for.is_some() && registry_of(&c.image) == creds_for;
