@@ -1354,7 +1354,7 @@ fn task_definition_credentials_go_to_their_registry_only() {
         td
     };
     let their_image = format!("{}/sidecar:v1", theirs.host());
-    let only_theirs = taskdef("theirs.json", &[their_image.clone()]);
+    let only_theirs = taskdef("theirs.json", std::slice::from_ref(&their_image));
     let both = taskdef(
         "both.json",
         &[format!("{}/team/app:v1", ours.host()), their_image],
