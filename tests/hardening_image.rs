@@ -900,6 +900,76 @@ fn credentials_go_to_the_token_service_not_to_a_bearer_registry() {
     }
 }
 
+/// A registry of the token flow that answers a request carrying its token with a Basic challenge
+/// does not get the password by asking: that request is refused (naming the token, not the
+/// credentials, which it never received), and the run's other repositories still use the token flow.
+#[test]
+fn a_basic_challenge_to_a_bearer_token_never_gets_the_password() {
+    let (fake, _img, _) = setup();
+    fake.route(
+        "/token",
+        vec![ok("application/json", br#"{"token":"tok-3"}"#)],
+    );
+    fake.require_bearer(
+        "tok-3",
+        &format!(
+            r#"Bearer realm="http://127.0.0.1:{}/token",service="fake""#,
+            fake.port
+        ),
+    );
+    fake.route(
+        "/v2/one/manifests/v1",
+        vec![status(
+            401,
+            &[("WWW-Authenticate", r#"Basic realm="fake""#)],
+        )],
+    );
+    let secret = "downgrade-password-61";
+    let dir = tempfile::tempdir().unwrap();
+    let auth = base64::engine::general_purpose::STANDARD.encode(format!("AWS:{secret}"));
+    std::fs::write(
+        dir.path().join("config.json"),
+        json!({"auths": {fake.host(): {"auth": auth}}}).to_string(),
+    )
+    .unwrap();
+    let audit = dir.path().join("audit.toml");
+    std::fs::write(
+        &audit,
+        format!(
+            "[[image]]\nref = \"{h}/one:v1\"\n\n[[image]]\nref = \"{h}/app:v1\"\n",
+            h = fake.host()
+        ),
+    )
+    .unwrap();
+    let out = shipcheck()
+        .env("DOCKER_CONFIG", dir.path())
+        .args(["audit", "--json", "--concurrency", "1"])
+        .arg(&audit)
+        .timeout(Duration::from_secs(40))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{v:#}");
+    let one = &v["results"][0];
+    assert_eq!(one["reasons"][0]["code"], "unauthorized", "{v:#}");
+    let msg = one["reasons"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("refused the token"), "{msg}");
+    assert_eq!(v["results"][1]["verdict"], "pass", "{v:#}");
+    for l in fake.log() {
+        let basic = l
+            .headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && v.starts_with("Basic "));
+        assert_eq!(
+            basic,
+            l.target.starts_with("/token"),
+            "Basic credentials on {} {}",
+            l.method,
+            l.target
+        );
+    }
+}
+
 /// A registry that offers several challenges (one `WWW-Authenticate` header each): the Bearer one is
 /// taken whatever the order, as containerd does; only the first header was read.
 #[test]

@@ -285,27 +285,29 @@ impl Client {
         }
     }
 
-    fn unauthorized(&self, repo: &str, status: StatusCode) -> Reason {
-        let (msg, hint) = match &self.creds {
-            Some(c) => (
-                format!(
-                    "registry {} refused the credentials from {} for {repo} (HTTP {})",
-                    self.host,
-                    c.source,
-                    status.as_u16()
-                ),
+    /// `unauthorized` for a request to `repo` that carried `sent` and was refused with `status`.
+    fn unauthorized(&self, repo: &str, status: StatusCode, sent: &AuthState) -> Reason {
+        let code = status.as_u16();
+        let host = &self.host;
+        let (msg, hint) = match (sent, &self.creds) {
+            (AuthState::Bearer(_), creds) => (
+                format!("registry {host} refused the token its token service issued for {repo} (HTTP {code})"),
+                match creds {
+                    Some(c) => format!("check that the credentials from {} may pull this repository, and its name", c.source),
+                    None => "the repository may not allow anonymous pulls: log in, or check its name".to_string(),
+                },
+            ),
+            (AuthState::Basic, Some(c)) => (
+                format!("registry {host} refused the credentials from {} for {repo} (HTTP {code})", c.source),
                 "check the password or token (ECR tokens expire after 12 hours; run `aws ecr get-login-password` again) and that it may pull this repository".to_string(),
             ),
-            None => (
-                format!(
-                    "registry {} requires authentication for {repo} (HTTP {}) and no credentials were found",
-                    self.host,
-                    status.as_u16()
-                ),
-                format!(
-                    "log in (`docker login {}`, or amazon-ecr-login in CI), or pass --username with --password-stdin",
-                    self.host
-                ),
+            (_, Some(c)) => (
+                format!("registry {host} answered HTTP {code} for {repo} without a challenge shipcheck answers (Basic or Bearer); the credentials from {} were not sent", c.source),
+                "check the registry host; shipcheck sends credentials only where a registry's challenge asks for them".to_string(),
+            ),
+            (_, None) => (
+                format!("registry {host} requires authentication for {repo} (HTTP {code}) and no credentials were found"),
+                format!("log in (`docker login {host}`, or amazon-ecr-login in CI), or pass --username with --password-stdin"),
             ),
         };
         Reason::new(Code::Unauthorized, msg).hint(hint)
@@ -354,7 +356,13 @@ impl Client {
             .map_err(|e| self.fetch_reason(e))?;
         let status = resp.status();
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-            return Err(self.unauthorized(repo, status));
+            // The token service was sent the credentials if there are any.
+            let sent = if self.creds.is_some() {
+                AuthState::Basic
+            } else {
+                AuthState::None
+            };
+            return Err(self.unauthorized(repo, status, &sent));
         }
         let resp = crate::net::ok_status(&url, resp).map_err(|e| self.fetch_reason(e))?;
         let body = read_capped_within(&url, resp, 1 << 20, self.http.opts.timeout)
@@ -409,7 +417,8 @@ impl Client {
     ) -> Result<Response, Reason> {
         let mut answered = false;
         loop {
-            let sent_basic = matches!(self.auth_state(repo), AuthState::Basic);
+            // What this request carries (another request may change the state meanwhile).
+            let sent = self.auth_state(repo);
             let resp = self
                 .send_once(attempts, &method, path, accept, repo)
                 .await?;
@@ -430,15 +439,22 @@ impl Client {
                         self.fetch_token(repo, c).await?;
                         continue;
                     }
-                    Some(c) if c.scheme == "basic" && self.creds.is_some() && !sent_basic => {
+                    // Only a request that carried nothing learns that the registry wants Basic: a
+                    // Basic challenge to a Bearer token is refused, never answered with the password
+                    // (a registry of the token flow does not get it by asking again).
+                    Some(c)
+                        if c.scheme == "basic"
+                            && self.creds.is_some()
+                            && matches!(sent, AuthState::None) =>
+                    {
                         self.basic_asked.store(true, Ordering::Relaxed);
                         continue;
                     }
-                    _ => return Err(self.unauthorized(repo, status)),
+                    _ => return Err(self.unauthorized(repo, status, &sent)),
                 }
             }
             if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                return Err(self.unauthorized(repo, status));
+                return Err(self.unauthorized(repo, status, &sent));
             }
             if status == StatusCode::NOT_FOUND {
                 return Err(Reason::new(
