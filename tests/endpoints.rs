@@ -467,3 +467,51 @@ fn realistic_policies_do_not_false_fail() {
     }
     assert!(bad.is_empty(), "{bad:#?}");
 }
+
+/// Two S3 gateway endpoints in one VPC (on different route tables, as AWS allows), one of them
+/// limited to the team's own bucket: which one tasks use depends on their subnets' route tables,
+/// which check-endpoints is not given. The verdict must not depend on the order the endpoints are
+/// listed in: the denying one fails the check in either order, naming the one that passes. (The
+/// first listed was judged alone: a pass when the permissive one came first.)
+#[test]
+fn several_gateway_endpoints_are_judged_whatever_their_order() {
+    let d = tempfile::tempdir().unwrap();
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fx("all.json")).unwrap()).unwrap();
+    let list = doc["VpcEndpoints"].as_array_mut().unwrap();
+    let i = list
+        .iter()
+        .position(|e| e["ServiceName"] == "com.amazonaws.us-east-1.s3")
+        .unwrap();
+    let mut open = list[i].clone();
+    open["VpcEndpointId"] = "vpce-0000000000000open".into();
+    open["RouteTableIds"] = serde_json::json!(["rtb-0other"]);
+    open["PolicyDocument"] =
+        r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}"#.into();
+    let mut shut = list[i].clone();
+    shut["VpcEndpointId"] = "vpce-0000000000000shut".into();
+    shut["RouteTableIds"] = serde_json::json!(["rtb-0tasks"]);
+    shut["PolicyDocument"] = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::my-app-bucket/*"}]}"#.into();
+    list.remove(i);
+    for (name, order) in [
+        ("open-first", [&open, &shut]),
+        ("shut-first", [&shut, &open]),
+    ] {
+        let mut doc = doc.clone();
+        let list = doc["VpcEndpoints"].as_array_mut().unwrap();
+        list.extend(order.iter().map(|e| (*e).clone()));
+        let p = d.path().join(format!("{name}.json"));
+        std::fs::write(&p, doc.to_string()).unwrap();
+        let mut q = req("all.json");
+        q.endpoints = Some(p);
+        let r = endpoints::run(&q);
+        assert_eq!(r.verdict, Verdict::Fail, "{name}: {r:#?}");
+        assert_eq!(codes(&r), vec![Code::EndpointPolicyDenied], "{name}");
+        let msg = &r.reasons[0].message;
+        assert!(
+            msg.contains("vpce-0000000000000shut")
+                && msg.contains("vpce-0000000000000open (route tables rtb-0other)"),
+            "{name}: {msg}"
+        );
+    }
+}

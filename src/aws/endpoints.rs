@@ -498,7 +498,6 @@ pub fn evaluate(
 
 /// One required service in one VPC: the best candidate endpoint and what is wrong with it (the
 /// reasons), warnings added to `warnings`, security groups not known added to `unknown_groups`.
-// Long: the checks of one required endpoint in the order they are reported (type, state, private DNS, route tables, port 443), sharing the chosen endpoint and its report entry.
 fn check_need(
     need: &Need,
     region: &str,
@@ -510,17 +509,80 @@ fn check_need(
 ) -> (EndpointCheck, Vec<Reason>) {
     let service = format!("com.amazonaws.{region}.{}", need.suffix);
     let cn_service = format!("cn.{service}");
-    let required_type = if need.interface {
-        "Interface"
-    } else {
-        "Gateway"
-    };
     let mut candidates: Vec<&VpcEndpoint> = list
         .iter()
         .copied()
         .filter(|e| e.service == service || e.service == cn_service)
         .collect();
     candidates.sort_by_key(|e| rank(e, need));
+    let Some(best) = candidates.first().map(|e| rank(e, need)) else {
+        return judge(need, region, None, sgs, in_vpc, warnings, unknown_groups);
+    };
+    // Several equally good endpoints (S3 gateway endpoints on different route tables): which one
+    // tasks use depends on their subnets' route tables, which shipcheck is not given. The verdict
+    // must not depend on the order they are listed in: the first that fails is reported.
+    let equals: Vec<&VpcEndpoint> = candidates
+        .iter()
+        .copied()
+        .filter(|e| rank(e, need) == best)
+        .collect();
+    let judged: Vec<_> = equals
+        .iter()
+        .map(|e| {
+            let (mut w, mut g) = (Vec::new(), BTreeSet::new());
+            let (c, problems) = judge(need, region, Some(e), sgs, in_vpc, &mut w, &mut g);
+            (e, c, problems, w, g)
+        })
+        .collect();
+    let pick = judged
+        .iter()
+        .position(|(_, _, p, _, _)| !p.is_empty())
+        .unwrap_or(0);
+    let named = |e: &VpcEndpoint| {
+        if e.route_tables.is_empty() {
+            e.id.clone()
+        } else {
+            format!("{} (route tables {})", e.id, e.route_tables.join(", "))
+        }
+    };
+    let passing: Vec<String> = judged
+        .iter()
+        .filter(|(_, _, p, _, _)| p.is_empty())
+        .map(|(e, _, _, _, _)| named(e))
+        .collect();
+    let (e, c, mut problems, w, g) = judged.into_iter().nth(pick).expect("one candidate");
+    warnings.extend(w);
+    unknown_groups.extend(g);
+    if !problems.is_empty() && !passing.is_empty() {
+        let note = format!(
+            " (another endpoint for the same service passes: {}; tasks in subnets that reach the service through {} are the ones affected)",
+            passing.join(", "),
+            named(e)
+        );
+        for r in &mut problems {
+            r.message.push_str(&note);
+        }
+    }
+    (c, problems)
+}
+
+/// The checks of one candidate endpoint `e` for `need` (`None`: no endpoint for it).
+// Long: the checks of one required endpoint in the order they are reported (type, state, private DNS, route tables, port 443, policy), sharing the endpoint's report entry.
+fn judge(
+    need: &Need,
+    region: &str,
+    e: Option<&VpcEndpoint>,
+    sgs: Option<&BTreeMap<String, SecurityGroup>>,
+    in_vpc: &str,
+    warnings: &mut Vec<Reason>,
+    unknown_groups: &mut BTreeSet<String>,
+) -> (EndpointCheck, Vec<Reason>) {
+    let service = format!("com.amazonaws.{region}.{}", need.suffix);
+    let required_type = if need.interface {
+        "Interface"
+    } else {
+        "Gateway"
+    };
     let mut c = EndpointCheck {
         service: service.clone(),
         required_type: required_type.to_string(),
@@ -532,7 +594,7 @@ fn check_need(
         security_groups: Vec::new(),
         why: format!("for {}", need.purpose),
     };
-    let Some(e) = candidates.first() else {
+    let Some(e) = e else {
         c.status = "missing".into();
         let hint = if need.interface {
             format!("create it: aws ec2 create-vpc-endpoint --vpc-endpoint-type Interface --service-name {service} --private-dns-enabled --vpc-id VPC --subnet-ids SUBNETS --security-group-ids SG")
