@@ -362,3 +362,61 @@ fn nested_index_is_followed() {
     run_json(shipcheck(), &[&format!("{}/app:loop", fake.host())], None)
         .expect(2, "invalid-manifest");
 }
+
+/// `--deep` and layers that name `urls`: containerd fetches such a layer from its URLs or from the
+/// registry, so one the registry holds is checked like any layer, and only a foreign
+/// (non-distributable) layer may be missing from the registry (a warning: its URLs, hosts the
+/// manifest names, are not fetched). A distributable layer missing from the registry fails, URLs or
+/// not (every layer with URLs was skipped: a pass for an image no runtime could pull).
+#[test]
+fn deep_layers_with_urls_are_checked_unless_foreign() {
+    const FOREIGN: &str = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
+    const LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+    let fake = Fake::start();
+    let reference = format!("{}/app:v1", fake.host());
+    let cfg = serde_json::to_vec(
+        &json!({"os": "linux", "architecture": "amd64", "rootfs": {"type": "layers", "diff_ids": []}}),
+    )
+    .unwrap();
+    let layer = b"a layer that names urls".to_vec();
+    for (media_type, in_registry, exit, code, warned) in [
+        (FOREIGN, false, 0, "", true),
+        (FOREIGN, true, 0, "", false),
+        (LAYER, true, 0, "", false),
+        (LAYER, false, 1, "missing-content", false),
+    ] {
+        let m = serde_json::to_vec(&json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(&cfg), "size": cfg.len()},
+            "layers": [{"mediaType": media_type, "digest": sha256(&layer), "size": layer.len(),
+                        "urls": ["https://127.0.0.1:1/nowhere"]}],
+        }))
+        .unwrap();
+        fake.route(
+            "/v2/app/manifests/v1",
+            vec![with_digest(ok(OCI_MANIFEST, &m), &m)],
+        );
+        fake.route(&blob_path(&cfg), vec![ok("application/octet-stream", &cfg)]);
+        fake.route(
+            &blob_path(&layer),
+            vec![if in_registry {
+                ok("application/octet-stream", &layer)
+            } else {
+                status(404, &[])
+            }],
+        );
+        let run = run_json(shipcheck(), &[&reference, "--deep"], None);
+        run.expect(exit, code);
+        let warned_now = run
+            .json
+            .warnings
+            .iter()
+            .any(|w| w.message.contains("foreign layer"));
+        assert_eq!(
+            warned_now, warned,
+            "{media_type} in registry: {in_registry}: {:?}",
+            run.json.warnings
+        );
+    }
+}

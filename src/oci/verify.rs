@@ -813,14 +813,21 @@ impl Verifier<'_> {
         if self.deep {
             for (i, l) in layers.iter().enumerate() {
                 let lwhat = format!("layer {i} ({}) of {label}", l.digest);
-                if !l.urls.is_empty() {
+                let head = self.client.head_blob(&self.repo, &l.digest).await;
+                // A layer with `urls` is fetched from them or from the registry (containerd tries
+                // both). Only a foreign (non-distributable) layer may be missing from the registry:
+                // its URLs are not checked (shipcheck does not fetch from hosts a manifest names).
+                if !l.urls.is_empty()
+                    && matches!(&head, Err(r) if r.code == Code::NotFound)
+                    && is_foreign_layer(&l.media_type)
+                {
                     warnings.push(Reason::new(
                         Code::UnknownEntry,
                         format!("{lwhat} is a foreign layer served from elsewhere; not checked"),
                     ));
                     continue;
                 }
-                match self.client.head_blob(&self.repo, &l.digest).await {
+                match head {
                     Ok(Some(n)) if n == l.size => {}
                     Ok(Some(n)) => reasons.push(Reason::new(
                         Code::SizeMismatch,
@@ -853,6 +860,12 @@ impl Verifier<'_> {
             warnings,
         }
     }
+}
+
+/// A foreign (non-distributable) layer media type: Docker's Windows base layers and OCI's
+/// deprecated non-distributable layers, which registries may not hold.
+fn is_foreign_layer(media_type: &str) -> bool {
+    media_type.contains(".foreign.") || media_type.contains(".nondistributable.")
 }
 
 /// A real platform: an architecture, and not buildx's `unknown/unknown`.
