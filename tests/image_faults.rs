@@ -420,3 +420,27 @@ fn deep_layers_with_urls_are_checked_unless_foreign() {
         );
     }
 }
+
+/// A single-platform image whose config cannot be read: the reason says why, and the platform is
+/// not also reported missing (it is undecided, not absent).
+#[test]
+fn an_unreadable_config_is_not_also_a_missing_platform() {
+    let fake = Fake::start();
+    let reference = format!("{}/app:v1", fake.host());
+    let cfg = br#"{"os":"linux","architecture":"amd64"}"#.to_vec();
+    let layer = b"layer".to_vec();
+    let m = fake_registry::manifest_for(&cfg, &layer);
+    fake.route(
+        "/v2/app/manifests/v1",
+        vec![with_digest(ok(OCI_MANIFEST, &m), &m)],
+    );
+    fake.route(&blob_path(&cfg), vec![status(404, &[])]);
+    let run = run_json(shipcheck(), &[&reference, "--platforms", "amd64"], None);
+    run.expect(1, "missing-content");
+    assert_eq!(
+        run.json.codes(),
+        ["missing-content"],
+        "{:?}",
+        run.json.reasons
+    );
+}

@@ -376,10 +376,13 @@ impl Verifier<'_> {
                 };
                 let o = self.verify_image_manifest(desc, None, config, layers).await;
                 let actual = o.actual.clone();
+                // A config that could not be read leaves the platform undecided: its reason says
+                // why, and the platform is not also reported missing.
+                let undecided = actual.is_none() && !o.reasons.is_empty();
                 rep.platforms.push(o.report);
                 rep.reasons.extend(o.reasons);
                 rep.warnings.extend(o.warnings);
-                for req in required {
+                for req in required.iter().filter(|_| !undecided) {
                     if !actual
                         .as_ref()
                         .is_some_and(|a| req.matches(a) && req.windows_build_runs(a))
