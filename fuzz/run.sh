@@ -32,15 +32,36 @@ seeds() {
 }
 
 cargo +nightly fuzz build "$MODE"
-for t in "${TARGETS[@]}"; do
+# libFuzzer runs one target on one core: run as many targets at once as there are cores
+# (SHIPCHECK_FUZZ_JOBS to change it), each for the full time.
+JOBS=${SHIPCHECK_FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
+LOGS=$(mktemp -d)
+trap 'rm -rf "$LOGS"' EXIT
+run_one() {
+    local t=$1
     mkdir -p "fuzz/corpus/$t"
-    echo "== fuzz $t for ${SECS}s"
     # shellcheck disable=SC2046
     cargo +nightly fuzz run "$MODE" "$t" "fuzz/corpus/$t" $(seeds "$t") -- \
-        -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 2>&1 \
-        | grep -E '^(stat::|==|SUMMARY|Done|#[0-9]+ *DONE)|panicked|ERROR' || true
-    if ls "fuzz/artifacts/$t"/crash-* >/dev/null 2>&1; then
-        echo "!! $t: crash inputs in fuzz/artifacts/$t"
-        exit 1
-    fi
+        -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+        >"$LOGS/$t" 2>&1 || true
+}
+failed=0
+i=0
+while [ $i -lt ${#TARGETS[@]} ]; do
+    batch=("${TARGETS[@]:$i:$JOBS}")
+    for t in "${batch[@]}"; do
+        echo "== fuzz $t for ${SECS}s"
+        run_one "$t" &
+    done
+    wait
+    for t in "${batch[@]}"; do
+        echo "-- $t"
+        grep -E '^(stat::|==|SUMMARY|Done|#[0-9]+ *DONE)|panicked|ERROR' "$LOGS/$t" || true
+        if ls "fuzz/artifacts/$t"/crash-* >/dev/null 2>&1; then
+            echo "!! $t: crash inputs in fuzz/artifacts/$t"
+            failed=1
+        fi
+    done
+    i=$((i + JOBS))
 done
+exit $failed
