@@ -1,5 +1,7 @@
 //! Amazon EC2 read live for the VPC endpoint check: `DescribeVpcEndpoints` and
 //! `DescribeSecurityGroups`, every page, converted to the shapes the check reads from files.
+//! (Without the `aws` feature, `aws::ec2` is a stand-in that refuses every call.)
+#![cfg(feature = "aws")]
 
 use super::api_error;
 use super::endpoints::{

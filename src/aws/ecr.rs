@@ -1,8 +1,12 @@
 //! Amazon ECR repositories and images read live, every page (`DescribeRepositories`,
 //! `DescribeImages`). Registry logins are not here: see [`crate::oci::auth::ecr`].
 
+#[cfg(feature = "aws")]
 use super::api_error;
-use crate::report::{Code, Reason};
+#[cfg(feature = "aws")]
+use crate::report::Code;
+use crate::report::Reason;
+#[cfg(feature = "aws")]
 use aws_sdk_ecr::Client;
 use tokio::sync::Semaphore;
 
@@ -13,6 +17,7 @@ pub const MAX_IN_FLIGHT: usize = 8;
 /// An ECR client with a limit on calls in flight.
 #[derive(Debug)]
 pub struct Ecr {
+    #[cfg(feature = "aws")]
     client: Client,
     limit: Semaphore,
     region: String,
@@ -35,6 +40,34 @@ pub struct Image {
     pub tags: Vec<String>,
 }
 
+/// Without the `aws` feature: the same client, every call refused (exit 2).
+#[cfg(not(feature = "aws"))]
+impl Ecr {
+    pub fn new(conf: &super::SdkConfig) -> Ecr {
+        Ecr {
+            limit: Semaphore::new(MAX_IN_FLIGHT),
+            region: conf.region().unwrap_or_default().to_string(),
+        }
+    }
+
+    /// The Region the client would call.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Refused: built without AWS support.
+    pub async fn repositories(&self) -> Result<Vec<Repository>, Reason> {
+        let _ = &self.limit;
+        Err(super::unavailable("ecr:DescribeRepositories"))
+    }
+
+    /// Refused: built without AWS support.
+    pub async fn images(&self, _repository: &str) -> Result<Vec<Image>, Reason> {
+        Err(super::unavailable("ecr:DescribeImages"))
+    }
+}
+
+#[cfg(feature = "aws")]
 impl Ecr {
     pub fn new(conf: &aws_config::SdkConfig) -> Ecr {
         Ecr {

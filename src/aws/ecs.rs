@@ -3,9 +3,15 @@
 //! Calls run concurrently up to [`MAX_IN_FLIGHT`] per client; the SDK retries throttling
 //! (`ThrottlingException`) with its standard retry strategy (exponential backoff with jitter).
 
+#[cfg(feature = "aws")]
 use super::api_error;
-use crate::ecs::taskdef::{platform_of, Container, TaskDefinition};
-use crate::report::{Code, Reason};
+use crate::ecs::taskdef::TaskDefinition;
+#[cfg(feature = "aws")]
+use crate::ecs::taskdef::{platform_of, Container};
+#[cfg(feature = "aws")]
+use crate::report::Code;
+use crate::report::Reason;
+#[cfg(feature = "aws")]
 use aws_sdk_ecs::Client;
 use tokio::sync::Semaphore;
 
@@ -20,6 +26,7 @@ const DESCRIBE_SERVICES_BATCH: usize = 10;
 /// An ECS client with a limit on calls in flight.
 #[derive(Debug)]
 pub struct Ecs {
+    #[cfg(feature = "aws")]
     client: Client,
     limit: Semaphore,
     region: String,
@@ -60,6 +67,44 @@ pub struct Services {
     pub missing: Vec<(String, String)>,
 }
 
+/// Without the `aws` feature: the same client, every call refused (exit 2).
+#[cfg(not(feature = "aws"))]
+impl Ecs {
+    pub fn new(conf: &super::SdkConfig) -> Ecs {
+        Ecs {
+            limit: Semaphore::new(MAX_IN_FLIGHT),
+            region: conf.region().unwrap_or_default().to_string(),
+        }
+    }
+
+    /// The Region the client would call.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Refused: built without AWS support.
+    pub async fn task_definition(&self, _id: &str) -> Result<TaskDefinition, Reason> {
+        let _ = (&self.limit, DESCRIBE_SERVICES_BATCH);
+        Err(super::unavailable("ecs:DescribeTaskDefinition"))
+    }
+
+    /// Refused: built without AWS support.
+    pub async fn clusters(&self) -> Result<Vec<String>, Reason> {
+        Err(super::unavailable("ecs:ListClusters"))
+    }
+
+    /// Refused: built without AWS support.
+    pub async fn service_arns(&self, _cluster: &str) -> Result<Vec<String>, Reason> {
+        Err(super::unavailable("ecs:ListServices"))
+    }
+
+    /// Refused: built without AWS support.
+    pub async fn services(&self, _cluster: &str, _names: &[String]) -> Result<Services, Reason> {
+        Err(super::unavailable("ecs:DescribeServices"))
+    }
+}
+
+#[cfg(feature = "aws")]
 impl Ecs {
     pub fn new(conf: &aws_config::SdkConfig) -> Ecs {
         Ecs {
@@ -211,6 +256,7 @@ impl Ecs {
     }
 }
 
+#[cfg(feature = "aws")]
 fn on_fargate(s: &aws_sdk_ecs::types::Service) -> bool {
     if let Some(t) = s.launch_type() {
         return t.as_str() == "FARGATE";
@@ -223,6 +269,7 @@ fn on_fargate(s: &aws_sdk_ecs::types::Service) -> bool {
 }
 
 /// The SDK's task definition as what the checks need; `id` names it in errors.
+#[cfg(feature = "aws")]
 fn convert(id: &str, td: aws_sdk_ecs::types::TaskDefinition) -> Result<TaskDefinition, Reason> {
     let bad = |m: String| Reason::new(Code::InvalidInput, format!("task definition `{id}`: {m}"));
     let rp = td.runtime_platform.as_ref();

@@ -1,8 +1,10 @@
 //! The policies of an IAM role or user, read live: inline policies and attached managed policies
 //! (the default version of each), every page of every list.
 
+#[cfg(feature = "aws")]
 use super::api_error;
 use crate::report::Reason;
+#[cfg(feature = "aws")]
 use aws_sdk_iam::Client;
 
 /// Whose policies to read.
@@ -32,6 +34,7 @@ pub struct NamedDocument {
 
 /// Every policy of `who`: inline ones (`List*Policies`, `Get*Policy`) and attached managed ones
 /// (`ListAttached*Policies`, `GetPolicy` for the default version, `GetPolicyVersion`).
+#[cfg(feature = "aws")]
 pub async fn identity_policies(
     conf: &aws_config::SdkConfig,
     who: &Identity,
@@ -44,6 +47,20 @@ pub async fn identity_policies(
     Ok(out)
 }
 
+/// Without the `aws` feature: refused (exit 2).
+#[cfg(not(feature = "aws"))]
+pub async fn identity_policies(
+    _conf: &super::SdkConfig,
+    who: &Identity,
+) -> Result<Vec<NamedDocument>, Reason> {
+    let action = match who {
+        Identity::Role(_) => "iam:ListRolePolicies",
+        Identity::User(_) => "iam:ListUserPolicies",
+    };
+    Err(super::unavailable(action))
+}
+
+#[cfg(feature = "aws")]
 async fn inline_policies(client: &Client, who: &Identity) -> Result<Vec<NamedDocument>, Reason> {
     let mut names = Vec::new();
     match who {
@@ -102,6 +119,7 @@ async fn inline_policies(client: &Client, who: &Identity) -> Result<Vec<NamedDoc
     Ok(out)
 }
 
+#[cfg(feature = "aws")]
 async fn attached_policies(client: &Client, who: &Identity) -> Result<Vec<String>, Reason> {
     let mut arns = Vec::new();
     match who {
@@ -141,6 +159,7 @@ async fn attached_policies(client: &Client, who: &Identity) -> Result<Vec<String
     Ok(arns)
 }
 
+#[cfg(feature = "aws")]
 async fn managed_policy(client: &Client, arn: &str) -> Result<NamedDocument, Reason> {
     let policy = client
         .get_policy()

@@ -3,7 +3,38 @@
 //! credentials). Endpoints follow the SDK's `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL`
 //! (tests point them at moto).
 
+#[cfg(feature = "aws")]
 pub(crate) mod ec2;
+/// Without the `aws` feature: EC2 refuses every call.
+#[cfg(not(feature = "aws"))]
+pub(crate) mod ec2 {
+    use super::endpoints::{SecurityGroup, VpcEndpoint};
+    use crate::report::Reason;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The stand-in EC2 client.
+    #[derive(Debug)]
+    pub struct Ec2;
+
+    impl Ec2 {
+        pub fn new(_conf: &super::SdkConfig) -> Ec2 {
+            Ec2
+        }
+
+        /// Refused: built without AWS support.
+        pub async fn vpc_endpoints(&self, _vpc: Option<&str>) -> Result<Vec<VpcEndpoint>, Reason> {
+            Err(super::unavailable("ec2:DescribeVpcEndpoints"))
+        }
+
+        /// Refused: built without AWS support.
+        pub async fn security_groups(
+            &self,
+            _ids: &BTreeSet<String>,
+        ) -> Result<BTreeMap<String, SecurityGroup>, Reason> {
+            Err(super::unavailable("ec2:DescribeSecurityGroups"))
+        }
+    }
+}
 pub(crate) mod ecr;
 pub(crate) mod ecs;
 pub(crate) mod endpoint_policy;
@@ -12,6 +43,8 @@ pub(crate) mod iam;
 pub mod policy;
 
 use crate::report::{Code, Reason};
+#[cfg(feature = "aws")]
+pub use aws_config::SdkConfig;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
@@ -28,7 +61,7 @@ fn cell<T>(map: &PerRegion<T>, region: Option<&str>) -> Arc<OnceCell<T>> {
 #[derive(Debug, Default)]
 pub struct Clients {
     timeout: Timeout,
-    configs: PerRegion<aws_config::SdkConfig>,
+    configs: PerRegion<SdkConfig>,
     ecs: PerRegion<Arc<ecs::Ecs>>,
     ecr: PerRegion<Arc<ecr::Ecr>>,
 }
@@ -43,7 +76,7 @@ impl Clients {
     }
 
     /// The configuration for `region` (`None`: the configured Region).
-    pub async fn config(&self, region: Option<&str>) -> aws_config::SdkConfig {
+    pub async fn config(&self, region: Option<&str>) -> SdkConfig {
         cell(&self.configs, region)
             .get_or_init(|| config(region, self.timeout))
             .await
@@ -89,6 +122,7 @@ impl From<u64> for Timeout {
     }
 }
 
+#[cfg(feature = "aws")]
 impl Timeout {
     /// The SDK's timeout settings for this timeout.
     pub fn config(self) -> aws_config::timeout::TimeoutConfig {
@@ -101,6 +135,7 @@ impl Timeout {
     }
 }
 
+#[cfg(feature = "aws")]
 /// The SDK's HTTPS client as the SDK builds its default one (proxy settings from the environment,
 /// the SDK's connector settings and sleep), but over rustls with ring, the TLS stack the rest of
 /// shipcheck uses, instead of aws-lc.
@@ -119,6 +154,7 @@ fn https_client() -> aws_sdk_ecs::config::SharedHttpClient {
     })
 }
 
+#[cfg(feature = "aws")]
 /// The SDK's configuration loader: the standard credential chain, the latest behaviour version and
 /// [`https_client`]. Every SDK client shipcheck makes starts here.
 pub fn loader() -> aws_config::ConfigLoader {
@@ -127,7 +163,8 @@ pub fn loader() -> aws_config::ConfigLoader {
 
 /// The SDK configuration from the credential chain; `region` overrides the configured one (IAM is
 /// global: any region works, us-east-1 when none is configured).
-pub async fn config(region: Option<&str>, timeout: Timeout) -> aws_config::SdkConfig {
+#[cfg(feature = "aws")]
+pub async fn config(region: Option<&str>, timeout: Timeout) -> SdkConfig {
     let mut loader = loader().timeout_config(timeout.config());
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r.to_string()));
@@ -143,6 +180,7 @@ pub async fn config(region: Option<&str>, timeout: Timeout) -> aws_config::SdkCo
 
 /// A failed API call as a reason: `AccessDenied` names the action the caller needs (exit 2, the
 /// check could not be made); anything else is a failed download of that call's answer.
+#[cfg(feature = "aws")]
 pub fn api_error<E>(action: &str, e: &aws_sdk_iam::error::SdkError<E>) -> Reason
 where
     E: aws_sdk_iam::error::ProvideErrorMetadata + std::error::Error + 'static,
@@ -165,7 +203,41 @@ where
         .hint("check AWS credentials (AWS_PROFILE, AWS_REGION) and the network path to AWS")
 }
 
-#[cfg(test)]
+/// Without the `aws` feature: what the configuration would name (its Region); every client made from
+/// it refuses its calls with [`unavailable`].
+#[cfg(not(feature = "aws"))]
+#[derive(Debug, Clone, Default)]
+pub struct SdkConfig {
+    region: Option<String>,
+}
+
+/// Without the `aws` feature: a configuration for `region` (no credentials are looked for).
+#[cfg(not(feature = "aws"))]
+pub async fn config(region: Option<&str>, _timeout: Timeout) -> SdkConfig {
+    SdkConfig {
+        region: region.map(str::to_string),
+    }
+}
+
+/// Without the `aws` feature: why `action` cannot be called (exit 2).
+#[cfg(not(feature = "aws"))]
+pub fn unavailable(action: &str) -> Reason {
+    Reason::new(
+        Code::Usage,
+        format!("{action}: this shipcheck was built without AWS support (the `aws` cargo feature)"),
+    )
+    .hint("build it with the default features: cargo install --path . (or cargo build --features aws)")
+}
+
+#[cfg(not(feature = "aws"))]
+impl SdkConfig {
+    /// The Region it names.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+}
+
+#[cfg(all(test, feature = "aws"))]
 mod tests {
     use super::Timeout;
     use std::time::Duration;

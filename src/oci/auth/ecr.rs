@@ -14,6 +14,7 @@
 
 use crate::oci::auth::Credentials;
 use crate::report::{Code, Reason};
+#[cfg(feature = "aws")]
 use std::time::Duration;
 
 /// Environment variable that declares extra ECR registry hosts.
@@ -116,6 +117,17 @@ pub async fn credentials(
         .clone()
 }
 
+/// Without the `aws` feature: no native ECR login (Docker's config still works).
+#[cfg(not(feature = "aws"))]
+async fn fetch(host: &str, _reg: &EcrRegistry, _timeout: crate::aws::Timeout) -> Cached {
+    Err(Reason::new(
+        Code::Unauthorized,
+        format!("{host}: no credentials, and this shipcheck was built without AWS support (the `aws` cargo feature) for the native ECR login"),
+    )
+    .hint("log in first: aws ecr get-login-password | docker login --username AWS --password-stdin HOST"))
+}
+
+#[cfg(feature = "aws")]
 async fn fetch(host: &str, reg: &EcrRegistry, timeout: crate::aws::Timeout) -> Cached {
     let fail = |why: String| {
         Reason::new(Code::Unauthorized, format!("{host}: ECR GetAuthorizationToken failed: {why}")).hint(
