@@ -970,6 +970,51 @@ fn a_basic_challenge_to_a_bearer_token_never_gets_the_password() {
     }
 }
 
+/// The token flow as containerd and docker/distribution run it: `access_token` wins over `token` when a
+/// token service sends both; a realm URL that carries its own `user:pass@` gets one Authorization
+/// header, the registry's credentials (Go's client uses the URL's only when it has none).
+#[test]
+fn token_answers_and_realm_userinfo_as_containerd_reads_them() {
+    let (fake, _img, reference) = setup();
+    fake.route(
+        "/token",
+        vec![ok(
+            "application/json",
+            br#"{"token":"T-token","access_token":"T-access"}"#,
+        )],
+    );
+    fake.require_bearer(
+        "T-access",
+        &format!(
+            r#"Bearer realm="http://ru:rp@127.0.0.1:{}/token",service="fake""#,
+            fake.port
+        ),
+    );
+    let mut cmd = shipcheck();
+    cmd.write_stdin("registry-password-5");
+    let o = verify_with(cmd, &reference, &["--username", "AWS", "--password-stdin"]);
+    o.expect(0, "", "", secs(10));
+    let token_requests: Vec<_> = fake
+        .log()
+        .into_iter()
+        .filter(|l| l.target.starts_with("/token"))
+        .collect();
+    assert!(!token_requests.is_empty());
+    let ours = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("AWS:registry-password-5")
+    );
+    for l in token_requests {
+        let auth: Vec<&String> = l
+            .headers
+            .iter()
+            .filter(|(k, _)| k == "authorization")
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(auth, [&ours], "{}", l.target);
+    }
+}
+
 /// A registry that offers several challenges (one `WWW-Authenticate` header each): the Bearer one is
 /// taken whatever the order, as containerd does; only the first header was read.
 #[test]

@@ -327,6 +327,12 @@ impl Client {
             )
         })?;
         check_url(&url).map_err(|e| self.fetch_reason(e))?;
+        // Credentials of the realm URL itself (`https://user:pass@auth/...`) are used only when
+        // shipcheck has none for the registry, as Go's HTTP client does: one Authorization header.
+        if self.creds.is_some() {
+            let _ = url.set_username("");
+            let _ = url.set_password(None);
+        }
         {
             let mut q = url.query_pairs_mut();
             if let Some(s) = ch.params.get("service") {
@@ -385,10 +391,11 @@ impl Client {
             )
         };
         let t: Token = serde_json::from_slice(&body).map_err(|_| no_token())?;
+        // `access_token` wins when both are given, as in containerd and docker/distribution.
         let token = t
-            .token
+            .access_token
             .filter(|t| !t.is_empty())
-            .or(t.access_token.filter(|t| !t.is_empty()))
+            .or(t.token.filter(|t| !t.is_empty()))
             .ok_or_else(no_token)?;
         let mut h = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
             Reason::new(
