@@ -111,6 +111,9 @@ pub enum ToolProblem {
     /// `file_name` is not a plain file name.
     #[error("`file_name` `{0}` must be a plain file name")]
     FileName(String),
+    /// `default_version` is not a version `--version` would accept.
+    #[error("`default_version`: {0}")]
+    DefaultVersion(#[from] VersionError),
 }
 
 /// A release platform that is not `os/arch`.
@@ -473,6 +476,7 @@ fn validate(name: &str, spec: &ToolSpec) -> Result<(), ToolProblem> {
             return Err(ToolProblem::FileName(f.clone()));
         }
     }
+    check_version(&spec.default_version)?;
     Ok(())
 }
 

@@ -36,6 +36,10 @@ pub fn check_destination(dest: &Path) -> Result<PathBuf, Reason> {
     if !name_ok {
         return Err(unsafe_dest("has no file name".into()));
     }
+    if dest.as_os_str().to_string_lossy().ends_with('/') {
+        return Err(unsafe_dest("ends with `/`, which names a directory".into())
+            .hint("pass a file path with --dest"));
+    }
     let dir = match dest.parent() {
         Some(p) if p.as_os_str().is_empty() => PathBuf::from("."),
         Some(p) => p.to_path_buf(),
@@ -59,6 +63,8 @@ pub struct Staged {
 
 impl Staged {
     pub fn new_in(dir: &Path, name: &str) -> Result<Self, Reason> {
+        // At most 64 characters of the name: the temp name adds about 25 to it.
+        let name: String = name.chars().take(64).collect();
         let file = tempfile::Builder::new()
             .prefix(&format!(".{name}.shipcheck-"))
             .suffix(".tmp")

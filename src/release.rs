@@ -202,6 +202,8 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
             .version
             .clone()
             .unwrap_or_else(|| tool.spec.default_version.clone());
+        // Checked even where it builds no URL (`--file`): it is reported as the version verified.
+        catalog::check_version(&version).map_err(|e| Reason::usage(e.to_string()))?;
         report.platform = Some(platform.clone());
         report.version = Some(version.clone());
         let pins = tool
@@ -526,7 +528,16 @@ pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress)
     };
 
     let staged = match &dest_dir {
-        Some(dir) => match Staged::new_in(dir, &plan.name) {
+        // The temp file is named after the destination (its name fits where the destination's does).
+        Some(dir) => match Staged::new_in(
+            dir,
+            &plan
+                .dest
+                .as_ref()
+                .and_then(|(d, _)| d.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| plan.name.clone()),
+        ) {
             Ok(s) => Some(s),
             Err(r) => return report.fail(r),
         },

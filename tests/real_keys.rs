@@ -226,6 +226,60 @@ fingerprint = "{AWS_CLI}"
     );
 }
 
+/// A catalog's `default_version` is checked when the catalog loads, as `--version` is: a value that
+/// could change the URL's path is an `invalid-catalog`, not a usage error the user did not make. And
+/// `--version` is checked with `--file` too (it builds no URL there, but is reported as the version).
+#[test]
+fn a_catalog_default_version_and_a_version_with_file_are_checked() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("k.asc"),
+        fixture("aws-cli-v2-exp2026-07-07.asc"),
+    )
+    .unwrap();
+    let path = d.path().join("c.toml");
+    let catalog = |default_version: &str| {
+        std::fs::write(
+            &path,
+            format!(
+                "[tool.x]\nurl = \"https://example.com/x-{{version}}-{{os}}-{{arch}}\"\nplatforms = [\"linux/amd64\"]\ndefault_version = \"{default_version}\"\n[[tool.x.pin]]\ncertificate = \"k.asc\"\nfingerprint = \"{AWS_CLI}\"\n"
+            ),
+        )
+        .unwrap();
+    };
+    let run = |extra: &[&str]| {
+        let out = common::shipcheck()
+            .args(["verify-bin", "x", "--no-install", "--json", "--catalog"])
+            .arg(&path)
+            .args(extra)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), v)
+    };
+    catalog("../../etc");
+    let (code, v) = run(&[]);
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(v["reasons"][0]["code"], "invalid-catalog", "{v}");
+    assert!(v["reasons"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("default_version"));
+    catalog("latest");
+    let f = d.path().join("f");
+    std::fs::write(&f, b"x").unwrap();
+    let (code, v) = run(&[
+        "--file",
+        f.to_str().unwrap(),
+        "--sig",
+        f.to_str().unwrap(),
+        "--version",
+        "../../x?#@evil",
+    ]);
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(v["reasons"][0]["code"], "usage", "{v}");
+}
+
 #[test]
 fn catalog_with_wrong_fingerprint_or_unknown_field_is_an_error() {
     let d = tempfile::tempdir().unwrap();
@@ -251,6 +305,11 @@ certificate = "k.asc"
         ),
         (
             "fingerprint = \"DE3CBD61ADAF8B8E\"\n".to_string(),
+            "not a full fingerprint",
+        ),
+        // One `0x` prefix at most.
+        (
+            format!("fingerprint = \"0x0x{AWS_CLI}\"\n"),
             "not a full fingerprint",
         ),
     ] {

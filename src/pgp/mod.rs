@@ -209,9 +209,10 @@ pub enum FingerprintError {
 
 /// Parses a hex fingerprint (spaces allowed, `0x` prefix allowed).
 pub fn parse_fingerprint(s: &str) -> Result<Fingerprint, FingerprintError> {
-    let clean: String = s
-        .trim()
-        .trim_start_matches("0x")
+    let t = s.trim();
+    let clean: String = t
+        .strip_prefix("0x")
+        .unwrap_or(t)
         .chars()
         .filter(|c| !c.is_whitespace())
         .collect();
