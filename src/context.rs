@@ -131,3 +131,20 @@ impl Context {
         verdict.exit_code()
     }
 }
+
+/// Waits for SIGINT or SIGTERM and names it; never returns where signals cannot be watched. A
+/// command that races its work against it drops the work on a signal, so that what the work holds
+/// (a temp file beside the destination) is cleaned up before the process exits.
+pub async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => tokio::select! {
+            _ = int.recv() => "SIGINT",
+            _ = term.recv() => "SIGTERM",
+        },
+        _ => std::future::pending().await,
+    }
+}

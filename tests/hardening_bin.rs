@@ -286,6 +286,68 @@ fn slow_drip_is_cut_off() {
     );
 }
 
+/// Ctrl-C or SIGTERM during a download: the temp file beside the destination is removed, the old
+/// destination is untouched, and the run says it was interrupted (exit 2). (The temp file stayed:
+/// nothing caught the signal, so nothing dropped it.)
+#[test]
+fn an_interrupted_download_leaves_no_temp_file() {
+    let e = Env::new();
+    let fs = FaultServer::start();
+    fs.route(
+        "/tool",
+        vec![Fault::Drip(vec![7u8; 4096], Duration::from_millis(20))],
+    );
+    fs.route(
+        "/tool.asc",
+        vec![Fault::Ok(armor_sigs(&[e.key.sign(&[7u8; 4096])]))],
+    );
+    let dir = e.dir.path().join("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dest = dir.join("tool");
+    std::fs::write(&dest, b"old").unwrap();
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("shipcheck"))
+        .args(["verify-bin", "--json", "--url", &fs.url("/tool"), "--key"])
+        .arg(&e.keyfile)
+        .arg("--dest")
+        .arg(&dest)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let temps = || {
+        std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|f| {
+                f.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains(".shipcheck-")
+            })
+            .count()
+    };
+    let start = Instant::now();
+    while temps() == 0 {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no temp file appeared"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|_| panic!("no JSON; stderr: {}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(out.status.code(), Some(2), "{v}");
+    assert_eq!(codes(&v), vec!["interrupted"], "{v}");
+    assert_eq!(temps(), 0, "temp file left behind");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"old");
+}
+
 #[test]
 fn certificate_with_thousands_of_signatures_loads_in_bounded_time() {
     use openpgp::packet::signature::SignatureBuilder;
@@ -463,6 +525,35 @@ fn directory_destination_is_refused() {
     assert_eq!(code, 2);
     assert_eq!(codes(&v), vec!["unsafe-destination"]);
     assert!(d.is_dir());
+}
+
+/// The temp file is named after the destination, not the source: a source whose name is near the
+/// file system's limit (255 bytes) installs to a short destination.
+#[test]
+fn a_long_source_name_installs_to_a_short_destination() {
+    let e = Env::new();
+    let data = e.file(&"a".repeat(240), b"payload");
+    let sig = e.file("tool.asc", &armor_sigs(&[e.key.sign(b"payload")]));
+    let dest = e.dir.path().join("short");
+    let (code, v) = verify_local(&e, &data, &sig, &dest);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"payload");
+}
+
+/// A destination ending in `/` names a directory: refused before anything is read or downloaded.
+#[test]
+fn a_destination_ending_in_a_slash_is_refused() {
+    let e = Env::new();
+    let data = e.file("tool", b"payload");
+    let sig = e.file("tool.asc", &armor_sigs(&[e.key.sign(b"payload")]));
+    let dest = PathBuf::from(format!("{}/nonexistent/", e.dir.path().display()));
+    let (code, v) = verify_local(&e, &data, &sig, &dest);
+    assert_eq!(code, 2, "{v}");
+    assert_eq!(codes(&v), vec!["unsafe-destination"]);
+    assert!(v["reasons"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("ends with `/`"));
 }
 
 #[test]

@@ -5,7 +5,7 @@ use crate::context::Context;
 use crate::net::NoProgress;
 use crate::release::BinReport;
 use crate::release::{self, BinRequest};
-use crate::report::{code_list, esc, verdict_line, Verdict};
+use crate::report::{code_list, esc, verdict_line, Code, Reason, Verdict};
 
 /// `shipcheck verify-bin`.
 pub fn run(a: VerifyBinArgs, ctx: &Context) -> i32 {
@@ -33,7 +33,18 @@ pub fn run(a: VerifyBinArgs, ctx: &Context) -> i32 {
     } else {
         ctx.http(&a.net).map_err(|e| e.reason()).and_then(|http| {
             let progress = ctx.printer.progress();
-            ctx.block_on(release::run(&req, Some(&http), progress.as_ref()))
+            // Ctrl-C or SIGTERM during a download: the download is dropped, and with it the temp
+            // file beside the destination, before the process exits.
+            ctx.block_on(async {
+                tokio::select! {
+                    r = release::run(&req, Some(&http), progress.as_ref()) => r,
+                    sig = crate::context::interrupted() => BinReport::failed(
+                        &req,
+                        Reason::new(Code::Interrupted, format!("interrupted by {sig}; nothing was installed"))
+                            .hint("run it again; the destination is untouched and the download's temp file was removed"),
+                    ),
+                }
+            })
         })
     }
     .unwrap_or_else(|r| BinReport::failed(&req, r));

@@ -157,6 +157,8 @@ codes! {
     UnsafeDestination = "unsafe-destination", Error;
     /// Writing, syncing or renaming into the destination failed.
     InstallFailed = "install-failed", Error;
+    /// The run was interrupted (SIGINT, SIGTERM) before it could decide; nothing was installed.
+    Interrupted = "interrupted", Error;
     /// The registry refused the credentials (or anonymous access).
     Unauthorized = "unauthorized", Error;
     /// The manifest is larger than the cap.
