@@ -63,8 +63,12 @@ pub struct Staged {
 
 impl Staged {
     pub fn new_in(dir: &Path, name: &str) -> Result<Self, Reason> {
-        // At most 64 characters of the name: the temp name adds about 25 to it.
-        let name: String = name.chars().take(64).collect();
+        // At most 64 bytes of the name (whole characters): the temp name adds about 25 to it.
+        let mut end = name.len().min(64);
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        let name = &name[..end];
         let file = tempfile::Builder::new()
             .prefix(&format!(".{name}.shipcheck-"))
             .suffix(".tmp")

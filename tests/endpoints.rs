@@ -514,4 +514,29 @@ fn several_gateway_endpoints_are_judged_whatever_their_order() {
             "{name}: {msg}"
         );
     }
+    // Both pass, one with a policy that cannot be read: its not-evaluated warning is reported in
+    // either order (only the first listed endpoint's warnings were kept).
+    let mut unread = shut.clone();
+    unread["PolicyDocument"] = "{not json".into();
+    for (name, order) in [
+        ("unread-first", [&unread, &open]),
+        ("unread-second", [&open, &unread]),
+    ] {
+        let mut doc = doc.clone();
+        let list = doc["VpcEndpoints"].as_array_mut().unwrap();
+        list.extend(order.iter().map(|e| (*e).clone()));
+        let p = d.path().join(format!("{name}.json"));
+        std::fs::write(&p, doc.to_string()).unwrap();
+        let mut q = req("all.json");
+        q.endpoints = Some(p);
+        let r = endpoints::run(&q);
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.code == Code::NotEvaluated
+                    && w.message.contains("vpce-0000000000000shut")),
+            "{name}: {:#?}",
+            r.warnings
+        );
+    }
 }

@@ -384,6 +384,29 @@ fn deep_layers_with_urls_are_checked_unless_foreign() {
         (FOREIGN, true, 0, "", false),
         (LAYER, true, 0, "", false),
         (LAYER, false, 1, "missing-content", false),
+        (
+            "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+            false,
+            0,
+            "",
+            true,
+        ),
+        // Only the foreign types themselves: a type that merely contains `.foreign.` is a layer
+        // the registry must hold.
+        (
+            "application/vnd.acme.foreign.layer",
+            false,
+            1,
+            "missing-content",
+            false,
+        ),
+        (
+            "application/vnd.oci.image.layer.v1.tar+gzip.foreign.x",
+            false,
+            1,
+            "missing-content",
+            false,
+        ),
     ] {
         let m = serde_json::to_vec(&json!({
             "schemaVersion": 2,

@@ -550,9 +550,16 @@ fn check_need(
         .filter(|(_, _, p, _, _)| p.is_empty())
         .map(|(e, _, _, _, _)| named(e))
         .collect();
-    let (e, c, mut problems, w, g) = judged.into_iter().nth(pick).expect("one candidate");
-    warnings.extend(w);
-    unknown_groups.extend(g);
+    // Every candidate's warnings and unknown security groups count, whichever is reported.
+    for (_, _, _, w, g) in &judged {
+        for r in w {
+            if !warnings.contains(r) {
+                warnings.push(r.clone());
+            }
+        }
+        unknown_groups.extend(g.iter().cloned());
+    }
+    let (e, c, mut problems, _, _) = judged.into_iter().nth(pick).expect("one candidate");
     if !problems.is_empty() && !passing.is_empty() {
         let note = format!(
             " (another endpoint for the same service passes: {}; tasks in subnets that reach the service through {} are the ones affected)",

@@ -868,7 +868,13 @@ impl Verifier<'_> {
 /// A foreign (non-distributable) layer media type: Docker's Windows base layers and OCI's
 /// deprecated non-distributable layers, which registries may not hold.
 fn is_foreign_layer(media_type: &str) -> bool {
-    media_type.contains(".foreign.") || media_type.contains(".nondistributable.")
+    [
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
+    ]
+    .contains(&media_type)
 }
 
 /// A real platform: an architecture, and not buildx's `unknown/unknown`.
