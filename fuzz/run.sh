@@ -39,9 +39,10 @@ LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 run_one() {
     local t=$1
-    mkdir -p "fuzz/corpus/$t"
+    mkdir -p "fuzz/corpus/$t" "$LOGS/tmp-$t"
+    # Targets that need a file write it in TMPDIR: the run's own directory, removed at the end.
     # shellcheck disable=SC2046
-    cargo +nightly fuzz run "$MODE" "$t" "fuzz/corpus/$t" $(seeds "$t") -- \
+    TMPDIR="$LOGS/tmp-$t" cargo +nightly fuzz run "$MODE" "$t" "fuzz/corpus/$t" $(seeds "$t") -- \
         -max_total_time="$SECS" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
         >"$LOGS/$t" 2>&1 || true
 }
