@@ -185,8 +185,9 @@ impl Client {
             })
     }
 
-    fn auth_header(&self, repo: &str) -> Option<HeaderValue> {
-        match self.auth_state(repo) {
+    /// The `Authorization` header a request in state `state` carries.
+    fn auth_header(&self, state: &AuthState) -> Option<HeaderValue> {
+        match state.clone() {
             AuthState::None => None,
             AuthState::Basic => self.creds.as_ref().map(Credentials::basic),
             AuthState::Bearer(h) => Some(h),
@@ -201,9 +202,9 @@ impl Client {
         method: &Method,
         path: &str,
         accept: Option<&str>,
-        repo: &str,
+        sent: &AuthState,
     ) -> Result<Response, Reason> {
-        let auth = self.auth_header(repo);
+        let auth = self.auth_header(sent);
         let build = |url: &Url| {
             let mut rb = self.http.request(method.clone(), url);
             if let Some(a) = accept {
@@ -424,10 +425,10 @@ impl Client {
     ) -> Result<Response, Reason> {
         let mut answered = false;
         loop {
-            // What this request carries (another request may change the state meanwhile).
+            // What this request carries, read once: the challenge is judged against exactly it.
             let sent = self.auth_state(repo);
             let resp = self
-                .send_once(attempts, &method, path, accept, repo)
+                .send_once(attempts, &method, path, accept, &sent)
                 .await?;
             let status = resp.status();
             if status == StatusCode::UNAUTHORIZED && !answered {
