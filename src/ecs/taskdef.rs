@@ -518,10 +518,10 @@ fn credentials_registry(opts: &ImageOptions) -> Result<Option<String>, Reason> {
         )
         .hint("add --registry with the host as image references write it (e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com); images on other registries use Docker's config, native ECR or no credentials"));
     };
-    let h = given.trim().trim_end_matches('/').to_ascii_lowercase();
     // Docker Hub by any of its names is `docker.io`, as image references name it.
-    if ["docker.io", "index.docker.io", "registry-1.docker.io"].contains(&h.as_str()) {
-        return Ok(Some("docker.io".into()));
+    let h = crate::oci::reference::canonical_host(given.trim().trim_end_matches('/'));
+    if h == "docker.io" {
+        return Ok(Some(h));
     }
     // `host[:port]`, recognised as a host the way image references recognise one.
     match registry_of(&format!("{h}/x")) {

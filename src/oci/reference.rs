@@ -132,6 +132,16 @@ fn valid_domain(d: &str) -> bool {
     }
 }
 
+/// A registry host as image references name it: lowercase, and Docker Hub by any of its names
+/// (`index.docker.io`, `registry-1.docker.io`) as `docker.io`.
+pub fn canonical_host(host: &str) -> String {
+    let h = host.to_ascii_lowercase();
+    match h.as_str() {
+        "index.docker.io" | "registry-1.docker.io" => "docker.io".into(),
+        _ => h,
+    }
+}
+
 impl Reference {
     /// Parses `[host[:port]/]path[:tag][@digest]` with Docker's normalisation.
     pub fn parse(s: &str) -> Result<Reference, ReferenceError> {

@@ -65,11 +65,7 @@ fn key_host(k: &str) -> String {
         .strip_prefix("https://")
         .or_else(|| k.strip_prefix("http://"))
         .unwrap_or(k);
-    let host = k.split('/').next().unwrap_or(k).to_ascii_lowercase();
-    match host.as_str() {
-        "index.docker.io" | "registry-1.docker.io" => "docker.io".into(),
-        _ => host,
-    }
+    crate::oci::reference::canonical_host(k.split('/').next().unwrap_or(k))
 }
 
 /// Credentials for `registry` from the Docker config (`credHelpers`, then `credsStore`, then
