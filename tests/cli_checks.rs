@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::shipcheck;
+use common::{codes, shipcheck};
 use serde_json::Value;
 
 fn fixture(p: &str) -> String {
@@ -18,15 +18,6 @@ fn run(args: &[&str]) -> (i32, Value, String) {
         v,
         String::from_utf8(out.stderr).unwrap(),
     )
-}
-
-fn codes(v: &Value) -> Vec<String> {
-    v["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap().to_string())
-        .collect()
 }
 
 #[test]
@@ -74,34 +65,29 @@ fn iam_bad_input_exits_2() {
     assert_eq!(codes(&v), vec!["usage"]);
 }
 
+/// `check-endpoints --region us-east-1 fixtures/endpoints/<file>` plus `extra`.
+fn endpoints(file: &str, extra: &[&str]) -> (i32, Value, String) {
+    let file = fixture(&format!("endpoints/{file}"));
+    let mut args = vec!["check-endpoints", "--region", "us-east-1", &file];
+    args.extend(extra);
+    run(&args)
+}
+
 #[test]
 fn endpoints_all_present_and_one_missing() {
-    let (code, v, _) = run(&[
-        "check-endpoints",
-        "--region",
-        "us-east-1",
-        &fixture("endpoints/all.json"),
-        "--security-groups",
-        &fixture("endpoints/sgs-443.json"),
-    ]);
+    let (code, v, _) = endpoints(
+        "all.json",
+        &["--security-groups", &fixture("endpoints/sgs-443.json")],
+    );
     assert_eq!(code, 0, "{v:#}");
-    let (code, v, _) = run(&[
-        "check-endpoints",
-        "--region",
-        "us-east-1",
-        &fixture("endpoints/missing-dkr.json"),
-    ]);
+    let (code, v, _) = endpoints("missing-dkr.json", &[]);
     assert_eq!(code, 1, "{v:#}");
     assert!(codes(&v).contains(&"missing-endpoint".to_string()));
     assert!(v["reasons"].to_string().contains("ecr.dkr"));
-    let (code, v, _) = run(&[
-        "check-endpoints",
-        "--region",
-        "us-east-1",
-        &fixture("endpoints/all.json"),
-        "--security-groups",
-        &fixture("endpoints/sgs-no-443.json"),
-    ]);
+    let (code, v, _) = endpoints(
+        "all.json",
+        &["--security-groups", &fixture("endpoints/sgs-no-443.json")],
+    );
     assert_eq!(code, 1, "{v:#}");
     assert!(codes(&v).contains(&"port-443-blocked".to_string()));
 }

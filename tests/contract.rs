@@ -9,8 +9,8 @@
 mod common;
 
 use common::contract::*;
-use common::faults::{Fault, FaultServer};
-use common::pgp::{armor_sigs, TestKey, DAY};
+use common::faults::FaultServer;
+use common::pgp::{armor_sigs, write_catalog, TestKey, DAY};
 use common::registry::{Flavour, Pushed, Registry};
 use common::shipcheck;
 use serde_json::Value;
@@ -19,6 +19,14 @@ use std::time::SystemTime;
 
 const REPO: &str = "arn:aws:ecr:us-east-1:111122223333:repository/my-app";
 const VPC: &str = "vpc-0a1b2c3d4e5f67890";
+/// check-iam of the documented push policy, for push to REPO.
+const DOCUMENTED_PUSH: [&str; 5] = [
+    "fixtures/iam/push-documented.json",
+    "--for",
+    "push",
+    "--repository",
+    REPO,
+];
 const VPC2: &str = "vpc-0fedcba9876543210";
 
 fn root() -> PathBuf {
@@ -55,13 +63,7 @@ fn endpoints(args: &[&str]) -> Out<EndpointsJson> {
 /// status, or an audit result whose fields are another command's, are all rejected.
 #[test]
 fn the_mirrors_reject_extra_missing_and_unknown_values() {
-    let out = iam(&[
-        "fixtures/iam/push-documented.json",
-        "--for",
-        "push",
-        "--repository",
-        REPO,
-    ]);
+    let out = iam(&DOCUMENTED_PUSH);
     let v: Value = serde_json::from_str(&out.stdout).unwrap();
     let parses = |v: &Value| serde_json::from_value::<IamJson>(v.clone()).is_ok();
     assert!(parses(&v), "the real output is the contract");
@@ -185,6 +187,18 @@ impl Release {
     fn sha256(&self) -> String {
         common::registry::sha256(&self.data)[7..].to_string()
     }
+
+    /// `verify-bin --json --file <file> --sig <the signature> --key <key>` and then `rest`.
+    fn verify(&self, file: &Path, key: &Path, rest: &[&str]) -> Out<BinJson> {
+        let mut c = cmd(&["verify-bin", "--json", "--file"]);
+        c.arg(file)
+            .arg("--sig")
+            .arg(&self.sig)
+            .arg("--key")
+            .arg(key)
+            .args(rest);
+        run(c)
+    }
 }
 
 #[test]
@@ -192,18 +206,7 @@ fn verify_bin_contract_for_local_files() {
     let r = Release::new();
     let dest = r.dir.path().join("installed-tool");
     let s = |p: &Path| p.display().to_string();
-    let out: Out<BinJson> = run(cmd(&[
-        "verify-bin",
-        "--json",
-        "--file",
-        &s(&r.file),
-        "--sig",
-        &s(&r.sig),
-        "--key",
-        &s(&r.vendor_key),
-        "--dest",
-        &s(&dest),
-    ]));
+    let out = r.verify(&r.file, &r.vendor_key, &["--dest", &s(&dest)]);
     let j = out.exit(0);
     assert_eq!(j.verdict, Verdict::Pass);
     assert!(j.reasons.is_empty() && j.warnings.is_empty(), "{j:?}");
@@ -224,35 +227,18 @@ fn verify_bin_contract_for_local_files() {
 
     // Another key: fails, nothing installed, no signer.
     let dest2 = r.dir.path().join("never");
-    let out: Out<BinJson> = run(cmd(&[
-        "verify-bin",
-        "--json",
-        "--file",
-        &s(&r.file),
-        "--sig",
-        &s(&r.sig),
-        "--key",
-        &s(&r.other_key),
-        "--dest",
-        &s(&dest2),
-    ]));
+    let out = r.verify(&r.file, &r.other_key, &["--dest", &s(&dest2)]);
     let j = out.exit(1);
     assert_eq!(j.codes(), vec!["unpinned-signer"]);
     assert!(j.signer.is_none() && j.signature.is_none() && j.installed.is_none());
     assert!(!dest2.exists());
 
     // A missing file: could not decide.
-    let out: Out<BinJson> = run(cmd(&[
-        "verify-bin",
-        "--json",
-        "--file",
-        &s(&r.dir.path().join("absent")),
-        "--sig",
-        &s(&r.sig),
-        "--key",
-        &s(&r.vendor_key),
-        "--no-install",
-    ]));
+    let out = r.verify(
+        &r.dir.path().join("absent"),
+        &r.vendor_key,
+        &["--no-install"],
+    );
     let j = out.exit(2);
     assert_eq!(j.codes(), vec!["io-error"]);
     assert!(j.sha256.is_none() && j.size.is_none());
@@ -396,13 +382,8 @@ fn write_audit(dir: &Path, reg: &Registry, files: &FaultServer, extra: &str) -> 
     let vendor = TestKey::fresh("vendor");
     let other = TestKey::fresh("other");
     std::fs::write(dir.join("vendor.asc"), vendor.public_armored()).unwrap();
-    files.route("/good", vec![Fault::Ok(DATA.to_vec())]);
-    files.route(
-        "/good.asc",
-        vec![Fault::Ok(armor_sigs(&[vendor.sign(DATA)]))],
-    );
-    files.route("/bad", vec![Fault::Ok(DATA.to_vec())]);
-    files.route("/bad.asc", vec![Fault::Ok(armor_sigs(&[other.sign(DATA)]))]);
+    files.signed("/good", DATA, &vendor);
+    files.signed("/bad", DATA, &other);
     let td = taskdef(dir, "describe-x86.json", reg);
     let h = reg.host();
     let text = format!(
@@ -578,13 +559,7 @@ fn audit_contract_for_shards_and_errors() {
 #[test]
 fn check_iam_contract() {
     // Pass: every action granted by a named statement on a resource.
-    let out = iam(&[
-        "fixtures/iam/push-documented.json",
-        "--for",
-        "push",
-        "--repository",
-        REPO,
-    ]);
+    let out = iam(&DOCUMENTED_PUSH);
     let j = out.exit(0);
     assert_eq!(j.files, vec!["fixtures/iam/push-documented.json"]);
     assert_eq!(j.workflow, Workflow::Push);
@@ -853,21 +828,11 @@ fn keys_list_contract_for_the_built_in_catalog() {
     );
 }
 
-/// A catalog file pinning `keys` (name, key) as tools of their own, in `dir`.
-fn catalog(dir: &Path, keys: &[(&str, &TestKey)]) -> PathBuf {
-    let mut text = String::new();
-    for (name, key) in keys {
-        let cert = dir.join(format!("{name}.asc"));
-        std::fs::write(&cert, key.public_armored()).unwrap();
-        text.push_str(&format!(
-            "[tool.{name}]\ndescription = \"test tool {name}\"\nurl = \"https://example.invalid/{name}-{{os}}-{{arch}}\"\nplatforms = [\"linux/amd64\"]\n\n[[tool.{name}.pin]]\ncertificate = \"{name}.asc\"\nfingerprint = \"{}\"\nsigning_keys = [\"{}\"]\n\n",
-            key.fingerprint().to_hex(),
-            key.subkey(1).to_hex(),
-        ));
-    }
-    let p = dir.join("catalog.toml");
-    std::fs::write(&p, text).unwrap();
-    p
+/// `keys list --json --catalog <catalog>`.
+fn keys_list_with_catalog(catalog: &Path) -> Out<KeysJson> {
+    let mut c = cmd(&["keys", "list", "--json", "--catalog"]);
+    c.arg(catalog);
+    run(c)
 }
 
 #[test]
@@ -877,21 +842,16 @@ fn keys_list_contract_for_a_user_catalog() {
     let valid = TestKey::fresh("valid");
     let soon = TestKey::new("soon", now - 300 * DAY, Some(310 * DAY));
     let expired = TestKey::new("expired", now - 400 * DAY, Some(100 * DAY));
-    let file = catalog(
+    let file = write_catalog(
         d.path(),
         &[
             ("t-valid", &valid),
             ("t-soon", &soon),
             ("t-expired", &expired),
         ],
+        &["linux/amd64"],
     );
-    let out: Out<KeysJson> = run(cmd(&[
-        "keys",
-        "list",
-        "--json",
-        "--catalog",
-        &file.display().to_string(),
-    ]));
+    let out = keys_list_with_catalog(&file);
     let j = out.exit(0);
     // The built-in tools are still listed beside the catalog's.
     assert!(j.tools.iter().any(|t| t.tool == "ecs-cli"));
@@ -940,13 +900,7 @@ fn keys_list_contract_for_a_user_catalog() {
     // Error: an invalid catalog; no tools listed.
     let bad = d.path().join("bad.toml");
     std::fs::write(&bad, "[tool.x]\n").unwrap();
-    let out: Out<KeysJson> = run(cmd(&[
-        "keys",
-        "list",
-        "--json",
-        "--catalog",
-        &bad.display().to_string(),
-    ]));
+    let out = keys_list_with_catalog(&bad);
     let j = out.exit(2);
     assert_eq!(j.codes(), vec!["invalid-catalog"]);
     assert!(j.tools.is_empty());

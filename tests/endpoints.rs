@@ -493,10 +493,8 @@ fn several_gateway_endpoints_are_judged_whatever_their_order() {
     shut["RouteTableIds"] = serde_json::json!(["rtb-0tasks"]);
     shut["PolicyDocument"] = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::my-app-bucket/*"}]}"#.into();
     list.remove(i);
-    for (name, order) in [
-        ("open-first", [&open, &shut]),
-        ("shut-first", [&shut, &open]),
-    ] {
+    // The fixture with the S3 endpoints `order` added last (written as `name`.json), checked.
+    let run_with = |name: &str, order: [&serde_json::Value; 2]| {
         let mut doc = doc.clone();
         let list = doc["VpcEndpoints"].as_array_mut().unwrap();
         list.extend(order.iter().map(|e| (*e).clone()));
@@ -504,7 +502,13 @@ fn several_gateway_endpoints_are_judged_whatever_their_order() {
         std::fs::write(&p, doc.to_string()).unwrap();
         let mut q = req("all.json");
         q.endpoints = Some(p);
-        let r = endpoints::run(&q);
+        endpoints::run(&q)
+    };
+    for (name, order) in [
+        ("open-first", [&open, &shut]),
+        ("shut-first", [&shut, &open]),
+    ] {
+        let r = run_with(name, order);
         assert_eq!(r.verdict, Verdict::Fail, "{name}: {r:#?}");
         assert_eq!(codes(&r), vec![Code::EndpointPolicyDenied], "{name}");
         let msg = &r.reasons[0].message;
@@ -522,14 +526,7 @@ fn several_gateway_endpoints_are_judged_whatever_their_order() {
         ("unread-first", [&unread, &open]),
         ("unread-second", [&open, &unread]),
     ] {
-        let mut doc = doc.clone();
-        let list = doc["VpcEndpoints"].as_array_mut().unwrap();
-        list.extend(order.iter().map(|e| (*e).clone()));
-        let p = d.path().join(format!("{name}.json"));
-        std::fs::write(&p, doc.to_string()).unwrap();
-        let mut q = req("all.json");
-        q.endpoints = Some(p);
-        let r = endpoints::run(&q);
+        let r = run_with(name, order);
         assert!(
             r.warnings
                 .iter()

@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::codes;
 use common::faults::{Fault, FaultServer};
 use common::pgp::{armor_sigs, TestKey};
 use openpgp::serialize::stream::{Armorer, Compressor, LiteralWriter, Message};
@@ -33,6 +34,60 @@ impl Env {
         let p = self.dir.path().join(name);
         std::fs::write(&p, data).unwrap();
         p
+    }
+
+    /// Writes `payload` as `name` and the vendor's detached signature of it as `name.asc`.
+    fn signed(&self, name: &str, payload: &[u8]) -> (PathBuf, PathBuf) {
+        let data = self.file(name, payload);
+        let sig = self.file(
+            &format!("{name}.asc"),
+            &armor_sigs(&[self.key.sign(payload)]),
+        );
+        (data, sig)
+    }
+
+    /// Serves 4 KiB at `/tool` trickling out in `interval` steps, and its good signature at
+    /// `/tool.asc`.
+    fn serve_drip(&self, fs: &FaultServer, interval: Duration) {
+        fs.route("/tool", vec![Fault::Drip(vec![7u8; 4096], interval)]);
+        fs.route(
+            "/tool.asc",
+            vec![Fault::Ok(armor_sigs(&[self.key.sign(&[7u8; 4096])]))],
+        );
+    }
+
+    /// `verify-bin` of the local `data` against `sig` with the vendor key (installing to `dest`
+    /// when given), under [`run_bounded`]'s limits.
+    fn verify_files(
+        &self,
+        data: &Path,
+        sig: &Path,
+        dest: Option<&Path>,
+        deadline: Duration,
+    ) -> (i32, Value) {
+        let mut paths = vec![
+            Path::new("--file"),
+            data,
+            Path::new("--sig"),
+            sig,
+            Path::new("--key"),
+            &self.keyfile,
+        ];
+        if let Some(dest) = dest {
+            paths.extend([Path::new("--dest"), dest]);
+        }
+        run_bounded(&["verify-bin"], &paths, deadline)
+    }
+
+    /// `verify-bin --no-install <flags> --url <url>` with the vendor key, under [`run_bounded`]'s
+    /// limits.
+    fn verify_url(&self, flags: &[&str], url: &str, deadline: Duration) -> (i32, Value) {
+        let args: Vec<&str> = ["verify-bin", "--no-install"]
+            .into_iter()
+            .chain(flags.iter().copied())
+            .chain(["--url", url])
+            .collect();
+        run_bounded(&args, &[Path::new("--key"), &self.keyfile], deadline)
     }
 }
 
@@ -81,15 +136,6 @@ fn run_bounded(args: &[&str], paths: &[&Path], deadline: Duration) -> (i32, Valu
     (out.status.code().expect("exited, not killed"), v)
 }
 
-fn codes(v: &Value) -> Vec<String> {
-    v["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
 /// An armored message: a compressed packet holding `inner_mib` MiB of zeros as literal data.
 fn compression_bomb(inner_mib: usize) -> Vec<u8> {
     let mut out = Vec::new();
@@ -122,18 +168,7 @@ fn compression_bomb_in_the_signature_is_refused_unopened() {
     );
     let data = e.file("tool", b"data");
     let sig = e.file("tool.asc", &bomb);
-    let (code, v) = run_bounded(
-        &["verify-bin"],
-        &[
-            Path::new("--file"),
-            &data,
-            Path::new("--sig"),
-            &sig,
-            Path::new("--key"),
-            &e.keyfile,
-        ],
-        Duration::from_secs(10),
-    );
+    let (code, v) = e.verify_files(&data, &sig, None, Duration::from_secs(10));
     assert_eq!(code, 1, "{v}");
     assert_eq!(codes(&v), vec!["malformed-signature"]);
 }
@@ -158,18 +193,7 @@ fn nested_compressed_packets_are_not_descended() {
     }
     let data = e.file("tool", b"data");
     let sigf = e.file("tool.sig", &layer);
-    let (code, v) = run_bounded(
-        &["verify-bin"],
-        &[
-            Path::new("--file"),
-            &data,
-            Path::new("--sig"),
-            &sigf,
-            Path::new("--key"),
-            &e.keyfile,
-        ],
-        Duration::from_secs(10),
-    );
+    let (code, v) = e.verify_files(&data, &sigf, None, Duration::from_secs(10));
     assert_eq!(code, 1, "{v}");
     assert_eq!(codes(&v), vec!["malformed-signature"]);
 }
@@ -181,18 +205,7 @@ fn megabytes_of_signature_file_are_refused() {
     let mut big = armor_sigs(&[e.key.sign(b"data")]);
     big.resize(8 << 20, b'A');
     let sig = e.file("tool.asc", &big);
-    let (code, v) = run_bounded(
-        &["verify-bin"],
-        &[
-            Path::new("--file"),
-            &data,
-            Path::new("--sig"),
-            &sig,
-            Path::new("--key"),
-            &e.keyfile,
-        ],
-        Duration::from_secs(10),
-    );
+    let (code, v) = e.verify_files(&data, &sig, None, Duration::from_secs(10));
     assert_eq!(code, 1);
     assert_eq!(codes(&v), vec!["signature-too-large"]);
     // Over HTTP: a Content-Length of megabytes is refused before reading, and so is a body without one.
@@ -201,11 +214,7 @@ fn megabytes_of_signature_file_are_refused() {
     fs.route("/b.asc", vec![Fault::Endless]);
     for name in ["a", "b"] {
         let url = fs.url(&format!("/{name}"));
-        let (code, v) = run_bounded(
-            &["verify-bin", "--no-install", "--url", &url],
-            &[Path::new("--key"), &e.keyfile],
-            Duration::from_secs(10),
-        );
+        let (code, v) = e.verify_url(&[], &url, Duration::from_secs(10));
         assert_eq!(code, 1, "{v}");
         assert_eq!(codes(&v), vec!["signature-too-large"]);
     }
@@ -222,28 +231,13 @@ fn endless_and_huge_bodies_stop_at_the_download_limit() {
     fs.route("/huge.asc", vec![Fault::Ok(sig)]);
     for name in ["endless", "huge"] {
         let url = fs.url(&format!("/{name}"));
-        let (code, v) = run_bounded(
-            &[
-                "verify-bin",
-                "--no-install",
-                "--max-size",
-                "32M",
-                "--url",
-                &url,
-            ],
-            &[Path::new("--key"), &e.keyfile],
-            Duration::from_secs(20),
-        );
+        let (code, v) = e.verify_url(&["--max-size", "32M"], &url, Duration::from_secs(20));
         assert_eq!(code, 2, "{v}");
         assert_eq!(codes(&v), vec!["too-large"], "{name}");
     }
     // The default limit (4 GiB) is finite too: a 5 GiB Content-Length is refused before reading.
     let url = fs.url("/huge");
-    let (code, v) = run_bounded(
-        &["verify-bin", "--no-install", "--url", &url],
-        &[Path::new("--key"), &e.keyfile],
-        Duration::from_secs(20),
-    );
+    let (code, v) = e.verify_url(&[], &url, Duration::from_secs(20));
     assert_eq!(code, 2);
     assert_eq!(codes(&v), vec!["too-large"]);
 }
@@ -252,27 +246,11 @@ fn endless_and_huge_bodies_stop_at_the_download_limit() {
 fn slow_drip_is_cut_off() {
     let e = Env::new();
     let fs = FaultServer::start();
-    fs.route(
-        "/tool",
-        vec![Fault::Drip(vec![7u8; 4096], Duration::from_millis(100))],
-    );
-    fs.route(
-        "/tool.asc",
-        vec![Fault::Ok(armor_sigs(&[e.key.sign(&[7u8; 4096])]))],
-    );
+    e.serve_drip(&fs, Duration::from_millis(100));
     let url = fs.url("/tool");
-    let (code, v) = run_bounded(
-        &[
-            "verify-bin",
-            "--no-install",
-            "--timeout",
-            "1",
-            "--retries",
-            "1",
-            "--url",
-            &url,
-        ],
-        &[Path::new("--key"), &e.keyfile],
+    let (code, v) = e.verify_url(
+        &["--timeout", "1", "--retries", "1"],
+        &url,
         Duration::from_secs(20),
     );
     assert_eq!(code, 2, "{v}");
@@ -293,14 +271,7 @@ fn slow_drip_is_cut_off() {
 fn an_interrupted_download_leaves_no_temp_file() {
     let e = Env::new();
     let fs = FaultServer::start();
-    fs.route(
-        "/tool",
-        vec![Fault::Drip(vec![7u8; 4096], Duration::from_millis(20))],
-    );
-    fs.route(
-        "/tool.asc",
-        vec![Fault::Ok(armor_sigs(&[e.key.sign(&[7u8; 4096])]))],
-    );
+    e.serve_drip(&fs, Duration::from_millis(20));
     let dir = e.dir.path().join("bin");
     std::fs::create_dir_all(&dir).unwrap();
     let dest = dir.join("tool");
@@ -375,20 +346,8 @@ fn certificate_with_thousands_of_signatures_loads_in_bounded_time() {
     let armored = flooded.armored().to_vec().unwrap();
     assert!(armored.len() < 1 << 20, "{} bytes", armored.len());
     std::fs::write(&e.keyfile, &armored).unwrap();
-    let data = e.file("tool", b"payload");
-    let sig = e.file("tool.asc", &armor_sigs(&[e.key.sign(b"payload")]));
-    let (code, v) = run_bounded(
-        &["verify-bin"],
-        &[
-            Path::new("--file"),
-            &data,
-            Path::new("--sig"),
-            &sig,
-            Path::new("--key"),
-            &e.keyfile,
-        ],
-        Duration::from_secs(30),
-    );
+    let (data, sig) = e.signed("tool", b"payload");
+    let (code, v) = e.verify_files(&data, &sig, None, Duration::from_secs(30));
     assert_eq!(code, 0, "{v}");
     // Over the key-file cap: refused, not parsed.
     let mut huge = armored.clone();
@@ -396,18 +355,7 @@ fn certificate_with_thousands_of_signatures_loads_in_bounded_time() {
         huge.extend_from_slice(&armored);
     }
     std::fs::write(&e.keyfile, &huge).unwrap();
-    let (code, v) = run_bounded(
-        &["verify-bin"],
-        &[
-            Path::new("--file"),
-            &data,
-            Path::new("--sig"),
-            &sig,
-            Path::new("--key"),
-            &e.keyfile,
-        ],
-        Duration::from_secs(30),
-    );
+    let (code, v) = e.verify_files(&data, &sig, None, Duration::from_secs(30));
     assert_eq!(code, 2, "{v}");
     assert_eq!(codes(&v), vec!["invalid-key"]);
 }
@@ -446,28 +394,14 @@ fn tmpfs(dir: &Path, opts: &str) -> Option<Mount> {
 }
 
 fn verify_local(e: &Env, data: &Path, sig: &Path, dest: &Path) -> (i32, Value) {
-    run_bounded(
-        &["verify-bin"],
-        &[
-            Path::new("--file"),
-            data,
-            Path::new("--sig"),
-            sig,
-            Path::new("--key"),
-            &e.keyfile,
-            Path::new("--dest"),
-            dest,
-        ],
-        Duration::from_secs(60),
-    )
+    e.verify_files(data, sig, Some(dest), Duration::from_secs(60))
 }
 
 #[test]
 fn full_disk_leaves_the_old_binary_and_no_temp_file() {
     let e = Env::new();
     let payload: Vec<u8> = (0..3 << 20).map(|i: u32| (i * 7) as u8).collect();
-    let data = e.file("tool", &payload);
-    let sig = e.file("tool.asc", &armor_sigs(&[e.key.sign(&payload)]));
+    let (data, sig) = e.signed("tool", &payload);
     let mnt = e.dir.path().join("small");
     let Some(_m) = tmpfs(&mnt, "size=1m") else {
         eprintln!("NOTE: cannot mount a tmpfs here (not root?); the full-disk case runs only where mount works");
@@ -497,8 +431,7 @@ fn full_disk_leaves_the_old_binary_and_no_temp_file() {
 #[test]
 fn unwritable_destination_directory() {
     let e = Env::new();
-    let data = e.file("tool", b"payload");
-    let sig = e.file("tool.asc", &armor_sigs(&[e.key.sign(b"payload")]));
+    let (data, sig) = e.signed("tool", b"payload");
     let ro = e.dir.path().join("ro");
     let _m;
     if is_root() {
@@ -517,8 +450,7 @@ fn unwritable_destination_directory() {
 #[test]
 fn directory_destination_is_refused() {
     let e = Env::new();
-    let data = e.file("tool", b"payload");
-    let sig = e.file("tool.asc", &armor_sigs(&[e.key.sign(b"payload")]));
+    let (data, sig) = e.signed("tool", b"payload");
     let d = e.dir.path().join("adir");
     std::fs::create_dir_all(&d).unwrap();
     let (code, v) = verify_local(&e, &data, &sig, &d);
@@ -544,8 +476,7 @@ fn a_long_source_name_installs_to_a_short_destination() {
 #[test]
 fn a_destination_ending_in_a_slash_is_refused() {
     let e = Env::new();
-    let data = e.file("tool", b"payload");
-    let sig = e.file("tool.asc", &armor_sigs(&[e.key.sign(b"payload")]));
+    let (data, sig) = e.signed("tool", b"payload");
     let dest = PathBuf::from(format!("{}/nonexistent/", e.dir.path().display()));
     let (code, v) = verify_local(&e, &data, &sig, &dest);
     assert_eq!(code, 2, "{v}");
@@ -561,10 +492,8 @@ fn concurrent_installs_leave_one_whole_verified_file() {
     let e = Env::new();
     let v1: Vec<u8> = (0..4 << 20).map(|i: u32| (i % 251) as u8).collect();
     let v2: Vec<u8> = (0..5 << 20).map(|i: u32| (i % 241) as u8).collect();
-    let d1 = e.file("v1", &v1);
-    let s1 = e.file("v1.asc", &armor_sigs(&[e.key.sign(&v1)]));
-    let d2 = e.file("v2", &v2);
-    let s2 = e.file("v2.asc", &armor_sigs(&[e.key.sign(&v2)]));
+    let (d1, s1) = e.signed("v1", &v1);
+    let (d2, s2) = e.signed("v2", &v2);
     let bindir = e.dir.path().join("bin");
     std::fs::create_dir_all(&bindir).unwrap();
     let dest = bindir.join("tool");

@@ -20,7 +20,7 @@ use common::proxy::{Proxy, ProxyFault};
 use common::registry::{sha256, Pushed, Registry, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST};
 use common::shipcheck;
 use fake_registry::{
-    blob_path, index_of, manifest_for, manifest_path, ok, status, Fake, Image, Silent,
+    blob_path, index_of, manifest_for, manifest_path, ok, serve_app, status, Fake, Image, Silent,
 };
 use image_support::ImageJson;
 use serde_json::{json, Value};
@@ -98,6 +98,16 @@ impl Out {
         self
     }
 
+    /// The first reason says the run gave up after `attempts` attempts.
+    fn expect_gave_up_after(&self, attempts: u32) {
+        let gave_up = format!("gave up after {attempts} attempts");
+        assert!(
+            self.json.reasons[0].message.contains(&gave_up),
+            "{:?}",
+            self.json.reasons
+        );
+    }
+
     /// The HTTP requests shipcheck says it sent (SHIPCHECK_TRACE_REQUESTS lines).
     fn request_lines(&self) -> Vec<&str> {
         self.stderr
@@ -154,6 +164,33 @@ impl Rig {
         verify(&self.reference, &args)
     }
 
+    /// Clears the proxy (its rules and log), then sets `fault` on `path` for the requests numbered
+    /// `nth` (every request when empty).
+    fn only_fault(&self, path: &str, nth: &[usize], fault: ProxyFault) {
+        self.proxy.clear();
+        self.proxy.fault(path, nth, fault);
+    }
+
+    /// The index by tag, the amd64 manifest and its config, as the proxy matches their paths.
+    fn documents(&self) -> [String; 3] {
+        [
+            "/manifests/v1".to_string(),
+            self.amd_manifest(),
+            self.amd_config(),
+        ]
+    }
+
+    /// `fault` on the first request for `path` is retried away (a pass); on every request, the run
+    /// gives up after one retry: `download-failed` mentioning `needle`.
+    fn once_recovers_always_fails(&self, path: &str, fault: ProxyFault, needle: &str) -> Out {
+        self.only_fault(path, &[1], fault.clone());
+        self.expect_pass(&[]);
+        self.only_fault(path, &[], fault);
+        let o = self.run(&["--retries", "1"]);
+        o.expect(2, "download-failed", needle, secs(10));
+        o
+    }
+
     /// Exit 0 with both platforms verified.
     fn expect_pass(&self, extra: &[&str]) -> Out {
         let o = self.run(extra);
@@ -177,25 +214,9 @@ fn through_the_proxy_untouched_passes() {
 #[test]
 fn reset_mid_body_once_recovers_always_fails() {
     let r = Rig::new();
-    for path in [
-        "/manifests/v1".to_string(),
-        r.amd_manifest(),
-        r.amd_config(),
-    ] {
-        r.proxy.clear();
-        r.proxy.fault(&path, &[1], ProxyFault::ResetAfter(20));
-        r.expect_pass(&[]);
-        r.proxy.clear();
-        r.proxy.fault(&path, &[], ProxyFault::ResetAfter(20));
-        let o = r.run(&["--retries", "1"]);
-        o.expect(2, "download-failed", "body", secs(10));
-        assert!(
-            o.json.reasons[0]
-                .message
-                .contains("gave up after 2 attempts"),
-            "{:?}",
-            o.json.reasons
-        );
+    for path in r.documents() {
+        let o = r.once_recovers_always_fails(&path, ProxyFault::ResetAfter(20), "body");
+        o.expect_gave_up_after(2);
     }
 }
 
@@ -206,14 +227,11 @@ fn stall_beyond_the_timeout_and_slow_drip() {
     r.proxy
         .fault("/manifests/v1", &[1], ProxyFault::Stall(secs(4)));
     r.expect_pass(&["--timeout", "1"]);
-    r.proxy.clear();
-    r.proxy
-        .fault(&r.amd_manifest(), &[], ProxyFault::Stall(secs(4)));
+    r.only_fault(&r.amd_manifest(), &[], ProxyFault::Stall(secs(4)));
     r.run(&["--timeout", "1", "--retries", "1"])
         .expect(2, "download-failed", "timed out", secs(8));
     // 1 byte per 100 ms never trips the read timeout, but is under 1 KiB per --timeout window.
-    r.proxy.clear();
-    r.proxy.fault(
+    r.only_fault(
         &r.amd_config(),
         &[],
         ProxyFault::Drip(Duration::from_millis(100)),
@@ -225,21 +243,10 @@ fn stall_beyond_the_timeout_and_slow_drip() {
 #[test]
 fn short_and_long_bodies() {
     let r = Rig::new();
-    for path in [
-        "/manifests/v1".to_string(),
-        r.amd_manifest(),
-        r.amd_config(),
-    ] {
-        r.proxy.clear();
-        r.proxy.fault(&path, &[1], ProxyFault::Short(10));
-        r.expect_pass(&[]);
-        r.proxy.clear();
-        r.proxy.fault(&path, &[], ProxyFault::Short(10));
-        r.run(&["--retries", "1"])
-            .expect(2, "download-failed", "body", secs(10));
+    for path in r.documents() {
+        r.once_recovers_always_fails(&path, ProxyFault::Short(10), "body");
         // Extra bytes after Content-Length are not part of the body: the content is intact.
-        r.proxy.clear();
-        r.proxy.fault(&path, &[], ProxyFault::Long(64));
+        r.only_fault(&path, &[], ProxyFault::Long(64));
         r.expect_pass(&[]);
     }
 }
@@ -257,8 +264,7 @@ fn flipped_bytes_never_pass() {
             vec!["--digest", r.index.digest.as_str()],
         ),
     ] {
-        r.proxy.clear();
-        r.proxy.fault("/manifests/", &[1], ProxyFault::FlipByte(60));
+        r.only_fault("/manifests/", &[1], ProxyFault::FlipByte(60));
         let o = verify(reference, &extra);
         o.expect(1, "digest-mismatch", "", secs(10));
         assert!(
@@ -268,8 +274,7 @@ fn flipped_bytes_never_pass() {
     }
     // A platform manifest and a config blob: that platform fails, the other is verified.
     for path in [r.amd_manifest(), r.amd_config()] {
-        r.proxy.clear();
-        r.proxy.fault(&path, &[], ProxyFault::FlipByte(40));
+        r.only_fault(&path, &[], ProxyFault::FlipByte(40));
         let o = r.run(&[]);
         o.expect(1, "digest-mismatch", "hash to", secs(10));
         let st: Vec<&str> = o.json.platforms.iter().map(|p| p.status.as_str()).collect();
@@ -281,31 +286,18 @@ fn flipped_bytes_never_pass() {
 fn server_errors_and_throttling() {
     let r = Rig::new();
     for code in [500u16, 502, 503] {
-        r.proxy.clear();
-        r.proxy
-            .fault(&r.amd_manifest(), &[1], ProxyFault::Status(code, None));
+        r.only_fault(&r.amd_manifest(), &[1], ProxyFault::Status(code, None));
         r.expect_pass(&[]);
-        r.proxy.clear();
-        r.proxy
-            .fault(&r.amd_config(), &[], ProxyFault::Status(code, None));
+        r.only_fault(&r.amd_config(), &[], ProxyFault::Status(code, None));
         let o = r.run(&["--retries", "1"]);
         o.expect(2, "download-failed", &code.to_string(), secs(10));
-        assert!(
-            o.json.reasons[0]
-                .message
-                .contains("gave up after 2 attempts"),
-            "{:?}",
-            o.json.reasons
-        );
+        o.expect_gave_up_after(2);
     }
     // 429 without Retry-After: backoff, then success.
-    r.proxy.clear();
-    r.proxy
-        .fault("/manifests/v1", &[1], ProxyFault::Status(429, None));
+    r.only_fault("/manifests/v1", &[1], ProxyFault::Status(429, None));
     r.expect_pass(&[]);
     // 429 with Retry-After: 1 is honoured.
-    r.proxy.clear();
-    r.proxy.fault(
+    r.only_fault(
         "/manifests/v1",
         &[1],
         ProxyFault::Status(429, Some("1".into())),
@@ -313,8 +305,7 @@ fn server_errors_and_throttling() {
     let o = r.expect_pass(&[]);
     assert!(o.took >= secs(1), "Retry-After not honoured: {:?}", o.took);
     // Throttled for good: an error naming the status and the registry, after bounded retries.
-    r.proxy.clear();
-    r.proxy.fault(
+    r.only_fault(
         "/manifests/v1",
         &[],
         ProxyFault::Status(429, Some("1".into())),
@@ -330,8 +321,7 @@ fn server_errors_and_throttling() {
 fn redirect_to_plain_http_on_a_foreign_host_is_refused() {
     let r = Rig::new();
     for path in [r.amd_config(), "/manifests/v1".to_string()] {
-        r.proxy.clear();
-        r.proxy.fault(
+        r.only_fault(
             &path,
             &[],
             ProxyFault::Redirect("http://198.51.100.7/v2/team/app/blobs/x".into()),
@@ -355,9 +345,7 @@ fn a_presigned_redirects_query_is_never_printed() {
         format!("http://198.51.100.7/v2/team/app/blobs/x?{secret}"),
         format!("http://localhost:{}{missing}?{secret}", other.port),
     ] {
-        r.proxy.clear();
-        r.proxy
-            .fault(&cfg, &[], ProxyFault::Redirect(target.clone()));
+        r.only_fault(&cfg, &[], ProxyFault::Redirect(target.clone()));
         for text in [false, true] {
             let mut cmd = shipcheck();
             cmd.args(["verify-image", &r.reference, "--retries", "0"])
@@ -445,14 +433,6 @@ fn blob_redirect_to_another_host_gets_no_credentials() {
 // ------------------------------------------------------------------------------------------------
 // Hostile content: a scripted registry
 
-fn setup() -> (Fake, Image, String) {
-    let fake = Fake::start();
-    let img = Image::new();
-    img.serve(&fake);
-    let reference = format!("{}/app:v1", fake.host());
-    (fake, img, reference)
-}
-
 fn index_value(img: &Image) -> Value {
     serde_json::from_slice(&img.index).unwrap()
 }
@@ -473,7 +453,7 @@ const TEN_GIB: u64 = 10 << 30;
 #[test]
 fn huge_sizes_are_refused_before_reading() {
     // An index entry claiming 10 GiB: refused without fetching it.
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let mut idx = index_value(&img);
     idx["manifests"][0]["size"] = json!(TEN_GIB);
     let body = serde_json::to_vec(&idx).unwrap();
@@ -482,7 +462,7 @@ fn huge_sizes_are_refused_before_reading() {
     assert_eq!(fake.hits(&manifest_path(&img.manifests[0])), 0);
 
     // A config descriptor claiming 10 GiB: refused without fetching it.
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let mut m: Value = serde_json::from_slice(&img.manifests[0]).unwrap();
     m["config"]["size"] = json!(TEN_GIB);
     let m = serde_json::to_vec(&m).unwrap();
@@ -493,7 +473,7 @@ fn huge_sizes_are_refused_before_reading() {
     assert_eq!(fake.hits(&blob_path(&img.configs[0])), 0);
 
     // The top manifest's Content-Length says 10 GiB: refused before reading.
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let mut lie = ok(OCI_INDEX, &img.index);
     lie.claimed_len = Some(TEN_GIB);
     fake.route("/v2/app/manifests/v1", vec![lie]);
@@ -506,7 +486,7 @@ fn huge_sizes_are_refused_before_reading() {
     verify(&reference, &[]).expect(2, "manifest-too-large", "4194304", secs(10));
 
     // A platform manifest or a config served longer than its descriptor: size-mismatch, cut early.
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let mut lie = ok(OCI_MANIFEST, &img.manifests[1]);
     lie.claimed_len = Some(TEN_GIB);
     fake.route(&manifest_path(&img.manifests[1]), vec![lie]);
@@ -519,7 +499,7 @@ fn huge_sizes_are_refused_before_reading() {
 #[test]
 fn index_with_100000_entries() {
     // Realistic entries: over the 4 MiB manifest cap, refused from Content-Length.
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let entries: Vec<Value> = (0..100_000u32)
         .map(|i| {
             let mut e = entry(&img.manifests[0], "amd64");
@@ -548,7 +528,7 @@ fn index_with_100000_entries() {
 
 #[test]
 fn nested_index_loops_and_depth() {
-    let (fake, img, _) = setup();
+    let (fake, img, _) = serve_app();
     let amd = entry(&img.manifests[0], "amd64");
     // A chain of 4 nested indexes is followed...
     let mut chain = vec![index_of(vec![amd.clone()])];
@@ -610,7 +590,7 @@ fn nested_index_loops_and_depth() {
 
 #[test]
 fn unsupported_and_malformed_digests() {
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     for (bad, needle) in [
         ("md5:d41d8cd98f00b204e9800998ecf8427e", "md5"),
         ("sha256:xyz", "sha256:xyz"),
@@ -669,7 +649,7 @@ fn unsupported_and_malformed_digests() {
 fn duplicate_json_keys_are_refused() {
     // Parsers disagree on which duplicate wins; a manifest with duplicates could mean one thing to
     // shipcheck and another to the runtime that pulls it.
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let amd = entry(&img.manifests[0], "amd64");
     let arm = entry(&img.manifests[1], "arm64");
     let top = format!(
@@ -687,7 +667,7 @@ fn duplicate_json_keys_are_refused() {
     fake.route("/v2/app/manifests/v1", vec![ok(OCI_INDEX, top.as_bytes())]);
     verify(&reference, &[]).expect(2, "invalid-manifest", "duplicate", secs(5));
     // A platform manifest with two configs.
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let m0: Value = serde_json::from_slice(&img.manifests[0]).unwrap();
     let m = format!(
         r#"{{"schemaVersion":2,"mediaType":"{OCI_MANIFEST}","config":{},"config":{},"layers":{}}}"#,
@@ -715,7 +695,7 @@ fn duplicate_json_keys_are_refused() {
 #[test]
 fn ten_thousand_levels_of_nesting() {
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let top = format!(
         r#"{{"schemaVersion":2,"mediaType":"{OCI_INDEX}","manifests":[],"annotations":{deep}}}"#
     );
@@ -736,7 +716,7 @@ fn ten_thousand_levels_of_nesting() {
 
 #[test]
 fn lying_content_types() {
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     // The index served as an image manifest; an image manifest served as an index.
     fake.route("/v2/app/manifests/v1", vec![ok(OCI_MANIFEST, &img.index)]);
     verify(&reference, &[]).expect(1, "media-type-mismatch", "Content-Type", secs(5));
@@ -784,7 +764,7 @@ fn challenge_all(fake: &Fake, img: &Image, challenge: &str) {
 
 #[test]
 fn token_endpoint_that_never_answers() {
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let silent = Silent::start();
     challenge_all(
         &fake,
@@ -808,7 +788,7 @@ fn token_endpoint_that_never_answers() {
 
 #[test]
 fn malformed_www_authenticate() {
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     fake.route("/token", vec![ok("application/json", br#"{"nope":1}"#)]);
     let unterminated = format!(r#"Bearer realm="http://127.0.0.1:{}/token"#, fake.port);
     let cases: Vec<(String, &str)> = vec![
@@ -854,32 +834,39 @@ fn malformed_www_authenticate() {
     assert_eq!(fake.hits("/token") - before, 1);
 }
 
+/// Puts the fake registry behind a token service at `/token` that issues `token`: the registry wants
+/// it on every request, and its challenge names the service (`Bearer realm=".../token",service=..`).
+fn token_flow(fake: &Fake, token: &str) {
+    let body = format!(r#"{{"token":"{token}"}}"#);
+    fake.route("/token", vec![ok("application/json", body.as_bytes())]);
+    let realm = format!(
+        r#"Bearer realm="http://127.0.0.1:{}/token",service="fake""#,
+        fake.port
+    );
+    fake.require_bearer(token, &realm);
+}
+
+/// The `Authorization` value of Basic auth with `user_password` (`user:password`).
+fn basic_auth(user_password: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(user_password)
+    )
+}
+
 /// Credentials go where the registry's challenge sends them, as Docker and containerd send them: to
 /// a Bearer challenge's token service, never to the registry itself (so a Docker Hub password goes to
 /// auth.docker.io, not to registry-1.docker.io). They were sent to every registry at once.
 #[test]
 fn credentials_go_to_the_token_service_not_to_a_bearer_registry() {
-    let (fake, _img, reference) = setup();
-    fake.route(
-        "/token",
-        vec![ok("application/json", br#"{"token":"tok-1"}"#)],
-    );
-    fake.require_bearer(
-        "tok-1",
-        &format!(
-            r#"Bearer realm="http://127.0.0.1:{}/token",service="fake""#,
-            fake.port
-        ),
-    );
+    let (fake, _img, reference) = serve_app();
+    token_flow(&fake, "tok-1");
     let secret = "bearer-registry-password-93";
     let mut cmd = shipcheck();
     cmd.write_stdin(secret);
     let o = verify_with(cmd, &reference, &["--username", "AWS", "--password-stdin"]);
     o.expect(0, "", "", secs(10));
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("AWS:{secret}"))
-    );
+    let basic = basic_auth(&format!("AWS:{secret}"));
     let log = fake.log();
     assert!(
         log.iter().any(|l| l.target.starts_with("/token")),
@@ -905,18 +892,8 @@ fn credentials_go_to_the_token_service_not_to_a_bearer_registry() {
 /// credentials, which it never received), and the run's other repositories still use the token flow.
 #[test]
 fn a_basic_challenge_to_a_bearer_token_never_gets_the_password() {
-    let (fake, _img, _) = setup();
-    fake.route(
-        "/token",
-        vec![ok("application/json", br#"{"token":"tok-3"}"#)],
-    );
-    fake.require_bearer(
-        "tok-3",
-        &format!(
-            r#"Bearer realm="http://127.0.0.1:{}/token",service="fake""#,
-            fake.port
-        ),
-    );
+    let (fake, _img, _) = serve_app();
+    token_flow(&fake, "tok-3");
     fake.route(
         "/v2/one/manifests/v1",
         vec![status(
@@ -975,7 +952,7 @@ fn a_basic_challenge_to_a_bearer_token_never_gets_the_password() {
 /// header, the registry's credentials (Go's client uses the URL's only when it has none).
 #[test]
 fn token_answers_and_realm_userinfo_as_containerd_reads_them() {
-    let (fake, _img, reference) = setup();
+    let (fake, _img, reference) = serve_app();
     fake.route(
         "/token",
         vec![ok(
@@ -1000,10 +977,7 @@ fn token_answers_and_realm_userinfo_as_containerd_reads_them() {
         .filter(|l| l.target.starts_with("/token"))
         .collect();
     assert!(!token_requests.is_empty());
-    let ours = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode("AWS:registry-password-5")
-    );
+    let ours = basic_auth("AWS:registry-password-5");
     for l in token_requests {
         let auth: Vec<&String> = l
             .headers
@@ -1019,7 +993,7 @@ fn token_answers_and_realm_userinfo_as_containerd_reads_them() {
 /// taken whatever the order, as containerd does; only the first header was read.
 #[test]
 fn of_several_challenges_the_bearer_one_is_answered() {
-    let (fake, _img, reference) = setup();
+    let (fake, _img, reference) = serve_app();
     fake.route(
         "/token",
         vec![ok("application/json", br#"{"token":"tok-2"}"#)],
@@ -1037,7 +1011,7 @@ fn of_several_challenges_the_bearer_one_is_answered() {
 
 #[test]
 fn bearer_realm_on_plain_http_elsewhere_is_never_contacted() {
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let secret = "realm-secret-token-77";
     for realm in [
         "http://198.51.100.7/token",

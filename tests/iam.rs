@@ -1,6 +1,8 @@
 //! check-iam at library level: real policy shapes from fixtures/iam (see gen.py there).
 
-use shipcheck::aws::policy::{self as iam, ActionStatus, IamReport, IamRequest, Workflow};
+use shipcheck::aws::policy::{
+    self as iam, ActionCheck, ActionStatus, IamReport, IamRequest, Workflow,
+};
 use shipcheck::report::{Code, Verdict};
 use std::path::PathBuf;
 
@@ -21,12 +23,36 @@ fn check(files: &[&str], workflow: Workflow, repo: Option<&str>) -> IamReport {
     })
 }
 
-fn status(r: &IamReport, action: &str) -> ActionStatus {
+/// check-iam of one policy document, written to a temp file.
+fn check_doc(doc: &str, workflow: Workflow, repo: Option<&str>) -> IamReport {
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("policy.json");
+    std::fs::write(&file, doc).unwrap();
+    iam::run(&IamRequest {
+        policies: vec![file],
+        workflow,
+        repository: repo.map(str::to_string),
+        documents: Vec::new(),
+    })
+}
+
+/// The report's line for `action`.
+fn action<'a>(r: &'a IamReport, action: &str) -> &'a ActionCheck {
     r.actions
         .iter()
         .find(|a| a.action == action)
         .unwrap_or_else(|| panic!("{action} not in report: {r:#?}"))
-        .status
+}
+
+fn status(r: &IamReport, name: &str) -> ActionStatus {
+    action(r, name).status
+}
+
+/// Whether a warning with `code` has a message containing `text`.
+fn has_warning(r: &IamReport, code: Code, text: &str) -> bool {
+    r.warnings
+        .iter()
+        .any(|w| w.code == code && w.message.contains(text))
 }
 
 fn codes(r: &IamReport) -> Vec<Code> {
@@ -43,18 +69,10 @@ fn documented_push_policy_passes_push_for_its_repository() {
     assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
     assert_eq!(r.actions.len(), 7);
     assert!(r.actions.iter().all(|a| a.status == ActionStatus::Granted));
-    let put = r
-        .actions
-        .iter()
-        .find(|a| a.action == "ecr:PutImage")
-        .unwrap();
+    let put = action(&r, "ecr:PutImage");
     assert_eq!(put.statement.as_deref(), Some("Statement[0]"));
     assert_eq!(put.resource.as_deref(), Some(REPO));
-    let tok = r
-        .actions
-        .iter()
-        .find(|a| a.action == "ecr:GetAuthorizationToken")
-        .unwrap();
+    let tok = action(&r, "ecr:GetAuthorizationToken");
     assert_eq!(tok.statement.as_deref(), Some("Statement[1]"));
     assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
 }
@@ -83,11 +101,7 @@ fn documented_push_policy_lacks_layer_download_for_buildx() {
     let r = check(&["push-documented.json"], Workflow::BuildxPush, Some(REPO));
     assert_eq!(r.verdict, Verdict::Fail);
     assert_eq!(codes(&r), vec![Code::MissingPermission]);
-    let a = r
-        .actions
-        .iter()
-        .find(|a| a.action == "ecr:GetDownloadUrlForLayer")
-        .unwrap();
+    let a = action(&r, "ecr:GetDownloadUrlForLayer");
     assert_eq!(a.status, ActionStatus::Missing);
     assert!(a.why.contains("buildx"), "{}", a.why);
     // Pull from the push policy: the layer download is missing too.
@@ -127,11 +141,7 @@ fn role_policy_output_least_privilege_pull() {
     let r = check(&["role-policy-pull.json"], Workflow::Pull, Some(REPO));
     assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
     assert!(r.warnings.is_empty(), "{:#?}", r.warnings);
-    let a = r
-        .actions
-        .iter()
-        .find(|a| a.action == "ecr:BatchGetImage")
-        .unwrap();
+    let a = action(&r, "ecr:BatchGetImage");
     assert_eq!(a.statement.as_deref(), Some("Pull"));
     // Without --repository: any repository; still granted.
     let r = check(&["role-policy-pull.json"], Workflow::Pull, None);
@@ -177,11 +187,7 @@ fn explicit_deny_wins_over_allow() {
         codes(&r),
         vec![Code::DeniedPermission, Code::DeniedPermission]
     );
-    let d = r
-        .actions
-        .iter()
-        .find(|a| a.action == "ecr:BatchGetImage")
-        .unwrap();
+    let d = action(&r, "ecr:BatchGetImage");
     assert_eq!(d.statement.as_deref(), Some("NoSecrets"));
 
     let r = check(&["deny-secret-repos.json"], Workflow::Pull, Some(REPO));
@@ -189,10 +195,11 @@ fn explicit_deny_wins_over_allow() {
     // Any repository: some repositories stay pullable; the partial deny is reported.
     let r = check(&["deny-secret-repos.json"], Workflow::Pull, None);
     assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
-    assert!(r
-        .warnings
-        .iter()
-        .any(|w| w.code == Code::NotEvaluated && w.message.contains("NoSecrets")));
+    assert!(
+        has_warning(&r, Code::NotEvaluated, "NoSecrets"),
+        "{:#?}",
+        r.warnings
+    );
 }
 
 #[test]
@@ -226,20 +233,22 @@ fn deny_with_notaction_blocks_writes_only() {
     let r = check(&["deny-notaction-readonly.json"], Workflow::Push, None);
     assert_eq!(status(&r, "ecr:PutImage"), ActionStatus::Denied);
     // ecr:* is flagged.
-    assert!(r
-        .warnings
-        .iter()
-        .any(|w| w.code == Code::BroaderThanNeeded && w.message.contains("ecr:*")));
+    assert!(
+        has_warning(&r, Code::BroaderThanNeeded, "ecr:*"),
+        "{:#?}",
+        r.warnings
+    );
 }
 
 #[test]
 fn allow_with_notaction_grants_but_is_flagged() {
     let r = check(&["allow-notaction.json"], Workflow::BuildxPush, Some(REPO));
     assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
-    assert!(r
-        .warnings
-        .iter()
-        .any(|w| w.code == Code::BroaderThanNeeded && w.message.contains("NotAction")));
+    assert!(
+        has_warning(&r, Code::BroaderThanNeeded, "NotAction"),
+        "{:#?}",
+        r.warnings
+    );
 }
 
 #[test]
@@ -247,11 +256,7 @@ fn wildcards_in_actions_and_resources() {
     let team = "arn:aws:ecr:eu-central-1:111122223333:repository/team-web";
     let r = check(&["wildcards-team.json"], Workflow::Pull, Some(team));
     assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
-    let a = r
-        .actions
-        .iter()
-        .find(|a| a.action == "ecr:BatchGetImage")
-        .unwrap();
+    let a = action(&r, "ecr:BatchGetImage");
     assert_eq!(a.statement.as_deref(), Some("TeamRead"));
     // Another account does not match the resource pattern.
     let r = check(
@@ -272,20 +277,12 @@ fn wildcards_in_actions_and_resources() {
 
 #[test]
 fn s3_grant_with_wildcards_is_not_a_repository_grant() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("s3.json");
-    std::fs::write(
-        &p,
+    let r = check_doc(
         r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"arn:aws:s3:::bucket/*"},
             {"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}]}"#,
-    )
-    .unwrap();
-    let r = iam::run(&IamRequest {
-        policies: vec![p],
-        workflow: Workflow::Pull,
-        repository: None,
-        documents: Vec::new(),
-    });
+        Workflow::Pull,
+        None,
+    );
     assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
     assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::WrongResource);
 }
@@ -294,16 +291,13 @@ fn s3_grant_with_wildcards_is_not_a_repository_grant() {
 fn conditions_are_reported_not_evaluated() {
     let r = check(&["conditional.json"], Workflow::Pull, Some(REPO));
     assert_eq!(r.verdict, Verdict::Pass);
-    let a = r
-        .actions
-        .iter()
-        .find(|a| a.action == "ecr:BatchGetImage")
-        .unwrap();
+    let a = action(&r, "ecr:BatchGetImage");
     assert!(a.conditional);
-    assert!(r
-        .warnings
-        .iter()
-        .any(|w| w.code == Code::NotEvaluated && w.message.contains("PullFromVpce")));
+    assert!(
+        has_warning(&r, Code::NotEvaluated, "PullFromVpce"),
+        "{:#?}",
+        r.warnings
+    );
 }
 
 #[test]
@@ -335,11 +329,7 @@ fn several_policy_files_combine() {
         ActionStatus::WrongResource
     );
     assert_eq!(status(&r, "ecr:PutImage"), ActionStatus::Granted);
-    let a = r
-        .actions
-        .iter()
-        .find(|a| a.action == "ecr:PutImage")
-        .unwrap();
+    let a = action(&r, "ecr:PutImage");
     assert_eq!(
         a.statement.as_deref(),
         Some("push-documented.json:Statement[0]")
@@ -409,19 +399,11 @@ fn bad_policy_inputs_name_file_and_path() {
 
 #[test]
 fn bad_url_encoded_document_is_reported_inside_the_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let p = dir.path().join("pv.json");
-    std::fs::write(
-        &p,
+    let r = check_doc(
         r#"{"PolicyVersion":{"Document":"%7B%22Version%22%3A%222012-10-17%22%7D","VersionId":"v1"}}"#,
-    )
-    .unwrap();
-    let r = iam::run(&IamRequest {
-        policies: vec![p],
-        workflow: Workflow::Pull,
-        repository: None,
-        documents: Vec::new(),
-    });
+        Workflow::Pull,
+        None,
+    );
     assert_eq!(r.verdict, Verdict::Error);
     let m = &r.reasons[0].message;
     assert!(
@@ -488,21 +470,13 @@ fn glob_helpers() {
 /// with one denies (found by the adversarial review: it was ignored, and the check passed).
 #[test]
 fn an_empty_condition_block_does_not_soften_a_deny() {
-    let dir = tempfile::tempdir().unwrap();
     for cond in [r#"{}"#, r#"{"StringEquals": {}}"#, r#"null"#] {
         let policy = format!(
             r#"{{"Version":"2012-10-17","Statement":[
                 {{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer","ecr:BatchCheckLayerAvailability"],"Resource":"*"}},
                 {{"Sid":"NoPull","Effect":"Deny","Action":"ecr:BatchGetImage","Resource":"*","Condition":{cond}}}]}}"#
         );
-        let p = dir.path().join("p.json");
-        std::fs::write(&p, policy).unwrap();
-        let r = iam::run(&IamRequest {
-            policies: vec![p],
-            workflow: Workflow::Pull,
-            repository: Some(REPO.into()),
-            documents: Vec::new(),
-        });
+        let r = check_doc(&policy, Workflow::Pull, Some(REPO));
         assert_eq!(r.verdict, Verdict::Fail, "{cond}: {r:#?}");
         assert_eq!(
             status(&r, "ecr:BatchGetImage"),
@@ -510,19 +484,6 @@ fn an_empty_condition_block_does_not_soften_a_deny() {
             "{cond}"
         );
     }
-}
-
-/// check-iam of one policy document, written to a temp file.
-fn check_doc(doc: &str, workflow: Workflow, repo: Option<&str>) -> IamReport {
-    let d = tempfile::tempdir().unwrap();
-    let file = d.path().join("policy.json");
-    std::fs::write(&file, doc).unwrap();
-    iam::run(&IamRequest {
-        policies: vec![file],
-        workflow,
-        repository: repo.map(str::to_string),
-        documents: Vec::new(),
-    })
 }
 
 /// An Allow with `NotResource` whose exclusion holds a policy variable: for user alice,
@@ -539,11 +500,7 @@ fn an_allow_whose_not_resource_holds_a_variable_is_not_counted() {
     let r = check_doc(doc, Workflow::Pull, Some(alice));
     assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
     assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::WrongResource);
-    let a = r
-        .actions
-        .iter()
-        .find(|a| a.action == "ecr:BatchGetImage")
-        .unwrap();
+    let a = action(&r, "ecr:BatchGetImage");
     assert!(a.why.contains("policy variable"), "{}", a.why);
     assert!(warning_codes(&r).contains(&Code::NotEvaluated), "{r:#?}");
     // Another account's repository is outside the exclusion whatever the variable holds.
@@ -573,11 +530,7 @@ fn a_not_resource_deny_is_named_once() {
     ] {
         let r = check_doc(&doc(excluded), Workflow::Pull, repo);
         assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
-        let a = r
-            .actions
-            .iter()
-            .find(|a| a.action == "ecr:BatchGetImage")
-            .unwrap();
+        let a = action(&r, "ecr:BatchGetImage");
         assert_eq!(a.status, ActionStatus::Denied, "{r:#?}");
         assert_eq!(
             a.resource.as_deref(),

@@ -37,6 +37,21 @@ fn docker_config(dir: &Path, key: &str, user: &str, password: &str) {
     .unwrap();
 }
 
+/// `verify-image team/app:v1 --ca-cert <test CA>` plus `extra`, run by `cmd` with the Docker
+/// config in `dir`.
+fn run_with_config(
+    mut cmd: assert_cmd::Command,
+    dir: &Path,
+    r: &Registry,
+    extra: &[&str],
+) -> image_support::Run {
+    cmd.env("DOCKER_CONFIG", dir);
+    let (reference, ca) = (reference(r), ca(r));
+    let mut args = vec![reference.as_str(), "--ca-cert", &ca];
+    args.extend(extra);
+    run_json(cmd, &args, None)
+}
+
 fn assert_no_secret(run: &image_support::Run, secret: &str) {
     assert!(
         !run.stdout.contains(secret),
@@ -62,19 +77,8 @@ fn docker_config_auths_basic_auth_passes_with_credentials_sent_when_asked() {
         "AWS",
         r.password.as_ref().unwrap(),
     );
-    let mut cmd = shipcheck();
-    cmd.env("DOCKER_CONFIG", dir.path());
-    let run = run_json(
-        cmd,
-        &[
-            &reference(&r),
-            "--platforms",
-            "amd64,arm64",
-            "--ca-cert",
-            &ca(&r),
-        ],
-        None,
-    );
+    let both = ["--platforms", "amd64,arm64"];
+    let run = run_with_config(shipcheck(), dir.path(), &r, &both);
     run.expect(0, "");
     assert_eq!(run.json.platforms.len(), 2);
     assert_eq!(run.json.attestations.len(), 2);
@@ -86,19 +90,8 @@ fn docker_config_auths_basic_auth_passes_with_credentials_sent_when_asked() {
     // For an ECR registry (here declared as one), which always answers Basic, they are sent at once:
     // 1 + 2 + 2, no 401 first.
     let mut cmd = shipcheck();
-    cmd.env("DOCKER_CONFIG", dir.path())
-        .env("SHIPCHECK_ECR_REGISTRIES", r.host());
-    let run = run_json(
-        cmd,
-        &[
-            &reference(&r),
-            "--platforms",
-            "amd64,arm64",
-            "--ca-cert",
-            &ca(&r),
-        ],
-        None,
-    );
+    cmd.env("SHIPCHECK_ECR_REGISTRIES", r.host());
+    let run = run_with_config(cmd, dir.path(), &r, &both);
     run.expect(0, "");
     assert_eq!(run.requests, 5, "{}", run.stderr);
     assert_no_secret(&run, r.password.as_ref().unwrap());
@@ -169,9 +162,7 @@ fn wrong_password_is_unauthorized_and_never_printed() {
     // The same through a Docker config file.
     let dir = tempfile::tempdir().unwrap();
     docker_config(dir.path(), &r.host(), "AWS", secret);
-    let mut cmd = shipcheck();
-    cmd.env("DOCKER_CONFIG", dir.path());
-    let run = run_json(cmd, &[&reference, "--ca-cert", &ca], None);
+    let run = run_with_config(shipcheck(), dir.path(), &r, &[]);
     run.expect(2, "unauthorized");
     assert!(
         run.json.reasons[0].message.contains("config.json"),
@@ -185,9 +176,7 @@ fn wrong_password_is_unauthorized_and_never_printed() {
 fn no_credentials_is_unauthorized_with_advice() {
     let r = reg();
     let dir = tempfile::tempdir().unwrap(); // an empty Docker config dir: anonymous
-    let mut cmd = shipcheck();
-    cmd.env("DOCKER_CONFIG", dir.path());
-    let run = run_json(cmd, &[&reference(&r), "--ca-cert", &ca(&r)], None);
+    let run = run_with_config(shipcheck(), dir.path(), &r, &[]);
     run.expect(2, "unauthorized");
     assert!(run.json.reasons[0]
         .message
@@ -231,9 +220,7 @@ fn malformed_docker_config_is_an_error() {
     let r = reg();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.json"), "{ not json").unwrap();
-    let mut cmd = shipcheck();
-    cmd.env("DOCKER_CONFIG", dir.path());
-    let run = run_json(cmd, &[&reference(&r), "--ca-cert", &ca(&r)], None);
+    let run = run_with_config(shipcheck(), dir.path(), &r, &[]);
     run.expect(2, "usage");
     assert_eq!(run.requests, 0);
 }

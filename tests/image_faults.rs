@@ -11,22 +11,14 @@ mod image_support;
 
 use common::registry::{sha256, OCI_INDEX, OCI_MANIFEST};
 use common::shipcheck;
-use fake_registry::{blob_path, manifest_path, ok, status, with_digest, Fake, Image};
+use fake_registry::{blob_path, manifest_path, ok, serve_app, status, with_digest, Fake};
 use image_support::run_json;
 use serde_json::json;
 use std::time::Duration;
 
-fn setup() -> (Fake, Image, String) {
-    let fake = Fake::start();
-    let img = Image::new();
-    img.serve(&fake);
-    let reference = format!("{}/app:v1", fake.host());
-    (fake, img, reference)
-}
-
 #[test]
 fn the_fake_image_verifies_when_untouched() {
-    let (fake, _img, reference) = setup();
+    let (fake, _img, reference) = serve_app();
     let run = run_json(
         shipcheck(),
         &[&reference, "--platforms", "amd64,arm64", "--deep"],
@@ -39,7 +31,7 @@ fn the_fake_image_verifies_when_untouched() {
 
 #[test]
 fn platform_manifest_not_matching_its_digest() {
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let mut bad = img.manifests[1].clone();
     let i = bad.iter().position(|&b| b == b'8').unwrap_or(10);
     bad[i] = b'9'; // same size, other bytes
@@ -63,7 +55,7 @@ fn platform_manifest_not_matching_its_digest() {
 
 #[test]
 fn config_blob_not_matching_its_digest() {
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let bad = img.configs[0].to_ascii_uppercase();
     fake.route(
         &blob_path(&img.configs[0]),
@@ -74,7 +66,7 @@ fn config_blob_not_matching_its_digest() {
 
 #[test]
 fn wrong_sizes() {
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let mut longer = img.manifests[0].clone();
     longer.extend_from_slice(b"   ");
     fake.route(
@@ -83,7 +75,7 @@ fn wrong_sizes() {
     );
     run_json(shipcheck(), &[&reference], None).expect(1, "size-mismatch");
 
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let shorter = &img.configs[1][..img.configs[1].len() - 1];
     fake.route(
         &blob_path(&img.configs[1]),
@@ -92,7 +84,7 @@ fn wrong_sizes() {
     run_json(shipcheck(), &[&reference], None).expect(1, "size-mismatch");
 
     // --deep: a layer whose HEAD reports another size.
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     fake.route(
         &blob_path(&img.layers[0]),
         vec![ok("application/octet-stream", b"x")],
@@ -106,7 +98,7 @@ fn wrong_sizes() {
 
 #[test]
 fn wrong_content_types() {
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     fake.route(
         "/v2/app/manifests/v1",
         vec![ok(common::registry::DOCKER_MANIFEST, &img.index)],
@@ -115,7 +107,7 @@ fn wrong_content_types() {
     fake.route("/v2/app/manifests/v1", vec![ok("text/html", &img.index)]);
     run_json(shipcheck(), &[&reference], None).expect(1, "media-type-mismatch");
     // A platform manifest served as an index type: disagrees with its descriptor and its body.
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     fake.route(
         &manifest_path(&img.manifests[0]),
         vec![ok(OCI_INDEX, &img.manifests[0])],
@@ -125,7 +117,7 @@ fn wrong_content_types() {
 
 #[test]
 fn lying_docker_content_digest_header() {
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let mut r = ok(OCI_INDEX, &img.index);
     r.headers
         .push(("Docker-Content-Digest".into(), sha256(b"something else")));
@@ -142,7 +134,7 @@ fn lying_docker_content_digest_header() {
 
 #[test]
 fn body_not_matching_the_reference_digest() {
-    let (fake, img, _) = setup();
+    let (fake, img, _) = serve_app();
     let claimed = sha256(b"the index we were promised");
     fake.route(
         &format!("/v2/app/manifests/{claimed}"),
@@ -162,7 +154,7 @@ fn body_not_matching_the_reference_digest() {
 
 #[test]
 fn oversized_manifest_is_refused() {
-    let (fake, _img, reference) = setup();
+    let (fake, _img, reference) = serve_app();
     let mut huge = br#"{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[],"x":""#.to_vec();
     huge.extend(std::iter::repeat_n(b'a', 5 << 20));
     huge.extend_from_slice(b"\"}");
@@ -174,7 +166,7 @@ fn oversized_manifest_is_refused() {
 
 #[test]
 fn schema1_is_rejected_clearly() {
-    let (fake, _img, reference) = setup();
+    let (fake, _img, reference) = serve_app();
     let body = br#"{"schemaVersion":1,"name":"app","tag":"v1","architecture":"amd64","fsLayers":[],"history":[]}"#;
     fake.route(
         "/v2/app/manifests/v1",
@@ -190,7 +182,7 @@ fn schema1_is_rejected_clearly() {
 
 #[test]
 fn throttled_then_success_honours_retry_after() {
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let path = manifest_path(&img.manifests[0]);
     fake.route(
         &path,
@@ -224,7 +216,7 @@ fn throttled_then_success_honours_retry_after() {
 
 #[test]
 fn blob_redirect_to_another_host_gets_no_credentials() {
-    let (fake, img, reference) = setup();
+    let (fake, img, reference) = serve_app();
     let other = Fake::start();
     let cfg = &img.configs[0];
     other.route("/s3/config", vec![ok("application/octet-stream", cfg)]);
@@ -272,7 +264,7 @@ fn blob_redirect_to_another_host_gets_no_credentials() {
 
 #[test]
 fn bearer_token_is_fetched_once_and_reused() {
-    let (fake, _img, reference) = setup();
+    let (fake, _img, reference) = serve_app();
     let challenge = format!(
         r#"Bearer realm="http://127.0.0.1:{}/token",service="fake-registry",scope="repository:app:pull""#,
         fake.port
@@ -326,7 +318,7 @@ fn bearer_token_is_fetched_once_and_reused() {
 
 #[test]
 fn nested_index_is_followed() {
-    let (fake, img, _) = setup();
+    let (fake, img, _) = serve_app();
     let nested = serde_json::to_vec(
         &json!({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": [
             {"mediaType": OCI_INDEX, "digest": sha256(&img.index), "size": img.index.len()},

@@ -5,7 +5,7 @@
 mod common;
 
 use common::moto::{aws_env, Moto};
-use common::shipcheck;
+use common::{codes, shipcheck};
 use serde_json::Value;
 
 const KEY: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -66,13 +66,27 @@ fn run_check(mut cmd: assert_cmd::Command, args: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap(), v)
 }
 
-fn codes(v: &Value) -> Vec<String> {
-    v["reasons"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap().to_string())
-        .collect()
+/// Puts the inline policy `name` holding `statements` on the role `deploy`.
+fn put_deploy_policy(moto: &Moto, name: &str, statements: &str) {
+    let document = policy(statements);
+    iam(
+        moto,
+        &[
+            ("Action", "PutRolePolicy"),
+            ("RoleName", "deploy"),
+            ("PolicyName", name),
+            ("PolicyDocument", &document),
+        ],
+    );
+}
+
+/// `check-iam --role deploy --for pull --repository REPO` with the test key.
+fn check_deploy_pull(moto: &Moto) -> (i32, Value) {
+    check(
+        moto,
+        (KEY, SECRET),
+        &["--role", "deploy", "--for", "pull", "--repository", REPO],
+    )
 }
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -90,32 +104,18 @@ fn a_role_read_live_is_evaluated_like_files() {
     );
     // 101 inline policies: the one that grants the pull comes on the second page.
     for i in 0..100 {
-        iam(
+        put_deploy_policy(
             &moto,
-            &[
-                ("Action", "PutRolePolicy"),
-                ("RoleName", "deploy"),
-                ("PolicyName", &format!("p{i:03}")),
-                (
-                    "PolicyDocument",
-                    &policy(r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#),
-                ),
-            ],
+            &format!("p{i:03}"),
+            r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}"#,
         );
     }
-    iam(
+    put_deploy_policy(
         &moto,
-        &[
-            ("Action", "PutRolePolicy"),
-            ("RoleName", "deploy"),
-            ("PolicyName", "zz-pull"),
-            (
-                "PolicyDocument",
-                &policy(&format!(
-                    r#"{{"Effect":"Allow","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"{REPO}"}}"#
-                )),
-            ),
-        ],
+        "zz-pull",
+        &format!(
+            r#"{{"Effect":"Allow","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"{REPO}"}}"#
+        ),
     );
     // The login comes from a customer-managed policy.
     let created = iam(
@@ -145,11 +145,7 @@ fn a_role_read_live_is_evaluated_like_files() {
             ("PolicyArn", &arn),
         ],
     );
-    let (code, v) = check(
-        &moto,
-        (KEY, SECRET),
-        &["--role", "deploy", "--for", "pull", "--repository", REPO],
-    );
+    let (code, v) = check_deploy_pull(&moto);
     assert_eq!(code, 0, "{v:#}");
     let files: Vec<&str> = v["files"]
         .as_array()
@@ -170,11 +166,7 @@ fn a_role_read_live_is_evaluated_like_files() {
             ("PolicyArn", &arn),
         ],
     );
-    let (code, v) = check(
-        &moto,
-        (KEY, SECRET),
-        &["--role", "deploy", "--for", "pull", "--repository", REPO],
-    );
+    let (code, v) = check_deploy_pull(&moto);
     assert_eq!(code, 1, "{v:#}");
     assert_eq!(codes(&v), ["missing-permission"]);
 
@@ -187,23 +179,12 @@ fn a_role_read_live_is_evaluated_like_files() {
             ("PolicyArn", &arn),
         ],
     );
-    iam(
+    put_deploy_policy(
         &moto,
-        &[
-            ("Action", "PutRolePolicy"),
-            ("RoleName", "deploy"),
-            ("PolicyName", "no-pull"),
-            (
-                "PolicyDocument",
-                &policy(r#"{"Effect":"Deny","Action":"ecr:BatchGetImage","Resource":"*"}"#),
-            ),
-        ],
+        "no-pull",
+        r#"{"Effect":"Deny","Action":"ecr:BatchGetImage","Resource":"*"}"#,
     );
-    let (code, v) = check(
-        &moto,
-        (KEY, SECRET),
-        &["--role", "deploy", "--for", "pull", "--repository", REPO],
-    );
+    let (code, v) = check_deploy_pull(&moto);
     assert_eq!(code, 1, "{v:#}");
     assert_eq!(codes(&v), ["denied-permission"]);
 }

@@ -79,137 +79,144 @@ impl Setup {
     }
 }
 
+/// A file of this crate, by its path from the crate's root.
+fn crate_file(rel: &str) -> String {
+    format!("{}/{rel}", env!("CARGO_MANIFEST_DIR"))
+}
+
 #[test]
 fn no_command_prints_a_credential() {
     let s = setup();
     let image = format!("{}/team/app:v1", s.reg.host());
     let pw = s.reg.password.clone().unwrap();
+    let ca = s.ca().to_str().unwrap();
+    let td = s.dir.path().join("td.json");
+    let td = td.to_str().unwrap();
+    let audit = s.dir.path().join("a.toml");
+    let audit = audit.to_str().unwrap();
+    let key = crate_file("keys/aws-cli-v2.asc");
+    let iam_policy = crate_file("fixtures/iam/push-documented.json");
+    let endpoints = crate_file("fixtures/endpoints/all.json");
     for json in [true, false] {
         let j: &[&str] = if json { &["--json"] } else { &[] };
+        // `args` then `j`, with the Docker config or not, `stdin` written to the command: exits
+        // with `expect`, and no secret is in the output.
+        let run = |what: &str, docker_config: bool, args: &[&str], stdin: Option<&str>, expect| {
+            let mut c = s.cmd(docker_config);
+            c.args(args).args(j);
+            if let Some(stdin) = stdin {
+                c.write_stdin(stdin);
+            }
+            s.check(what, c, expect);
+        };
         // verify-image: Docker config (pass), --password-stdin (pass), wrong password (exit 2),
         // missing platform (exit 1).
-        let mut c = s.cmd(true);
-        c.args([
-            "verify-image",
-            &image,
-            "--platforms",
-            "amd64,arm64",
-            "--ca-cert",
-        ])
-        .arg(s.ca())
-        .args(j);
-        s.check("verify-image docker config", c, 0);
-        let mut c = s.cmd(false);
-        c.args([
-            "verify-image",
-            &image,
-            "--username",
-            "AWS",
-            "--password-stdin",
-            "--ca-cert",
-        ])
-        .arg(s.ca())
-        .args(j)
-        .write_stdin(format!("{pw}\n"));
-        s.check("verify-image password-stdin", c, 0);
-        let mut c = s.cmd(false);
-        c.args([
-            "verify-image",
-            &image,
-            "--username",
-            "AWS",
-            "--password-stdin",
-            "--ca-cert",
-        ])
-        .arg(s.ca())
-        .args(j)
-        .write_stdin(WRONG);
-        s.check("verify-image wrong password", c, 2);
-        let mut c = s.cmd(true);
-        c.args(["verify-image", &image, "--platforms", "arm/v7", "--ca-cert"])
-            .arg(s.ca())
-            .args(j);
-        s.check("verify-image missing platform", c, 1);
+        let with_password = ["--username", "AWS", "--password-stdin", "--ca-cert", ca];
+        let right = format!("{pw}\n");
+        run(
+            "verify-image docker config",
+            true,
+            &[
+                "verify-image",
+                &image,
+                "--platforms",
+                "amd64,arm64",
+                "--ca-cert",
+                ca,
+            ],
+            None,
+            0,
+        );
+        run(
+            "verify-image password-stdin",
+            false,
+            &[&["verify-image", &image][..], &with_password].concat(),
+            Some(&right),
+            0,
+        );
+        run(
+            "verify-image wrong password",
+            false,
+            &[&["verify-image", &image][..], &with_password].concat(),
+            Some(WRONG),
+            2,
+        );
+        run(
+            "verify-image missing platform",
+            true,
+            &[
+                "verify-image",
+                &image,
+                "--platforms",
+                "arm/v7",
+                "--ca-cert",
+                ca,
+            ],
+            None,
+            1,
+        );
 
         // verify-taskdef and audit with the Docker config.
-        let td = s.dir.path().join("td.json");
         std::fs::write(
-            &td,
+            td,
             format!(
                 r#"{{"family":"f","containerDefinitions":[{{"name":"a","image":"{image}"}}]}}"#
             ),
         )
         .unwrap();
-        let mut c = s.cmd(true);
-        c.args(["verify-taskdef", "--ca-cert"])
-            .arg(s.ca())
-            .arg(&td)
-            .args(j);
-        s.check("verify-taskdef", c, 0);
-        let mut c = s.cmd(false);
-        c.args([
+        run(
             "verify-taskdef",
-            "--username",
-            "AWS",
-            "--password-stdin",
-            "--ca-cert",
-        ])
-        .arg(s.ca())
-        .arg(&td)
-        .args(j)
-        .write_stdin(WRONG);
-        s.check("verify-taskdef wrong password", c, 2);
-        let audit = s.dir.path().join("a.toml");
-        std::fs::write(&audit, format!("[[image]]\nref = \"{image}\"\n\n[[image]]\nref = \"{image}\"\nplatforms = [\"s390x\"]\n")).unwrap();
-        let mut c = s.cmd(true);
-        c.args(["audit", "--ca-cert"])
-            .arg(s.ca())
-            .arg(&audit)
-            .args(j);
-        s.check("audit", c, 1);
+            true,
+            &["verify-taskdef", "--ca-cert", ca, td],
+            None,
+            0,
+        );
+        run(
+            "verify-taskdef wrong password",
+            false,
+            &[&["verify-taskdef"][..], &with_password, &[td]].concat(),
+            Some(WRONG),
+            2,
+        );
+        std::fs::write(audit, format!("[[image]]\nref = \"{image}\"\n\n[[image]]\nref = \"{image}\"\nplatforms = [\"s390x\"]\n")).unwrap();
+        run("audit", true, &["audit", "--ca-cert", ca, audit], None, 1);
         for format in ["junit", "github"] {
             let mut c = s.cmd(true);
-            c.args(["audit", "--format", format, "--ca-cert"])
-                .arg(s.ca())
-                .arg(&audit);
+            c.args(["audit", "--format", format, "--ca-cert", ca, audit]);
             s.check(format, c, 1);
         }
 
         // The other commands with the same environment.
-        let mut c = s.cmd(true);
-        c.args([
+        run(
             "verify-bin",
-            "--url",
-            "http://127.0.0.1:1/x",
-            "--no-install",
-            "--retries",
-            "0",
-            "--key",
-        ])
-        .arg(format!(
-            "{}/keys/aws-cli-v2.asc",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .args(j);
-        s.check("verify-bin", c, 2);
-        let mut c = s.cmd(true);
-        c.args(["check-iam", "--for", "pull"])
-            .arg(format!(
-                "{}/fixtures/iam/push-documented.json",
-                env!("CARGO_MANIFEST_DIR")
-            ))
-            .args(j);
-        s.check("check-iam", c, 1);
-        let mut c = s.cmd(true);
-        c.args(["check-endpoints", "--region", "us-east-1"])
-            .arg(format!(
-                "{}/fixtures/endpoints/all.json",
-                env!("CARGO_MANIFEST_DIR")
-            ))
-            .args(j);
-        s.check("check-endpoints", c, 0);
-        let mut c = s.cmd(true);
-        c.args(["keys", "list"]).args(j);
-        s.check("keys list", c, 0);
+            true,
+            &[
+                "verify-bin",
+                "--url",
+                "http://127.0.0.1:1/x",
+                "--no-install",
+                "--retries",
+                "0",
+                "--key",
+                &key,
+            ],
+            None,
+            2,
+        );
+        run(
+            "check-iam",
+            true,
+            &["check-iam", "--for", "pull", &iam_policy],
+            None,
+            1,
+        );
+        run(
+            "check-endpoints",
+            true,
+            &["check-endpoints", "--region", "us-east-1", &endpoints],
+            None,
+            0,
+        );
+        run("keys list", true, &["keys", "list"], None, 0);
     }
 }

@@ -13,7 +13,7 @@ use common::faults::{Fault, FaultServer};
 use common::nginx::Nginx;
 use common::pgp::{armor_sigs, TestKey, DAY};
 use common::registry::{Flavour, Pushed, Registry, OCI_INDEX, OCI_MANIFEST};
-use common::shipcheck;
+use common::{codes, shipcheck};
 use image_support::run_json;
 use sequoia_openpgp::types::HashAlgorithm;
 use serde_json::{json, Value};
@@ -93,13 +93,7 @@ impl Keys {
                 String::from_utf8_lossy(&out.stderr)
             )
         });
-        let codes = j["reasons"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["code"].as_str().unwrap().to_string())
-            .collect();
-        (out.status.code().unwrap(), codes)
+        (out.status.code().unwrap(), codes(&j))
     }
 
     fn with_keys(&self, files: &[&Path]) -> (i32, Vec<String>) {
@@ -292,6 +286,12 @@ fn verify_image(r: &Registry, repo_tag: &str, platforms: Option<&str>) -> image_
     run_json(shipcheck(), &args, None)
 }
 
+/// Pushes an OCI index of `entries` as `repo_tag` (`repo:tag`).
+fn oci_index(r: &Registry, repo_tag: &str, entries: Vec<Value>) -> Pushed {
+    let (repo, tag) = repo_tag.split_once(':').unwrap();
+    r.push_index(repo, tag, entries, false)
+}
+
 /// An index entry for `img` claiming `platform` (a JSON object written as a pusher wrote it).
 fn entry_with(img: &Pushed, platform: Value) -> Value {
     json!({"mediaType": img.media_type, "digest": img.digest, "size": img.size, "platform": platform})
@@ -308,16 +308,15 @@ fn an_attestation_annotation_does_not_hide_a_real_platform() {
         "vnd.docker.reference.digest": amd.digest,
     });
     let genuine_att = r.push_attestation("att/app", &amd);
-    r.push_index(
-        "att/app",
-        "v1",
+    oci_index(
+        &r,
+        "att/app:v1",
         vec![
             disguised,
             amd.entry("linux/amd64"),
             arm.entry("linux/arm64/v8"),
             genuine_att,
         ],
-        false,
     );
     for platforms in [Some("amd64,arm64"), Some("arm64"), None] {
         let run = verify_image(&r, "att/app:v1", platforms);
@@ -342,26 +341,24 @@ fn a_slash_or_space_inside_a_platform_field_is_invalid() {
         Flavour::Oci,
         None,
     );
-    r.push_index(
-        "slash/app",
-        "both",
+    oci_index(
+        &r,
+        "slash/app:both",
         vec![
             amd.entry("linux/amd64"),
             entry_with(&fake, json!({"os": "linux", "architecture": "arm64/v8"})),
         ],
-        false,
     );
     let run = verify_image(&r, "slash/app:both", Some("arm64"));
     run.expect(2, "invalid-manifest");
     // Only the config says it (the entry is honest about nothing): still invalid.
-    r.push_index(
-        "slash/app",
-        "config",
+    oci_index(
+        &r,
+        "slash/app:config",
         vec![entry_with(
             &fake,
             json!({"os": "linux", "architecture": "arm64"}),
         )],
-        false,
     );
     verify_image(&r, "slash/app:config", Some("arm64")).expect(2, "invalid-manifest");
     // As a single manifest.
@@ -373,12 +370,7 @@ fn a_slash_or_space_inside_a_platform_field_is_invalid() {
         json!({"os": "linux\n", "architecture": "arm64"}),
         json!({"os": "linux", "architecture": "arm64", "variant": "v8\u{1b}"}),
     ] {
-        r.push_index(
-            "slash/app",
-            "ws",
-            vec![entry_with(&amd, bad.clone())],
-            false,
-        );
+        oci_index(&r, "slash/app:ws", vec![entry_with(&amd, bad.clone())]);
         verify_image(&r, "slash/app:ws", Some("amd64")).expect(2, "invalid-manifest");
     }
 }
@@ -388,14 +380,13 @@ fn a_nested_index_under_another_platform_is_not_reached() {
     let r = Registry::plain();
     let amd = r.push_image("nest/app", "linux/amd64", Flavour::Oci, None);
     let arm = r.push_image("nest/app", "linux/arm64", Flavour::Oci, None);
-    let inner = r.push_index("nest/app", "inner", vec![arm.entry("linux/arm64")], false);
+    let inner = oci_index(&r, "nest/app:inner", vec![arm.entry("linux/arm64")]);
     let inner_entry = json!({"mediaType": OCI_INDEX, "digest": inner.digest, "size": inner.size,
                "platform": {"os": "linux", "architecture": "amd64"}});
-    r.push_index(
-        "nest/app",
-        "v1",
+    oci_index(
+        &r,
+        "nest/app:v1",
         vec![amd.entry("linux/amd64"), inner_entry.clone()],
-        false,
     );
     let run = verify_image(&r, "nest/app:v1", Some("amd64,arm64"));
     run.expect(1, "missing-platform");
@@ -408,22 +399,16 @@ fn a_nested_index_under_another_platform_is_not_reached() {
     run.expect(1, "missing-platform");
     assert_eq!(run.json.missing, ["linux/arm64"]);
     // With the nested index first, the runtime enters it for amd64 too, and finds no amd64 there.
-    r.push_index(
-        "nest/app",
-        "v2",
+    oci_index(
+        &r,
+        "nest/app:v2",
         vec![inner_entry, amd.entry("linux/amd64")],
-        false,
     );
     let run = verify_image(&r, "nest/app:v2", Some("amd64"));
     run.expect(1, "missing-platform");
     // A nested index without a platform is entered like containerd does.
     let open = json!({"mediaType": OCI_INDEX, "digest": inner.digest, "size": inner.size});
-    r.push_index(
-        "nest/app",
-        "v3",
-        vec![amd.entry("linux/amd64"), open],
-        false,
-    );
+    oci_index(&r, "nest/app:v3", vec![amd.entry("linux/amd64"), open]);
     verify_image(&r, "nest/app:v3", Some("amd64,arm64")).expect(0, "");
 }
 
@@ -434,11 +419,10 @@ fn the_first_matching_entry_must_be_usable() {
     let arm = r.push_image("first/app", "linux/arm64", Flavour::Oci, None);
     let mut odd = arm.entry("linux/arm64");
     odd["mediaType"] = json!("application/vnd.example.unknown.v1+json");
-    r.push_index(
-        "first/app",
-        "v1",
+    oci_index(
+        &r,
+        "first/app:v1",
         vec![amd.entry("linux/amd64"), odd, arm.entry("linux/arm64")],
-        false,
     );
     let run = verify_image(&r, "first/app:v1", Some("amd64,arm64"));
     run.expect(1, "unusable-entry");
@@ -461,32 +445,25 @@ fn an_entry_without_a_platform_is_judged_by_its_config_when_selected() {
     let bare =
         |img: &Pushed| json!({"mediaType": img.media_type, "digest": img.digest, "size": img.size});
     // No arm64 entry with a platform: the runtime takes the platform-less entry and reads its config.
-    r.push_index(
-        "bare/app",
-        "good",
+    oci_index(
+        &r,
+        "bare/app:good",
         vec![amd.entry("linux/amd64"), bare(&arm)],
-        false,
     );
     let run = verify_image(&r, "bare/app:good", Some("amd64,arm64"));
     run.expect(0, "");
     assert_eq!(run.json.platform_names(), ["linux/amd64", "linux/arm64"]);
-    r.push_index(
-        "bare/app",
-        "bad",
+    oci_index(
+        &r,
+        "bare/app:bad",
         vec![amd.entry("linux/amd64"), bare(&amd)],
-        false,
     );
     verify_image(&r, "bare/app:bad", Some("amd64,arm64")).expect(1, "missing-platform");
     // A platform-less attestation is not an arm64 image either.
     let att = r.push_attestation("bare/app", &amd);
     let mut att_bare = att.clone();
     att_bare.as_object_mut().unwrap().remove("platform");
-    r.push_index(
-        "bare/app",
-        "att",
-        vec![amd.entry("linux/amd64"), att_bare],
-        false,
-    );
+    oci_index(&r, "bare/app:att", vec![amd.entry("linux/amd64"), att_bare]);
     verify_image(&r, "bare/app:att", Some("arm64")).expect(1, "missing-platform");
     let run = verify_image(&r, "bare/app:att", Some("amd64"));
     run.expect(0, "");
@@ -505,19 +482,16 @@ fn an_entry_without_an_os_must_have_the_required_os_in_its_config() {
         ("empty", json!({"os": "", "architecture": "amd64"})),
         ("absent", json!({"architecture": "amd64"})),
     ] {
-        r.push_index(
-            "noos/app",
-            tag,
-            vec![entry_with(&win, platform.clone()), arm.entry("linux/arm64")],
-            false,
-        );
-        let run = verify_image(&r, &format!("noos/app:{tag}"), Some("amd64,arm64"));
+        let reference = format!("noos/app:{tag}");
+        let entries = vec![entry_with(&win, platform.clone()), arm.entry("linux/arm64")];
+        oci_index(&r, &reference, entries);
+        let run = verify_image(&r, &reference, Some("amd64,arm64"));
         run.expect(1, "missing-platform");
         assert_eq!(run.json.missing, ["linux/amd64"], "{tag}");
         // For a Windows host the same entry is right.
-        verify_image(&r, &format!("noos/app:{tag}"), Some("windows/amd64")).expect(0, "");
+        verify_image(&r, &reference, Some("windows/amd64")).expect(0, "");
         // And a Linux image without an os in its entry is right for Linux, not for Windows.
-        r.push_index("noos/app", "lin", vec![entry_with(&lin, platform)], false);
+        oci_index(&r, "noos/app:lin", vec![entry_with(&lin, platform)]);
         verify_image(&r, "noos/app:lin", Some("amd64")).expect(0, "");
         verify_image(&r, "noos/app:lin", Some("windows/amd64")).expect(1, "missing-platform");
     }
@@ -547,13 +521,9 @@ fn keys_the_runtime_reads_differently_are_invalid() {
         ("other", other),
         ("spelled", platform_spelled),
     ] {
-        r.push_index(
-            "fold/app",
-            tag,
-            vec![entry, amd.entry("linux/amd64")],
-            false,
-        );
-        verify_image(&r, &format!("fold/app:{tag}"), Some("amd64")).expect(2, "invalid-manifest");
+        let reference = format!("fold/app:{tag}");
+        oci_index(&r, &reference, vec![entry, amd.entry("linux/amd64")]);
+        verify_image(&r, &reference, Some("amd64")).expect(2, "invalid-manifest");
     }
     // In the image config too.
     let cfg = r.push_image_with_config(
@@ -590,12 +560,7 @@ fn an_index_that_repeats_one_manifest_costs_one_check() {
     ))
     .unwrap();
     let img = r.push_image_with_config("rep/app", &fields, Flavour::Oci, None);
-    r.push_index(
-        "rep/app",
-        "many",
-        vec![img.entry("linux/amd64"); 1024],
-        false,
-    );
+    oci_index(&r, "rep/app:many", vec![img.entry("linux/amd64"); 1024]);
     let start = std::time::Instant::now();
     let run = verify_image(&r, "rep/app:many", Some("amd64"));
     run.expect(0, "");
@@ -612,7 +577,7 @@ fn an_index_that_repeats_one_manifest_costs_one_check() {
 fn an_index_that_only_has_a_fallback_platform_is_missing_the_required_one() {
     let r = Registry::plain();
     let v7 = r.push_image("fb/app", "linux/arm/v7", Flavour::Oci, None);
-    r.push_index("fb/app", "v1", vec![v7.entry("linux/arm/v7")], false);
+    oci_index(&r, "fb/app:v1", vec![v7.entry("linux/arm/v7")]);
     let run = verify_image(&r, "fb/app:v1", Some("arm64"));
     run.expect(1, "missing-platform");
     let msg = &run.json.reasons[0].message;
@@ -627,12 +592,7 @@ fn minor_arm64_variants_fall_back_as_containerd_orders_them() {
     let v8 = r.push_image("minor/app", "linux/arm64/v8", Flavour::Oci, None);
     let v82 = r.push_image("minor/app", "linux/arm64/v8.2", Flavour::Oci, None);
     let open = json!({"mediaType": v82.media_type, "digest": v82.digest, "size": v82.size});
-    r.push_index(
-        "minor/app",
-        "v1",
-        vec![v8.entry("linux/arm64/v8"), open],
-        false,
-    );
+    oci_index(&r, "minor/app:v1", vec![v8.entry("linux/arm64/v8"), open]);
     for required in ["arm64/v8.2", "arm64/v9.1"] {
         let run = verify_image(&r, "minor/app:v1", Some(required));
         run.expect(1, "missing-platform");
@@ -644,11 +604,10 @@ fn minor_arm64_variants_fall_back_as_containerd_orders_them() {
     }
     verify_image(&r, "minor/app:v1", Some("arm64")).expect(0, "");
     // With its own entry, v8.2 passes.
-    r.push_index(
-        "minor/app",
-        "v2",
+    oci_index(
+        &r,
+        "minor/app:v2",
         vec![v8.entry("linux/arm64/v8"), v82.entry("linux/arm64/v8.2")],
-        false,
     );
     verify_image(&r, "minor/app:v2", Some("arm64/v8.2,arm64")).expect(0, "");
 }
@@ -666,17 +625,11 @@ fn windows_images_are_matched_by_their_build() {
         p["os.version"] = json!(v);
         entry_with(&img, p)
     };
-    r.push_index(
-        "win/app",
-        "ltsc2022",
-        vec![with_build("10.0.20348.2527")],
-        false,
-    );
-    r.push_index(
-        "win/app",
-        "both",
+    oci_index(&r, "win/app:ltsc2022", vec![with_build("10.0.20348.2527")]);
+    oci_index(
+        &r,
+        "win/app:both",
         vec![with_build("10.0.20348.2527"), with_build("10.0.17763.6054")],
-        false,
     );
     let run = verify_image(&r, "win/app:ltsc2022", Some("windows(10.0.17763)/amd64"));
     run.expect(1, "missing-platform");
@@ -815,7 +768,7 @@ fn official_image_shaped_indexes_pass_without_platforms() {
     for img in &imgs {
         entries.push(r.push_attestation("hub/app", img));
     }
-    r.push_index("hub/app", "latest", entries, false);
+    oci_index(&r, "hub/app:latest", entries);
     let run = verify_image(&r, "hub/app:latest", None);
     assert_eq!(run.code, 0, "{}", run.stdout);
     // Same with alpine's arm/v6 + arm/v7 and an arm64 without variant in the index but v8 in config.
@@ -840,7 +793,7 @@ fn official_image_shaped_indexes_pass_without_platforms() {
 fn an_empty_platform_list_is_refused() {
     let r = Registry::plain();
     let amd = r.push_image("empty/app", "linux/amd64", Flavour::Oci, None);
-    r.push_index("empty/app", "v1", vec![amd.entry("linux/amd64")], false);
+    oci_index(&r, "empty/app:v1", vec![amd.entry("linux/amd64")]);
     for p in ["", ",", " ", " , "] {
         let run = verify_image(&r, "empty/app:v1", Some(p));
         run.expect(2, "usage");
@@ -910,9 +863,10 @@ fn platform_spellings_match_as_containerd_normalises_them() {
         }
         let img = r.push_image_with_config("table/app", &fields, Flavour::Oci, None);
         let tag = format!("t{i}");
-        r.push_index("table/app", &tag, vec![entry_with(&img, fields)], false);
+        let reference = format!("table/app:{tag}");
+        oci_index(&r, &reference, vec![entry_with(&img, fields)]);
         for (req, req_class) in required {
-            let run = verify_image(&r, &format!("table/app:{tag}"), Some(req));
+            let run = verify_image(&r, &reference, Some(req));
             let expected = if class == req_class { 0 } else { 1 };
             let codes = run.json.codes();
             let ok = run.code == expected
@@ -945,7 +899,7 @@ fn nested_indexes_have_a_walk_budget() {
         let idx = r.push_index("wide/app", &format!("n{n}"), entries, false);
         nested.push(json!({"mediaType": OCI_INDEX, "digest": idx.digest, "size": idx.size}));
     }
-    r.push_index("wide/app", "wide", nested, false);
+    oci_index(&r, "wide/app:wide", nested);
     let run = verify_image(&r, "wide/app:wide", Some("amd64"));
     run.expect(2, "manifest-too-large");
     assert!(run.requests <= 6, "{} requests", run.requests);
@@ -965,7 +919,7 @@ fn nested_indexes_have_a_walk_budget() {
             json!({"mediaType": OCI_INDEX, "digest": idx.digest, "size": idx.size})
         })
         .collect();
-    r.push_index("wide/app", "many", many, false);
+    oci_index(&r, "wide/app:many", many);
     let run = verify_image(&r, "wide/app:many", Some("amd64"));
     run.expect(2, "manifest-too-large");
     assert!(run.requests <= 66, "{} requests", run.requests);
@@ -1449,7 +1403,7 @@ fn registry_text_reaches_the_terminal_escaped() {
     odd["mediaType"] =
         json!("application/x\n::add-mask::secret\n::error::fake\u{1b}[31mred\u{1b}]0;title\u{7}\u{9b}2J\u{202e}");
     odd["platform"] = json!({"os": "unknown", "architecture": "unknown"});
-    r.push_index("esc/app", "v1", vec![amd.entry("linux/amd64"), odd], false);
+    oci_index(&r, "esc/app:v1", vec![amd.entry("linux/amd64"), odd]);
     let reference = format!("{}/esc/app:v1", r.host());
     for json in [false, true] {
         let mut cmd = shipcheck();

@@ -3,7 +3,7 @@
 mod common;
 
 use common::registry::{Flavour, Registry};
-use common::shipcheck;
+use common::{codes_at, shipcheck};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -39,15 +39,6 @@ fn run(args: &[&str], paths: &[&Path]) -> (i32, Value) {
     (out.status.code().unwrap(), v)
 }
 
-fn codes(v: &Value, key: &str) -> Vec<String> {
-    v[key]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn arm64_task_catches_an_amd64_only_image() {
     let reg = registry();
@@ -62,13 +53,13 @@ fn arm64_task_catches_an_amd64_only_image() {
     assert_eq!(cs[0]["verdict"], "pass");
     assert_eq!(cs[1]["name"], "sidecar");
     assert_eq!(cs[1]["verdict"], "fail");
-    assert_eq!(codes(&v, "reasons"), vec!["missing-platform"]);
+    assert_eq!(codes_at(&v, "reasons"), vec!["missing-platform"]);
     assert!(v["reasons"][0]["message"]
         .as_str()
         .unwrap()
         .contains("container `sidecar`"));
     assert_eq!(
-        codes(&v, "warnings")
+        codes_at(&v, "warnings")
             .iter()
             .filter(|c| *c == "mutable-tag")
             .count(),
@@ -112,7 +103,7 @@ fn x86_task_passes_and_pins_by_digest() {
     // The pinned copy verifies, without mutable-tag warnings.
     let (code, v) = run(&["verify-taskdef", "--json"], &[&pinned]);
     assert_eq!(code, 0, "{v:#}");
-    assert!(!codes(&v, "warnings").contains(&"mutable-tag".to_string()));
+    assert!(!codes_at(&v, "warnings").contains(&"mutable-tag".to_string()));
     // Written like every file shipcheck places: readable (0644), never through a symlink.
     #[cfg(unix)]
     {
@@ -128,7 +119,7 @@ fn x86_task_passes_and_pins_by_digest() {
             &[&link, &td],
         );
         assert_eq!(code, 2, "{v:#}");
-        assert!(codes(&v, "reasons").contains(&"unsafe-destination".to_string()));
+        assert!(codes_at(&v, "reasons").contains(&"unsafe-destination".to_string()));
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched");
     }
 }
@@ -145,7 +136,7 @@ fn failing_task_writes_no_pinned_copy() {
     );
     assert_eq!(code, 1);
     assert!(v["pinned_output"].is_null());
-    assert!(codes(&v, "warnings").contains(&"not-pinned".to_string()));
+    assert!(codes_at(&v, "warnings").contains(&"not-pinned".to_string()));
     assert!(!pinned.exists());
 }
 
@@ -169,7 +160,7 @@ fn bad_task_definitions_exit_2_naming_the_place() {
         std::fs::write(&p, text).unwrap();
         let (code, v) = run(&["verify-taskdef", "--json"], &[&p]);
         assert_eq!(code, 2, "{v:#}");
-        assert_eq!(codes(&v, "reasons"), vec!["invalid-input"], "{v:#}");
+        assert_eq!(codes_at(&v, "reasons"), vec!["invalid-input"], "{v:#}");
         let msg = v["reasons"][0]["message"].as_str().unwrap();
         assert!(
             msg.contains(needle) && msg.contains(&p.display().to_string()),
@@ -178,7 +169,7 @@ fn bad_task_definitions_exit_2_naming_the_place() {
     }
     let (code, v) = run(&["verify-taskdef", "--json"], &[d.path()]);
     assert_eq!(code, 2);
-    assert_eq!(codes(&v, "reasons"), vec!["invalid-input"]);
+    assert_eq!(codes_at(&v, "reasons"), vec!["invalid-input"]);
 }
 
 /// Without runtimePlatform.cpuArchitecture, a task that may run on EC2 (or external) capacity runs
@@ -206,7 +197,7 @@ fn an_ec2_task_without_an_architecture_is_checked_for_amd64_with_a_warning() {
         std::fs::write(&p, td.to_string()).unwrap();
         let (code, v) = run(&["verify-taskdef", "--json"], &[&p]);
         assert_eq!(code, 0, "{compat:?}: {v:#}");
-        let warnings = codes(&v, "warnings");
+        let warnings = codes_at(&v, "warnings");
         assert_eq!(
             warnings.contains(&"not-evaluated".to_string()),
             warned,
@@ -449,5 +440,5 @@ fn audit_reuses_verified_content_within_a_repository_only() {
         assert_eq!(r["verdict"], "pass", "{r:#}");
     }
     assert_eq!(results[3]["verdict"], "fail");
-    assert_eq!(codes(&results[3], "reasons"), vec!["missing-content"]);
+    assert_eq!(codes_at(&results[3], "reasons"), vec!["missing-content"]);
 }

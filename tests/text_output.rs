@@ -12,8 +12,8 @@
 
 mod common;
 
-use common::faults::{Fault, FaultServer};
-use common::pgp::{armor_sigs, TestKey, DAY};
+use common::faults::FaultServer;
+use common::pgp::{armor_sigs, write_catalog, TestKey, DAY};
 use common::registry::{Flavour, Registry};
 use common::shipcheck;
 use std::ffi::OsString;
@@ -185,11 +185,7 @@ fn verify_bin_text() {
 
     // Over loopback HTTP: the URL is what the lines name.
     let files = FaultServer::start();
-    files.route("/tool", vec![Fault::Ok(DATA.to_vec())]);
-    files.route(
-        "/tool.asc",
-        vec![Fault::Ok(armor_sigs(&[vendor.sign(DATA)]))],
-    );
+    files.signed("/tool", DATA, &vendor);
     let url = |path: &str| {
         vec![
             "verify-bin".to_string(),
@@ -303,13 +299,8 @@ fn audit_text_junit_github() {
     let other = TestKey::fresh("other");
     std::fs::write(d.path().join("vendor.asc"), vendor.public_armored()).unwrap();
     let files = FaultServer::start();
-    files.route("/good", vec![Fault::Ok(DATA.to_vec())]);
-    files.route(
-        "/good.asc",
-        vec![Fault::Ok(armor_sigs(&[vendor.sign(DATA)]))],
-    );
-    files.route("/bad", vec![Fault::Ok(DATA.to_vec())]);
-    files.route("/bad.asc", vec![Fault::Ok(armor_sigs(&[other.sign(DATA)]))]);
+    files.signed("/good", DATA, &vendor);
+    files.signed("/bad", DATA, &other);
     let td = taskdef(d.path(), "describe-x86.json", &reg);
     let h = reg.host();
     let text = format!(
@@ -487,23 +478,6 @@ fn check_endpoints_text() {
     ep("check_endpoints_error_missing_file", "absent.json", &[]);
 }
 
-/// A catalog whose tools replace every built-in one and add two more, each pinning one key made here
-/// (signing subkey 1 only).
-fn catalog(dir: &Path, keys: &[(&str, &TestKey)]) -> PathBuf {
-    let mut text = String::new();
-    for (name, key) in keys {
-        std::fs::write(dir.join(format!("{name}.asc")), key.public_armored()).unwrap();
-        text.push_str(&format!(
-            "[tool.{name}]\ndescription = \"test tool {name}\"\nurl = \"https://example.invalid/{name}-{{os}}-{{arch}}\"\nplatforms = [\"linux/amd64\", \"linux/arm64\"]\n\n[[tool.{name}.pin]]\ncertificate = \"{name}.asc\"\nfingerprint = \"{}\"\nsigning_keys = [\"{}\"]\n\n",
-            key.fingerprint().to_hex(),
-            key.subkey(1).to_hex(),
-        ));
-    }
-    let p = dir.join("catalog.toml");
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
 #[test]
 fn keys_list_text() {
     let d = tempfile::tempdir().unwrap();
@@ -523,7 +497,8 @@ fn keys_list_text() {
         ),
     ];
     let refs: Vec<(&str, &TestKey)> = keys.iter().map(|(n, k)| (*n, k)).collect();
-    let file = catalog(d.path(), &refs);
+    // The catalog's tools replace every built-in one and add two more.
+    let file = write_catalog(d.path(), &refs, &["linux/amd64", "linux/arm64"]);
     let mut snap = Snap::new().path(d.path(), "TMP");
     for (n, k) in &keys {
         snap = snap.key(k, n);

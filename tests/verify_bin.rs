@@ -101,23 +101,40 @@ impl Case {
         self.nginx.put(&format!("{name}.asc"), sig);
     }
 
+    /// A case with [`release`] published as `tool`, with the vendor's good signature.
+    fn published() -> (Case, Vec<u8>) {
+        let c = Case::new();
+        let data = release();
+        c.publish_signed("tool", &data);
+        (c, data)
+    }
+
+    /// Publishes `data` as `name` with the vendor's good signature of it.
+    fn publish_signed(&self, name: &str, data: &[u8]) {
+        self.publish(name, data, &self.sig_of(data));
+    }
+
+    /// The vendor's armored detached signature of `data`.
+    fn sig_of(&self, data: &[u8]) -> Vec<u8> {
+        armor_sigs(&[self.key.sign(data)])
+    }
+
     /// Runs `verify-bin --url <https url> --key <keyfile> --dest <dest> --json` plus `extra`.
     fn run(&self, path: &str, extra: &[&str]) -> (i32, BinJson, String) {
-        let url = self.nginx.https(path);
-        let mut args: Vec<String> = vec![
-            "verify-bin".into(),
-            "--url".into(),
-            url,
-            "--key".into(),
-            self.keyfile.display().to_string(),
-            "--dest".into(),
-            self.dest.display().to_string(),
-            "--ca-cert".into(),
-            self.nginx.ca_cert().display().to_string(),
-            "--json".into(),
+        self.run_to(path, &self.dest, extra)
+    }
+
+    /// [`Case::run`] installing to `dest` instead.
+    fn run_to(&self, path: &str, dest: &Path, extra: &[&str]) -> (i32, BinJson, String) {
+        let mut rest = vec![
+            "--dest",
+            utf8(dest),
+            "--ca-cert",
+            utf8(self.nginx.ca_cert()),
+            "--json",
         ];
-        args.extend(extra.iter().map(|s| s.to_string()));
-        run_json(&args)
+        rest.extend(extra);
+        run_json(&url_args(&self.nginx.https(path), &self.keyfile, &rest))
     }
 
     fn assert_untouched(&self) {
@@ -128,6 +145,19 @@ impl Case {
         );
         assert_no_temp_files(self.dest.parent().unwrap());
     }
+}
+
+/// `verify-bin --url <url> --key <keyfile>` and then `rest`, as arguments.
+fn url_args(url: &str, keyfile: &Path, rest: &[&str]) -> Vec<String> {
+    ["verify-bin", "--url", url, "--key", utf8(keyfile)]
+        .iter()
+        .chain(rest)
+        .map(|s| s.to_string())
+        .collect()
+}
+
+fn utf8(p: &Path) -> &str {
+    p.to_str().expect("test paths are UTF-8")
 }
 
 fn run_json(args: &[String]) -> (i32, BinJson, String) {
@@ -166,9 +196,7 @@ fn sha256_hex(data: &[u8]) -> String {
 
 #[test]
 fn good_signature_installs_atomically_with_mode_0755() {
-    let c = Case::new();
-    let data = release();
-    c.publish("tool", &data, &armor_sigs(&[c.key.sign(&data)]));
+    let (c, data) = Case::published();
     let (code, j, _) = c.run("tool", &[]);
     assert_eq!(code, 0, "{j:?}");
     assert_eq!(j.verdict, "pass");
@@ -215,7 +243,7 @@ fn expect_rejected(c: &Case, path: &str, extra: &[&str], exit: i32, code: &str) 
 fn tamper_flipped_byte() {
     let c = Case::new();
     let data = release();
-    let sig = armor_sigs(&[c.key.sign(&data)]);
+    let sig = c.sig_of(&data);
     let mut bad = data.clone();
     bad[1_500_000] ^= 0x01;
     c.publish("tool", &bad, &sig);
@@ -390,7 +418,7 @@ fn two_signatures_one_good_one_unknown_passes_with_warning() {
 fn oversized_signature() {
     let c = Case::new();
     let data = release();
-    let mut big = armor_sigs(&[c.key.sign(&data)]);
+    let mut big = c.sig_of(&data);
     big.extend(std::iter::repeat_n(b'\n', 64 * 1024));
     c.publish("tool", &data, &big);
     expect_rejected(&c, "tool", &[], 1, "signature-too-large");
@@ -410,9 +438,7 @@ fn binary_signature_file_verifies() {
 
 #[test]
 fn redirect_to_plain_http_is_refused() {
-    let c = Case::new();
-    let data = release();
-    c.publish("tool", &data, &armor_sigs(&[c.key.sign(&data)]));
+    let (c, _) = Case::published();
     // A downgrade to plain HTTP, even on loopback, is refused.
     expect_rejected(&c, "to-plain/tool", &[], 2, "insecure-url");
     expect_rejected(&c, "to-foreign/tool", &[], 2, "insecure-url");
@@ -424,20 +450,11 @@ fn redirect_to_plain_http_is_refused() {
 #[test]
 fn plain_http_to_non_loopback_is_refused_before_connecting() {
     let c = Case::new();
-    let args: Vec<String> = [
-        "verify-bin",
-        "--url",
+    let args = url_args(
         "http://example.invalid/tool",
-        "--key",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .chain([
-        c.keyfile.display().to_string(),
-        "--no-install".into(),
-        "--json".into(),
-    ])
-    .collect();
+        &c.keyfile,
+        &["--no-install", "--json"],
+    );
     let (code, j, _) = run_json(&args);
     assert_eq!(code, 2);
     assert_eq!(j.codes(), vec!["insecure-url"]);
@@ -460,24 +477,10 @@ fn missing_binary_404_is_could_not_decide() {
 
 #[test]
 fn symlinked_destination_is_refused() {
-    let c = Case::new();
-    let data = release();
-    c.publish("tool", &data, &armor_sigs(&[c.key.sign(&data)]));
+    let (c, _) = Case::published();
     let link = c.dir.path().join("bin/link");
     std::os::unix::fs::symlink(&c.dest, &link).unwrap();
-    let args: Vec<String> = vec![
-        "verify-bin".into(),
-        "--url".into(),
-        c.nginx.https("tool"),
-        "--key".into(),
-        c.keyfile.display().to_string(),
-        "--dest".into(),
-        link.display().to_string(),
-        "--ca-cert".into(),
-        c.nginx.ca_cert().display().to_string(),
-        "--json".into(),
-    ];
-    let (code, j, _) = run_json(&args);
+    let (code, j, _) = c.run_to("tool", &link, &[]);
     assert_eq!(code, 2);
     assert_eq!(j.codes(), vec!["unsafe-destination"]);
     c.assert_untouched();
@@ -489,20 +492,12 @@ fn symlinked_destination_is_refused() {
 
 #[test]
 fn without_ca_cert_the_test_server_is_not_trusted() {
-    let c = Case::new();
-    let data = release();
-    c.publish("tool", &data, &armor_sigs(&[c.key.sign(&data)]));
-    let args: Vec<String> = vec![
-        "verify-bin".into(),
-        "--url".into(),
-        c.nginx.https("tool"),
-        "--key".into(),
-        c.keyfile.display().to_string(),
-        "--no-install".into(),
-        "--retries".into(),
-        "0".into(),
-        "--json".into(),
-    ];
+    let (c, _) = Case::published();
+    let args = url_args(
+        &c.nginx.https("tool"),
+        &c.keyfile,
+        &["--no-install", "--retries", "0", "--json"],
+    );
     let (code, j, _) = run_json(&args);
     assert_eq!(code, 2, "{j:?}");
     assert_eq!(j.codes(), vec!["download-failed"]);
@@ -516,7 +511,7 @@ fn fingerprint_narrows_the_key_file() {
     let mut both = c.key.public_armored();
     both.extend(other.public_armored());
     std::fs::write(&c.keyfile, &both).unwrap();
-    c.publish("tool", &data, &armor_sigs(&[c.key.sign(&data)]));
+    c.publish_signed("tool", &data);
     // Every certificate in the file is trusted without --fingerprint.
     let (code, j, _) = c.run("tool", &[]);
     assert_eq!(code, 0, "{j:?}");
@@ -544,9 +539,7 @@ fn fingerprint_narrows_the_key_file() {
 
 #[test]
 fn key_file_that_is_not_openpgp() {
-    let c = Case::new();
-    let data = release();
-    c.publish("tool", &data, &armor_sigs(&[c.key.sign(&data)]));
+    let (c, _) = Case::published();
     std::fs::write(
         &c.keyfile,
         b"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI not a pgp key",
@@ -557,21 +550,17 @@ fn key_file_that_is_not_openpgp() {
 
 #[test]
 fn no_install_writes_nothing() {
-    let c = Case::new();
-    let data = release();
-    c.publish("tool", &data, &armor_sigs(&[c.key.sign(&data)]));
-    let url = c.nginx.https("tool");
-    let args: Vec<String> = vec![
-        "verify-bin".into(),
-        "--url".into(),
-        url,
-        "--key".into(),
-        c.keyfile.display().to_string(),
-        "--no-install".into(),
-        "--ca-cert".into(),
-        c.nginx.ca_cert().display().to_string(),
-        "--json".into(),
-    ];
+    let (c, _) = Case::published();
+    let args = url_args(
+        &c.nginx.https("tool"),
+        &c.keyfile,
+        &[
+            "--no-install",
+            "--ca-cert",
+            utf8(c.nginx.ca_cert()),
+            "--json",
+        ],
+    );
     let (code, j, _) = run_json(&args);
     assert_eq!(code, 0, "{j:?}");
     assert!(j.installed.is_none());
@@ -580,53 +569,50 @@ fn no_install_writes_nothing() {
 
 // ---------- faults a real server does not make: our own small server ----------
 
-fn fault_args(fs: &FaultServer, keyfile: &Path, dest: &Path) -> Vec<String> {
-    vec![
-        "verify-bin".into(),
-        "--url".into(),
-        fs.url("/tool"),
-        "--key".into(),
-        keyfile.display().to_string(),
-        "--dest".into(),
-        dest.display().to_string(),
-        "--json".into(),
-    ]
+impl Case {
+    /// Runs `verify-bin` of the fault server's `/tool`, installing to the destination, plus `extra`.
+    fn run_faults(&self, fs: &FaultServer, extra: &[&str]) -> (i32, BinJson, String) {
+        let mut rest = vec!["--dest", utf8(&self.dest), "--json"];
+        rest.extend(extra);
+        run_json(&url_args(&fs.url("/tool"), &self.keyfile, &rest))
+    }
+}
+
+/// Runs against the fault server and expects `download-failed` (exit 2) with every one of `needles`
+/// in its message, and the installed binary untouched.
+fn expect_download_failed(c: &Case, fs: &FaultServer, extra: &[&str], needles: &[&str]) {
+    let (code, j, _) = c.run_faults(fs, extra);
+    assert_eq!(code, 2, "{j:?}");
+    assert_eq!(j.codes(), vec!["download-failed"]);
+    let message = &j.reasons[0].message;
+    assert!(needles.iter().all(|n| message.contains(n)), "{message}");
+    c.assert_untouched();
 }
 
 #[test]
 fn connection_dropped_mid_download_every_time() {
     let c = Case::new();
     let data = release();
-    let fs = FaultServer::start();
-    fs.route("/tool", vec![Fault::CutAfter(data.clone(), 1 << 20)]);
-    fs.route(
-        "/tool.asc",
-        vec![Fault::Ok(armor_sigs(&[c.key.sign(&data)]))],
+    let fs = FaultServer::release(
+        vec![Fault::CutAfter(data.clone(), 1 << 20)],
+        vec![Fault::Ok(c.sig_of(&data))],
     );
-    let (code, j, _) = run_json(&fault_args(&fs, &c.keyfile, &c.dest));
-    assert_eq!(code, 2, "{j:?}");
-    assert_eq!(j.codes(), vec!["download-failed"]);
+    expect_download_failed(&c, &fs, &[], &[]);
     assert_eq!(fs.hits("/tool"), 4, "one attempt and three retries");
-    c.assert_untouched();
 }
 
 #[test]
 fn connection_dropped_once_then_retry_recovers() {
     let c = Case::new();
     let data = release();
-    let fs = FaultServer::start();
-    fs.route(
-        "/tool",
+    let fs = FaultServer::release(
         vec![
             Fault::CutAfter(data.clone(), 2 << 20),
             Fault::Ok(data.clone()),
         ],
+        vec![Fault::Ok(c.sig_of(&data))],
     );
-    fs.route(
-        "/tool.asc",
-        vec![Fault::Ok(armor_sigs(&[c.key.sign(&data)]))],
-    );
-    let (code, j, _) = run_json(&fault_args(&fs, &c.keyfile, &c.dest));
+    let (code, j, _) = c.run_faults(&fs, &[]);
     assert_eq!(code, 0, "{j:?}");
     assert_eq!(
         std::fs::read(&c.dest).unwrap(),
@@ -641,16 +627,11 @@ fn connection_dropped_once_then_retry_recovers() {
 fn truncation_without_content_length_is_caught_by_the_signature() {
     let c = Case::new();
     let data = release();
-    let fs = FaultServer::start();
-    fs.route(
-        "/tool",
+    let fs = FaultServer::release(
         vec![Fault::NoLengthCut(data.clone(), data.len() - 100)],
+        vec![Fault::Ok(c.sig_of(&data))],
     );
-    fs.route(
-        "/tool.asc",
-        vec![Fault::Ok(armor_sigs(&[c.key.sign(&data)]))],
-    );
-    let (code, j, _) = run_json(&fault_args(&fs, &c.keyfile, &c.dest));
+    let (code, j, _) = c.run_faults(&fs, &[]);
     assert_eq!(code, 1, "{j:?}");
     assert_eq!(j.codes(), vec!["bad-signature"]);
     c.assert_untouched();
@@ -660,23 +641,15 @@ fn truncation_without_content_length_is_caught_by_the_signature() {
 fn server_errors_and_429_are_retried() {
     let c = Case::new();
     let data = release();
-    let fs = FaultServer::start();
-    fs.route(
-        "/tool",
+    let fs = FaultServer::release(
         vec![
             Fault::Status(503, vec![]),
             Fault::Status(429, vec![("Retry-After".into(), "0".into())]),
             Fault::Ok(data.clone()),
         ],
+        vec![Fault::Status(502, vec![]), Fault::Ok(c.sig_of(&data))],
     );
-    fs.route(
-        "/tool.asc",
-        vec![
-            Fault::Status(502, vec![]),
-            Fault::Ok(armor_sigs(&[c.key.sign(&data)])),
-        ],
-    );
-    let (code, j, _) = run_json(&fault_args(&fs, &c.keyfile, &c.dest));
+    let (code, j, _) = c.run_faults(&fs, &[]);
     assert_eq!(code, 0, "{j:?}");
     assert_eq!(fs.hits("/tool"), 3);
     assert_eq!(fs.hits("/tool.asc"), 2);
@@ -687,58 +660,34 @@ fn persistent_503_gives_up_with_a_clear_error() {
     let c = Case::new();
     let fs = FaultServer::start();
     fs.route("/tool.asc", vec![Fault::Status(503, vec![])]);
-    let (code, j, _) = run_json(&fault_args(&fs, &c.keyfile, &c.dest));
-    assert_eq!(code, 2, "{j:?}");
-    assert_eq!(j.codes(), vec!["download-failed"]);
-    assert!(
-        j.reasons[0].message.contains("503") && j.reasons[0].message.contains("4 attempts"),
-        "{}",
-        j.reasons[0].message
-    );
-    c.assert_untouched();
+    expect_download_failed(&c, &fs, &[], &["503", "4 attempts"]);
 }
 
 #[test]
 fn stalled_download_times_out() {
     let c = Case::new();
     let data = release();
-    let fs = FaultServer::start();
-    fs.route("/tool", vec![Fault::Stall(Duration::from_secs(5))]);
-    fs.route(
-        "/tool.asc",
-        vec![Fault::Ok(armor_sigs(&[c.key.sign(&data)]))],
+    let fs = FaultServer::release(
+        vec![Fault::Stall(Duration::from_secs(5))],
+        vec![Fault::Ok(c.sig_of(&data))],
     );
-    let mut args = fault_args(&fs, &c.keyfile, &c.dest);
-    args.extend([
-        "--timeout".into(),
-        "1".into(),
-        "--retries".into(),
-        "1".into(),
-    ]);
-    let (code, j, _) = run_json(&args);
-    assert_eq!(code, 2, "{j:?}");
-    assert_eq!(j.codes(), vec!["download-failed"]);
-    assert!(
-        j.reasons[0].message.contains("timed out"),
-        "{}",
-        j.reasons[0].message
-    );
-    c.assert_untouched();
+    let retry_once = ["--timeout", "1", "--retries", "1"];
+    expect_download_failed(&c, &fs, &retry_once, &["timed out"]);
 }
 
 #[test]
 fn max_size_is_enforced() {
-    let c = Case::new();
-    let data = release();
-    c.publish("tool", &data, &armor_sigs(&[c.key.sign(&data)]));
+    let (c, _) = Case::published();
     expect_rejected(&c, "tool", &["--max-size", "1M"], 2, "too-large");
 }
 
 // ---------- local files, catalogs, mirrors ----------
 
-/// Writes a user catalog defining `vendor-tool` pinned to `key`'s subkey `allowed`.
-fn write_catalog(dir: &Path, key: &TestKey, allowed: &str, install: &str) -> PathBuf {
-    std::fs::write(dir.join("vendor.asc"), key.public_armored()).unwrap();
+/// Writes a user catalog defining `vendor-tool`, installed as an executable and pinned to the
+/// vendor key's first signing subkey.
+fn write_catalog(c: &Case) -> PathBuf {
+    let dir = c.dir.path();
+    std::fs::write(dir.join("vendor.asc"), c.key.public_armored()).unwrap();
     let toml = format!(
         r#"
 [tool.vendor-tool]
@@ -746,14 +695,15 @@ description = "a test vendor tool"
 url = "https://releases.vendor.invalid/dl/vendor-tool-{{os}}-{{arch}}-{{version}}"
 signature = "{{url}}.asc"
 platforms = ["linux/amd64", "linux/arm64"]
-install = "{install}"
+install = "executable"
 
 [[tool.vendor-tool.pin]]
 certificate = "vendor.asc"
 fingerprint = "{fpr}"
 signing_keys = ["{allowed}"]
 "#,
-        fpr = key.fingerprint().to_hex()
+        fpr = c.key.fingerprint().to_hex(),
+        allowed = c.key.subkey(0).to_hex()
     );
     let path = dir.join("catalog.toml");
     std::fs::write(&path, toml).unwrap();
@@ -764,17 +714,8 @@ signing_keys = ["{allowed}"]
 fn catalog_tool_through_a_mirror_and_pinned_subkeys() {
     let c = Case::new();
     let data = release();
-    let catalog = write_catalog(
-        c.dir.path(),
-        &c.key,
-        &c.key.subkey(0).to_hex(),
-        "executable",
-    );
-    c.publish(
-        "m/dl/vendor-tool-linux-arm64-v2.0.1",
-        &data,
-        &armor_sigs(&[c.key.sign(&data)]),
-    );
+    let catalog = write_catalog(&c);
+    c.publish_signed("m/dl/vendor-tool-linux-arm64-v2.0.1", &data);
     // A signature by the certificate's other signing subkey, which the pin does not allow.
     let by_other_subkey = c.key.sign_with(
         &c.key.subkey(1),
@@ -850,27 +791,25 @@ fn catalog_tool_through_a_mirror_and_pinned_subkeys() {
 fn offline_local_files_with_a_catalog_tool() {
     let c = Case::new();
     let data = release();
-    let catalog = write_catalog(
-        c.dir.path(),
-        &c.key,
-        &c.key.subkey(0).to_hex(),
-        "executable",
-    );
+    let catalog = write_catalog(&c);
     let file = c.dir.path().join("vendor-tool");
     let sig = c.dir.path().join("vendor-tool.asc");
     std::fs::write(&file, &data).unwrap();
-    std::fs::write(&sig, armor_sigs(&[c.key.sign(&data)])).unwrap();
-    let out = shipcheck()
-        .args(["verify-bin", "vendor-tool", "--json", "--dest"])
-        .arg(&c.dest)
-        .arg("--file")
-        .arg(&file)
-        .arg("--sig")
-        .arg(&sig)
-        .arg("--catalog")
-        .arg(&catalog)
-        .output()
-        .unwrap();
+    std::fs::write(&sig, c.sig_of(&data)).unwrap();
+    let verify = || {
+        shipcheck()
+            .args(["verify-bin", "vendor-tool", "--json", "--dest"])
+            .arg(&c.dest)
+            .arg("--file")
+            .arg(&file)
+            .arg("--sig")
+            .arg(&sig)
+            .arg("--catalog")
+            .arg(&catalog)
+            .output()
+            .unwrap()
+    };
+    let out = verify();
     let j: BinJson = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(0), "{j:?}");
     assert_eq!(std::fs::read(&c.dest).unwrap(), data);
@@ -881,17 +820,7 @@ fn offline_local_files_with_a_catalog_tool() {
     let mut bad = data.clone();
     bad[7] ^= 0x80;
     std::fs::write(&file, &bad).unwrap();
-    let out = shipcheck()
-        .args(["verify-bin", "vendor-tool", "--json", "--dest"])
-        .arg(&c.dest)
-        .arg("--file")
-        .arg(&file)
-        .arg("--sig")
-        .arg(&sig)
-        .arg("--catalog")
-        .arg(&catalog)
-        .output()
-        .unwrap();
+    let out = verify();
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(std::fs::read(&c.dest).unwrap(), data);
     assert_no_temp_files(c.dest.parent().unwrap());
@@ -998,14 +927,9 @@ fn progress_bar_only_on_a_terminal() {
     common::require("script", "util-linux");
     let c = Case::new();
     let data: Vec<u8> = vec![42u8; 3000];
-    let fs = FaultServer::start();
-    fs.route(
-        "/tool",
+    let fs = FaultServer::release(
         vec![Fault::Drip(data.clone(), Duration::from_micros(500))],
-    );
-    fs.route(
-        "/tool.asc",
-        vec![Fault::Ok(armor_sigs(&[c.key.sign(&data)]))],
+        vec![Fault::Ok(c.sig_of(&data))],
     );
     let bin = assert_cmd::cargo::cargo_bin("shipcheck");
     let cmd = format!(

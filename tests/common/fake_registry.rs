@@ -226,6 +226,15 @@ pub struct Image {
     pub layers: Vec<Vec<u8>>,
 }
 
+/// A fake registry serving a fresh [`Image`] as `app:v1`, and that reference.
+pub fn serve_app() -> (Fake, Image, String) {
+    let fake = Fake::start();
+    let img = Image::new();
+    img.serve(&fake);
+    let reference = format!("{}/app:v1", fake.host());
+    (fake, img, reference)
+}
+
 impl Image {
     pub fn new() -> Image {
         let (mut manifests, mut configs, mut layers, mut entries) =

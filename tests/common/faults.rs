@@ -63,6 +63,22 @@ impl FaultServer {
             .insert(path.to_string(), script);
     }
 
+    /// A server of one release: `/tool` answers with `tool` and `/tool.asc` with `sig`, each
+    /// scripted as by [`FaultServer::route`].
+    pub fn release(tool: Vec<Fault>, sig: Vec<Fault>) -> FaultServer {
+        let fs = FaultServer::start();
+        fs.route("/tool", tool);
+        fs.route("/tool.asc", sig);
+        fs
+    }
+
+    /// Serves `data` at `path` and `signer`'s armored signature of it at `path.asc`.
+    pub fn signed(&self, path: &str, data: &[u8], signer: &super::pgp::TestKey) {
+        self.route(path, vec![Fault::Ok(data.to_vec())]);
+        let sig = super::pgp::armor_sigs(&[signer.sign(data)]);
+        self.route(&format!("{path}.asc"), vec![Fault::Ok(sig)]);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{}", self.port, path)
     }

@@ -159,6 +159,21 @@ pub fn shipcheck() -> assert_cmd::Command {
     c
 }
 
+/// The `code` of every entry of the JSON array `v[key]` (a report's `reasons`, a container's...).
+pub fn codes_at(v: &serde_json::Value, key: &str) -> Vec<String> {
+    v[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The `code` of every one of a JSON report's `reasons`.
+pub fn codes(v: &serde_json::Value) -> Vec<String> {
+    codes_at(v, "reasons")
+}
+
 /// Reads a file as bytes, or None.
 pub fn read_opt(p: &Path) -> Option<Vec<u8>> {
     std::fs::read(p).ok()

@@ -9,6 +9,7 @@ use openpgp::types::{HashAlgorithm, ReasonForRevocation, SignatureType};
 use openpgp::{armor, Cert, Fingerprint, Packet};
 use sequoia_openpgp as openpgp;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 pub const DAY: Duration = Duration::from_secs(86_400);
@@ -223,4 +224,27 @@ pub fn compressed_sig(sig: &Signature) -> Vec<u8> {
     Packet::Signature(sig.clone()).serialize(&mut c).unwrap();
     c.finalize().unwrap();
     out
+}
+
+/// A catalog file, `dir/catalog.toml`, with a tool for each `(name, key)`: described as `test tool
+/// <name>`, on `platforms`, pinning the certificate (written beside it as `<name>.asc`) with its
+/// signing subkey 1 only.
+pub fn write_catalog(dir: &Path, keys: &[(&str, &TestKey)], platforms: &[&str]) -> PathBuf {
+    let platforms = platforms
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut text = String::new();
+    for (name, key) in keys {
+        std::fs::write(dir.join(format!("{name}.asc")), key.public_armored()).unwrap();
+        text.push_str(&format!(
+            "[tool.{name}]\ndescription = \"test tool {name}\"\nurl = \"https://example.invalid/{name}-{{os}}-{{arch}}\"\nplatforms = [{platforms}]\n\n[[tool.{name}.pin]]\ncertificate = \"{name}.asc\"\nfingerprint = \"{}\"\nsigning_keys = [\"{}\"]\n\n",
+            key.fingerprint().to_hex(),
+            key.subkey(1).to_hex(),
+        ));
+    }
+    let p = dir.join("catalog.toml");
+    std::fs::write(&p, text).unwrap();
+    p
 }
