@@ -5,7 +5,7 @@
 #
 # Seeds come from the fixtures (and fuzz/seeds for inputs with no fixture); the growing corpus is
 # kept in fuzz/corpus (not committed). Crashes land in fuzz/artifacts/TARGET/; keep each one under
-# fixtures/fuzz-regressions/TARGET/ so tests/fuzz_regressions.rs replays it on every `cargo test`.
+# fixtures/fuzz-regressions/TARGET/ so tests/it/fuzz_regressions.rs replays it on every `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-600}

@@ -57,7 +57,7 @@ impl std::fmt::Debug for ImageRequest {
 }
 
 /// The JSON object `verify-image --json` prints (a tested contract: README "JSON (`--json`)" and
-/// `tests/common/contract.rs`).
+/// `tests/it/common/contract.rs`).
 #[derive(Debug, Clone, Serialize)]
 pub struct ImageReport {
     /// `pass`, `fail` or `error` (exit 0, 1, 2).

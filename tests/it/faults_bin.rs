@@ -1,0 +1,253 @@
+//! Network faults between verify-bin and a real server: a fault-injecting proxy in front of nginx.
+//! Each fault ends in one of: the retry recovered and the verdict is right, or exit 2 naming the fault.
+//! Corrupted content never exits 0, and an installed binary stays byte-identical unless replaced by a
+//! verified one.
+
+use crate::common;
+
+use common::faults::{Fault, FaultServer};
+use common::nginx::Nginx;
+use common::pgp::{armor_sigs, TestKey};
+use common::proxy::{Proxy, ProxyFault};
+use common::shipcheck;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+const OLD: &[u8] = b"old binary\n";
+
+struct Rig {
+    nginx: Nginx,
+    proxy: Proxy,
+    data: Vec<u8>,
+    keyfile: PathBuf,
+    dest: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Rig {
+    fn new() -> Rig {
+        let nginx = Nginx::start();
+        let proxy = Proxy::start(nginx.http_port);
+        let key = TestKey::fresh("vendor");
+        let data: Vec<u8> = (0..(2 << 20) + 777)
+            .map(|i: u32| (i.wrapping_mul(40_503) >> 7) as u8)
+            .collect();
+        nginx.put("tool", &data);
+        nginx.put("tool.asc", &armor_sigs(&[key.sign(&data)]));
+        let dir = tempfile::tempdir().unwrap();
+        let keyfile = dir.path().join("k.asc");
+        std::fs::write(&keyfile, key.public_armored()).unwrap();
+        let dest = dir.path().join("tool");
+        std::fs::write(&dest, OLD).unwrap();
+        Rig {
+            nginx,
+            proxy,
+            data,
+            keyfile,
+            dest,
+            _dir: dir,
+        }
+    }
+
+    fn run(&self, extra: &[&str]) -> (i32, Value, Duration) {
+        let start = Instant::now();
+        let out = shipcheck()
+            .args([
+                "verify-bin",
+                "--json",
+                "--url",
+                &self.proxy.url("tool"),
+                "--key",
+            ])
+            .arg(&self.keyfile)
+            .arg("--dest")
+            .arg(&self.dest)
+            .args(extra)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let took = start.elapsed();
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code().unwrap(), v, took)
+    }
+
+    /// Exit 2 with `code`, mentioning `needle`, destination untouched.
+    fn expect_error(&self, extra: &[&str], code: &str, needle: &str) {
+        let (exit, v, _) = self.run(extra);
+        assert_eq!(exit, 2, "{v}");
+        assert_eq!(v["reasons"][0]["code"], code, "{v}");
+        let msg = v["reasons"][0]["message"].as_str().unwrap();
+        assert!(
+            msg.contains(needle),
+            "message should name the fault ({needle}): {msg}"
+        );
+        self.assert_untouched();
+    }
+
+    fn expect_recovered(&self, extra: &[&str]) -> Duration {
+        let (exit, v, took) = self.run(extra);
+        assert_eq!(exit, 0, "{v}");
+        assert_eq!(
+            std::fs::read(&self.dest).unwrap(),
+            self.data,
+            "installed bytes differ from the release"
+        );
+        std::fs::write(&self.dest, OLD).unwrap();
+        took
+    }
+
+    fn assert_untouched(&self) {
+        assert_eq!(std::fs::read(&self.dest).unwrap(), OLD);
+        let n = std::fs::read_dir(self.dest.parent().unwrap())
+            .unwrap()
+            .count();
+        assert_eq!(
+            n, 2,
+            "temp files left behind (expected only k.asc and tool)"
+        );
+    }
+}
+
+#[test]
+fn reset_mid_body_once_recovers_always_fails() {
+    let r = Rig::new();
+    r.proxy
+        .fault("/tool", &[1], ProxyFault::ResetAfter(1 << 20));
+    r.expect_recovered(&[]);
+    r.proxy.clear();
+    r.proxy.fault("/tool", &[], ProxyFault::ResetAfter(1 << 20));
+    r.expect_error(&[], "download-failed", "gave up after 4 attempts");
+}
+
+#[test]
+fn short_body_once_recovers_always_fails() {
+    let r = Rig::new();
+    r.proxy.fault("tool", &[1], ProxyFault::Short(100));
+    r.expect_recovered(&[]);
+    r.proxy.clear();
+    r.proxy.fault("/tool", &[], ProxyFault::Short(100));
+    r.expect_error(&[], "download-failed", "/tool");
+}
+
+#[test]
+fn extra_bytes_after_the_body_are_not_part_of_the_file() {
+    let r = Rig::new();
+    r.proxy.fault("/tool", &[], ProxyFault::Long(4096));
+    r.expect_recovered(&[]);
+}
+
+#[test]
+fn flipped_byte_never_passes() {
+    let r = Rig::new();
+    r.proxy.fault("/tool", &[], ProxyFault::FlipByte(123_456));
+    let (exit, v, _) = r.run(&[]);
+    assert_eq!(exit, 1, "{v}");
+    assert_eq!(v["reasons"][0]["code"], "bad-signature");
+    r.assert_untouched();
+    // A flipped byte in the signature itself.
+    r.proxy.clear();
+    r.proxy.fault("tool.asc", &[], ProxyFault::FlipByte(200));
+    let (exit, v, _) = r.run(&[]);
+    assert_eq!(exit, 1, "{v}");
+    r.assert_untouched();
+}
+
+#[test]
+fn stall_times_out() {
+    let r = Rig::new();
+    r.proxy
+        .fault("/tool", &[], ProxyFault::Stall(Duration::from_secs(4)));
+    r.expect_error(
+        &["--timeout", "1", "--retries", "1"],
+        "download-failed",
+        "timed out",
+    );
+}
+
+#[test]
+fn slow_drip_is_cut_off() {
+    let r = Rig::new();
+    r.proxy.fault(
+        "tool.asc",
+        &[],
+        ProxyFault::Drip(Duration::from_millis(100)),
+    );
+    r.expect_error(
+        &["--timeout", "1", "--retries", "0"],
+        "download-failed",
+        "too slow",
+    );
+}
+
+#[test]
+fn server_errors_then_success() {
+    let r = Rig::new();
+    for code in [500, 502, 503] {
+        r.proxy.clear();
+        r.proxy.fault("/tool", &[1], ProxyFault::Status(code, None));
+        r.expect_recovered(&[]);
+    }
+    r.proxy.clear();
+    r.proxy.fault("/tool", &[], ProxyFault::Status(502, None));
+    r.expect_error(&["--retries", "2"], "download-failed", "502");
+}
+
+#[test]
+fn too_many_requests_honours_retry_after() {
+    let r = Rig::new();
+    r.proxy
+        .fault("tool.asc", &[1], ProxyFault::Status(429, Some("2".into())));
+    let took = r.expect_recovered(&[]);
+    assert!(
+        took >= Duration::from_secs(2),
+        "Retry-After: 2 was not honoured ({took:?})"
+    );
+    r.proxy.clear();
+    r.proxy
+        .fault("tool.asc", &[1], ProxyFault::Status(429, None));
+    r.expect_recovered(&[]);
+}
+
+#[test]
+fn redirect_to_plain_http_foreign_host_is_refused() {
+    let r = Rig::new();
+    r.proxy.fault(
+        "/tool",
+        &[],
+        ProxyFault::Redirect("http://198.51.100.7/tool".into()),
+    );
+    r.expect_error(&[], "insecure-url", "198.51.100.7");
+}
+
+#[test]
+fn redirect_to_another_host_is_followed_without_credentials() {
+    // verify-bin sends no credentials at all; the redirect target sees no Authorization header, and
+    // the bytes it serves are verified like any others.
+    let r = Rig::new();
+    let other = FaultServer::start();
+    let sig = std::fs::read(r.nginx.root.join("tool.asc")).unwrap();
+    other.route("/elsewhere", vec![Fault::Ok(r.data.clone())]);
+    other.route("/elsewhere.asc", vec![Fault::Ok(sig)]);
+    // The first matching rule wins: the signature rule comes before the one that also matches it.
+    r.proxy.fault(
+        "tool.asc",
+        &[],
+        ProxyFault::Redirect(format!("http://localhost:{}/elsewhere.asc", other.port)),
+    );
+    r.proxy.fault(
+        "/tool",
+        &[],
+        ProxyFault::Redirect(format!("http://localhost:{}/elsewhere", other.port)),
+    );
+    r.expect_recovered(&[]);
+    assert_eq!(other.hits("/elsewhere"), 1);
+    assert_eq!(other.hits("/elsewhere.asc"), 1);
+    for (_, headers) in other.headers() {
+        assert!(
+            !headers.iter().any(|(k, _)| k == "authorization"),
+            "{headers:?}"
+        );
+    }
+}
