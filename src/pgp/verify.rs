@@ -10,7 +10,7 @@ use openpgp::packet::key::{PublicParts, UnspecifiedRole};
 use openpgp::packet::{Key, Signature};
 use openpgp::policy::{HashAlgoSecurity, Policy, StandardPolicy};
 use openpgp::types::{HashAlgorithm, RevocationStatus, SignatureType};
-use openpgp::{Fingerprint, KeyHandle};
+use openpgp::{Fingerprint, KeyHandle, Packet};
 use sequoia_openpgp as openpgp;
 use std::time::{Duration, SystemTime};
 
@@ -247,7 +247,21 @@ fn check_signer(
 /// Data signatures are judged under the unrelaxed standard policy: SHA-1, MD5 and RIPEMD-160 are
 /// `weak-hash`, anything else the policy refuses is `policy-rejected`.
 fn check_data_policy(sig: &Signature, key_fpr: &Fingerprint) -> Result<(), Reason> {
-    let Err(e) = StandardPolicy::new().signature(sig, HashAlgoSecurity::CollisionResistance) else {
+    let policy = StandardPolicy::new();
+    // The packet first, as sqv's verifier checks every packet of the signature file: the standard
+    // policy rejects version 3 signatures (no hashed subpackets: no expiry, no critical notations,
+    // an 8-byte issuer), which the signature check alone lets through.
+    if let Err(e) = policy.packet(&Packet::from(sig.clone())) {
+        return Err(Reason::new(
+            Code::PolicyRejected,
+            format!(
+                "the signature by {key_fpr} is a version {} signature packet, which the policy rejects: {e}",
+                sig.version()
+            ),
+        )
+        .hint("ask the vendor for a signature made with a current OpenPGP implementation (version 4 or later)"));
+    }
+    let Err(e) = policy.signature(sig, HashAlgoSecurity::CollisionResistance) else {
         return Ok(());
     };
     #[allow(deprecated)]

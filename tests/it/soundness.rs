@@ -9,7 +9,7 @@ use crate::common::image_json as image_support;
 
 use common::faults::{Fault, FaultServer};
 use common::nginx::Nginx;
-use common::pgp::{armor_sigs, TestKey, DAY};
+use common::pgp::{armor_sigs, binary_sigs, TestKey, DAY};
 use common::registry::{Flavour, Pushed, Registry, OCI_INDEX, OCI_MANIFEST};
 use common::{codes, shipcheck};
 use image_support::run_json;
@@ -252,6 +252,45 @@ fn a_signature_dated_before_its_key_is_refused_for_its_date() {
     let msg = v["reasons"][0]["message"].as_str().unwrap();
     assert!(msg.contains("before its key"), "{msg}");
     assert!(!msg.contains("modified"), "{msg}");
+}
+
+/// A version 3 signature by a pinned key over the right bytes: sqv (Sequoia's standard policy)
+/// rejects the packet version ("Signature Packet v3 is not considered secure since 2007"), and so
+/// must shipcheck. (It passed: only the signature's hash was checked against the policy, not the
+/// packet.) The same key's v4 signature over the same file passes, so the version is what fails.
+#[test]
+fn a_version_3_signature_is_refused_as_sqv_refuses_it() {
+    let key = TestKey::fresh("vendor");
+    let dir = tempfile::tempdir().unwrap();
+    let data = b"#!/bin/sh\necho release\n";
+    let file = dir.path().join("tool");
+    std::fs::write(&file, data).unwrap();
+    let keyfile = dir.path().join("vendor.asc");
+    std::fs::write(&keyfile, key.public_armored()).unwrap();
+    let v3 = dir.path().join("tool.v3.sig");
+    std::fs::write(&v3, key.sign_v3(data)).unwrap();
+    let v4 = dir.path().join("tool.v4.sig");
+    std::fs::write(&v4, binary_sigs(&[key.sign(data)])).unwrap();
+    let run = |sig: &Path| {
+        let out = shipcheck()
+            .args(["verify-bin", "--json", "--file"])
+            .arg(&file)
+            .arg("--sig")
+            .arg(sig)
+            .arg("--key")
+            .arg(&keyfile)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), v)
+    };
+    let (code, v) = run(&v4);
+    assert_eq!(code, 0, "the v4 control: {v}");
+    let (code, v) = run(&v3);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(codes(&v), vec!["policy-rejected"], "{v}");
+    let message = v["reasons"][0]["message"].as_str().unwrap();
+    assert!(message.contains("version 3"), "{message}");
 }
 
 #[test]

@@ -184,6 +184,39 @@ impl TestKey {
         )
     }
 
+    /// A version 3 detached signature packet (binary) over `data` by subkey 0 with SHA-256, made a
+    /// minute ago: cryptographically good, but of the packet version that Sequoia's standard policy
+    /// (and so sqv) has rejected since 2007. Built by hand: Sequoia only makes v4 and v6 signatures.
+    pub fn sign_v3(&self, data: &[u8]) -> Vec<u8> {
+        use openpgp::crypto::Signer as _;
+        use openpgp::serialize::MarshalInto;
+        let fpr = self.subkey(0);
+        let mut kp = self.keypair(&fpr);
+        let created = (SystemTime::now() - Duration::from_secs(60))
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as u32;
+        // v3: the hash covers the data, the signature type and the creation time, nothing else.
+        let mut h = HashAlgorithm::SHA256.context().unwrap().for_digest();
+        h.update(data);
+        h.update(&[u8::from(SignatureType::Binary)]);
+        h.update(&created.to_be_bytes());
+        let digest = h.into_digest().unwrap();
+        let mpis = kp.sign(HashAlgorithm::SHA256, &digest).unwrap();
+        let mut body = vec![3u8, 5, u8::from(SignatureType::Binary)];
+        body.extend_from_slice(&created.to_be_bytes());
+        body.extend_from_slice(openpgp::KeyID::from(&fpr).as_bytes());
+        body.push(u8::from(kp.public().pk_algo()));
+        body.push(u8::from(HashAlgorithm::SHA256));
+        body.extend_from_slice(&digest[..2]);
+        body.extend_from_slice(&mpis.to_vec().unwrap());
+        // A new-format packet header: tag 2 (signature), one-octet length.
+        assert!(body.len() < 192);
+        let mut packet = vec![0xC2, body.len() as u8];
+        packet.extend_from_slice(&body);
+        packet
+    }
+
     /// An inline-signed (one-pass signature + literal data) armored message.
     pub fn inline_signed(&self, data: &[u8]) -> Vec<u8> {
         let kp = self.keypair(&self.subkey(0));
