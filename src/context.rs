@@ -91,9 +91,14 @@ impl Context {
     }
 
     /// Runs `fut` on the calling thread, with no worker threads and no network or timer drivers:
-    /// for work that only reads local files (verifying `--file` against `--sig`).
-    pub fn block_on_here<F: Future>(&self, fut: F) -> Result<F::Output, Reason> {
-        let rt = tokio::runtime::Builder::new_current_thread()
+    /// for work that only reads local files (verifying `--file` against `--sig`). `signals`: with
+    /// the I/O driver that [`Interrupts`] needs (work that places a file watches SIGINT and SIGTERM).
+    pub fn block_on_here<F: Future>(&self, signals: bool, fut: F) -> Result<F::Output, Reason> {
+        let mut b = tokio::runtime::Builder::new_current_thread();
+        if signals {
+            b.enable_io();
+        }
+        let rt = b
             .build()
             .map_err(|e| Reason::new(Code::Io, format!("cannot start the async runtime: {e}")))?;
         Ok(rt.block_on(fut))
@@ -132,19 +137,34 @@ impl Context {
     }
 }
 
-/// Waits for SIGINT or SIGTERM and names it; never returns where signals cannot be watched. A
-/// command that races its work against it drops the work on a signal, so that what the work holds
-/// (a temp file beside the destination) is cleaned up before the process exits.
-pub async fn interrupted() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
-    match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
-        (Ok(mut int), Ok(mut term)) => tokio::select! {
-            _ = int.recv() => "SIGINT",
-            _ = term.recv() => "SIGTERM",
-        },
-        _ => std::future::pending().await,
+/// SIGINT and SIGTERM, watched from the moment [`Interrupts::watch`] returns (it must run inside a
+/// runtime with its I/O driver): from then on they no longer end the process, and
+/// [`Interrupts::recv`] names the first one. A command that races its work against `recv` drops the
+/// work on a signal, so that what the work holds (a temp file beside the destination) is cleaned up
+/// before the process exits. Watching starts before the work does, so no signal falls in between.
+pub struct Interrupts(Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>);
+
+impl Interrupts {
+    /// Starts watching; where signals cannot be watched, [`Interrupts::recv`] never returns.
+    pub fn watch() -> Interrupts {
+        use tokio::signal::unix::{signal, SignalKind};
+        match (
+            signal(SignalKind::interrupt()),
+            signal(SignalKind::terminate()),
+        ) {
+            (Ok(int), Ok(term)) => Interrupts(Some((int, term))),
+            _ => Interrupts(None),
+        }
+    }
+
+    /// Waits for SIGINT or SIGTERM and names it.
+    pub async fn recv(&mut self) -> &'static str {
+        match &mut self.0 {
+            Some((int, term)) => tokio::select! {
+                _ = int.recv() => "SIGINT",
+                _ = term.recv() => "SIGTERM",
+            },
+            None => std::future::pending().await,
+        }
     }
 }

@@ -447,7 +447,9 @@ async fn fetch_sig(http: &Http, url: &Url) -> Result<Vec<u8>, Reason> {
     }
 }
 
-fn read_local_data(path: &Path, sink: &mut dyn Sink, max: u64) -> Result<u64, Reason> {
+/// Reads a local file into `sink` in [`CHUNK`]s, yielding between chunks so that a signal watched
+/// beside it ([`crate::context::Interrupts`]) can stop the copy.
+async fn read_local_data(path: &Path, sink: &mut dyn Sink, max: u64) -> Result<u64, Reason> {
     let io_err =
         |e: io::Error| Reason::new(Code::Io, format!("cannot read {}: {e}", path.display()));
     let meta = std::fs::metadata(path).map_err(io_err)?;
@@ -490,6 +492,7 @@ fn read_local_data(path: &Path, sink: &mut dyn Sink, max: u64) -> Result<u64, Re
         if n < CHUNK {
             return Ok(total);
         }
+        tokio::task::yield_now().await;
     }
 }
 
@@ -550,7 +553,7 @@ pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress)
         head: Vec::new(),
     };
     let received = match (&plan.data, http) {
-        (Source::File(p), _) => read_local_data(p, &mut sink, req.max_size),
+        (Source::File(p), _) => read_local_data(p, &mut sink, req.max_size).await,
         (Source::Url(u), Some(http)) => http
             .stream(u, &mut sink, progress)
             .await

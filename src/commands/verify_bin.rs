@@ -1,7 +1,7 @@
 //! `shipcheck verify-bin`: the report of [`crate::release`] as text.
 
 use crate::cli::VerifyBinArgs;
-use crate::context::Context;
+use crate::context::{Context, Interrupts};
 use crate::net::NoProgress;
 use crate::release::BinReport;
 use crate::release::{self, BinRequest};
@@ -27,29 +27,47 @@ pub fn run(a: VerifyBinArgs, ctx: &Context) -> i32 {
         home: ctx.env.home.clone(),
         max_size: a.net.max_size,
     };
-    // Local files need no HTTP client (no TLS roots read) and no worker threads.
+    // Local files need no HTTP client (no TLS roots read) and no worker threads; they watch
+    // signals only where a file may be placed.
     let report = if req.file.is_some() {
-        ctx.block_on_here(release::run(&req, None, &NoProgress))
+        let installs = !req.no_install && (req.dest.is_some() || req.tool.is_some());
+        ctx.block_on_here(installs, async {
+            if installs {
+                interruptible(&req, release::run(&req, None, &NoProgress)).await
+            } else {
+                release::run(&req, None, &NoProgress).await
+            }
+        })
     } else {
         ctx.http(&a.net).map_err(|e| e.reason()).and_then(|http| {
             let progress = ctx.printer.progress();
-            // Ctrl-C or SIGTERM during a download: the download is dropped, and with it the temp
-            // file beside the destination, before the process exits.
-            ctx.block_on(async {
-                tokio::select! {
-                    r = release::run(&req, Some(&http), progress.as_ref()) => r,
-                    sig = crate::context::interrupted() => BinReport::failed(
-                        &req,
-                        Reason::new(Code::Interrupted, format!("interrupted by {sig}; nothing was installed"))
-                            .hint("run it again; the destination is untouched and the download's temp file was removed"),
-                    ),
-                }
-            })
+            ctx.block_on(interruptible(
+                &req,
+                release::run(&req, Some(&http), progress.as_ref()),
+            ))
         })
     }
     .unwrap_or_else(|r| BinReport::failed(&req, r));
     let text = render_text(&report, ctx.printer.quiet);
     ctx.emit(&report, text, report.verdict)
+}
+
+/// Ctrl-C or SIGTERM while `work` runs (a download, or a local file's copy): the work is dropped,
+/// and with it the temp file beside the destination, before the process exits. Signals are watched
+/// before the work starts.
+async fn interruptible(
+    req: &BinRequest,
+    work: impl std::future::Future<Output = BinReport>,
+) -> BinReport {
+    let mut stop = Interrupts::watch();
+    tokio::select! {
+        r = work => r,
+        sig = stop.recv() => BinReport::failed(
+            req,
+            Reason::new(Code::Interrupted, format!("interrupted by {sig}; nothing was installed"))
+                .hint("run it again; the destination is untouched and the temp file beside it was removed"),
+        ),
+    }
 }
 
 /// Text rendering: (stdout, stderr).

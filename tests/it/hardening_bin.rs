@@ -272,12 +272,43 @@ fn an_interrupted_download_leaves_no_temp_file() {
     let e = Env::new();
     let fs = FaultServer::start();
     e.serve_drip(&fs, Duration::from_millis(20));
+    interrupted_install(&e, &["--url", &fs.url("/tool")]);
+}
+
+/// The same for a local file being copied into place (`--file` with `--dest`): a 1 GiB file (sparse)
+/// takes seconds to hash and copy, and SIGTERM stops the copy between chunks. (The process died of
+/// the signal and left its temp file.)
+#[test]
+fn an_interrupted_local_install_leaves_no_temp_file() {
+    let e = Env::new();
+    let data = e.dir.path().join("big");
+    std::fs::File::create(&data)
+        .unwrap()
+        .set_len(1 << 30)
+        .unwrap();
+    let sig = e.file("big.asc", &armor_sigs(&[e.key.sign(b"other")]));
+    interrupted_install(
+        &e,
+        &[
+            "--file",
+            data.to_str().unwrap(),
+            "--sig",
+            sig.to_str().unwrap(),
+        ],
+    );
+}
+
+/// Runs `verify-bin --json SOURCE --key KEY --dest DIR/tool` over an old `DIR/tool`, sends SIGTERM
+/// once the temp file beside the destination exists, and checks what the run leaves.
+fn interrupted_install(e: &Env, source: &[&str]) {
     let dir = e.dir.path().join("bin");
     std::fs::create_dir_all(&dir).unwrap();
     let dest = dir.join("tool");
     std::fs::write(&dest, b"old").unwrap();
     let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("shipcheck"))
-        .args(["verify-bin", "--json", "--url", &fs.url("/tool"), "--key"])
+        .args(["verify-bin", "--json"])
+        .args(source)
+        .arg("--key")
         .arg(&e.keyfile)
         .arg("--dest")
         .arg(&dest)
@@ -311,8 +342,13 @@ fn an_interrupted_download_leaves_no_temp_file() {
         .unwrap();
     assert!(kill.success());
     let out = child.wait_with_output().unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("no JSON; stderr: {}", String::from_utf8_lossy(&out.stderr)));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+        panic!(
+            "no JSON ({}); stderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     assert_eq!(out.status.code(), Some(2), "{v}");
     assert_eq!(codes(&v), vec!["interrupted"], "{v}");
     assert_eq!(temps(), 0, "temp file left behind");
