@@ -25,6 +25,7 @@ set -euo pipefail
 # sequoia builds while parsing normally captures a backtrace, which costs milliseconds.
 unset RUST_BACKTRACE RUST_LIB_BACKTRACE
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 IMAGES=${1:-200}
 RTT=${2:-10}
 TLS=${3:-0}
@@ -35,7 +36,6 @@ W=$(mktemp -d)
 PIDS=()
 cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$W"; }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 python3 benches/latency/seed.py "$W/tree" "$IMAGES"
 NGINX_PORT=$(free_port)
@@ -44,12 +44,7 @@ mkdir -p "$W/tmp" "$W/certs"
 LISTEN="listen 127.0.0.1:$NGINX_PORT;"
 SCHEME=http; SC_TLS=(); SKOPEO_TLS=(--tls-verify=false)
 if [ "$TLS" = 1 ]; then
-    openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=bench-ca -days 1 \
-        -keyout "$W/ca.key" -out "$W/certs/ca.crt" 2>/dev/null
-    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$W/key.pem" -out "$W/srv.csr" 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > "$W/ext.cnf"
-    openssl x509 -req -in "$W/srv.csr" -CA "$W/certs/ca.crt" -CAkey "$W/ca.key" -CAcreateserial -days 1 \
-        -extfile "$W/ext.cnf" -out "$W/srv.pem" 2>/dev/null
+    make_test_certs "$W"
     # TLS 1.3 as registries speak it (ECR, Docker Hub, GHCR); Debian 12's nginx 1.22 offers only up to
     # TLS 1.2 unless told, which costs every client one more round trip per connection.
     LISTEN="listen 127.0.0.1:$NGINX_PORT ssl http2; ssl_protocols TLSv1.2 TLSv1.3; ssl_certificate $W/srv.pem; ssl_certificate_key $W/key.pem;"

@@ -5,6 +5,7 @@
 # Builds shipcheck (BIN), makes a temp dir (W) removed on exit with the registry stopped, and sets PORT,
 # SCHEME, CURL, SC_TLS (shipcheck flags), SKOPEO_TLS.
 
+. benches/lib.sh
 cargo build --release --locked --quiet
 BIN=${CARGO_TARGET_DIR:-$PWD/target}/release/shipcheck
 W=$(mktemp -d)
@@ -12,7 +13,7 @@ REG_PID=
 cleanup() { [ -n "$REG_PID" ] && kill "$REG_PID" 2>/dev/null; rm -rf "$W"; }
 trap cleanup EXIT
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 cat > "$W/config.yml" <<CONF
 version: 0.1
 log: {level: error, accesslog: {disabled: true}}
@@ -21,13 +22,7 @@ http: {addr: 127.0.0.1:$PORT}
 CONF
 SCHEME=http; CURL=(curl); SC_TLS=(); SKOPEO_TLS=(--tls-verify=false)
 if [ "${TLS:-0}" = 1 ]; then
-    mkdir -p "$W/certs"
-    openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=bench-ca -days 1 \
-        -keyout "$W/ca.key" -out "$W/certs/ca.crt" 2>/dev/null
-    openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout "$W/key.pem" -out "$W/srv.csr" 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > "$W/ext.cnf"
-    openssl x509 -req -in "$W/srv.csr" -CA "$W/certs/ca.crt" -CAkey "$W/ca.key" -CAcreateserial -days 1 \
-        -extfile "$W/ext.cnf" -out "$W/srv.pem" 2>/dev/null
+    make_test_certs "$W"
     printf '  tls: {certificate: %s, key: %s}\n' "$W/srv.pem" "$W/key.pem" >> "$W/config.yml"
     sed -i 's/^http: {addr: \(.*\)}$/http:\n  addr: \1/' "$W/config.yml"
     SCHEME=https; CURL=(curl --cacert "$W/certs/ca.crt"); SC_TLS=(--ca-cert "$W/certs/ca.crt"); SKOPEO_TLS=(--cert-dir "$W/certs")

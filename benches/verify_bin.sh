@@ -14,6 +14,7 @@ set -euo pipefail
 # sequoia builds while parsing normally captures a backtrace, which costs milliseconds.
 unset RUST_BACKTRACE RUST_LIB_BACKTRACE
 cd "$(dirname "$0")/.."
+. benches/lib.sh
 SIZE=${1:-256}
 DIGEST=${2:-SHA256}
 KEY_ALGO=${3:-ed25519}
@@ -37,7 +38,7 @@ make_file() { # name MiB
 }
 make_file file "$SIZE"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 cat > "$W/nginx.conf" <<CONF
 daemon off; master_process off; worker_processes 1;
 pid $W/nginx.pid; error_log $W/nginx.err warn;
