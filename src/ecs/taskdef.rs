@@ -584,41 +584,48 @@ pub async fn check(
     .await;
 
     for (c, check) in def.containers.iter().zip(checks) {
-        let by_digest = Reference::parse(&c.image)
-            .map(|r| r.digest.is_some())
-            .unwrap_or(false);
-        if !by_digest {
-            rep.warnings.push(
-                Reason::new(
-                    Code::MutableTag,
-                    format!("container `{}` uses `{}` by tag: a later push to that tag changes what the task runs", c.name, c.image),
-                )
-                .hint("pin images by digest: `shipcheck verify-taskdef FILE --pin --output pinned.json`"),
-            );
-        }
-        rep.reasons.extend(prefixed(
-            &check.reasons,
-            &format!("container `{}` ({}): ", c.name, c.image),
-        ));
-        rep.warnings.extend(prefixed(
-            &check.warnings,
-            &format!("container `{}`: ", c.name),
-        ));
-        let digest = (check.verdict == Verdict::Pass)
-            .then(|| check.digest.clone())
-            .flatten();
-        rep.containers.push(ContainerReport {
-            pinned_image: digest.as_ref().map(|d| pin_image(&c.image, d)),
-            name: c.name.clone(),
-            image: c.image.clone(),
-            by_digest,
-            verdict: check.verdict,
-            digest,
-            check,
-        });
+        add_container(&mut rep, c, check);
     }
     rep.verdict = verdict_of(&rep.reasons);
     rep
+}
+
+/// Adds one container's image check to the task definition's report: its reasons and warnings
+/// (named after the container), a warning when the image is named by a mutable tag, and the
+/// digest to pin on a pass.
+fn add_container(rep: &mut TaskdefReport, c: &Container, check: ImageReport) {
+    let by_digest = Reference::parse(&c.image)
+        .map(|r| r.digest.is_some())
+        .unwrap_or(false);
+    if !by_digest {
+        rep.warnings.push(
+            Reason::new(
+                Code::MutableTag,
+                format!("container `{}` uses `{}` by tag: a later push to that tag changes what the task runs", c.name, c.image),
+            )
+            .hint("pin images by digest: `shipcheck verify-taskdef FILE --pin --output pinned.json`"),
+        );
+    }
+    rep.reasons.extend(prefixed(
+        &check.reasons,
+        &format!("container `{}` ({}): ", c.name, c.image),
+    ));
+    rep.warnings.extend(prefixed(
+        &check.warnings,
+        &format!("container `{}`: ", c.name),
+    ));
+    let digest = (check.verdict == Verdict::Pass)
+        .then(|| check.digest.clone())
+        .flatten();
+    rep.containers.push(ContainerReport {
+        pinned_image: digest.as_ref().map(|d| pin_image(&c.image, d)),
+        name: c.name.clone(),
+        image: c.image.clone(),
+        by_digest,
+        verdict: check.verdict,
+        digest,
+        check,
+    });
 }
 
 /// Writes the task definition (unwrapped, without read-only fields) with pinned images, atomically.

@@ -487,6 +487,8 @@ impl Verifier<'_> {
     }
 
     /// Judges what the runtime would run for one required platform.
+    // Long: one match arm per kind of selection (by platform, by config, fallback, unusable, none),
+    // each a few lines; split up, the arms would only pass the same five arguments along.
     async fn check_selection(
         &self,
         ctx: &Required<'_>,
