@@ -176,7 +176,12 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
     for p in req.platforms.iter().filter(|p| !p.trim().is_empty()) {
         match Platform::parse(p) {
             Ok(p) => {
-                if !required.iter().any(|r| r.matches(&p)) {
+                // One check per platform; Windows builds are platforms of their own (a host runs
+                // only its own build), so `os.version` tells two requirements apart too.
+                if !required
+                    .iter()
+                    .any(|r| r.matches(&p) && r.os_version == p.os_version)
+                {
                     required.push(p)
                 }
             }

@@ -674,6 +674,21 @@ fn windows_images_are_matched_by_their_build() {
     // Without a build, any Windows image matches, as before.
     verify_image(&r, "win/app:ltsc2022", Some("windows/amd64")).expect(0, "");
     verify_image(&r, "win/app:both", Some("windows(10.0.17763)/amd64")).expect(0, "");
+    // Two builds required are two platforms: the one the index lacks is missing. (The second was
+    // dropped as the same platform as the first, and these passed.)
+    for required in [
+        "windows(10.0.20348)/amd64,windows(10.0.17763)/amd64",
+        "windows/amd64,windows(10.0.17763)/amd64",
+    ] {
+        let run = verify_image(&r, "win/app:ltsc2022", Some(required));
+        run.expect(1, "missing-platform");
+    }
+    verify_image(
+        &r,
+        "win/app:both",
+        Some("windows(10.0.20348)/amd64,windows(10.0.17763)/amd64"),
+    )
+    .expect(0, "");
     // Through a task definition: the platform family names the build.
     for (family, tag, exit) in [
         ("WINDOWS_SERVER_2019_CORE", "ltsc2022", 1),
