@@ -49,5 +49,7 @@ pub const MAX_INDEX_ENTRIES: usize = 1024;
 pub const MAX_DEPTH: usize = 4;
 /// Most entries read from the indexes of one reference, the top index and nested ones together.
 pub const MAX_TOTAL_ENTRIES: usize = 4096;
+/// `--deep`: most distinct layers whose presence is checked (one HEAD each) for one reference.
+pub const MAX_LAYER_CHECKS: usize = 4096;
 /// Most nested indexes fetched for one reference.
 pub const MAX_NESTED_INDEXES: usize = 64;

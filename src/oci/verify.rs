@@ -12,8 +12,8 @@ use crate::oci::cache::{ContentCache, Kind};
 use crate::oci::selection::{IndexTree, Node, Selection};
 use crate::oci::{
     config_platform, manifest::ManifestError, parse_manifest, Algo, Client, Descriptor, Digest,
-    Fetched, GetError, Manifest, Platform, Reference, MAX_CONFIG, MAX_DEPTH, MAX_MANIFEST,
-    MAX_NESTED_INDEXES, MAX_TOTAL_ENTRIES,
+    Fetched, GetError, Manifest, Platform, Reference, MAX_CONFIG, MAX_DEPTH, MAX_LAYER_CHECKS,
+    MAX_MANIFEST, MAX_NESTED_INDEXES, MAX_TOTAL_ENTRIES,
 };
 use crate::report::{verdict_of, Code, Reason, Verdict};
 use futures_util::StreamExt;
@@ -256,6 +256,7 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
         cache,
         manifests: Mutex::default(),
         configs: Mutex::default(),
+        layers: Mutex::default(),
     };
     let outcome = v
         .verify(&reference, pinned.as_ref(), &required, &mut rep)
@@ -278,7 +279,14 @@ struct Verifier<'a> {
     /// one manifest (or one config) many times costs one check, not one per entry.
     manifests: Memo<(Digest, u64, String), Manifest>,
     configs: Memo<(Digest, u64), Platform>,
+    /// `--deep`: the registry's answer to a HEAD of each layer, by digest (an index that repeats a
+    /// layer, or lists one manifest many times, costs one HEAD per layer), and how many distinct
+    /// layers were asked about (at most [`MAX_LAYER_CHECKS`]).
+    layers: Mutex<HashMap<Digest, LayerHead>>,
 }
+
+/// A layer's HEAD, made once and awaited by every entry that names the layer.
+type LayerHead = Arc<tokio::sync::OnceCell<Result<Option<u64>, Reason>>>;
 
 /// Results of checks already made, by what was checked.
 type Memo<K, T> = Mutex<HashMap<K, Result<T, Reason>>>;
@@ -761,8 +769,27 @@ impl Verifier<'_> {
         }
     }
 
-    /// Checks an image manifest's config (digest, size, platform) and, with `--deep`, its layers.
-    // Long: config digest, size, media type and platform, then layers with --deep, in the order they are reported.
+    /// `--deep`: the registry's size for a layer (a HEAD), once per digest even when several
+    /// entries ask at once; `None` past [`MAX_LAYER_CHECKS`] distinct layers.
+    async fn head_layer(&self, digest: &Digest) -> Option<Result<Option<u64>, Reason>> {
+        let cell = {
+            let mut known = self.layers.lock().unwrap();
+            match known.get(digest) {
+                Some(c) => c.clone(),
+                None if known.len() >= MAX_LAYER_CHECKS => return None,
+                None => {
+                    let c = Arc::new(tokio::sync::OnceCell::new());
+                    known.insert(digest.clone(), c.clone());
+                    c
+                }
+            }
+        };
+        let head = cell
+            .get_or_init(|| self.client.head_blob(&self.repo, digest))
+            .await;
+        Some(head.clone())
+    }
+
     async fn verify_image_manifest(
         &self,
         desc: Descriptor,
@@ -778,7 +805,24 @@ impl Verifier<'_> {
             .unwrap_or_else(|| format!("image {}", desc.digest));
         let what = format!("config {} of {label}", config.digest);
         let mut actual: Option<Platform> = None;
-        if config.size > MAX_CONFIG {
+        // An image manifest whose config or layers are not an image's is an artifact (a Helm chart,
+        // a plugin, a signature) packed in an image manifest: no runtime runs it (containerd cannot
+        // unpack such layers; Docker refuses such a config).
+        for (i, l) in layers.iter().enumerate() {
+            if !is_layer_type(&l.media_type) {
+                reasons.push(not_an_image(format!(
+                    "layer {i} ({}) of {label} has {}, which container runtimes cannot unpack: the pull fails",
+                    l.digest,
+                    media_type_text(&l.media_type)
+                )));
+            }
+        }
+        if !is_config_type(&config.media_type) {
+            reasons.push(not_an_image(format!(
+                "{what} has {}, not an image configuration's: the pull fails",
+                media_type_text(&config.media_type)
+            )));
+        } else if config.size > MAX_CONFIG {
             reasons.push(Reason::new(
                 Code::ManifestTooLarge,
                 format!(
@@ -823,7 +867,16 @@ impl Verifier<'_> {
         if self.deep {
             for (i, l) in layers.iter().enumerate() {
                 let lwhat = format!("layer {i} ({}) of {label}", l.digest);
-                let head = self.client.head_blob(&self.repo, &l.digest).await;
+                let head = match self.head_layer(&l.digest).await {
+                    Some(h) => h,
+                    None => {
+                        reasons.push(Reason::new(
+                            Code::ManifestTooLarge,
+                            format!("{lwhat}: the image names more than {MAX_LAYER_CHECKS} distinct layers in all; not checked"),
+                        ));
+                        break;
+                    }
+                };
                 // A layer with `urls` is fetched from them or from the registry (containerd tries
                 // both). Only a foreign (non-distributable) layer may be missing from the registry:
                 // its URLs are not checked (shipcheck does not fetch from hosts a manifest names).
@@ -882,6 +935,35 @@ fn is_foreign_layer(media_type: &str) -> bool {
         "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
     ]
     .contains(&media_type)
+}
+
+/// An image configuration media type (OCI or Docker), the only configs runtimes run.
+fn is_config_type(media_type: &str) -> bool {
+    media_type == "application/vnd.oci.image.config.v1+json"
+        || media_type == "application/vnd.docker.container.image.v1+json"
+}
+
+/// A layer media type containerd can unpack (its `DiffCompression`): an OCI or Docker layer, any
+/// compression or wrapping after the first `+` (`+gzip`, `+zstd`, `+encrypted`).
+fn is_layer_type(media_type: &str) -> bool {
+    let base = media_type.split('+').next().unwrap_or_default();
+    [
+        "application/vnd.oci.image.layer.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        "application/vnd.docker.image.rootfs.diff.tar",
+        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "application/vnd.docker.image.rootfs.diff.tar.zstd",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar",
+        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+    ]
+    .contains(&base)
+}
+
+/// An image manifest that packs something other than an image: the runtime's pull fails.
+fn not_an_image(message: String) -> Reason {
+    Reason::new(Code::UnusableEntry, message).hint(
+        "this is an artifact (a Helm chart, a plugin, a signature) in an image manifest, not a container image; push the container image for this platform",
+    )
 }
 
 /// A real platform: an architecture, and not buildx's `unknown/unknown`.

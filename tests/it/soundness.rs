@@ -10,7 +10,7 @@ use crate::common::image_json as image_support;
 use common::faults::{Fault, FaultServer};
 use common::nginx::Nginx;
 use common::pgp::{armor_sigs, binary_sigs, TestKey, DAY};
-use common::registry::{Flavour, Pushed, Registry, OCI_INDEX, OCI_MANIFEST};
+use common::registry::{Flavour, Pushed, Registry, OCI_CONFIG, OCI_INDEX, OCI_LAYER, OCI_MANIFEST};
 use common::{codes, shipcheck};
 use image_support::run_json;
 use sequoia_openpgp::types::HashAlgorithm;
@@ -608,6 +608,113 @@ fn an_index_that_repeats_one_manifest_costs_one_check() {
         "{:?}",
         start.elapsed()
     );
+}
+
+/// Pushes an image manifest (by digest) with a config of `config_type` holding `platform` and one
+/// layer of each of `layer_types` (`repeat` times each: the same blob named again and again).
+fn push_packed(
+    r: &Registry,
+    repo: &str,
+    config_type: &str,
+    layer_types: &[&str],
+    repeat: usize,
+) -> Pushed {
+    let config = br#"{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let config_digest = r.put_blob(repo, config);
+    let mut layers = Vec::new();
+    for (i, mt) in layer_types.iter().enumerate() {
+        let blob = format!("layer {i} of type {mt}").into_bytes();
+        let digest = r.put_blob(repo, &blob);
+        for _ in 0..repeat {
+            layers.push(json!({"mediaType": mt, "digest": digest, "size": blob.len()}));
+        }
+    }
+    let body = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": config_type, "digest": config_digest, "size": config.len()},
+        "layers": layers,
+    }))
+    .unwrap();
+    r.put_manifest(repo, &common::registry::sha256(&body), OCI_MANIFEST, &body)
+}
+
+/// An image manifest that packs an artifact (a Helm chart's config and layer, a plugin's config, a
+/// layer type no runtime unpacks) is not an image the runtime can run, even when its config names
+/// the platform: the pull fails (Docker refuses the config, containerd cannot unpack the layers).
+/// (These passed: only the config's JSON was read.) Every layer type containerd unpacks passes.
+#[test]
+fn an_image_manifest_that_packs_an_artifact_is_unusable() {
+    let r = Registry::plain();
+    let arm = r.push_image("art/app", "linux/arm64", Flavour::Oci, None);
+    let cases: [(&str, &str, &[&str]); 4] = [
+        (
+            "helm",
+            "application/vnd.cncf.helm.config.v1+json",
+            &["application/vnd.cncf.helm.chart.content.v1.tar+gzip"],
+        ),
+        (
+            "plugin",
+            "application/vnd.docker.plugin.v1+json",
+            &[OCI_LAYER],
+        ),
+        ("empty", "application/vnd.oci.empty.v1+json", &[OCI_LAYER]),
+        (
+            "layer",
+            OCI_CONFIG,
+            &[OCI_LAYER, "application/x-not-a-layer"],
+        ),
+    ];
+    for (tag, config_type, layers) in cases {
+        let packed = push_packed(&r, "art/app", config_type, layers, 1);
+        oci_index(
+            &r,
+            &format!("art/app:{tag}"),
+            vec![packed.entry("linux/amd64"), arm.entry("linux/arm64")],
+        );
+        let run = verify_image(&r, &format!("art/app:{tag}"), Some("amd64,arm64"));
+        run.expect(1, "unusable-entry");
+        // Alone, under a tag of its own.
+        r.put_manifest(
+            "art/app",
+            &format!("{tag}-alone"),
+            OCI_MANIFEST,
+            &packed.body,
+        );
+        let run = verify_image(&r, &format!("art/app:{tag}-alone"), Some("amd64"));
+        run.expect(1, "unusable-entry");
+    }
+    let all_layer_types = [
+        "application/vnd.oci.image.layer.v1.tar",
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+        "application/vnd.oci.image.layer.v1.tar+zstd",
+        "application/vnd.oci.image.layer.v1.tar+gzip+encrypted",
+        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+        "application/vnd.docker.image.rootfs.diff.tar.zstd",
+    ];
+    for config_type in [OCI_CONFIG, common::registry::DOCKER_CONFIG] {
+        let good = push_packed(&r, "art/app", config_type, &all_layer_types, 1);
+        r.put_manifest("art/app", "layers", OCI_MANIFEST, &good.body);
+        verify_image(&r, "art/app:layers", Some("amd64")).expect(0, "");
+    }
+}
+
+/// `--deep` asks the registry about each layer once: an index that lists one manifest 20 times,
+/// whose manifest names one layer 50 times, costs one HEAD (it cost 1000).
+#[test]
+fn deep_checks_each_layer_once() {
+    let r = Registry::plain();
+    let img = push_packed(&r, "deep/app", OCI_CONFIG, &[OCI_LAYER], 50);
+    oci_index(&r, "deep/app:many", vec![img.entry("linux/amd64"); 20]);
+    let reference = format!("{}/deep/app:many", r.host());
+    let run = run_json(
+        shipcheck(),
+        &[&reference, "--platforms", "amd64", "--deep"],
+        None,
+    );
+    run.expect(0, "");
+    // The index, the manifest, the config and one HEAD, and the loopback HTTPS probe.
+    assert!(run.requests <= 4 + 4, "{} requests", run.requests);
 }
 
 #[test]
