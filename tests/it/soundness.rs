@@ -717,6 +717,45 @@ fn deep_checks_each_layer_once() {
     assert!(run.requests <= 4 + 4, "{} requests", run.requests);
 }
 
+/// `--deep` asks about at most 4096 distinct layers per reference: a manifest naming 4100 (none of
+/// them in the registry) costs 4096 HEADs, then `manifest-too-large`.
+#[test]
+fn deep_stops_at_the_layer_budget() {
+    use common::registry::sha256;
+    use fake_registry::{blob_path, ok, with_digest, Fake};
+    let fake = Fake::start();
+    let cfg = br#"{"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let layers: Vec<Value> = (0..4100u32)
+        .map(|i| json!({"mediaType": OCI_LAYER, "digest": format!("sha256:{i:064x}"), "size": 1}))
+        .collect();
+    let m = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": sha256(cfg), "size": cfg.len()},
+        "layers": layers,
+    }))
+    .unwrap();
+    fake.route(
+        "/v2/app/manifests/v1",
+        vec![with_digest(ok(OCI_MANIFEST, &m), &m)],
+    );
+    fake.route(&blob_path(cfg), vec![ok("application/octet-stream", cfg)]);
+    let reference = format!("{}/app:v1", fake.host());
+    let run = run_json(
+        shipcheck(),
+        &[&reference, "--platforms", "amd64", "--deep"],
+        None,
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let codes = run.json.codes();
+    assert!(codes.contains(&"manifest-too-large"), "{codes:?}");
+    assert_eq!(
+        codes.iter().filter(|c| **c == "missing-content").count(),
+        4096
+    );
+    let heads = fake.log().iter().filter(|l| l.method == "HEAD").count();
+    assert_eq!(heads, 4096);
+}
+
 #[test]
 fn an_index_that_only_has_a_fallback_platform_is_missing_the_required_one() {
     let r = Registry::plain();
