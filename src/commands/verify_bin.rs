@@ -28,9 +28,11 @@ pub fn run(a: VerifyBinArgs, ctx: &Context) -> i32 {
         max_size: a.net.max_size,
     };
     // Local files need no HTTP client (no TLS roots read) and no worker threads; they watch
-    // signals only where a file may be placed.
-    let report = if req.file.is_some() {
-        let installs = !req.no_install && (req.dest.is_some() || req.tool.is_some());
+    // signals only where a file may be placed, and only for a regular file: a read from a pipe or
+    // FIFO that stalls is not between chunks, and there SIGINT and SIGTERM keep ending the run.
+    let report = if let Some(file) = &req.file {
+        let regular = std::fs::metadata(file).is_ok_and(|m| m.is_file());
+        let installs = regular && !req.no_install && (req.dest.is_some() || req.tool.is_some());
         ctx.block_on_here(installs, async {
             if installs {
                 interruptible(&req, release::run(&req, None, &NoProgress)).await

@@ -298,6 +298,9 @@ struct PlatformOutcome {
     actual: Option<Platform>,
     reasons: Vec<Reason>,
     warnings: Vec<Reason>,
+    /// Why the manifest is not a container image but an artifact packed in an image manifest
+    /// (empty: it is an image). A failure only where the runtime selects the entry.
+    artifact: Vec<Reason>,
 }
 
 impl Verifier<'_> {
@@ -391,8 +394,11 @@ impl Verifier<'_> {
                 let actual = o.actual.clone();
                 // A config that could not be read leaves the platform undecided: its reason says
                 // why, and the platform is not also reported missing.
-                let undecided = actual.is_none() && !o.reasons.is_empty();
+                // The runtime pulls this manifest: an artifact fails the pull.
+                let undecided =
+                    actual.is_none() && !(o.reasons.is_empty() && o.artifact.is_empty());
                 rep.platforms.push(o.report);
+                rep.reasons.extend(o.artifact);
                 rep.reasons.extend(o.reasons);
                 rep.warnings.extend(o.warnings);
                 for req in required.iter().filter(|_| !undecided) {
@@ -423,8 +429,29 @@ impl Verifier<'_> {
         required: &[Platform],
         rep: &mut ImageReport,
     ) {
-        let mut actual_of = self.verify_platform_entries(tree, rep).await;
-        if required.is_empty() && rep.platforms.is_empty() {
+        // Without --platforms, the platforms the index lists are the required ones: each is judged
+        // by the entry the runtime would select for it, not only by the entries that claim it.
+        let listed;
+        let given = !required.is_empty();
+        let required = if given {
+            required
+        } else {
+            listed = listed_platforms(tree);
+            &listed[..]
+        };
+        // What the runtime selects depends on the descriptors alone.
+        let selections: Vec<Selection> = required.iter().map(|r| tree.select(r)).collect();
+        let mut selected = HashSet::new();
+        for sel in &selections {
+            if let Selection::Image { node, .. }
+            | Selection::Unusable { node }
+            | Selection::Fallback { node, .. } = sel
+            {
+                selected.insert(*node);
+            }
+        }
+        let mut actual_of = self.verify_platform_entries(tree, &selected, rep).await;
+        if !given && rep.platforms.is_empty() {
             rep.reasons.push(
                 Reason::new(
                     Code::MissingPlatform,
@@ -433,24 +460,7 @@ impl Verifier<'_> {
                 .hint("push the image with its platforms (docker buildx build --platform ...)"),
             );
         }
-        // Without --platforms, the platforms the index lists are the required ones: each is judged
-        // by the entry the runtime would select for it, not only by the entries that claim it.
-        let listed;
-        let required = if required.is_empty() {
-            listed = listed_platforms(tree);
-            &listed[..]
-        } else {
-            required
-        };
-        let mut selected = HashSet::new();
-        for req in required {
-            let sel = tree.select(req);
-            if let Selection::Image { node, .. }
-            | Selection::Unusable { node }
-            | Selection::Fallback { node, .. } = &sel
-            {
-                selected.insert(*node);
-            }
+        for (req, sel) in required.iter().zip(selections) {
             let ctx = Required {
                 reference,
                 req,
@@ -463,10 +473,13 @@ impl Verifier<'_> {
     }
 
     /// Verifies every entry with a real platform (concurrently) and returns, per node, the platform
-    /// its config declares (`None`: the config could not be read; the failure is reported).
+    /// its config declares (`None`: the config could not be read; the failure is reported). An
+    /// entry that is an artifact rather than an image (a SOCI index, a Nydus image beside the OCI
+    /// one) fails only where the runtime selects it (`selected`); elsewhere it is a warning.
     async fn verify_platform_entries(
         &self,
         tree: &IndexTree,
+        selected: &HashSet<usize>,
         rep: &mut ImageReport,
     ) -> HashMap<usize, Option<Platform>> {
         let entries: Vec<(usize, Descriptor, Platform)> = tree
@@ -491,8 +504,24 @@ impl Verifier<'_> {
             .await;
         let mut actual_of = HashMap::new();
         for (id, o) in outcomes {
+            if !o.artifact.is_empty() && !selected.contains(&id) {
+                let d = tree.nodes[id].desc();
+                let why: Vec<&str> = o.artifact.iter().map(|r| r.message.as_str()).collect();
+                rep.warnings.push(Reason::new(
+                    Code::UnknownEntry,
+                    format!(
+                        "entry {} is not a container image, and the runtime selects another entry for its platform: {}",
+                        d.digest,
+                        why.join("; ")
+                    ),
+                ));
+                rep.reasons.extend(o.reasons);
+                rep.warnings.extend(o.warnings);
+                continue;
+            }
             actual_of.insert(id, o.actual);
             rep.platforms.push(o.report);
+            rep.reasons.extend(o.artifact);
             rep.reasons.extend(o.reasons);
             rep.warnings.extend(o.warnings);
         }
@@ -543,15 +572,20 @@ impl Verifier<'_> {
                     None => {
                         let o = self.verify_platform(desc.clone(), None).await;
                         actual_of.insert(node, o.actual.clone());
-                        rep.platforms.push(o.report);
+                        // An artifact is no platform image (whether the runtime takes it is
+                        // judged below).
+                        if o.artifact.is_empty() {
+                            rep.platforms.push(o.report);
+                        }
                         rep.reasons.extend(o.reasons);
                         rep.warnings.extend(o.warnings);
                         o.actual
                     }
                 };
                 // Without a readable config the failure is already reported.
-                if let Some(actual) =
-                    actual.filter(|a| !req.matches(a) || !req.windows_build_runs(a))
+                if let Some(actual) = actual
+                    .clone()
+                    .filter(|a| !req.matches(a) || !req.windows_build_runs(a))
                 {
                     ctx.missing(
                         Some(format!(
@@ -559,6 +593,20 @@ impl Verifier<'_> {
                             desc.digest
                         )),
                         rep,
+                    );
+                } else if let Some(why) = self.artifact_of(desc) {
+                    // Its config names the platform (or is not an image's): the runtime takes it,
+                    // and the pull fails.
+                    rep.missing.push(req.to_string());
+                    rep.reasons.push(
+                        Reason::new(
+                            Code::UnusableEntry,
+                            format!(
+                                "the entry the runtime selects for {req} in {} is {}, which names no platform and is not a container image: {why}",
+                                ctx.reference, desc.digest
+                            ),
+                        )
+                        .hint("put the container image for this platform first in the index"),
                     );
                 }
             }
@@ -765,8 +813,26 @@ impl Verifier<'_> {
                 actual: None,
                 reasons: vec![r],
                 warnings: Vec::new(),
+                artifact: Vec::new(),
             },
         }
+    }
+
+    /// Why an image manifest already fetched for this reference is an artifact rather than a
+    /// container image (`None`: an image, or not fetched).
+    fn artifact_of(&self, desc: &Descriptor) -> Option<String> {
+        let key = (desc.digest.clone(), desc.size, desc.media_type.clone());
+        let known = self.manifests.lock().unwrap();
+        let Some(Ok(Manifest::Image { config, layers, .. })) = known.get(&key) else {
+            return None;
+        };
+        let label = format!("image {}", desc.digest);
+        let what = format!("config {} of {label}", config.digest);
+        let why: Vec<String> = artifact_reasons(&label, &what, config, layers)
+            .into_iter()
+            .map(|r| r.message)
+            .collect();
+        (!why.is_empty()).then(|| why.join("; "))
     }
 
     /// `--deep`: the registry's size for a layer (a HEAD), once per digest even when several
@@ -805,23 +871,9 @@ impl Verifier<'_> {
             .unwrap_or_else(|| format!("image {}", desc.digest));
         let what = format!("config {} of {label}", config.digest);
         let mut actual: Option<Platform> = None;
-        // An image manifest whose config or layers are not an image's is an artifact (a Helm chart,
-        // a plugin, a signature) packed in an image manifest: no runtime runs it (containerd cannot
-        // unpack such layers; Docker refuses such a config).
-        for (i, l) in layers.iter().enumerate() {
-            if !is_layer_type(&l.media_type) {
-                reasons.push(not_an_image(format!(
-                    "layer {i} ({}) of {label} has {}, which container runtimes cannot unpack: the pull fails",
-                    l.digest,
-                    media_type_text(&l.media_type)
-                )));
-            }
-        }
+        let artifact = artifact_reasons(&label, &what, &config, &layers);
         if !is_config_type(&config.media_type) {
-            reasons.push(not_an_image(format!(
-                "{what} has {}, not an image configuration's: the pull fails",
-                media_type_text(&config.media_type)
-            )));
+            // Not an image configuration: not read (the artifact reason says why).
         } else if config.size > MAX_CONFIG {
             reasons.push(Reason::new(
                 Code::ManifestTooLarge,
@@ -915,12 +967,13 @@ impl Verifier<'_> {
             }
         }
         let shown = claimed.clone().or(actual.clone());
-        let ok = reasons.is_empty();
+        let ok = reasons.is_empty() && artifact.is_empty();
         PlatformOutcome {
             report: platform_report(&desc, shown.as_ref(), Some(&config.digest), ok),
             actual,
             reasons,
             warnings,
+            artifact,
         }
     }
 }
@@ -937,32 +990,72 @@ fn is_foreign_layer(media_type: &str) -> bool {
     .contains(&media_type)
 }
 
-/// An image configuration media type (OCI or Docker), the only configs runtimes run.
+/// An image configuration media type: OCI's or Docker's, and the values Docker's pull also takes
+/// for an image's config (`defaultImageTypes`: registries of 2016 wrote `application/octet-stream`,
+/// and a missing type is taken for an image's).
 fn is_config_type(media_type: &str) -> bool {
-    media_type == "application/vnd.oci.image.config.v1+json"
-        || media_type == "application/vnd.docker.container.image.v1+json"
-}
-
-/// A layer media type containerd can unpack (its `DiffCompression`): an OCI or Docker layer, any
-/// compression or wrapping after the first `+` (`+gzip`, `+zstd`, `+encrypted`).
-fn is_layer_type(media_type: &str) -> bool {
-    let base = media_type.split('+').next().unwrap_or_default();
     [
-        "application/vnd.oci.image.layer.v1.tar",
-        "application/vnd.oci.image.layer.nondistributable.v1.tar",
-        "application/vnd.docker.image.rootfs.diff.tar",
-        "application/vnd.docker.image.rootfs.diff.tar.gzip",
-        "application/vnd.docker.image.rootfs.diff.tar.zstd",
-        "application/vnd.docker.image.rootfs.foreign.diff.tar",
-        "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        "application/vnd.oci.image.config.v1+json",
+        "application/vnd.docker.container.image.v1+json",
+        "application/octet-stream",
+        "application/json",
+        "",
     ]
-    .contains(&base)
+    .contains(&media_type)
 }
 
-/// An image manifest that packs something other than an image: the runtime's pull fails.
+/// A layer media type the runtimes of ECS unpack: an OCI layer (uncompressed, `+gzip` or `+zstd`;
+/// containerd's `DiffCompression`) or a Docker layer. Encrypted layers (`+encrypted`) need a
+/// decryption setup neither Docker nor Fargate has.
+fn is_layer_type(media_type: &str) -> bool {
+    let oci = |base: &str| {
+        media_type
+            .strip_prefix(base)
+            .is_some_and(|rest| ["", "+gzip", "+zstd"].contains(&rest))
+    };
+    oci("application/vnd.oci.image.layer.v1.tar")
+        || oci("application/vnd.oci.image.layer.nondistributable.v1.tar")
+        || [
+            "application/vnd.docker.image.rootfs.diff.tar",
+            "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            "application/vnd.docker.image.rootfs.diff.tar.zstd",
+            "application/vnd.docker.image.rootfs.foreign.diff.tar",
+            "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
+        ]
+        .contains(&media_type)
+}
+
+/// Why an image manifest is an artifact (a Helm chart, a plugin, a SOCI index, a signature) rather
+/// than a container image: a config or layer of a type no runtime runs. Empty: an image.
+fn artifact_reasons(
+    label: &str,
+    what: &str,
+    config: &Descriptor,
+    layers: &[Descriptor],
+) -> Vec<Reason> {
+    let mut out = Vec::new();
+    if !is_config_type(&config.media_type) {
+        out.push(not_an_image(format!(
+            "{what} has {}, not an image configuration's: the pull fails",
+            media_type_text(&config.media_type)
+        )));
+    }
+    for (i, l) in layers.iter().enumerate() {
+        if !is_layer_type(&l.media_type) {
+            out.push(not_an_image(format!(
+                "layer {i} ({}) of {label} has {}, which the runtime cannot unpack: the pull fails",
+                l.digest,
+                media_type_text(&l.media_type)
+            )));
+        }
+    }
+    out
+}
+
+/// An image manifest that packs something other than an image, where the runtime selects it.
 fn not_an_image(message: String) -> Reason {
     Reason::new(Code::UnusableEntry, message).hint(
-        "this is an artifact (a Helm chart, a plugin, a signature) in an image manifest, not a container image; push the container image for this platform",
+        "this is an artifact (a Helm chart, a plugin, a SOCI index, a signature) in an image manifest, not a container image; put the container image first for this platform",
     )
 }
 
@@ -1092,6 +1185,7 @@ fn unreachable_index(desc: Descriptor, claimed: Option<Platform>, what: &str) ->
             format!("{what} is an index, but its descriptor says an image manifest"),
         )],
         warnings: Vec::new(),
+        artifact: Vec::new(),
     }
 }
 

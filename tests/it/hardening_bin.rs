@@ -298,6 +298,62 @@ fn an_interrupted_local_install_leaves_no_temp_file() {
     );
 }
 
+/// A FIFO as `--file` (`<(curl ...)`) whose writer stalls: SIGTERM still ends the run at once, as
+/// it did before signals were watched (the read is blocked, not between chunks, so watching would
+/// leave the run deaf to it). The destination is untouched.
+#[test]
+fn a_stalled_pipe_as_local_file_still_ends_on_sigterm() {
+    use std::os::unix::process::ExitStatusExt;
+    let e = Env::new();
+    let fifo = e.dir.path().join("pipe");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let sig = e.file("pipe.asc", &armor_sigs(&[e.key.sign(b"data")]));
+    let dir = e.dir.path().join("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    let dest = dir.join("tool");
+    std::fs::write(&dest, b"old").unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("shipcheck"))
+        .args(["verify-bin", "--json", "--file"])
+        .arg(&fifo)
+        .arg("--sig")
+        .arg(&sig)
+        .arg("--key")
+        .arg(&e.keyfile)
+        .arg("--dest")
+        .arg(&dest)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opening the writing end waits for the run to open the reading end.
+    let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    writer.write_all(b"partial").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(10) {
+            child.kill().unwrap();
+            panic!("SIGTERM did not end a run blocked on a stalled pipe");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(writer);
+    assert_eq!(status.signal(), Some(15), "{status}");
+    assert_eq!(std::fs::read(&dest).unwrap(), b"old");
+}
+
 /// Runs `verify-bin --json SOURCE --key KEY --dest DIR/tool` over an old `DIR/tool`, sends SIGTERM
 /// once the temp file beside the destination exists, and checks what the run leaves.
 fn interrupted_install(e: &Env, source: &[&str]) {

@@ -647,7 +647,7 @@ fn push_packed(
 fn an_image_manifest_that_packs_an_artifact_is_unusable() {
     let r = Registry::plain();
     let arm = r.push_image("art/app", "linux/arm64", Flavour::Oci, None);
-    let cases: [(&str, &str, &[&str]); 4] = [
+    let cases: [(&str, &str, &[&str]); 6] = [
         (
             "helm",
             "application/vnd.cncf.helm.config.v1+json",
@@ -663,6 +663,18 @@ fn an_image_manifest_that_packs_an_artifact_is_unusable() {
             "layer",
             OCI_CONFIG,
             &[OCI_LAYER, "application/x-not-a-layer"],
+        ),
+        // A compression containerd does not know, and an encryption neither Docker nor Fargate
+        // can undo.
+        (
+            "suffix",
+            OCI_CONFIG,
+            &["application/vnd.oci.image.layer.v1.tar+helm"],
+        ),
+        (
+            "encrypted",
+            OCI_CONFIG,
+            &["application/vnd.oci.image.layer.v1.tar+gzip+encrypted"],
         ),
     ];
     for (tag, config_type, layers) in cases {
@@ -688,7 +700,7 @@ fn an_image_manifest_that_packs_an_artifact_is_unusable() {
         "application/vnd.oci.image.layer.v1.tar",
         "application/vnd.oci.image.layer.v1.tar+gzip",
         "application/vnd.oci.image.layer.v1.tar+zstd",
-        "application/vnd.oci.image.layer.v1.tar+gzip+encrypted",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
         "application/vnd.docker.image.rootfs.diff.tar.gzip",
         "application/vnd.docker.image.rootfs.diff.tar.zstd",
     ];
@@ -696,6 +708,60 @@ fn an_image_manifest_that_packs_an_artifact_is_unusable() {
         let good = push_packed(&r, "art/app", config_type, &all_layer_types, 1);
         r.put_manifest("art/app", "layers", OCI_MANIFEST, &good.body);
         verify_image(&r, "art/app:layers", Some("amd64")).expect(0, "");
+    }
+}
+
+/// A SOCI index (what `soci convert` adds for lazy loading on Fargate): an image manifest of the
+/// image's platform whose config and layers are not an image's, after the image in the index. The
+/// runtime selects the image, so the index passes and the SOCI entry is a warning; placed first,
+/// the runtime would select it, and the pull fails. Configs of the types Docker's pull also takes
+/// for an image's (`application/octet-stream`, `application/json`, none) are images.
+#[test]
+fn artifacts_fail_only_where_the_runtime_selects_them() {
+    let r = Registry::plain();
+    let amd = r.push_image("soci/app", "linux/amd64", Flavour::Oci, None);
+    let arm = r.push_image("soci/app", "linux/arm64", Flavour::Oci, None);
+    let soci = push_packed(
+        &r,
+        "soci/app",
+        "application/vnd.amazon.soci.index.v2+json",
+        &["application/octet-stream"],
+        1,
+    );
+    oci_index(
+        &r,
+        "soci/app:v1",
+        vec![
+            amd.entry("linux/amd64"),
+            soci.entry("linux/amd64"),
+            arm.entry("linux/arm64"),
+        ],
+    );
+    for platforms in [Some("amd64,arm64"), None] {
+        let run = verify_image(&r, "soci/app:v1", platforms);
+        run.expect(0, "");
+        let warned = run
+            .json
+            .warnings
+            .iter()
+            .any(|w| w.code == "unknown-entry" && w.message.contains(&soci.digest));
+        assert!(warned, "{:?}", run.json.warnings);
+    }
+    oci_index(
+        &r,
+        "soci/app:first",
+        vec![
+            soci.entry("linux/amd64"),
+            amd.entry("linux/amd64"),
+            arm.entry("linux/arm64"),
+        ],
+    );
+    let run = verify_image(&r, "soci/app:first", Some("amd64,arm64"));
+    run.expect(1, "unusable-entry");
+    for config_type in ["application/octet-stream", "application/json", ""] {
+        let img = push_packed(&r, "soci/app", config_type, &[OCI_LAYER], 1);
+        r.put_manifest("soci/app", "legacy", OCI_MANIFEST, &img.body);
+        verify_image(&r, "soci/app:legacy", Some("amd64")).expect(0, "");
     }
 }
 
