@@ -312,23 +312,15 @@ fn a_stalled_pipe_as_local_file_still_ends_on_sigterm() {
         .unwrap()
         .success());
     let sig = e.file("pipe.asc", &armor_sigs(&[e.key.sign(b"data")]));
-    let dir = e.dir.path().join("bin");
-    std::fs::create_dir_all(&dir).unwrap();
-    let dest = dir.join("tool");
-    std::fs::write(&dest, b"old").unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("shipcheck"))
-        .args(["verify-bin", "--json", "--file"])
-        .arg(&fifo)
-        .arg("--sig")
-        .arg(&sig)
-        .arg("--key")
-        .arg(&e.keyfile)
-        .arg("--dest")
-        .arg(&dest)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let (mut child, _dir, dest) = spawn_install(
+        &e,
+        &[
+            "--file",
+            fifo.to_str().unwrap(),
+            "--sig",
+            sig.to_str().unwrap(),
+        ],
+    );
     // Opening the writing end waits for the run to open the reading end.
     let mut writer = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
     writer.write_all(b"partial").unwrap();
@@ -354,9 +346,9 @@ fn a_stalled_pipe_as_local_file_still_ends_on_sigterm() {
     assert_eq!(std::fs::read(&dest).unwrap(), b"old");
 }
 
-/// Runs `verify-bin --json SOURCE --key KEY --dest DIR/tool` over an old `DIR/tool`, sends SIGTERM
-/// once the temp file beside the destination exists, and checks what the run leaves.
-fn interrupted_install(e: &Env, source: &[&str]) {
+/// Starts `verify-bin --json SOURCE --key KEY --dest DIR/tool` over an old `DIR/tool` (`old`);
+/// returns the run, DIR and the destination.
+fn spawn_install(e: &Env, source: &[&str]) -> (std::process::Child, PathBuf, PathBuf) {
     let dir = e.dir.path().join("bin");
     std::fs::create_dir_all(&dir).unwrap();
     let dest = dir.join("tool");
@@ -372,6 +364,13 @@ fn interrupted_install(e: &Env, source: &[&str]) {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
+    (child, dir, dest)
+}
+
+/// Runs `verify-bin` as [`spawn_install`] does, sends SIGTERM once the temp file beside the
+/// destination exists, and checks what the run leaves.
+fn interrupted_install(e: &Env, source: &[&str]) {
+    let (child, dir, dest) = spawn_install(e, source);
     let temps = || {
         std::fs::read_dir(&dir)
             .unwrap()
