@@ -502,26 +502,45 @@ impl Verifier<'_> {
             .buffered(CONCURRENCY)
             .collect()
             .await;
+        // An artifact the runtime selects (under any of its entries) is judged per required
+        // platform in `check_selection`; one it never selects is a warning, whatever else is wrong
+        // with it (the runtime never fetches it).
+        let selected_digests: HashSet<&Digest> = selected
+            .iter()
+            .map(|id| &tree.nodes[*id].desc().digest)
+            .collect();
         let mut actual_of = HashMap::new();
         for (id, o) in outcomes {
-            if !o.artifact.is_empty() && !selected.contains(&id) {
+            if !o.artifact.is_empty() {
                 let d = tree.nodes[id].desc();
-                let why: Vec<&str> = o.artifact.iter().map(|r| r.message.as_str()).collect();
-                rep.warnings.push(Reason::new(
-                    Code::UnknownEntry,
-                    format!(
-                        "entry {} is not a container image, and the runtime selects another entry for its platform: {}",
-                        d.digest,
-                        why.join("; ")
-                    ),
-                ));
+                if !selected_digests.contains(&d.digest) {
+                    let why: Vec<&str> = o
+                        .artifact
+                        .iter()
+                        .chain(&o.reasons)
+                        .map(|r| r.message.as_str())
+                        .collect();
+                    rep.warnings.push(Reason::new(
+                        Code::UnknownEntry,
+                        format!(
+                            "entry {} is not a container image, and the runtime selects another entry for its platform: {}",
+                            d.digest,
+                            why.join("; ")
+                        ),
+                    ));
+                    rep.warnings.extend(o.warnings);
+                    continue;
+                }
+                if selected.contains(&id) {
+                    rep.platforms.push(o.report);
+                }
+                actual_of.insert(id, o.actual);
                 rep.reasons.extend(o.reasons);
                 rep.warnings.extend(o.warnings);
                 continue;
             }
             actual_of.insert(id, o.actual);
             rep.platforms.push(o.report);
-            rep.reasons.extend(o.artifact);
             rep.reasons.extend(o.reasons);
             rep.warnings.extend(o.warnings);
         }
@@ -547,7 +566,22 @@ impl Verifier<'_> {
                 node,
                 by_config: false,
             } => {
-                debug_assert!(has_real_platform(tree.nodes[node].desc()));
+                let desc = tree.nodes[node].desc();
+                debug_assert!(has_real_platform(desc));
+                if let Some(why) = self.artifact_of(desc) {
+                    rep.missing.push(req.to_string());
+                    rep.reasons.push(
+                        Reason::new(
+                            Code::UnusableEntry,
+                            format!(
+                                "the entry the runtime selects for {req} in {} is {}, which is not a container image: {why}",
+                                ctx.reference, desc.digest
+                            ),
+                        )
+                        .hint("put the container image for this platform first in the index, before artifacts such as a SOCI index"),
+                    );
+                    return;
+                }
                 // The entry's claim matched; a Windows build it does not name is the config's.
                 if let Some(Some(actual)) = actual_of.get(&node) {
                     if !req.windows_build_runs(actual) {
@@ -990,18 +1024,13 @@ fn is_foreign_layer(media_type: &str) -> bool {
     .contains(&media_type)
 }
 
-/// An image configuration media type: OCI's or Docker's, and the values Docker's pull also takes
-/// for an image's config (`defaultImageTypes`: registries of 2016 wrote `application/octet-stream`,
-/// and a missing type is taken for an image's).
+/// An image configuration media type: OCI's or Docker's. containerd unpacks an image only when its
+/// config is one of these (`images.IsConfigType`): Docker's legacy pull also takes
+/// `application/octet-stream`, `application/json` or none, but containerd (Fargate, Docker's
+/// containerd image store) fails to unpack such an image (containerd#10628).
 fn is_config_type(media_type: &str) -> bool {
-    [
-        "application/vnd.oci.image.config.v1+json",
-        "application/vnd.docker.container.image.v1+json",
-        "application/octet-stream",
-        "application/json",
-        "",
-    ]
-    .contains(&media_type)
+    media_type == "application/vnd.oci.image.config.v1+json"
+        || media_type == "application/vnd.docker.container.image.v1+json"
 }
 
 /// A layer media type the runtimes of ECS unpack: an OCI layer (uncompressed, `+gzip` or `+zstd`;
@@ -1034,7 +1063,19 @@ fn artifact_reasons(
     layers: &[Descriptor],
 ) -> Vec<Reason> {
     let mut out = Vec::new();
-    if !is_config_type(&config.media_type) {
+    let legacy = ["application/octet-stream", "application/json", ""];
+    if legacy.contains(&config.media_type.as_str()) {
+        out.push(
+            Reason::new(
+                Code::UnusableEntry,
+                format!(
+                    "{what} has {}: Docker's legacy pull takes it for an image's, but containerd (Fargate, Docker's containerd image store) cannot unpack such an image (containerd#10628)",
+                    media_type_text(&config.media_type)
+                ),
+            )
+            .hint("push the image again with a current builder (docker buildx, podman), which writes an image config media type"),
+        );
+    } else if !is_config_type(&config.media_type) {
         out.push(not_an_image(format!(
             "{what} has {}, not an image configuration's: the pull fails",
             media_type_text(&config.media_type)

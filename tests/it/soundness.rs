@@ -714,8 +714,7 @@ fn an_image_manifest_that_packs_an_artifact_is_unusable() {
 /// A SOCI index (what `soci convert` adds for lazy loading on Fargate): an image manifest of the
 /// image's platform whose config and layers are not an image's, after the image in the index. The
 /// runtime selects the image, so the index passes and the SOCI entry is a warning; placed first,
-/// the runtime would select it, and the pull fails. Configs of the types Docker's pull also takes
-/// for an image's (`application/octet-stream`, `application/json`, none) are images.
+/// the runtime would select it, and the pull fails.
 #[test]
 fn artifacts_fail_only_where_the_runtime_selects_them() {
     let r = Registry::plain();
@@ -747,6 +746,16 @@ fn artifacts_fail_only_where_the_runtime_selects_them() {
             .any(|w| w.code == "unknown-entry" && w.message.contains(&soci.digest));
         assert!(warned, "{:?}", run.json.warnings);
     }
+    // With --deep, a part missing from the SOCI index the runtime never fetches is no failure.
+    let ztoc = b"layer 0 of type application/octet-stream";
+    r.delete_blob("soci/app", &common::registry::sha256(ztoc));
+    let reference = format!("{}/soci/app:v1", r.host());
+    let run = run_json(
+        shipcheck(),
+        &[&reference, "--platforms", "amd64,arm64", "--deep"],
+        None,
+    );
+    run.expect(0, "");
     oci_index(
         &r,
         "soci/app:first",
@@ -758,10 +767,37 @@ fn artifacts_fail_only_where_the_runtime_selects_them() {
     );
     let run = verify_image(&r, "soci/app:first", Some("amd64,arm64"));
     run.expect(1, "unusable-entry");
+    // Selected, it is missing, once, with the entry named.
+    assert_eq!(run.json.missing, vec!["linux/amd64"]);
+    let unusable: Vec<_> = run
+        .json
+        .reasons
+        .iter()
+        .filter(|r| r.code == "unusable-entry")
+        .collect();
+    assert_eq!(unusable.len(), 1, "{unusable:?}");
+    assert!(unusable[0].message.contains(&soci.digest), "{unusable:?}");
+    // The same artifact listed again later is not also "another entry" the runtime skips.
+    oci_index(
+        &r,
+        "soci/app:twice",
+        vec![
+            soci.entry("linux/amd64"),
+            amd.entry("linux/amd64"),
+            soci.entry("linux/amd64"),
+        ],
+    );
+    let run = verify_image(&r, "soci/app:twice", Some("amd64"));
+    run.expect(1, "unusable-entry");
+    assert!(run.json.warnings.is_empty(), "{:?}", run.json.warnings);
+    // Configs of the types Docker's legacy pull takes for an image's: containerd (Fargate) cannot
+    // unpack such an image (containerd#10628). (They passed for a while.)
     for config_type in ["application/octet-stream", "application/json", ""] {
         let img = push_packed(&r, "soci/app", config_type, &[OCI_LAYER], 1);
         r.put_manifest("soci/app", "legacy", OCI_MANIFEST, &img.body);
-        verify_image(&r, "soci/app:legacy", Some("amd64")).expect(0, "");
+        let run = verify_image(&r, "soci/app:legacy", Some("amd64"));
+        run.expect(1, "unusable-entry");
+        assert!(run.stdout.contains("containerd#10628"), "{}", run.stdout);
     }
 }
 
