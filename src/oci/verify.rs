@@ -890,6 +890,9 @@ impl Verifier<'_> {
         Some(head.clone())
     }
 
+    /// Checks an image manifest's config (digest, size, platform) and, with `--deep`, its layers;
+    /// says whether it is an artifact rather than an image (config and layer media types).
+    // Long: config digest, size, media type and platform, then layers with --deep, in the order they are reported.
     async fn verify_image_manifest(
         &self,
         desc: Descriptor,
