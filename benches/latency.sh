@@ -58,7 +58,8 @@ http { access_log $W/access.log; client_body_temp_path $W/tmp/b; proxy_temp_path
   fastcgi_temp_path $W/tmp/f; uwsgi_temp_path $W/tmp/u; scgi_temp_path $W/tmp/s;
   keepalive_requests 100000; http2_max_concurrent_streams 256;
   server { $LISTEN root $W/tree; default_type application/json; types { }
-    location = /v2/ { return 200 '{}'; } } }
+    location = /v2/ { return 200 '{}'; }
+    location ~ ^/v2/[^/]+/manifests/v1\$ { default_type application/vnd.oci.image.index.v1+json; } } }
 CONF
 /usr/sbin/nginx -p "$W" -e "$W/nginx.err" -c "$W/nginx.conf" & PIDS+=($!)
 python3 benches/latency/delay_proxy.py "$PROXY_PORT" "$NGINX_PORT" "$((RTT / 2))" "$W/conns" & PIDS+=($!)

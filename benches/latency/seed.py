@@ -4,8 +4,9 @@ each an OCI index with two image manifests and two configs, under app<i>:v1.
 
     seed.py TREE N
 
-Manifests are served by tag and by digest; blobs by digest. Every body carries its mediaType (nginx
-serves them as application/json, which clients accept when the body says what it is).
+Manifests are served by tag and by digest; blobs by digest. Every body carries its mediaType. nginx
+serves the tag (the top manifest) as the index's media type, as registries do: runtimes read the top
+manifest's type from Content-Type; below it, the descriptors name the types.
 """
 import hashlib
 import json

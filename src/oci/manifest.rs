@@ -169,6 +169,10 @@ pub enum Mismatch {
         /// Whether the JSON is an index.
         index: bool,
     },
+    /// The top manifest's `Content-Type`, which runtimes read its media type from, is not a manifest
+    /// type as they compare it (exactly, up to the first `;`).
+    #[error("the registry sent {}; container runtimes take the top manifest's media type from this header, byte for byte up to any `;` (containerd's resolver), so a pull of this reference fails", top_header(.0.as_deref()))]
+    TopHeader(Option<String>),
     /// The referring descriptor's media type against what was served.
     #[error("the referring descriptor says `{expected}` but the registry served `{served}`")]
     Descriptor {
@@ -177,6 +181,28 @@ pub enum Mismatch {
         /// The effective media type served.
         served: String,
     },
+}
+
+fn top_header(ct: Option<&str>) -> String {
+    match ct {
+        Some(c) => format!("Content-Type `{c}`"),
+        None => "no Content-Type".to_string(),
+    }
+}
+
+/// The top manifest's media type as container runtimes read it: containerd's resolver takes the
+/// `Content-Type` header up to its first `;`, neither trimmed nor lowercased, and pulls only the four
+/// manifest types (a generic `application/json`, a missing header or another spelling ends the pull
+/// with "unexpected media type"). Docker's registry, ECR, Docker Hub and GHCR send the exact type.
+pub fn check_top_content_type(content_type: Option<&str>, what: &str) -> Result<(), ManifestError> {
+    let runtime_type = content_type.map(|c| c.split(';').next().unwrap_or(""));
+    match runtime_type {
+        Some(t) if is_index_type(t) || is_image_type(t) || is_schema1(t) => Ok(()),
+        _ => Err(ManifestError::MediaTypeMismatch {
+            what: what.to_string(),
+            mismatch: Mismatch::TopHeader(content_type.map(str::to_string)),
+        }),
+    }
 }
 
 fn shape(index: bool) -> &'static str {

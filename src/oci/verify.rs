@@ -11,9 +11,10 @@ use crate::oci::auth::{CredentialSources, Credentials};
 use crate::oci::cache::{ContentCache, Kind};
 use crate::oci::selection::{IndexTree, Node, Selection};
 use crate::oci::{
-    config_platform, manifest::ManifestError, parse_manifest, Algo, Client, Descriptor, Digest,
-    Fetched, GetError, Manifest, Platform, Reference, MAX_CONFIG, MAX_DEPTH, MAX_LAYER_CHECKS,
-    MAX_MANIFEST, MAX_NESTED_INDEXES, MAX_TOTAL_ENTRIES,
+    config_platform, manifest::check_top_content_type, manifest::ManifestError, manifest::Mismatch,
+    parse_manifest, Algo, Client, Descriptor, Digest, Fetched, GetError, Manifest, Platform,
+    Reference, MAX_CONFIG, MAX_DEPTH, MAX_LAYER_CHECKS, MAX_MANIFEST, MAX_NESTED_INDEXES,
+    MAX_TOTAL_ENTRIES,
 };
 use crate::report::{verdict_of, Code, Reason, Verdict};
 use futures_util::StreamExt;
@@ -362,13 +363,10 @@ impl Verifier<'_> {
         if mismatch || !rep.reasons.is_empty() {
             return Ok(());
         }
-        let top = parse_manifest(
-            body,
-            fetched.content_type.as_deref(),
-            None,
-            &format!("manifest of {reference}"),
-        )
-        .map_err(manifest_reason)?;
+        let what = format!("manifest of {reference}");
+        let top = parse_manifest(body, fetched.content_type.as_deref(), None, &what)
+            .map_err(manifest_reason)?;
+        check_top_content_type(fetched.content_type.as_deref(), &what).map_err(manifest_reason)?;
         rep.media_type = Some(top.media_type().to_string());
         match top {
             Manifest::Index { manifests, .. } => {
@@ -1321,6 +1319,12 @@ fn manifest_reason(e: ManifestError) -> Reason {
         }
         ManifestError::UnsupportedMediaType { .. } => {
             "shipcheck understands OCI image indexes and manifests and Docker v2 manifests and lists"
+        }
+        ManifestError::MediaTypeMismatch {
+            mismatch: Mismatch::TopHeader(_),
+            ..
+        } => {
+            "the registry, or a proxy or static server in front of it, must send the manifest's own media type as Content-Type (Docker's registry, ECR, Docker Hub and GHCR do)"
         }
         ManifestError::MediaTypeMismatch { .. } => {
             "the registry or the pushing tool produced an inconsistent manifest; push the image again"

@@ -1872,3 +1872,39 @@ fn key_and_catalog_files_are_capped_when_their_size_is_unknown() {
         start.elapsed()
     );
 }
+
+/// containerd takes the top manifest's media type from the `Content-Type` header, up to the first
+/// `;`, byte for byte, and pulls only the manifest types: a generic, missing or respelled header
+/// ends the pull with "unexpected media type", whatever the body says. Such an index passed (found
+/// by adversarial pass 15, checked against containerd 1.6's resolver). Children are judged by
+/// their descriptors, as before.
+#[test]
+fn the_top_manifest_needs_the_content_type_runtimes_read() {
+    use fake_registry::{ok, with_digest, Image};
+    let fake = fake_registry::Fake::start();
+    let img = Image::new();
+    img.serve(&fake);
+    let served = |tag: &str, ct: Option<&str>| {
+        let mut r = with_digest(ok(ct.unwrap_or(""), &img.index), &img.index);
+        if ct.is_none() {
+            r.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+        }
+        fake.route(&format!("/v2/app/manifests/{tag}"), vec![r]);
+        format!("{}/app:{tag}", fake.host())
+    };
+    let good = served("good", Some(&format!("{OCI_INDEX}; charset=utf-8")));
+    run_json(shipcheck(), &[&good, "--platforms", "amd64,arm64"], None).expect(0, "");
+    for (tag, ct) in [
+        ("json", Some("application/json")),
+        ("octet", Some("application/octet-stream")),
+        ("none", None),
+        ("upper", Some("Application/VND.OCI.Image.Index.v1+json")),
+        ("space", Some("application/vnd.oci.image.index.v1+json ; charset=utf-8")),
+    ] {
+        let reference = served(tag, ct);
+        let run = run_json(shipcheck(), &[&reference, "--platforms", "amd64"], None);
+        run.expect(1, "media-type-mismatch");
+        let message = &run.json.reasons[0].message;
+        assert!(message.contains("Content-Type"), "{tag}: {message}");
+    }
+}
