@@ -8,7 +8,10 @@ use crate::net::{
     check_url, classify, is_loopback_host, read_capped_within, Attempts, FetchError, Http,
 };
 use crate::report::{Code, Reason};
-use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE, WWW_AUTHENTICATE};
+use reqwest::header::{
+    HeaderValue, ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE,
+    WWW_AUTHENTICATE,
+};
 use reqwest::{Method, Response, StatusCode};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -206,7 +209,12 @@ impl Client {
     ) -> Result<Response, Reason> {
         let auth = self.auth_header(sent);
         let build = |url: &Url| {
-            let mut rb = self.http.request(method.clone(), url);
+            // Digests name the bytes as stored: ask for them unencoded (with no Accept-Encoding, a
+            // server may pick any coding; Go's client, and so containerd, would decode gzip).
+            let mut rb = self
+                .http
+                .request(method.clone(), url)
+                .header(ACCEPT_ENCODING, "identity");
             if let Some(a) = accept {
                 rb = rb.header(ACCEPT, a);
             }
@@ -545,6 +553,20 @@ impl Client {
             let content_type = header(CONTENT_TYPE.as_str());
             let digest_header = header("docker-content-digest");
             let url = resp.url().clone();
+            if let Some(coding) = header(CONTENT_ENCODING.as_str())
+                .filter(|c| !c.trim().eq_ignore_ascii_case("identity"))
+            {
+                return Err(GetError::Reason(
+                    Reason::new(
+                        Code::DownloadFailed,
+                        format!(
+                            "{what}: the registry sent it encoded (Content-Encoding `{}`) although shipcheck asked for the bytes as stored; digests name those bytes, and shipcheck does not decode them",
+                            crate::report::esc(&coding)
+                        ),
+                    )
+                    .hint("a proxy or server in front of the registry compresses its answers; turn that off for /v2/"),
+                ));
+            }
             // The low-speed window is --timeout, as for every other transfer.
             match read_capped_within(&url, resp, cap, self.http.opts.timeout).await {
                 Ok(body) => {

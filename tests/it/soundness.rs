@@ -1887,7 +1887,8 @@ fn the_top_manifest_needs_the_content_type_runtimes_read() {
     let served = |tag: &str, ct: Option<&str>| {
         let mut r = with_digest(ok(ct.unwrap_or(""), &img.index), &img.index);
         if ct.is_none() {
-            r.headers.retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
+            r.headers
+                .retain(|(k, _)| !k.eq_ignore_ascii_case("content-type"));
         }
         fake.route(&format!("/v2/app/manifests/{tag}"), vec![r]);
         format!("{}/app:{tag}", fake.host())
@@ -1899,7 +1900,10 @@ fn the_top_manifest_needs_the_content_type_runtimes_read() {
         ("octet", Some("application/octet-stream")),
         ("none", None),
         ("upper", Some("Application/VND.OCI.Image.Index.v1+json")),
-        ("space", Some("application/vnd.oci.image.index.v1+json ; charset=utf-8")),
+        (
+            "space",
+            Some("application/vnd.oci.image.index.v1+json ; charset=utf-8"),
+        ),
     ] {
         let reference = served(tag, ct);
         let run = run_json(shipcheck(), &[&reference, "--platforms", "amd64"], None);
@@ -1907,4 +1911,45 @@ fn the_top_manifest_needs_the_content_type_runtimes_read() {
         let message = &run.json.reasons[0].message;
         assert!(message.contains("Content-Type"), "{tag}: {message}");
     }
+}
+
+/// A registry (or a proxy in front of it) that compresses a manifest: shipcheck asks for the bytes
+/// as stored (`Accept-Encoding: identity`), and an encoded answer is undecided (exit 2, naming the
+/// coding), where it was `digest-mismatch` with "do not deploy" (found by adversarial pass 15;
+/// containerd's Go client decodes gzip itself). The body here is the plain index: what is judged
+/// is the header.
+#[test]
+fn an_encoded_manifest_is_undecided_not_tampered() {
+    use fake_registry::{ok, with_digest, Image};
+    let fake = fake_registry::Fake::start();
+    let img = Image::new();
+    img.serve(&fake);
+    let mut r = with_digest(ok(OCI_INDEX, &img.index), &img.index);
+    r.headers.push(("Content-Encoding".into(), "gzip".into()));
+    fake.route("/v2/app/manifests/gz", vec![r]);
+    let reference = format!("{}/app:gz", fake.host());
+    let run = run_json(shipcheck(), &[&reference, "--platforms", "amd64"], None);
+    run.expect(2, "download-failed");
+    assert!(
+        run.json.reasons[0]
+            .message
+            .contains("Content-Encoding `gzip`"),
+        "{:?}",
+        run.json.reasons
+    );
+    let asked: Vec<String> = fake
+        .log()
+        .iter()
+        .map(|l| {
+            l.headers
+                .iter()
+                .find(|(k, _)| k == "accept-encoding")
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(
+        !asked.is_empty() && asked.iter().all(|a| a == "identity"),
+        "{asked:?}"
+    );
 }
