@@ -11,8 +11,10 @@
 //!    manifest without a platform (or without an os, which containerd reads as the host's) is
 //!    accepted when its config names the platform; any other media type fails the pull.
 //!
-//! shipcheck is stricter in one way: when the best match is a fallback (32-bit arm on arm64, 386 on
-//! amd64, an older variant), the required platform counts as missing.
+//! shipcheck is stricter in one way: when the entry finally selected is an image (or an unusable
+//! entry) listed for a fallback platform (32-bit arm on arm64, 386 on amd64, an older variant), the
+//! required platform counts as missing. A nested index listed for a fallback platform is entered,
+//! as the runtime does, and the image it holds decides.
 
 use crate::oci::{is_image_type, is_index_type, Descriptor, Platform};
 
@@ -125,7 +127,11 @@ impl IndexTree {
                 return Selection::None;
             };
             let node = &self.nodes[id];
-            if rank != 0 && rank != usize::MAX {
+            // A nested index listed under a fallback platform is entered like any other: what the
+            // runtime runs is the image it selects in there (found by adversarial pass 15: an arm64
+            // image in an index listed as arm/v7 was reported missing).
+            let fallback = rank != 0 && rank != usize::MAX;
+            if fallback && !matches!(node, Node::Index { .. }) {
                 let platform = node.desc().platform.clone().expect("ranked by platform");
                 return Selection::Fallback { node: id, platform };
             }
@@ -222,6 +228,34 @@ mod tests {
             desc(1, OCI_MANIFEST, Some("linux/arm64")),
         ]);
         assert_eq!(t.select(&p("arm64")), Selection::Unusable { node: 0 });
+    }
+
+    #[test]
+    fn a_nested_index_under_a_fallback_platform_is_entered() {
+        let mut t = tree(vec![desc(0, OCI_INDEX, Some("linux/arm/v7"))]);
+        let kids = t.add(vec![
+            desc(1, OCI_MANIFEST, Some("linux/arm/v7")),
+            desc(2, OCI_MANIFEST, Some("linux/arm64")),
+        ]);
+        if let Node::Index { children, .. } = &mut t.nodes[0] {
+            *children = Some(kids);
+        }
+        let arm64 = Selection::Image {
+            node: 2,
+            by_config: false,
+        };
+        assert_eq!(t.select(&p("arm64")), arm64);
+        // Inside, the image listed for the fallback still counts as missing when it is the best.
+        if let Node::Index { children, .. } = &mut t.nodes[0] {
+            *children = Some(vec![1]);
+        }
+        assert_eq!(
+            t.select(&p("arm64")),
+            Selection::Fallback {
+                node: 1,
+                platform: p("arm/v7")
+            }
+        );
     }
 
     #[test]

@@ -1953,3 +1953,17 @@ fn an_encoded_manifest_is_undecided_not_tampered() {
         "{asked:?}"
     );
 }
+
+/// A nested index listed for a fallback platform (arm/v7 for arm64) is entered, as containerd's
+/// matcher keeps the fallback and enters it; the arm64 image inside is what runs. It was reported
+/// missing (found by adversarial pass 15, checked against containerd 1.6).
+#[test]
+fn a_nested_index_under_a_fallback_platform_is_entered() {
+    let r = Registry::plain();
+    let arm = r.push_image("fbnest/app", "linux/arm64", Flavour::Oci, None);
+    let inner = oci_index(&r, "fbnest/app:inner", vec![arm.entry("linux/arm64")]);
+    let entry = json!({"mediaType": OCI_INDEX, "digest": inner.digest, "size": inner.size,
+               "platform": {"os": "linux", "architecture": "arm", "variant": "v7"}});
+    oci_index(&r, "fbnest/app:v1", vec![entry]);
+    verify_image(&r, "fbnest/app:v1", Some("arm64")).expect(0, "");
+}
