@@ -18,10 +18,11 @@ fuzz_target!(|data: &[u8]| {
             None,
             Some("arn:aws:ecr:us-east-1:123456789012:repository/app".to_string()),
         ] {
-            let r = shipcheck::aws::policy::run(&IamRequest {
-                policies: vec![path().clone()],
+            let r = shipcheck::aws::policy::run(&IamRequest::new(
+                vec![path().clone()],
                 workflow,
-                repository, documents: Vec::new() });
+                repository,
+            ));
             let _ = shipcheck::commands::check_iam::render_text(&r, false);
         }
     }

@@ -7,9 +7,13 @@
 //! wins, `NotAction` / `NotResource`, `*` and `?` wildcards, case-insensitive action names,
 //! case-sensitive resource ARNs) and reports one status per required action.
 //!
+//! With an identity read live, its permissions boundary caps what its policies allow (an action must
+//! be allowed by both, and a Deny in either wins), and "any repository" means any in the identity's
+//! partition (`aws` for policy files).
+//!
 //! Not evaluated: `Condition` blocks (an Allow with a Condition counts as granted, a Deny with a Condition
 //! does not count as a denial; both are reported as `not-evaluated` warnings), policy variables
-//! (`${aws:username}`), permission boundaries, SCPs, session policies and repository policies.
+//! (`${aws:username}`), SCPs, session policies and repository policies.
 
 use crate::aws::iam::NamedDocument;
 use crate::input;
@@ -84,8 +88,11 @@ reported to fail without ecr:GetDownloadUrlForLayer";
 /// The action that is not scoped to a repository: IAM evaluates it against Resource `*`.
 const AUTH_TOKEN: &str = "ecr:GetAuthorizationToken";
 
-/// A glob that matches every ECR repository ARN in every partition, region and account.
-const ANY_REPOSITORY: &str = "arn:*:ecr:*:*:repository/*";
+/// A glob that matches every ECR repository ARN of `partition`, in every region and account: the
+/// repositories a principal of that partition can reach.
+fn any_repository(partition: &str) -> String {
+    format!("arn:{partition}:ecr:*:*:repository/*")
+}
 
 /// ECR (private registry) actions from the AWS service authorization reference, with whether they are
 /// read-only. Used to name the extra actions a wildcard or list grants.
@@ -156,6 +163,36 @@ pub struct IamRequest {
     pub repository: Option<String>,
     /// Policies read live from IAM (`--role`, `--user`), evaluated with the files.
     pub documents: Vec<NamedDocument>,
+    /// The identity's permissions boundary, read live: it caps what the policies allow.
+    pub boundary: Option<NamedDocument>,
+    /// The identity the documents were read for (`role NAME`): with one, no policy at all is a
+    /// failure (nothing is allowed), not a usage error.
+    pub identity: Option<String>,
+    /// The identity's partition, for "any repository" (default `aws`).
+    pub partition: Option<String>,
+}
+
+impl IamRequest {
+    /// A request for policy files (none yet read from IAM).
+    pub fn new(policies: Vec<PathBuf>, workflow: Workflow, repository: Option<String>) -> Self {
+        IamRequest {
+            policies,
+            workflow,
+            repository,
+            documents: Vec::new(),
+            boundary: None,
+            identity: None,
+            partition: None,
+        }
+    }
+
+    /// Adds what IAM holds for the identity `who` (`role NAME`): its policies, boundary and partition.
+    pub fn set_identity(&mut self, who: &str, found: crate::aws::iam::IdentityPolicies) {
+        self.identity = Some(who.to_string());
+        self.documents = found.documents;
+        self.boundary = found.boundary;
+        self.partition = Some(found.partition);
+    }
 }
 
 /// The JSON object `check-iam --json` prints.
@@ -657,8 +694,8 @@ impl Stmt {
 enum Target {
     /// A concrete ARN, or `*` for actions that are not resource-scoped.
     Exact(String),
-    /// Some ECR repository ARN (no `--repository`).
-    AnyRepository,
+    /// Some ECR repository ARN (no `--repository`): the glob of every repository of the partition.
+    AnyRepository(String),
 }
 
 /// Which resource pattern of the statement applies to the target, as text for the report; `None` when
@@ -675,7 +712,7 @@ fn applies_to(s: &Stmt, t: &Target) -> Option<String> {
             };
             match t {
                 Target::Exact(arn) => arn_match(&p, arn),
-                Target::AnyRepository => arn_covers(&p, ANY_REPOSITORY),
+                Target::AnyRepository(any) => arn_covers(&p, any),
             }
         });
         if excluded {
@@ -693,7 +730,7 @@ fn applies_to(s: &Stmt, t: &Target) -> Option<String> {
                 let p = variables_as_wildcards(p);
                 match t {
                     Target::Exact(arn) => arn_match(&p, arn),
-                    Target::AnyRepository => arn_intersect(&p, ANY_REPOSITORY),
+                    Target::AnyRepository(any) => arn_intersect(&p, any),
                 }
             })
             .cloned()
@@ -731,16 +768,17 @@ fn variables_as_wildcards(p: &str) -> String {
     out
 }
 
-/// In "any repository" mode: whether the Deny statement `d` removes the grant made through pattern `a`.
-fn deny_kills(d: &Stmt, a: &str) -> bool {
+/// In "any repository" mode (`any`: every repository of the partition): whether the Deny statement
+/// `d` removes the grant made through pattern `a`.
+fn deny_kills(d: &Stmt, a: &str, any: &str) -> bool {
     if d.not_resource {
         !d.resources
             .iter()
-            .any(|nr| arn_intersect(nr, a) && arn_intersect(nr, ANY_REPOSITORY))
+            .any(|nr| arn_intersect(nr, a) && arn_intersect(nr, any))
     } else {
         d.resources.iter().any(|p| {
             let p = variables_as_wildcards(p);
-            arn_covers(&p, a) || arn_covers(&p, ANY_REPOSITORY)
+            arn_covers(&p, a) || arn_covers(&p, any)
         })
     }
 }
@@ -831,7 +869,7 @@ fn evaluate(action: &str, stmts: &[Stmt], target: &Target) -> ActionCheck {
     let target_text = match target {
         Target::Exact(t) if t == "*" => "\"*\"".to_string(),
         Target::Exact(t) => t.clone(),
-        Target::AnyRepository => "any repository".to_string(),
+        Target::AnyRepository(any) => format!("any repository ({any})"),
     };
     // Allows that apply (unconditional first).
     let mut allows: Vec<(&Stmt, String)> = relevant
@@ -851,19 +889,19 @@ fn evaluate(action: &str, stmts: &[Stmt], target: &Target) -> ActionCheck {
         Target::Exact(_) => denies
             .iter()
             .find_map(|d| applies_to(d, target).map(|r| (*d, r))),
-        Target::AnyRepository => {
+        Target::AnyRepository(any) => {
             // Denied everywhere, or every grant is removed by some Deny.
-            let everywhere = denies.iter().find(|d| deny_kills(d, ANY_REPOSITORY));
+            let everywhere = denies.iter().find(|d| deny_kills(d, any, any));
             let grant = |s: &Stmt, r: &str| {
                 if s.not_resource {
-                    ANY_REPOSITORY.to_string()
+                    any.clone()
                 } else {
                     variables_as_wildcards(r)
                 }
             };
             let killer = |s: &Stmt, a: &str| {
                 let g = grant(s, a);
-                denies.iter().find(|d| deny_kills(d, &g)).copied()
+                denies.iter().find(|d| deny_kills(d, &g, any)).copied()
             };
             let all_killed =
                 !allows.is_empty() && allows.iter().all(|(s, a)| killer(s, a).is_some());
@@ -935,6 +973,55 @@ fn evaluate(action: &str, stmts: &[Stmt], target: &Target) -> ActionCheck {
         None,
         "no statement allows it".to_string(),
     )
+}
+
+/// The identity policies' verdict `c` for one action, capped by the permissions boundary's verdict
+/// `b` (named `name`): IAM allows an action only when both allow it, and a Deny in either wins.
+fn capped(mut c: ActionCheck, b: ActionCheck, name: &str, target: &Target) -> ActionCheck {
+    if c.status != ActionStatus::Granted {
+        return c;
+    }
+    let granted_by = c.statement.clone().unwrap_or_default();
+    let refused = |mut c: ActionCheck, status, why: String| {
+        c.status = status;
+        c.why = why;
+        c.statement = b.statement.clone().or_else(|| Some(name.to_string()));
+        c.resource = b.resource.clone();
+        c.conditional = false;
+        c
+    };
+    match b.status {
+        ActionStatus::Denied => refused(
+            c,
+            ActionStatus::Denied,
+            format!("statement `{granted_by}` allows it, but the permissions boundary {name} denies it: {}", b.why),
+        ),
+        ActionStatus::Missing | ActionStatus::WrongResource => refused(
+            c,
+            ActionStatus::Missing,
+            format!("statement `{granted_by}` allows it, but the permissions boundary {name} does not ({}); a boundary caps what the identity's policies grant", b.why),
+        ),
+        ActionStatus::Granted => {
+            // Without --repository both were matched against "any repository": the grants must
+            // also overlap each other.
+            let plain = |r: &Option<String>| r.clone().filter(|r| !r.starts_with("NotResource "));
+            if let (Target::AnyRepository(_), Some(mine), Some(theirs)) =
+                (target, plain(&c.resource), plain(&b.resource))
+            {
+                if !arn_intersect(&variables_as_wildcards(&mine), &variables_as_wildcards(&theirs)) {
+                    let why = format!("statement `{granted_by}` allows it on {mine} and the permissions boundary {name} only on {theirs}: no repository is in both");
+                    return refused(c, ActionStatus::WrongResource, why);
+                }
+            }
+            if b.conditional {
+                c.conditional = true;
+                c.why.push_str(&format!(
+                    "; the permissions boundary {name} allows it only when its Condition holds (not evaluated)"
+                ));
+            }
+            c
+        }
+    }
 }
 
 /// Least-privilege warnings for one Allow statement.
@@ -1055,6 +1142,7 @@ pub fn run(req: &IamRequest) -> IamReport {
             .iter()
             .map(|p| p.display().to_string())
             .chain(req.documents.iter().map(|d| d.name.clone()))
+            .chain(req.boundary.iter().map(|d| d.name.clone()))
             .collect(),
         workflow: req.workflow,
         repository: None,
@@ -1065,7 +1153,7 @@ pub fn run(req: &IamRequest) -> IamReport {
         report.verdict = verdict_of(&report.reasons);
         report
     };
-    if req.policies.is_empty() && req.documents.is_empty() {
+    if req.policies.is_empty() && req.documents.is_empty() && req.identity.is_none() {
         return fail(
             report,
             Reason::new(
@@ -1094,9 +1182,17 @@ pub fn run(req: &IamRequest) -> IamReport {
             Err(e) => return fail(report, e),
         }
     }
+    let boundary = match &req.boundary {
+        Some(d) => match load_document(d, true, &mut report.warnings) {
+            Ok(s) => Some(s),
+            Err(e) => return fail(report, e),
+        },
+        None => None,
+    };
+    let any = any_repository(req.partition.as_deref().unwrap_or("aws"));
     let repo_target = match &report.repository {
         Some(arn) => Target::Exact(arn.clone()),
-        None => Target::AnyRepository,
+        None => Target::AnyRepository(any.clone()),
     };
     for action in req.workflow.required_actions() {
         let target = if *action == AUTH_TOKEN {
@@ -1105,10 +1201,18 @@ pub fn run(req: &IamRequest) -> IamReport {
             repo_target.clone()
         };
         let mut c = evaluate(action, &stmts, &target);
+        if let (Some(b), Some(name)) = (&boundary, req.boundary.as_ref().map(|d| &d.name)) {
+            c = capped(c, evaluate(action, b, &target), name, &target);
+        }
         if req.workflow == Workflow::BuildxPush && *action == "ecr:GetDownloadUrlForLayer" {
             c.why
                 .push_str(&format!(" (needed because {BUILDX_LAYER_NOTE})"));
         }
+        // The boundary decided: its statement labels carry its name.
+        let by_boundary = c
+            .statement
+            .as_deref()
+            .is_some_and(|s| s.starts_with("boundary:"));
         let reason = match c.status {
             ActionStatus::Granted => None,
             ActionStatus::Missing => Some(
@@ -1116,7 +1220,9 @@ pub fn run(req: &IamRequest) -> IamReport {
                     Code::MissingPermission,
                     format!("{} is not allowed: {}", c.action, c.why),
                 )
-                .hint(if *action == AUTH_TOKEN {
+                .hint(if by_boundary {
+                    "allow it in the permissions boundary too (or remove the boundary)".to_string()
+                } else if *action == AUTH_TOKEN {
                     "add it to an Allow statement with Resource \"*\"".to_string()
                 } else {
                     format!(
@@ -1133,7 +1239,11 @@ pub fn run(req: &IamRequest) -> IamReport {
                     Code::DeniedPermission,
                     format!("{} is denied: {}", c.action, c.why),
                 )
-                .hint("narrow the Deny statement, or exclude this action or resource from it"),
+                .hint(if by_boundary {
+                    "narrow the Deny statement of the permissions boundary, or exclude this action or resource from it"
+                } else {
+                    "narrow the Deny statement, or exclude this action or resource from it"
+                }),
             ),
             ActionStatus::WrongResource => Some(
                 Reason::new(
@@ -1154,8 +1264,8 @@ pub fn run(req: &IamRequest) -> IamReport {
         report.reasons.extend(reason);
         report.actions.push(c);
     }
-    // Conditions: one warning per statement that matters to the workflow.
-    for s in &stmts {
+    // Conditions: one warning per statement that matters to the workflow (the boundary's too).
+    for s in stmts.iter().chain(boundary.iter().flatten()) {
         if !s.conditional {
             continue;
         }
@@ -1197,9 +1307,10 @@ pub fn run(req: &IamRequest) -> IamReport {
             let lc = c.action.to_ascii_lowercase();
             for d in stmts
                 .iter()
+                .chain(boundary.iter().flatten())
                 .filter(|d| !d.allow && !d.conditional && d.covers_action(&lc))
             {
-                if applies_to(d, &Target::AnyRepository).is_some() {
+                if applies_to(d, &repo_target).is_some() {
                     report.warnings.push(Reason::new(
                         Code::NotEvaluated,
                         format!(

@@ -10,17 +10,13 @@ use crate::report::{code_list, esc, verdict_line, Verdict};
 /// `shipcheck check-iam`: policy files, and with `--role` or `--user` the identity's policies read
 /// from IAM.
 pub fn run_command(a: CheckIamArgs, ctx: &Context) -> i32 {
-    let mut req = IamRequest {
-        policies: a.policies,
-        workflow: a.workflow,
-        repository: a.repository,
-        documents: Vec::new(),
-    };
+    let mut req = IamRequest::new(a.policies, a.workflow, a.repository);
     let who = match (a.role, a.user) {
         (Some(r), None) => Some(Identity::Role(r)),
         (None, Some(u)) => Some(Identity::User(u)),
         _ => None,
     };
+    let who_name = who.as_ref().map(Identity::describe).unwrap_or_default();
     let live = who.map(|who| {
         ctx.block_on(async {
             let conf = crate::aws::config(a.region.as_deref(), a.timeout.into()).await;
@@ -30,8 +26,8 @@ pub fn run_command(a: CheckIamArgs, ctx: &Context) -> i32 {
     });
     let report = match live {
         Some(Err(r)) => IamReport::failed(&req, r),
-        Some(Ok(docs)) => {
-            req.documents = docs;
+        Some(Ok(found)) => {
+            req.set_identity(&who_name, found);
             run(&req)
         }
         None => run(&req),

@@ -15,12 +15,11 @@ fn fx(name: &str) -> PathBuf {
 }
 
 fn check(files: &[&str], workflow: Workflow, repo: Option<&str>) -> IamReport {
-    iam::run(&IamRequest {
-        policies: files.iter().map(|f| fx(f)).collect(),
+    iam::run(&IamRequest::new(
+        files.iter().map(|f| fx(f)).collect(),
         workflow,
-        repository: repo.map(str::to_string),
-        documents: Vec::new(),
-    })
+        repo.map(str::to_string),
+    ))
 }
 
 /// check-iam of one policy document, written to a temp file.
@@ -28,12 +27,11 @@ fn check_doc(doc: &str, workflow: Workflow, repo: Option<&str>) -> IamReport {
     let d = tempfile::tempdir().unwrap();
     let file = d.path().join("policy.json");
     std::fs::write(&file, doc).unwrap();
-    iam::run(&IamRequest {
-        policies: vec![file],
+    iam::run(&IamRequest::new(
+        vec![file],
         workflow,
-        repository: repo.map(str::to_string),
-        documents: Vec::new(),
-    })
+        repo.map(str::to_string),
+    ))
 }
 
 /// The report's line for `action`.
@@ -539,4 +537,37 @@ fn a_not_resource_deny_is_named_once() {
         );
         assert!(!a.why.contains("NotResource NotResource"), "{}", a.why);
     }
+}
+
+/// Without `--repository`, "any repository" is any repository of the principal's partition (`aws`
+/// for policy files): a Deny on every repository of the `aws` partition denies, where it was taken
+/// as a partial denial (a pass with a warning; found by adversarial pass 16). An Allow only in
+/// another partition is on the wrong resource.
+#[test]
+fn any_repository_is_any_of_the_partition() {
+    let allow_all = r#"{"Effect":"Allow","Action":"ecr:*","Resource":"*"}"#;
+    for deny in [
+        "arn:aws:ecr:*:*:repository/*",
+        "arn:aws:ecr:*:*:*",
+        "arn:*:ecr:*:*:repository/*",
+    ] {
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{allow_all},{{"Effect":"Deny","Action":"ecr:*","Resource":"{deny}"}}]}}"#
+        );
+        let r = check_doc(&doc, Workflow::Pull, None);
+        assert_eq!(r.verdict, Verdict::Fail, "{deny}: {r:#?}");
+        assert_eq!(
+            status(&r, "ecr:BatchGetImage"),
+            ActionStatus::Denied,
+            "{deny}"
+        );
+    }
+    // A Deny on another partition's repositories leaves this one's alone.
+    let doc = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{allow_all},{{"Effect":"Deny","Action":"ecr:*","Resource":"arn:aws-cn:ecr:*:*:repository/*"}}]}}"#
+    );
+    assert_eq!(check_doc(&doc, Workflow::Pull, None).verdict, Verdict::Pass);
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"},{"Effect":"Allow","Action":"ecr:*","Resource":"arn:aws-cn:ecr:*:*:repository/*"}]}"#;
+    let r = check_doc(doc, Workflow::Pull, None);
+    assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::WrongResource);
 }

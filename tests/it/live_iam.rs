@@ -224,7 +224,7 @@ fn a_caller_without_permission_is_told_which_action_it_needs() {
     assert_eq!(code, 2, "{v:#}");
     assert_eq!(codes(&v), ["access-denied"], "{v:#}");
     let msg = v["reasons"][0]["message"].as_str().unwrap();
-    assert!(msg.contains("iam:ListRolePolicies"), "{msg}");
+    assert!(msg.contains("iam:GetRole"), "{msg}");
 }
 
 /// `[[iam]]` in an audit file: a role read live next to policy files, one result each.
@@ -381,4 +381,212 @@ fn an_aws_endpoint_that_never_answers_is_undecided_within_the_timeout() {
         "{v}"
     );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Creates the customer-managed policy `name` holding `statements`; returns its ARN.
+fn managed(moto: &Moto, name: &str, statements: &str) -> String {
+    let created = iam(
+        moto,
+        &[
+            ("Action", "CreatePolicy"),
+            ("PolicyName", name),
+            ("PolicyDocument", &policy(statements)),
+        ],
+    );
+    created
+        .split("<Arn>")
+        .nth(1)
+        .and_then(|s| s.split("</Arn>").next())
+        .unwrap()
+        .to_string()
+}
+
+const PUSH: &str = r#"{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload","ecr:PutImage","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"*"}"#;
+
+/// A user's groups' policies are the user's too (IAM evaluates them together): a Deny in a group
+/// wins over the user's own Allow, and a user whose rights all come from a group has them. Both
+/// were missed: the groups were never read (a pass for a user who cannot push; found by
+/// adversarial pass 16).
+#[test]
+fn a_users_groups_policies_count() {
+    let moto = Moto::start();
+    for user in ["ci", "ci2"] {
+        iam(&moto, &[("Action", "CreateUser"), ("UserName", user)]);
+    }
+    iam(
+        &moto,
+        &[
+            ("Action", "PutUserPolicy"),
+            ("UserName", "ci"),
+            ("PolicyName", "push"),
+            ("PolicyDocument", &policy(PUSH)),
+        ],
+    );
+    for group in ["frozen", "pushers"] {
+        iam(&moto, &[("Action", "CreateGroup"), ("GroupName", group)]);
+    }
+    iam(
+        &moto,
+        &[
+            ("Action", "AddUserToGroup"),
+            ("GroupName", "frozen"),
+            ("UserName", "ci"),
+        ],
+    );
+    iam(
+        &moto,
+        &[
+            ("Action", "PutGroupPolicy"),
+            ("GroupName", "frozen"),
+            ("PolicyName", "freeze"),
+            (
+                "PolicyDocument",
+                &policy(r#"{"Effect":"Deny","Action":"ecr:*","Resource":"*"}"#),
+            ),
+        ],
+    );
+    let (code, v) = check(
+        &moto,
+        (KEY, SECRET),
+        &["--user", "ci", "--for", "push", "--repository", REPO],
+    );
+    assert_eq!(code, 1, "{v:#}");
+    let denied = codes(&v);
+    assert!(
+        denied.len() == 7 && denied.iter().all(|c| c == "denied-permission"),
+        "{v:#}"
+    );
+    let files = v["files"].to_string();
+    assert!(files.contains("group:frozen inline:freeze"), "{files}");
+
+    // ci2's rights come only from an attached policy of its group.
+    iam(
+        &moto,
+        &[
+            ("Action", "AddUserToGroup"),
+            ("GroupName", "pushers"),
+            ("UserName", "ci2"),
+        ],
+    );
+    let arn = managed(&moto, "push", PUSH);
+    iam(
+        &moto,
+        &[
+            ("Action", "AttachGroupPolicy"),
+            ("GroupName", "pushers"),
+            ("PolicyArn", &arn),
+        ],
+    );
+    let (code, v) = check(
+        &moto,
+        (KEY, SECRET),
+        &["--user", "ci2", "--for", "push", "--repository", REPO],
+    );
+    assert_eq!(code, 0, "{v:#}");
+    assert!(
+        v["files"]
+            .to_string()
+            .contains(&format!("group:pushers {arn}")),
+        "{v:#}"
+    );
+}
+
+/// A permissions boundary caps what a role's policies allow: an Allow the boundary does not repeat
+/// is not a permission, and a Deny in the boundary wins. The boundary was never read (a pass;
+/// found by adversarial pass 16). A role with no policies at all is a failure (nothing is allowed),
+/// not a usage error.
+#[test]
+fn a_permissions_boundary_caps_a_roles_policies() {
+    let moto = Moto::start();
+    iam(
+        &moto,
+        &[
+            ("Action", "CreateRole"),
+            ("RoleName", "deploy"),
+            ("AssumeRolePolicyDocument", TRUST),
+        ],
+    );
+    let only_missing = |v: &Value| {
+        let c = codes(v);
+        assert!(
+            !c.is_empty() && c.iter().all(|c| c == "missing-permission"),
+            "{v:#}"
+        );
+    };
+    let (code, v) = check_deploy_pull(&moto);
+    assert_eq!(code, 1, "{v:#}");
+    only_missing(&v);
+    put_deploy_policy(&moto, "push", PUSH);
+    let (code, v) = check_deploy_pull(&moto);
+    assert_eq!(code, 0, "{v:#}");
+    let s3_only = managed(
+        &moto,
+        "s3-only",
+        r#"{"Effect":"Allow","Action":"s3:*","Resource":"*"}"#,
+    );
+    let bound = |arn: &str| {
+        iam(
+            &moto,
+            &[
+                ("Action", "PutRolePermissionsBoundary"),
+                ("RoleName", "deploy"),
+                ("PermissionsBoundary", arn),
+            ],
+        );
+    };
+    bound(&s3_only);
+    let (code, v) = check_deploy_pull(&moto);
+    assert_eq!(code, 1, "{v:#}");
+    only_missing(&v);
+    let message = v["reasons"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("permissions boundary boundary:"),
+        "{message}"
+    );
+    assert!(
+        v["files"]
+            .to_string()
+            .contains(&format!("boundary:{s3_only}")),
+        "{v:#}"
+    );
+    // A boundary that allows ECR but denies the layer download.
+    let ecr = managed(
+        &moto,
+        "ecr-but-layers",
+        r#"{"Effect":"Allow","Action":"ecr:*","Resource":"*"},{"Effect":"Deny","Action":"ecr:GetDownloadUrlForLayer","Resource":"*"}"#,
+    );
+    bound(&ecr);
+    let (code, v) = check_deploy_pull(&moto);
+    assert_eq!(code, 1, "{v:#}");
+    assert_eq!(codes(&v), ["denied-permission"], "{v:#}");
+    // A boundary that allows what the policies allow: a pass.
+    let all_ecr = managed(
+        &moto,
+        "ecr",
+        r#"{"Effect":"Allow","Action":"ecr:*","Resource":"*"}"#,
+    );
+    bound(&all_ecr);
+    let (code, v) = check_deploy_pull(&moto);
+    assert_eq!(code, 0, "{v:#}");
+}
+
+/// An `[[iam]]` target naming a role and a user checked only the role (the user was dropped; found
+/// by adversarial pass 16): it is invalid input now, as `--role` with `--user` is a usage error.
+#[test]
+fn an_iam_target_names_one_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.toml");
+    std::fs::write(
+        &audit,
+        "[[iam]]\nrole = \"deploy\"\nuser = \"ci\"\nfor = \"pull\"\n",
+    )
+    .unwrap();
+    let out = shipcheck()
+        .args(["audit", "--json"])
+        .arg(&audit)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{v:#}");
+    assert_eq!(codes(&v["results"][0]), ["invalid-input"], "{v:#}");
 }

@@ -118,7 +118,8 @@ pub struct EcsTarget {
 pub struct IamTarget {
     /// `role`: an IAM role whose inline and attached policies are read live.
     pub role: Option<String>,
-    /// `user`: an IAM user whose inline and attached policies are read live (when no `role`).
+    /// `user`: an IAM user whose inline and attached policies, and its groups' policies, are read
+    /// live (a target names a role or a user, not both).
     pub user: Option<String>,
     /// `for`: the workflow to check: `pull`, `push` or `buildx-push`.
     #[serde(rename = "for")]
@@ -379,7 +380,8 @@ enum Job {
     Bin(BinRequest),
     Image(ImageRequest),
     Taskdef(TaskdefRequest),
-    Iam(IamRequest, Option<Identity>),
+    /// The identity to read live, if any; `Err` for a target that names both a role and a user.
+    Iam(IamRequest, Result<Option<Identity>, Reason>),
     Ecs(ServicesRequest, Option<String>),
     Ecr(RepositoriesRequest, Option<String>),
     Endpoints(EndpointsRequest),
@@ -491,9 +493,14 @@ fn plan_taskdef(t: TaskdefTarget, base: &Path, req: &AuditRequest) -> Planned {
 /// The planned check of one `[[iam]]` target.
 fn plan_iam(t: IamTarget, base: &Path) -> Planned {
     let who = match (t.role, t.user) {
-        (Some(r), _) => Some(Identity::Role(r)),
-        (None, Some(u)) => Some(Identity::User(u)),
-        (None, None) => None,
+        (Some(r), Some(u)) => Err(Reason::new(
+            Code::InvalidInput,
+            format!("an [[iam]] target names both role `{r}` and user `{u}`"),
+        )
+        .hint("give each identity its own [[iam]] target")),
+        (Some(r), None) => Ok(Some(Identity::Role(r))),
+        (None, Some(u)) => Ok(Some(Identity::User(u))),
+        (None, None) => Ok(None),
     };
     let policies: Vec<PathBuf> = t
         .policies
@@ -503,19 +510,15 @@ fn plan_iam(t: IamTarget, base: &Path) -> Planned {
         .map(|p| rel(base, Path::new(p)))
         .collect();
     let target = match &who {
-        Some(w) => format!("{} for {}", w.describe(), t.workflow.as_str()),
-        None => format!(
+        Ok(Some(w)) => format!("{} for {}", w.describe(), t.workflow.as_str()),
+        Err(_) => format!("role and user for {}", t.workflow.as_str()),
+        Ok(None) => format!(
             "{} policy file(s) for {}",
             policies.len(),
             t.workflow.as_str()
         ),
     };
-    let ireq = IamRequest {
-        policies,
-        workflow: t.workflow,
-        repository: t.repository,
-        documents: Vec::new(),
-    };
+    let ireq = IamRequest::new(policies, t.workflow, t.repository);
     Planned {
         kind: "iam",
         target,
@@ -609,7 +612,7 @@ async fn run_iam(mut req: IamRequest, who: Option<&Identity>, aws: &Clients) -> 
     if let Some(who) = who {
         let conf = aws.config(None).await;
         match crate::aws::iam::identity_policies(&conf, who).await {
-            Ok(docs) => req.documents = docs,
+            Ok(found) => req.set_identity(&who.describe(), found),
             Err(r) => return IamReport::failed(&req, r),
         }
     }
@@ -744,9 +747,10 @@ async fn run_job(p: &Planned, http: &Http, shared: &Shared) -> Vec<TargetResult>
         Job::Taskdef(r) => one(TargetReport::Taskdef(
             taskdef::run_with(r, http, &shared.cache).await,
         )),
-        Job::Iam(r, who) => one(TargetReport::Iam(
-            run_iam(r.clone(), who.as_ref(), &shared.aws).await,
-        )),
+        Job::Iam(r, who) => one(TargetReport::Iam(match who {
+            Ok(who) => run_iam(r.clone(), who.as_ref(), &shared.aws).await,
+            Err(reason) => IamReport::failed(r, reason.clone()),
+        })),
         Job::Ecs(r, region) => {
             let ecs = shared.aws.ecs(region.as_deref()).await;
             service::run(r, &ecs, http, &shared.cache, &shared.memo)
