@@ -83,6 +83,15 @@ impl Clients {
             .clone()
     }
 
+    /// The configuration for IAM calls (global: us-east-1 when no Region is configured).
+    pub async fn global_config(&self) -> SdkConfig {
+        let conf = self.config(None).await;
+        if conf.region().is_some() {
+            return conf;
+        }
+        global_config(None, self.timeout).await
+    }
+
     /// The ECS client for `region`.
     pub async fn ecs(&self, region: Option<&str>) -> Arc<ecs::Ecs> {
         let conf = self.config(region).await;
@@ -161,21 +170,38 @@ pub fn loader() -> aws_config::ConfigLoader {
     aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client())
 }
 
-/// The SDK configuration from the credential chain; `region` overrides the configured one (IAM is
-/// global: any region works, us-east-1 when none is configured).
+/// The SDK configuration from the credential chain; `region` overrides the configured one. With no
+/// Region anywhere, none is made up: a regional call (ECS, ECR, EC2) then fails, exit 2, instead of
+/// auditing a Region nobody chose.
 #[cfg(feature = "aws")]
 pub async fn config(region: Option<&str>, timeout: Timeout) -> SdkConfig {
     let mut loader = loader().timeout_config(timeout.config());
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r.to_string()));
     }
-    let conf = loader.load().await;
+    loader.load().await
+}
+
+/// The SDK configuration for IAM, which is global: any Region works, us-east-1 when none is
+/// configured.
+#[cfg(feature = "aws")]
+pub async fn global_config(region: Option<&str>, timeout: Timeout) -> SdkConfig {
+    let conf = config(region, timeout).await;
     if conf.region().is_some() {
         return conf;
     }
     conf.into_builder()
         .region(aws_config::Region::new("us-east-1"))
         .build()
+}
+
+/// A regional target with no Region configured anywhere (exit 2): shipcheck does not pick one.
+pub fn no_region(what: &str) -> Reason {
+    Reason::new(
+        Code::Usage,
+        format!("{what}: no AWS Region is configured, and shipcheck does not pick one"),
+    )
+    .hint("set `region` on the target, pass --region, or set AWS_REGION (or a region in the AWS profile)")
 }
 
 /// A failed API call as a reason: `AccessDenied` names the action the caller needs (exit 2, the
@@ -217,6 +243,12 @@ pub async fn config(region: Option<&str>, _timeout: Timeout) -> SdkConfig {
     SdkConfig {
         region: region.map(str::to_string),
     }
+}
+
+/// Without the `aws` feature: a configuration for IAM (no credentials are looked for).
+#[cfg(not(feature = "aws"))]
+pub async fn global_config(region: Option<&str>, timeout: Timeout) -> SdkConfig {
+    config(region, timeout).await
 }
 
 /// Without the `aws` feature: why `action` cannot be called (exit 2).

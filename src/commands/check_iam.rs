@@ -19,7 +19,7 @@ pub fn run_command(a: CheckIamArgs, ctx: &Context) -> i32 {
     let who_name = who.as_ref().map(Identity::describe).unwrap_or_default();
     let live = who.map(|who| {
         ctx.block_on(async {
-            let conf = crate::aws::config(a.region.as_deref(), a.timeout.into()).await;
+            let conf = crate::aws::global_config(a.region.as_deref(), a.timeout.into()).await;
             crate::aws::iam::identity_policies(&conf, &who).await
         })
         .and_then(|r| r)

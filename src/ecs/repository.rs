@@ -114,6 +114,10 @@ pub async fn run(
     cache: &ContentCache,
 ) -> Vec<RepositoryReport> {
     let region = ecr.region();
+    if region.is_empty() {
+        let r = crate::aws::no_region("[[ecr]]");
+        return vec![RepositoryReport::failed(region, "*", r)];
+    }
     if req.repositories.is_empty() || req.tags.is_empty() {
         return vec![RepositoryReport::failed(
             region,

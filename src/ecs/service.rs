@@ -97,6 +97,10 @@ pub async fn run(
     memo: &TaskdefMemo,
 ) -> Vec<ServiceReport> {
     let region = ecs.region().to_string();
+    if region.is_empty() {
+        let r = crate::aws::no_region(&format!("[[ecs]] cluster `{}`", req.cluster));
+        return vec![ServiceReport::failed("", short(&req.cluster), "*", r)];
+    }
     let every = req.cluster == "*";
     let clusters = if every {
         match ecs.clusters().await {

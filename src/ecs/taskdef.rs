@@ -450,6 +450,9 @@ pub async fn run_with(req: &TaskdefRequest, http: &Http, cache: &ContentCache) -
         Source::Live { id, region } => {
             let timeout = crate::aws::Timeout(http.opts.timeout);
             let conf = crate::aws::config(region.as_deref(), timeout).await;
+            if conf.region().is_none() {
+                return rep.fail(crate::aws::no_region("verify-taskdef --family"));
+            }
             let ecs = crate::aws::ecs::Ecs::new(&conf);
             match ecs.task_definition(id).await {
                 Ok(def) => (None, def),

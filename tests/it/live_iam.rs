@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::moto::{aws_env, Moto};
+use common::moto::{aws_env, xml_field, Moto};
 use common::{codes, shipcheck};
 use serde_json::Value;
 
@@ -131,12 +131,7 @@ fn a_role_read_live_is_evaluated_like_files() {
             ),
         ],
     );
-    let arn = created
-        .split("<Arn>")
-        .nth(1)
-        .and_then(|s| s.split("</Arn>").next())
-        .unwrap()
-        .to_string();
+    let arn = xml_field(&created, "Arn");
     iam(
         &moto,
         &[
@@ -393,12 +388,7 @@ fn managed(moto: &Moto, name: &str, statements: &str) -> String {
             ("PolicyDocument", &policy(statements)),
         ],
     );
-    created
-        .split("<Arn>")
-        .nth(1)
-        .and_then(|s| s.split("</Arn>").next())
-        .unwrap()
-        .to_string()
+    xml_field(&created, "Arn")
 }
 
 const PUSH: &str = r#"{"Effect":"Allow","Action":["ecr:GetAuthorizationToken","ecr:BatchCheckLayerAvailability","ecr:InitiateLayerUpload","ecr:UploadLayerPart","ecr:CompleteLayerUpload","ecr:PutImage","ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":"*"}"#;
@@ -589,4 +579,45 @@ fn an_iam_target_names_one_identity() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(out.status.code(), Some(2), "{v:#}");
     assert_eq!(codes(&v["results"][0]), ["invalid-input"], "{v:#}");
+}
+
+/// With no Region configured anywhere, IAM (global) is read in us-east-1, but a regional target is
+/// not audited in a Region nobody chose: it was silently us-east-1 (found by adversarial pass 16).
+#[test]
+fn regional_targets_need_a_region_iam_does_not() {
+    let moto = Moto::start();
+    iam(
+        &moto,
+        &[
+            ("Action", "CreateRole"),
+            ("RoleName", "deploy"),
+            ("AssumeRolePolicyDocument", TRUST),
+        ],
+    );
+    put_deploy_policy(&moto, "push", PUSH);
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.toml");
+    std::fs::write(
+        &audit,
+        "[[iam]]\nrole = \"deploy\"\nfor = \"pull\"\n\n[[ecs]]\ncluster = \"*\"\n",
+    )
+    .unwrap();
+    let mut cmd = shipcheck();
+    aws_env(
+        &mut cmd,
+        &[("IAM", &moto.url()), ("ECS", &moto.url())],
+        (KEY, SECRET),
+        dir.path(),
+    );
+    cmd.env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION");
+    let out = cmd.args(["audit", "--json"]).arg(&audit).output().unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{v:#}");
+    let results = v["results"].as_array().unwrap();
+    assert_eq!(results[0]["verdict"], "pass", "{v:#}");
+    assert_eq!(results[1]["verdict"], "error", "{v:#}");
+    let message = results[1]["reasons"][0]["message"].as_str().unwrap();
+    assert!(message.contains("no AWS Region is configured"), "{message}");
+    assert!(!v.to_string().contains("us-east-1"), "{v:#}");
 }

@@ -610,7 +610,7 @@ async fn run_endpoints(mut req: EndpointsRequest, aws: &Clients) -> EndpointsRep
 /// per audit), then evaluated with its files.
 async fn run_iam(mut req: IamRequest, who: Option<&Identity>, aws: &Clients) -> IamReport {
     if let Some(who) = who {
-        let conf = aws.config(None).await;
+        let conf = aws.global_config().await;
         match crate::aws::iam::identity_policies(&conf, who).await {
             Ok(found) => req.set_identity(&who.describe(), found),
             Err(r) => return IamReport::failed(&req, r),
