@@ -821,7 +821,7 @@ pub fn parse_repository(s: &str) -> Result<String, Reason> {
         let labels: Vec<&str> = host.split('.').collect();
         let is_ecr = labels.len() >= 6
             && labels[1] == "dkr"
-            && labels[2] == "ecr"
+            && (labels[2] == "ecr" || labels[2] == "ecr-fips")
             && labels[4] == "amazonaws";
         if !is_ecr || labels[0].len() != 12 || !labels[0].bytes().all(|b| b.is_ascii_digit()) {
             return Err(usage(

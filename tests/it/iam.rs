@@ -343,6 +343,13 @@ fn repository_uri_is_accepted_as_arn() {
     );
     assert_eq!(r.repository.as_deref(), Some(REPO));
     assert_eq!(r.verdict, Verdict::Pass);
+    // The FIPS endpoint's URI names the same repository (verify-image accepts it too).
+    let r = check(
+        &["push-documented.json"],
+        Workflow::Push,
+        Some("111122223333.dkr.ecr-fips.us-east-1.amazonaws.com/my-app:v1"),
+    );
+    assert_eq!(r.repository.as_deref(), Some(REPO));
 }
 
 #[test]
