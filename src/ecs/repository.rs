@@ -201,13 +201,31 @@ async fn repository(
         );
     }
     rep.untagged_images = images.iter().filter(|i| i.tags.is_empty()).count();
-    let mut selected: Vec<(String, String)> = images
+    let tagged = images
         .iter()
-        .flat_map(|i| i.tags.iter().map(move |t| (t.clone(), i.digest.clone())))
+        .flat_map(|i| i.tags.iter().map(move |t| (t.clone(), i.digest.clone())));
+    // A literal tag is always verified; a pattern does not select cosign's artifacts.
+    let (mut selected, mut artifacts): (Vec<TagDigest>, Vec<TagDigest>) = tagged
         .filter(|(t, _)| req.tags.iter().any(|p| glob_match(p, t)))
-        .collect();
+        .partition(|(t, _)| !is_cosign_tag(t) || req.tags.iter().any(|p| p == t));
     selected.sort();
     selected.dedup();
+    artifacts.sort();
+    artifacts.dedup();
+    if !artifacts.is_empty() {
+        rep.warnings.push(
+            Reason::new(
+                Code::NotEvaluated,
+                format!(
+                    "repository {}: {} tag(s) matched by a pattern are cosign signatures, attestations or SBOMs (sha256-DIGEST.sig, .att, .sbom), not images, and were not verified: {}",
+                    repo.name,
+                    artifacts.len(),
+                    artifacts.iter().map(|(t, _)| t.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .hint("name such a tag in `tags` to verify it as an image"),
+        );
+    }
     for p in req.tags.iter().filter(|p| !is_glob(p)) {
         if !selected.iter().any(|(t, _)| t == p) {
             rep.reasons.push(
@@ -271,9 +289,36 @@ async fn repository(
     rep
 }
 
+/// A tag and the digest ECR lists for it.
+type TagDigest = (String, String);
+
+/// Whether `tag` is one cosign stores beside an image: `sha256-<64 hex>.sig` (a signature), `.att`
+/// (an attestation) or `.sbom`; such tags hold artifacts, not images.
+fn is_cosign_tag(tag: &str) -> bool {
+    tag.strip_prefix("sha256-")
+        .and_then(|rest| rest.split_once('.'))
+        .is_some_and(|(hex, kind)| {
+            hex.len() == 64
+                && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                && matches!(kind, "sig" | "att" | "sbom")
+        })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::glob_match;
+    use super::{glob_match, is_cosign_tag};
+
+    #[test]
+    fn cosign_tags() {
+        let hex = "a".repeat(64);
+        for kind in ["sig", "att", "sbom"] {
+            assert!(is_cosign_tag(&format!("sha256-{hex}.{kind}")));
+        }
+        assert!(!is_cosign_tag(&format!("sha256-{hex}.tar")));
+        assert!(!is_cosign_tag(&format!("sha256-{}.sig", "A".repeat(64))));
+        assert!(!is_cosign_tag("sha256-abc.sig"));
+        assert!(!is_cosign_tag("v1.sig"));
+    }
 
     #[test]
     fn globs() {

@@ -185,3 +185,36 @@ fn audits_repositories_and_tags_by_pattern() {
     assert_eq!(j.results[1].target, "nope");
     assert_eq!(j.results[1].codes(), ["not-found"]);
 }
+
+/// `tags = ["*"]` in a repository where cosign stores signatures (`sha256-DIGEST.sig`): those tags
+/// hold artifacts, not images; a pattern does not select them (a warning lists them), where each
+/// was verified as an image and failed the audit (found by adversarial pass 16). Named literally,
+/// such a tag is verified.
+#[test]
+fn patterns_skip_cosign_tags_literal_names_do_not() {
+    let moto = Moto::start();
+    let pager = Pager::start(moto.port);
+    let reg = Registry::tls_auth_with(&token_password(&moto));
+    let h = reg.host();
+    let (app, _) = reg.push_multi("signed", "v1", false);
+    let hex = app.digest.strip_prefix("sha256:").unwrap();
+    let sig_tag = format!("sha256-{hex}.sig");
+    // The signature tag holds an amd64-only image here: verified, it fails arm64.
+    let sig = reg.push_image("signed", "linux/amd64", Flavour::Oci, Some(&sig_tag));
+    repo(&moto, "signed", "IMMUTABLE");
+    put(&moto, "signed", &app, Some("v1"), None);
+    put(&moto, "signed", &sig, Some(&sig_tag), None);
+    let target = |tags: &str| {
+        format!("[[ecr]]\nrepositories = [\"signed\"]\ntags = {tags}\nplatforms = [\"amd64\", \"arm64\"]\nregistry = \"{h}\"\n")
+    };
+    let out = audit(&pager, &reg, &target("[\"*\"]"));
+    let j = out.exit(0);
+    let signed = j.results[0].ecr();
+    let tags: Vec<&str> = signed.images.iter().map(|i| i.tag.as_str()).collect();
+    assert_eq!(tags, ["v1"]);
+    assert_eq!(signed.warning_codes(), ["not-evaluated"]);
+    assert!(signed.warnings[0].message.contains(&sig_tag));
+    let out = audit(&pager, &reg, &target(&format!("[\"*\", \"{sig_tag}\"]")));
+    let j = out.exit(1);
+    assert_eq!(j.results[0].ecr().codes(), ["missing-platform"]);
+}
