@@ -260,6 +260,42 @@ fn blob_redirect_to_another_host_gets_no_credentials() {
     }
 }
 
+/// The redirect's host answers 401 (storage that wants credentials it never gets): the message
+/// names that host and says credentials are not sent there, where it blamed the registry's own
+/// credentials (found by adversarial pass 15), and its challenge is not answered.
+#[test]
+fn a_401_from_a_redirects_host_names_that_host() {
+    let (fake, img, reference) = serve_app();
+    let other = Fake::start();
+    let cfg = &img.configs[0];
+    other.route(
+        "/s3/config",
+        vec![status(
+            401,
+            &[("WWW-Authenticate", "Basic realm=\"storage\"")],
+        )],
+    );
+    let location = format!("http://localhost:{}/s3/config", other.port);
+    fake.route(
+        &blob_path(cfg),
+        vec![status(307, &[("Location", &location)])],
+    );
+    let mut cmd = shipcheck();
+    cmd.env("SHIPCHECK_ECR_REGISTRIES", fake.host());
+    let run = run_json(
+        cmd,
+        &[&reference, "--username", "AWS", "--password-stdin"],
+        Some("secret"),
+    );
+    run.expect(2, "unauthorized");
+    let message = &run.json.reasons[0].message;
+    assert!(
+        message.contains("redirected") && message.contains("localhost"),
+        "{message}"
+    );
+    assert_eq!(other.hits("/s3/config"), 1, "the challenge was answered");
+}
+
 #[test]
 fn bearer_token_is_fetched_once_and_reused() {
     let (fake, _img, reference) = serve_app();
