@@ -195,6 +195,8 @@ codes! {
     BroaderThanNeeded = "broader-than-needed", Fail;
     /// Part of a policy (a Condition, a policy variable) was not evaluated; see the message for the assumption.
     NotEvaluated = "not-evaluated", Fail;
+    /// An ECS service is `DRAINING` (being deleted); it was checked, as its tasks may still run.
+    ServiceDraining = "service-draining", Fail;
     /// A VPC endpoint refers to a security group that is not in the security groups file.
     UnknownSecurityGroup = "unknown-security-group", Fail;
 }
