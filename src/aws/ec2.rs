@@ -1,4 +1,4 @@
-//! Amazon EC2 read live for the VPC endpoint check: `DescribeVpcEndpoints` and
+//! Amazon EC2 read live for the VPC endpoint check: `DescribeVpcs`, `DescribeVpcEndpoints` and
 //! `DescribeSecurityGroups`, every page, converted to the shapes the check reads from files.
 //! (Without the `aws` feature, `aws::ec2` is a stand-in that refuses every call.)
 #![cfg(feature = "aws")]
@@ -7,12 +7,12 @@ use super::api_error;
 use super::endpoints::{
     CidrV4, CidrV6, GroupRef, IpPermission, PrefixList, SecurityGroup, VpcEndpoint,
 };
-use crate::report::Reason;
+use crate::report::{Code, Reason};
 use aws_sdk_ec2::types::Filter;
 use aws_sdk_ec2::Client;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Security group IDs per `DescribeSecurityGroups` call (as a `group-id` filter, which pages).
+/// Security group IDs per `DescribeSecurityGroups` call (`GroupIds`).
 const GROUPS_PER_CALL: usize = 100;
 
 /// An EC2 client.
@@ -26,6 +26,27 @@ impl Ec2 {
         Ec2 {
             client: Client::new(conf),
         }
+    }
+
+    /// The IDs of the VPCs in the Region (`DescribeVpcs`, every page); with `vpc`, only that one,
+    /// or none when EC2 does not know it.
+    pub async fn vpcs(&self, vpc: Option<&str>) -> Result<Vec<String>, Reason> {
+        let mut call = self.client.describe_vpcs();
+        if let Some(v) = vpc {
+            call = call.filters(Filter::builder().name("vpc-id").values(v).build());
+        }
+        let mut pages = call.into_paginator().send();
+        let mut out = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| api_error("ec2:DescribeVpcs", &e))?;
+            out.extend(
+                page.vpcs
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|v| v.vpc_id),
+            );
+        }
+        Ok(out)
     }
 
     /// Every VPC endpoint in the Region (only `vpc`'s when given).
@@ -61,7 +82,9 @@ impl Ec2 {
         Ok(out)
     }
 
-    /// The security groups with these IDs that exist, by ID (calls concurrent).
+    /// The security groups with these IDs, by ID (`GroupIds`, calls concurrent). An ID EC2 does not
+    /// know (a group deleted, or one the caller cannot see) is an error naming it (exit 2): asked
+    /// for by ID, a group is never silently left out, as it would be from a `group-id` filter.
     pub async fn security_groups(
         &self,
         ids: &BTreeSet<String>,
@@ -71,17 +94,12 @@ impl Ec2 {
             let mut pages = self
                 .client
                 .describe_security_groups()
-                .filters(
-                    Filter::builder()
-                        .name("group-id")
-                        .set_values(Some(chunk.to_vec()))
-                        .build(),
-                )
+                .set_group_ids(Some(chunk.to_vec()))
                 .into_paginator()
                 .send();
             let mut out = Vec::new();
             while let Some(page) = pages.next().await {
-                let page = page.map_err(|e| api_error("ec2:DescribeSecurityGroups", &e))?;
+                let page = page.map_err(|e| groups_error(chunk, &e))?;
                 out.extend(page.security_groups.unwrap_or_default());
             }
             Ok::<_, Reason>(out)
@@ -133,4 +151,37 @@ impl Ec2 {
         }
         Ok(out)
     }
+}
+
+/// A failed `DescribeSecurityGroups` for `ids`: an ID EC2 does not know (`InvalidGroup.NotFound`,
+/// `InvalidGroupId.Malformed`) is `not-found` naming it (the IDs of the call EC2's message names, or
+/// all of them); anything else as any API error.
+fn groups_error<E>(ids: &[String], e: &aws_sdk_ec2::error::SdkError<E>) -> Reason
+where
+    E: aws_sdk_ec2::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let (code, message) = e
+        .as_service_error()
+        .map(|s| (s.code().unwrap_or(""), s.message().unwrap_or("")))
+        .unwrap_or(("", ""));
+    if !code.starts_with("InvalidGroup") {
+        return api_error("ec2:DescribeSecurityGroups", e);
+    }
+    let named: Vec<&str> = ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| message.contains(id))
+        .collect();
+    let which = if named.is_empty() {
+        ids.join(", ")
+    } else {
+        named.join(", ")
+    };
+    Reason::new(
+        Code::NotFound,
+        format!(
+            "ec2:DescribeSecurityGroups does not know security group {which}, attached to a VPC endpoint ({code}: {message}): whether the endpoint admits TCP 443 is not known"
+        ),
+    )
+    .hint("the group was deleted or the caller cannot see it: check aws ec2 describe-vpc-endpoints and aws ec2 describe-security-groups --group-ids ...")
 }

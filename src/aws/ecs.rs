@@ -45,6 +45,21 @@ pub struct Service {
     /// Whether its tasks run on Fargate (launch type `FARGATE`, or only `FARGATE*` capacity
     /// providers), where a task definition without a CPU architecture runs X86_64.
     pub on_fargate: bool,
+    /// `ACTIVE`, `DRAINING` (being deleted: it may still run tasks) or `INACTIVE` (deleted; ECS
+    /// still describes it for a while).
+    pub status: String,
+}
+
+impl Service {
+    /// Deleted: ECS describes it, but it runs nothing.
+    pub fn inactive(&self) -> bool {
+        self.status.eq_ignore_ascii_case("INACTIVE")
+    }
+
+    /// Being deleted: its tasks are stopping, and may still run.
+    pub fn draining(&self) -> bool {
+        self.status.eq_ignore_ascii_case("DRAINING")
+    }
 }
 
 impl Service {
@@ -210,6 +225,7 @@ impl Ecs {
                     arn: s.service_arn.clone(),
                     task_definition: s.task_definition.clone(),
                     on_fargate: on_fargate(&s),
+                    status: s.status.clone().unwrap_or_default(),
                     // Task sets (CODE_DEPLOY and EXTERNAL deployment controllers) are deployments too.
                     deployments: s
                         .deployments

@@ -27,7 +27,8 @@ pub struct EndpointsRequest {
     pub with_ssm: bool,
     /// Tasks read Secrets Manager secrets: require `secretsmanager`.
     pub with_secretsmanager: bool,
-    /// Check only this VPC (default: every VPC that appears in the file).
+    /// Check only this VPC (default: every VPC that appears in the file; live, every VPC of the
+    /// Region that has an endpoint).
     pub vpc: Option<String>,
 }
 
@@ -38,13 +39,16 @@ pub struct EndpointsReport {
     pub verdict: Verdict,
     /// Why the check did not pass; empty on a pass.
     pub reasons: Vec<Reason>,
-    /// Findings that never change the verdict: `unknown-security-group`, `no-route-tables`, and
-    /// `missing-endpoint` for endpoints of other Regions or S3 reached through an interface endpoint.
+    /// Findings that never change the verdict: `unknown-security-group` (files), `not-evaluated`,
+    /// and `missing-endpoint` for endpoints of other Regions or S3 reached through an interface endpoint.
     pub warnings: Vec<Reason>,
     /// The Region checked.
     pub region: String,
     /// One entry per VPC checked.
     pub vpcs: Vec<VpcResult>,
+    /// Live without `--vpc`: the VPCs with no VPC endpoint at all, which were not checked (each
+    /// also a `not-evaluated` warning). Empty with files or `--vpc`.
+    pub unchecked_vpcs: Vec<String>,
 }
 
 /// The required endpoints of one VPC.
@@ -64,7 +68,8 @@ pub struct EndpointCheck {
     /// `Interface` or `Gateway`: what the check requires.
     pub required_type: String,
     /// `ok`, `missing`, `not-available`, `private-dns-disabled`, `port-443-blocked`,
-    /// `policy-denied` or `unverified` (security groups not in the file).
+    /// `policy-denied` or `unverified` (attached security groups not in the security groups file;
+    /// live, not in EC2's answer, which is an error).
     pub status: String,
     /// The endpoint found (`vpce-...`), or null when none.
     pub endpoint_id: Option<String>,
@@ -315,6 +320,11 @@ fn rank(e: &VpcEndpoint, need: &Need) -> u8 {
     if need.interface && e.private_dns != Some(true) {
         r += 1;
     }
+    // A gateway endpoint on no route table carries no subnet's traffic: one on route tables is
+    // preferred to it.
+    if !need.interface && type_ok && e.route_tables.is_empty() {
+        r += 1;
+    }
     r
 }
 
@@ -326,6 +336,7 @@ fn empty_report(region: &str) -> EndpointsReport {
         warnings: Vec::new(),
         region: region.to_string(),
         vpcs: Vec::new(),
+        unchecked_vpcs: Vec::new(),
     }
 }
 
@@ -382,14 +393,35 @@ pub fn run(req: &EndpointsRequest) -> EndpointsReport {
                 ),
             },
         };
-    evaluate(req, &eps.vpc_endpoints, sgs.as_ref())
+    let groups = sgs.as_ref().map_or(Groups::NotGiven, Groups::File);
+    evaluate(req, &eps.vpc_endpoints, groups)
 }
 
-/// Runs the check on what EC2 answers now: `DescribeVpcEndpoints` (every page; only `req.vpc`'s
-/// when set) and `DescribeSecurityGroups` for the groups those endpoints use.
+/// Runs the check on what EC2 answers now: `DescribeVpcs` and `DescribeVpcEndpoints` (every page;
+/// only `req.vpc`'s when set) and `DescribeSecurityGroups` for the groups those endpoints use.
+///
+/// Without `req.vpc`, every VPC with an endpoint is checked; a VPC with no endpoint at all is not
+/// (its tasks may reach ECR through a NAT gateway or public IPs, which EC2's endpoints do not show)
+/// and is named in `unchecked_vpcs` and a `not-evaluated` warning. A Region where no VPC has an
+/// endpoint is `not-found` (exit 2: nothing to check), never a pass; `req.vpc` naming a VPC EC2
+/// does not know is `not-found` too.
 pub async fn run_live(req: &EndpointsRequest, ec2: &super::ec2::Ec2) -> EndpointsReport {
-    if let Err(r) = check_region(&req.region) {
-        return failed(&req.region, r);
+    let region = req.region.as_str();
+    if let Err(r) = check_region(region) {
+        return failed(region, r);
+    }
+    let vpcs = match ec2.vpcs(req.vpc.as_deref()).await {
+        Ok(v) => v,
+        Err(r) => return failed(region, r),
+    };
+    if let Some(v) = &req.vpc {
+        if !vpcs.contains(v) {
+            return failed(
+                region,
+                Reason::new(Code::NotFound, format!("EC2 has no VPC `{v}` in {region}"))
+                    .hint("check the VPC ID (--vpc, or the audit's `vpc`) and the Region: aws ec2 describe-vpcs"),
+            );
+        }
     }
     let eps = match ec2.vpc_endpoints(req.vpc.as_deref()).await {
         Ok(e) => e,
@@ -403,16 +435,62 @@ pub async fn run_live(req: &EndpointsRequest, ec2: &super::ec2::Ec2) -> Endpoint
         Ok(g) => g,
         Err(r) => return failed(&req.region, r),
     };
-    evaluate(req, &eps, Some(&sgs))
+    let with_endpoints: BTreeSet<&str> = eps.iter().filter_map(|e| e.vpc_id.as_deref()).collect();
+    let unchecked: Vec<String> = vpcs
+        .iter()
+        .filter(|v| req.vpc.is_none() && !with_endpoints.contains(v.as_str()))
+        .cloned()
+        .collect();
+    let mut report = if eps.is_empty() && req.vpc.is_none() {
+        failed(
+            region,
+            Reason::new(
+                Code::NotFound,
+                format!("no VPC in {region} has a VPC endpoint: nothing to check"),
+            )
+            .hint("name the VPC Fargate tasks run in to require the endpoints there: --vpc ID (in an audit, vpc = \"ID\")"),
+        )
+    } else {
+        evaluate(req, &eps, Groups::Live(&sgs))
+    };
+    for v in &unchecked {
+        report.warnings.push(
+            Reason::new(
+                Code::NotEvaluated,
+                format!("VPC {v} has no VPC endpoint and was not checked: its tasks may reach ECR through a NAT gateway or public IPs, which shipcheck does not see"),
+            )
+            .hint(format!("if Fargate tasks run in {v} without internet access, require the endpoints there: --vpc {v} (in an audit, vpc = \"{v}\")")),
+        );
+    }
+    report.unchecked_vpcs = unchecked;
+    report
+}
+
+/// The security groups the check knows, by ID, and where they come from.
+#[derive(Debug, Clone, Copy)]
+pub enum Groups<'a> {
+    /// No security groups file: the port 443 check is not made.
+    NotGiven,
+    /// The `--security-groups` file: a group not in it is an `unknown-security-group` warning
+    /// (the file may hold only some groups) and the endpoint's port 443 check `unverified`.
+    File(&'a BTreeMap<String, SecurityGroup>),
+    /// EC2's `DescribeSecurityGroups` answer for the endpoints' groups: a group not in it leaves
+    /// port 443 unverified, which is an error (exit 2), never a pass.
+    Live(&'a BTreeMap<String, SecurityGroup>),
+}
+
+impl<'a> Groups<'a> {
+    fn known(self) -> Option<&'a BTreeMap<String, SecurityGroup>> {
+        match self {
+            Groups::NotGiven => None,
+            Groups::File(m) | Groups::Live(m) => Some(m),
+        }
+    }
 }
 
 /// The check itself, on endpoints and (when known) security groups by ID.
 // Long: groups endpoints by VPC and runs check_need for each required service; the warnings about other Regions and unknown groups belong to the whole evaluation.
-pub fn evaluate(
-    req: &EndpointsRequest,
-    endpoints: &[VpcEndpoint],
-    sgs: Option<&BTreeMap<String, SecurityGroup>>,
-) -> EndpointsReport {
+pub fn evaluate(req: &EndpointsRequest, endpoints: &[VpcEndpoint], sgs: Groups) -> EndpointsReport {
     let mut report = empty_report(&req.region);
     let region = req.region.as_str();
     let mut needs: Vec<&Need> = NEEDS.iter().collect();
@@ -481,7 +559,9 @@ pub fn evaluate(
             endpoints: checks,
         });
     }
-    for g in unknown_groups {
+    // Live, each endpoint whose groups EC2 did not describe is an error of its own (in `judge`).
+    let file = matches!(sgs, Groups::File(_));
+    for g in unknown_groups.into_iter().filter(|_| file) {
         report.warnings.push(
             Reason::new(
                 Code::UnknownSecurityGroup,
@@ -502,7 +582,7 @@ fn check_need(
     need: &Need,
     region: &str,
     list: &[&VpcEndpoint],
-    sgs: Option<&BTreeMap<String, SecurityGroup>>,
+    sgs: Groups,
     in_vpc: &str,
     warnings: &mut Vec<Reason>,
     unknown_groups: &mut BTreeSet<String>,
@@ -579,7 +659,7 @@ fn judge(
     need: &Need,
     region: &str,
     e: Option<&VpcEndpoint>,
-    sgs: Option<&BTreeMap<String, SecurityGroup>>,
+    sgs: Groups,
     in_vpc: &str,
     warnings: &mut Vec<Reason>,
     unknown_groups: &mut BTreeSet<String>,
@@ -677,15 +757,23 @@ fn judge(
     if !is_interface && !e.route_tables.is_empty() {
         c.why
             .push_str(&format!("; route tables {}", e.route_tables.join(", ")));
-    } else if !is_interface {
-        warnings.push(Reason::new(
-            Code::NoRouteTables,
-            format!("gateway endpoint {} for {service}{in_vpc} is associated with no route table, so no subnet uses it", e.id),
-        ).hint("associate it with the route tables of the tasks' subnets"));
+    } else if !need.interface && type_ok {
+        // No route table sends traffic to it: for the tasks it is as good as missing.
+        problems.push((
+            "missing",
+            Reason::new(
+                Code::NoRouteTables,
+                format!(
+                    "gateway endpoint {} for {service}{in_vpc} has no route table, so no subnet's traffic reaches S3 through it: tasks have no endpoint for {}",
+                    e.id, need.purpose
+                ),
+            )
+            .hint(format!("associate it with the route tables of the tasks' subnets: aws ec2 modify-vpc-endpoint --vpc-endpoint-id {} --add-route-table-ids RTB", e.id)),
+        ));
     }
     if is_interface {
-        if let Some(sgs) = sgs {
-            match port_443(e, sgs, unknown_groups) {
+        if let Some(map) = sgs.known() {
+            match port_443(e, map, unknown_groups) {
                 Port443::Open(sources) => c
                     .why
                     .push_str(&format!("; inbound 443 from {}", sources.join(", "))),
@@ -702,6 +790,26 @@ fn judge(
                             format!("interface endpoint {} for {service}{in_vpc}: {groups} allow inbound TCP 443 from nowhere", e.id),
                         )
                         .hint("add an inbound rule for TCP 443 from the tasks' subnets or security group"),
+                    ));
+                }
+                Port443::Unknown if matches!(sgs, Groups::Live(_)) => {
+                    let missing: Vec<&str> = e
+                        .groups
+                        .iter()
+                        .map(|g| g.id.as_str())
+                        .filter(|g| !map.contains_key(*g))
+                        .collect();
+                    problems.push((
+                        "unverified",
+                        Reason::new(
+                            Code::NotFound,
+                            format!(
+                                "interface endpoint {} for {service}{in_vpc}: security group(s) {} not in the answer of ec2:DescribeSecurityGroups, so whether it admits TCP 443 is not known",
+                                e.id,
+                                missing.join(", ")
+                            ),
+                        )
+                        .hint("the caller may not see the group, or it was deleted: check with aws ec2 describe-security-groups --group-ids ..."),
                     ));
                 }
                 Port443::Unknown if c.status == "ok" && problems.is_empty() => {

@@ -22,6 +22,11 @@ pub(crate) mod ec2 {
         }
 
         /// Refused: built without AWS support.
+        pub async fn vpcs(&self, _vpc: Option<&str>) -> Result<Vec<String>, Reason> {
+            Err(super::unavailable("ec2:DescribeVpcs"))
+        }
+
+        /// Refused: built without AWS support.
         pub async fn vpc_endpoints(&self, _vpc: Option<&str>) -> Result<Vec<VpcEndpoint>, Reason> {
             Err(super::unavailable("ec2:DescribeVpcEndpoints"))
         }

@@ -16,8 +16,9 @@ pub fn render_text(r: &EndpointsReport, quiet: bool) -> (String, String) {
             r.verdict,
             &what,
             &format!(
-                "required endpoints present and usable in {} VPC(s)",
-                r.vpcs.len()
+                "required endpoints present and usable in {} VPC(s){}",
+                r.vpcs.len(),
+                unchecked(r)
             ),
         )),
         v => out.push_str(&verdict_line(v, &what, &code_list(&r.reasons))),
@@ -44,9 +45,20 @@ pub fn render_text(r: &EndpointsReport, quiet: bool) -> (String, String) {
                 ));
             }
         }
+        for v in &r.unchecked_vpcs {
+            out.push_str(&format!("{}\n  no VPC endpoint: not checked\n", esc(v)));
+        }
     }
     err.push_str(&crate::report::explain(&r.reasons, &r.warnings, quiet));
     (out, err)
+}
+
+/// What the pass line adds for the VPCs read live that have no endpoint and were not checked.
+fn unchecked(r: &EndpointsReport) -> String {
+    match r.unchecked_vpcs.len() {
+        0 => String::new(),
+        n => format!(" checked; {n} VPC(s) without endpoints not checked"),
+    }
 }
 
 /// `shipcheck check-endpoints`: files, or EC2 read live when no file is given.

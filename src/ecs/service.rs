@@ -145,27 +145,53 @@ async fn cluster_services(
 ) -> Vec<ServiceReport> {
     let region = ecs.region();
     let name = short(cluster);
-    let wanted = match &req.services {
+    let named = req.services.is_some();
+    let mut wanted = match &req.services {
         Some(s) => s.clone(),
         None => match ecs.service_arns(cluster).await {
             Ok(s) => s,
             Err(r) => return vec![ServiceReport::failed(region, name, "*", r)],
         },
     };
+    // A service named twice is asked for, checked and reported once.
+    let mut seen = std::collections::HashSet::new();
+    wanted.retain(|w| seen.insert(w.clone()));
     if wanted.is_empty() {
         return Vec::new();
     }
-    let found = match ecs.services(cluster, &wanted).await {
+    let mut found = match ecs.services(cluster, &wanted).await {
         Ok(f) => f,
         Err(r) => return vec![ServiceReport::failed(region, name, "*", r)],
     };
+    // Once each also when named both by name and by ARN.
+    let mut seen = std::collections::HashSet::new();
+    found
+        .found
+        .retain(|s| seen.insert(s.arn.clone().unwrap_or_else(|| s.name.clone())));
+    // A deleted (INACTIVE) service runs nothing. Named, it is not found, as a service ECS does not
+    // know; listed (ListServices does not list deleted services), it was deleted since, and is left out.
+    let (inactive, live): (Vec<Service>, Vec<Service>) =
+        found.found.into_iter().partition(Service::inactive);
     let mut out: Vec<ServiceReport> = futures_util::future::join_all(
-        found
-            .found
-            .iter()
+        live.iter()
             .map(|s| service_report(s, name, ecs, &req.images, http, cache, memo)),
     )
     .await;
+    for s in inactive.iter().filter(|_| named) {
+        out.push(ServiceReport::failed(
+            region,
+            name,
+            &s.name,
+            Reason::new(
+                Code::NotFound,
+                format!(
+                    "ECS service `{}` in cluster `{name}` is INACTIVE: it was deleted and runs nothing",
+                    s.name
+                ),
+            )
+            .hint("remove it from the audit file's `services`, or check the name (`aws ecs list-services`)"),
+        ));
+    }
     for (arn, why) in &found.missing {
         out.push(ServiceReport::failed(
             region,
@@ -218,6 +244,18 @@ async fn service_report(
             .clone()
     });
     rep.task_definitions = futures_util::future::join_all(checks).await;
+    if s.draining() {
+        rep.warnings.push(
+            Reason::new(
+                Code::ServiceDraining,
+                format!(
+                    "service `{}` is DRAINING: it is being deleted, and its tasks may still run, so it was checked",
+                    s.name
+                ),
+            )
+            .hint("once its tasks have stopped, ECS marks it INACTIVE and it is no longer checked"),
+        );
+    }
     for t in &rep.task_definitions {
         let name = &t.path;
         if !t.platform_declared && !s.on_fargate && t.revision.is_some() {
@@ -253,6 +291,7 @@ mod tests {
             task_definition: Some("arn:td/web:2".into()),
             deployments: vec!["arn:td/web:2".into(), "arn:td/web:1".into()],
             on_fargate: true,
+            status: "ACTIVE".into(),
         };
         assert_eq!(s.task_definitions(), vec!["arn:td/web:2", "arn:td/web:1"]);
         assert_eq!(short("arn:aws:ecs:us-east-1:1:cluster/prod"), "prod");

@@ -119,6 +119,8 @@ codes! {
     PrivateDnsDisabled = "private-dns-disabled", Fail;
     /// No security group of a required interface endpoint allows inbound TCP 443.
     Port443Blocked = "port-443-blocked", Fail;
+    /// A required gateway endpoint is associated with no route table, so no subnet's traffic reaches it.
+    NoRouteTables = "no-route-tables", Fail;
     /// A catalog tool's verified file is recognisably another platform's executable or another
     /// kind of package than the one asked for.
     UnexpectedFile = "unexpected-file", Fail;
@@ -193,10 +195,10 @@ codes! {
     BroaderThanNeeded = "broader-than-needed", Fail;
     /// Part of a policy (a Condition, a policy variable) was not evaluated; see the message for the assumption.
     NotEvaluated = "not-evaluated", Fail;
+    /// An ECS service is `DRAINING` (being deleted); it was checked, as its tasks may still run.
+    ServiceDraining = "service-draining", Fail;
     /// A VPC endpoint refers to a security group that is not in the security groups file.
     UnknownSecurityGroup = "unknown-security-group", Fail;
-    /// A gateway endpoint is associated with no route table, so no subnet reaches it.
-    NoRouteTables = "no-route-tables", Fail;
 }
 
 impl fmt::Display for Code {

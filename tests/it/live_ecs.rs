@@ -419,3 +419,72 @@ fn a_deep_target_never_reuses_a_shallow_check_of_the_same_task_definition() {
         }
     }
 }
+
+/// `DescribeServices` also answers for a deleted service (`INACTIVE`) and for one being deleted
+/// (`DRAINING`). A deleted service named in `services` is `not-found` (exit 2), as a missing one
+/// is; it was checked, and passed. Listing the cluster never reports it (moto lists it; ECS does
+/// not). A draining service may still run tasks: it is checked, with a `service-draining`
+/// warning (moto cannot make one: the tests' pager rewrites the status). A service named twice
+/// is checked and reported once.
+#[test]
+fn deleted_draining_and_repeated_services() {
+    let reg = Registry::plain();
+    reg.push_multi("team/app", "v1", false);
+    let moto = Moto::start();
+    let pager = Pager::start(moto.port);
+    let web = register(
+        &moto,
+        "web",
+        &format!("{}/team/app:v1", reg.host()),
+        "ARM64",
+    );
+    cluster(&moto, "prod");
+    service(&moto, "prod", "web", &web);
+    service(&moto, "prod", "old", &web);
+    moto.json(
+        &format!("{ECS}.DeleteService"),
+        &json!({"cluster": "prod", "service": "old", "force": true}),
+    );
+
+    let d = tempfile::tempdir().unwrap();
+    let audit = |endpoint: &str, text: &str| {
+        let file = d.path().join("audit.toml");
+        std::fs::write(&file, text).unwrap();
+        let (mut cmd, _home) = aws_cmd(endpoint, KEY);
+        cmd.args(["audit", "--json"]).arg(&file);
+        run::<AuditJson>(cmd)
+    };
+
+    let named = "[[ecs]]\ncluster = \"prod\"\nservices = [\"web\", \"web\", \"old\"]\n";
+    let out = audit(&moto.url(), named);
+    out.exit(2);
+    let targets: Vec<&str> = out.json.results.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(targets.len(), 2, "{}", out.stdout);
+    assert!(targets.contains(&"prod/web") && targets.contains(&"prod/old"));
+    assert_eq!(
+        out.json.result("prod/web").verdict(),
+        common::contract::Verdict::Pass
+    );
+    let old = out.json.result("prod/old");
+    assert_eq!(old.codes(), ["not-found"], "{}", out.stdout);
+    assert!(old.ecs().reasons[0].message.contains("INACTIVE"));
+
+    let out = audit(&moto.url(), "[[ecs]]\ncluster = \"prod\"\n");
+    out.exit(0);
+    let targets: Vec<&str> = out.json.results.iter().map(|r| r.target.as_str()).collect();
+    assert_eq!(targets, ["prod/web"], "{}", out.stdout);
+
+    pager.rewrite("DescribeServices", "\"INACTIVE\"", "\"DRAINING\"");
+    let out = audit(
+        &pager.url(),
+        "[[ecs]]\ncluster = \"prod\"\nservices = [\"old\"]\n",
+    );
+    out.exit(0);
+    let old = out.json.result("prod/old").ecs();
+    assert!(
+        old.warning_codes().contains(&"service-draining"),
+        "{}",
+        out.stdout
+    );
+    assert!(old.warnings.iter().any(|w| w.message.contains("DRAINING")));
+}

@@ -1,12 +1,13 @@
 //! `check-endpoints` without files and `[[endpoints]]` audit targets: VPC endpoints and security
 //! groups read live through the AWS SDK from moto's EC2 (started here on 127.0.0.1): a VPC with every
-//! endpoint Fargate needs, and one with an endpoint missing and port 443 closed; and, through the
-//! tests' pager, endpoints and security groups on more than one page.
+//! endpoint Fargate needs, and one with an endpoint missing and port 443 closed; VPCs with no
+//! endpoint; and, through the tests' pager, VPCs, endpoints and security groups on more than one
+//! page, and a security group left out of EC2's answer.
 
 use crate::common;
 
 use common::aws_pager::{Pager, PAGE};
-use common::contract::{run, AuditJson, EndpointsJson, Verdict, Verdicted};
+use common::contract::{run, AuditJson, EndpointStatus, EndpointsJson, Verdict, Verdicted};
 use common::moto::{aws_env, xml_field, Moto, KEY};
 use common::shipcheck;
 
@@ -92,8 +93,42 @@ fn gateway_with(moto: &Moto, vpc: &str, policy: Option<&str>) {
     ec2(moto, &params);
 }
 
+/// The S3 gateway endpoint associated with no route table.
+fn gateway_on_no_route_table(moto: &Moto, vpc: &str) {
+    ec2(
+        moto,
+        &[
+            ("Action", "CreateVpcEndpoint"),
+            ("VpcId", vpc),
+            ("VpcEndpointType", "Gateway"),
+            ("ServiceName", "com.amazonaws.us-east-1.s3"),
+        ],
+    );
+}
+
+/// A VPC with the interface endpoints Fargate needs (ecr.api, ecr.dkr, logs, behind a group
+/// admitting 443) and no S3 endpoint.
+fn vpc_with_interfaces(moto: &Moto, cidr: &str) -> String {
+    let v = vpc(moto, cidr);
+    let open = group(moto, &v, "endpoints-443", Some(cidr));
+    for s in ["ecr.api", "ecr.dkr", "logs"] {
+        interface(moto, &v, s, &open);
+    }
+    v
+}
+
 fn aws(cmd: &mut assert_cmd::Command, moto: &Moto, home: &std::path::Path) {
     aws_env(cmd, &[("EC2", &moto.url())], KEY, home);
+}
+
+/// `check-endpoints --region us-east-1 --json ARGS` with EC2 at `ec2_url` (moto or a proxy).
+fn check_live(ec2_url: &str, args: &[&str]) -> common::contract::Out<EndpointsJson> {
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = shipcheck();
+    aws_env(&mut cmd, &[("EC2", ec2_url)], KEY, home.path());
+    cmd.args(["check-endpoints", "--region", "us-east-1", "--json"])
+        .args(args);
+    run::<EndpointsJson>(cmd)
 }
 
 /// Exit 0, one VPC, every endpoint it needs in place.
@@ -104,7 +139,7 @@ fn one_vpc_passes(out: &common::contract::Out<EndpointsJson>) {
         j.vpcs[0]
             .endpoints
             .iter()
-            .all(|e| e.status == common::contract::EndpointStatus::Ok),
+            .all(|e| e.status == EndpointStatus::Ok),
         "{}",
         out.stdout
     );
@@ -239,4 +274,197 @@ fn every_page_of_endpoints_and_security_groups_is_read() {
     one_vpc_passes(&run::<EndpointsJson>(cmd));
     assert_eq!(pager.calls("DescribeVpcEndpoints"), 2);
     assert_eq!(pager.calls("DescribeSecurityGroups"), 2);
+}
+
+/// An S3 gateway endpoint associated with no route table carries no subnet's traffic: the image
+/// layers have no endpoint, a failure naming it (it was `ok` with a warning, and passed). A second
+/// S3 gateway endpoint on a route table is the one tasks use: the VPC passes.
+#[test]
+fn an_s3_gateway_endpoint_on_no_route_table_fails() {
+    let moto = Moto::start();
+    let v = vpc_with_interfaces(&moto, "10.4.0.0/16");
+    gateway_on_no_route_table(&moto, &v);
+
+    let out = check_live(&moto.url(), &["--vpc", &v]);
+    let j = out.exit(1);
+    assert_eq!(j.codes(), ["no-route-tables"], "{}", out.stdout);
+    assert!(
+        j.reasons[0].message.contains("has no route table"),
+        "{}",
+        out.stdout
+    );
+    assert_eq!(j.endpoint(&v, "s3").status, EndpointStatus::Missing);
+
+    gateway(&moto, &v);
+    one_vpc_passes(&check_live(&moto.url(), &["--vpc", &v]));
+}
+
+/// `audit --json` of `toml` with EC2 at moto.
+fn audit_live(moto: &Moto, toml: &str) -> common::contract::Out<AuditJson> {
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("audit.toml");
+    std::fs::write(&file, toml).unwrap();
+    let mut cmd = shipcheck();
+    aws(&mut cmd, moto, d.path());
+    cmd.args(["audit", "--json"]).arg(&file);
+    run::<AuditJson>(cmd)
+}
+
+/// Without `--vpc` every VPC of the Region is read (`DescribeVpcs`, every page). A VPC with no
+/// endpoint at all is not checked (its tasks may reach ECR through a NAT gateway, which shipcheck
+/// does not see) but is named in a `not-evaluated` warning and counted: it was silently left out
+/// while the run passed "in 1 VPC(s)". A Region where no VPC has an endpoint has nothing to check
+/// (exit 2, never a pass), and a `--vpc` EC2 does not know is `not-found`, not a missing endpoint.
+#[test]
+fn vpcs_without_endpoints_are_named_and_never_silently_pass() {
+    let moto = Moto::start();
+    let pager = Pager::start(moto.port);
+    // moto's default VPC and these two: no endpoint anywhere.
+    let bare: Vec<String> = ["10.5.0.0/16", "10.6.0.0/16"]
+        .iter()
+        .map(|c| vpc(&moto, c))
+        .collect();
+    let out = check_live(&pager.url(), &[]);
+    let j = out.exit(2);
+    assert_eq!(j.codes(), ["not-found"], "{}", out.stdout);
+    assert!(
+        j.reasons[0].message.contains("nothing to check"),
+        "{}",
+        out.stdout
+    );
+    assert!(j.vpcs.is_empty(), "{}", out.stdout);
+    assert!(
+        bare.iter().all(|v| j.unchecked_vpcs.contains(v)),
+        "{}",
+        out.stdout
+    );
+
+    // A VPC with every endpoint, created last (on the last page of DescribeVpcs): it is the one
+    // checked, and passes; the others are named and counted.
+    let good = vpc_with_interfaces(&moto, "10.7.0.0/16");
+    gateway(&moto, &good);
+    let before = pager.calls("DescribeVpcs");
+    let out = check_live(&pager.url(), &[]);
+    let j = out.exit(0);
+    assert_eq!(
+        pager.calls("DescribeVpcs") - before,
+        2,
+        "4 VPCs in pages of 3"
+    );
+    assert_eq!(j.vpcs.len(), 1, "{}", out.stdout);
+    assert_eq!(j.vpcs[0].vpc_id.as_deref(), Some(good.as_str()));
+    assert_eq!(j.unchecked_vpcs.len(), 3, "{}", out.stdout);
+    for v in &bare {
+        assert!(j.unchecked_vpcs.contains(v), "{}", out.stdout);
+        assert!(
+            j.warnings
+                .iter()
+                .any(|w| w.code == "not-evaluated" && w.message.contains(v.as_str())),
+            "{}",
+            out.stdout
+        );
+    }
+    let home = tempfile::tempdir().unwrap();
+    let mut cmd = shipcheck();
+    aws(&mut cmd, &moto, home.path());
+    cmd.args(["check-endpoints", "--region", "us-east-1"]);
+    let text = cmd.output().unwrap();
+    assert_eq!(text.status.code(), Some(0));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&text.stdout),
+        String::from_utf8_lossy(&text.stderr),
+    );
+    assert!(
+        stdout.contains("1 VPC(s) checked; 3 VPC(s) without endpoints not checked"),
+        "{stdout}"
+    );
+    assert!(stderr.contains(&format!("--vpc {}", bare[0])), "{stderr}");
+
+    // Named, a VPC with no endpoint is required to have them.
+    let out = check_live(&moto.url(), &["--vpc", &bare[0]]);
+    let j = out.exit(1);
+    assert!(
+        j.codes().iter().all(|c| *c == "missing-endpoint"),
+        "{}",
+        out.stdout
+    );
+
+    // A VPC EC2 does not know.
+    let out = check_live(&moto.url(), &["--vpc", "vpc-0123456789abcdef0"]);
+    let j = out.exit(2);
+    assert_eq!(j.codes(), ["not-found"], "{}", out.stdout);
+    assert!(j.reasons[0].message.contains("vpc-0123456789abcdef0"));
+
+    // [[endpoints]] targets: the same.
+    let out = audit_live(
+        &moto,
+        "[[endpoints]]\nregion = \"us-east-1\"\n\n[[endpoints]]\nvpc = \"vpc-0123456789abcdef0\"\n",
+    );
+    let j = out.exit(2);
+    assert_eq!(j.results[0].verdict(), Verdict::Pass, "{}", out.stdout);
+    assert_eq!(j.results[0].endpoints().unchecked_vpcs.len(), 3);
+    assert_eq!(j.results[1].codes(), ["not-found"], "{}", out.stdout);
+}
+
+/// Live, the security groups of the endpoints are asked for by ID: a group EC2 does not know (one
+/// deleted, or the caller cannot see) is an error naming it, exit 2. Through a `group-id` filter it
+/// was silently left out, the endpoints were `unverified`, and the run passed. (moto takes a deleted
+/// group off its endpoints; the tests' pager makes the endpoints name one EC2 does not know.)
+#[test]
+fn a_security_group_ec2_does_not_know_is_an_error_naming_it() {
+    let moto = Moto::start();
+    let pager = Pager::start(moto.port);
+    let v = vpc(&moto, "10.8.0.0/16");
+    let open = group(&moto, &v, "open", Some("10.8.0.0/16"));
+    for s in ["ecr.api", "ecr.dkr", "logs"] {
+        interface(&moto, &v, s, &open);
+    }
+    gateway(&moto, &v);
+    let gone = "sg-0000000000000dead";
+    pager.rewrite("DescribeVpcEndpoints", &open, gone);
+
+    let out = check_live(&pager.url(), &["--vpc", &v]);
+    let j = out.exit(2);
+    assert_eq!(j.codes(), ["not-found"], "{}", out.stdout);
+    let m = &j.reasons[0].message;
+    assert!(
+        m.contains("ec2:DescribeSecurityGroups") && m.contains(gone),
+        "{}",
+        out.stdout
+    );
+}
+
+/// EC2 answers `DescribeSecurityGroups` without a group an endpoint uses (moto cannot: the tests'
+/// pager rewrites its answer): port 443 is unverified, which live is an error (exit 2) naming the
+/// group and the action, worded for EC2's answer, not for a file. It was a warning about "the
+/// security groups file", and the run passed.
+#[test]
+fn a_security_group_left_out_of_ec2s_answer_is_an_error() {
+    let moto = Moto::start();
+    let pager = Pager::start(moto.port);
+    let v = vpc(&moto, "10.9.0.0/16");
+    let hidden = group(&moto, &v, "hidden", Some("10.9.0.0/16"));
+    for s in ["ecr.api", "ecr.dkr", "logs"] {
+        interface(&moto, &v, s, &hidden);
+    }
+    gateway(&moto, &v);
+    pager.rewrite("DescribeSecurityGroups", &hidden, "sg-0000000000000other");
+
+    let out = check_live(&pager.url(), &["--vpc", &v]);
+    let j = out.exit(2);
+    assert_eq!(j.codes(), ["not-found"; 3], "{}", out.stdout);
+    for r in &j.reasons {
+        assert!(
+            r.message.contains(&hidden) && r.message.contains("ec2:DescribeSecurityGroups"),
+            "{}",
+            out.stdout
+        );
+    }
+    assert_eq!(j.endpoint(&v, "ecr.dkr").status, EndpointStatus::Unverified);
+    assert!(
+        !out.stdout.contains("security groups file")
+            && !out.stderr.contains("security groups file"),
+        "{}",
+        out.stdout
+    );
 }

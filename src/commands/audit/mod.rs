@@ -61,7 +61,8 @@ pub struct AuditFile {
 pub struct EndpointsTarget {
     /// Default: the configured Region.
     pub region: Option<String>,
-    /// `vpc`: check only this VPC (default: every VPC in the Region, or in `endpoints_file`).
+    /// `vpc`: check only this VPC (default: every VPC in `endpoints_file`; live, every VPC of the
+    /// Region with an endpoint, each VPC without one named in a `not-evaluated` warning).
     pub vpc: Option<String>,
     /// `ssm`: also require the `ssm` endpoint (tasks read SSM parameters).
     #[serde(default)]

@@ -2,7 +2,8 @@
 //! actions shipcheck calls in pages of [`PAGE`] (with `nextToken`), as ECS, ECR and EC2 do for long
 //! lists, and it counts calls per action and the most calls it saw in flight at once. Every call is
 //! held for [`HOLD`] so that calls made concurrently overlap. ECS and ECR speak JSON (the action in
-//! `X-Amz-Target`); EC2 speaks the query protocol (a form with `Action`, answers in XML).
+//! `X-Amz-Target`); EC2 speaks the query protocol (a form with `Action`, answers in XML). It can also
+//! rewrite answers ([`Pager::rewrite`]) into states moto does not produce.
 
 use super::{read_request, serve_loopback};
 use serde_json::Value;
@@ -28,6 +29,7 @@ const PAGED: &[(&str, &str)] = &[
 
 /// EC2 action -> the XML element holding the paged list (each entry an `<item>`).
 const PAGED_EC2: &[(&str, &str)] = &[
+    ("DescribeVpcs", "vpcSet"),
     ("DescribeVpcEndpoints", "vpcEndpointSet"),
     ("DescribeSecurityGroups", "securityGroupInfo"),
 ];
@@ -37,6 +39,8 @@ struct Stats {
     calls: Mutex<HashMap<String, usize>>,
     in_flight: AtomicUsize,
     peak: AtomicUsize,
+    /// (action, from, to): text replaced in every successful answer of the action.
+    rewrites: Mutex<Vec<(String, String, String)>>,
 }
 
 pub struct Pager {
@@ -66,6 +70,16 @@ impl Pager {
             .filter(|(k, _)| k.ends_with(&format!(".{action}")))
             .map(|(_, n)| n)
             .sum()
+    }
+
+    /// From now on, every successful answer of `action` (e.g. `DescribeServices`) has `from`
+    /// replaced by `to`: a state moto does not produce (a service `DRAINING`, a group left out).
+    pub fn rewrite(&self, action: &str, from: &str, to: &str) {
+        self.stats.rewrites.lock().unwrap().push((
+            format!(".{action}"),
+            from.to_string(),
+            to.to_string(),
+        ));
     }
 
     /// The most calls that were in flight at once.
@@ -116,7 +130,17 @@ fn serve(s: TcpStream, moto_port: u16, stats: &Stats) {
             Some(form) => page_query(moto_port, &req, &target, form),
             None => page_json(moto_port, &req, &target),
         };
-        let (status, head, answer) = answer;
+        let (status, head, mut answer) = answer;
+        if status == 200 {
+            for (action, from, to) in stats.rewrites.lock().unwrap().iter() {
+                if target.ends_with(action.as_str()) {
+                    answer = String::from_utf8(answer)
+                        .unwrap()
+                        .replace(from.as_str(), to)
+                        .into_bytes();
+                }
+            }
+        }
         stats.in_flight.fetch_sub(1, Ordering::SeqCst);
         let mut resp = format!("HTTP/1.1 {status} X\r\n");
         for (k, v) in &head {

@@ -436,6 +436,12 @@ impl AuditResultJson {
             r => panic!("expected an ecs result, got {r:?}"),
         }
     }
+    pub fn endpoints(&self) -> &EndpointsJson {
+        match &self.report {
+            TargetJson::Endpoints(r) => r,
+            r => panic!("expected an endpoints result, got {r:?}"),
+        }
+    }
     pub fn bin(&self) -> &BinJson {
         match &self.report {
             TargetJson::Bin(r) => r,
@@ -520,6 +526,7 @@ pub struct EndpointsJson {
     pub warnings: Vec<CodeJson>,
     pub region: String,
     pub vpcs: Vec<VpcJson>,
+    pub unchecked_vpcs: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
