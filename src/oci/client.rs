@@ -420,6 +420,30 @@ impl Client {
         Ok(())
     }
 
+    /// A 401 or 403 from a redirect's host (blob storage): it never gets credentials, and its
+    /// challenge is not the registry's to answer.
+    fn redirect_refused(&self, resp: &Response, what: &str) -> Result<(), Reason> {
+        let status = resp.status();
+        if status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN {
+            return Ok(());
+        }
+        let (asked, answering) = (self.url("https", "/")?, resp.url());
+        if asked.host_str() == answering.host_str() {
+            return Ok(());
+        }
+        let other = answering.host_str().unwrap_or_default();
+        Err(Reason::new(
+            Code::Unauthorized,
+            format!(
+                "registry {} redirected the request for {what} to {}, which answered HTTP {}; credentials are never sent to another host",
+                self.host,
+                crate::report::esc(other),
+                status.as_u16()
+            ),
+        )
+        .hint("the registry's storage (what it redirects to) should accept the redirect as it is; check the registry's storage configuration"))
+    }
+
     /// Sends a request to the registry, answering one authentication challenge if needed. Returns a
     /// 2xx response; 401/403 become `unauthorized`, 404 `not-found`, other statuses `download-failed`.
     pub async fn execute(
@@ -439,24 +463,7 @@ impl Client {
                 .send_once(attempts, &method, path, accept, &sent)
                 .await?;
             let status = resp.status();
-            if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
-                // A redirect's host (blob storage) answered: it never gets credentials, and its
-                // challenge is not the registry's to answer.
-                let (asked, answering) = (self.url("https", "/")?, resp.url());
-                if asked.host_str() != answering.host_str() {
-                    let other = answering.host_str().unwrap_or_default();
-                    return Err(Reason::new(
-                        Code::Unauthorized,
-                        format!(
-                            "registry {} redirected the request for {what} to {}, which answered HTTP {}; credentials are never sent to another host",
-                            self.host,
-                            crate::report::esc(other),
-                            status.as_u16()
-                        ),
-                    )
-                    .hint("the registry's storage (what it redirects to) should accept the redirect as it is; check the registry's storage configuration"));
-                }
-            }
+            self.redirect_refused(&resp, what)?;
             if status == StatusCode::UNAUTHORIZED && !answered {
                 answered = true;
                 // Every challenge, Bearer first, then Basic (containerd's order).
