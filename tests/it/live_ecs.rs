@@ -232,8 +232,9 @@ fn audits_every_service_of_every_cluster() {
     }
 }
 
-#[test]
-fn named_services_task_sets_and_missing_ones() {
+/// A registry holding the two-platform `team/app:v1`, and moto with the cluster `prod` and the
+/// task definition `web` (ARM64, that image): its ARN.
+fn prod_with_web() -> (Registry, Moto, String) {
     let reg = Registry::plain();
     reg.push_multi("team/app", "v1", false);
     let moto = Moto::start();
@@ -244,6 +245,12 @@ fn named_services_task_sets_and_missing_ones() {
         "ARM64",
     );
     cluster(&moto, "prod");
+    (reg, moto, web)
+}
+
+#[test]
+fn named_services_task_sets_and_missing_ones() {
+    let (reg, moto, web) = prod_with_web();
     service(&moto, "prod", "web", &web);
     service(&moto, "prod", "other", &web);
     // No runtimePlatform: Fargate runs X86_64, EC2 capacity runs whatever the instances are.
@@ -428,17 +435,8 @@ fn a_deep_target_never_reuses_a_shallow_check_of_the_same_task_definition() {
 /// is checked and reported once.
 #[test]
 fn deleted_draining_and_repeated_services() {
-    let reg = Registry::plain();
-    reg.push_multi("team/app", "v1", false);
-    let moto = Moto::start();
+    let (_reg, moto, web) = prod_with_web();
     let pager = Pager::start(moto.port);
-    let web = register(
-        &moto,
-        "web",
-        &format!("{}/team/app:v1", reg.host()),
-        "ARM64",
-    );
-    cluster(&moto, "prod");
     service(&moto, "prod", "web", &web);
     service(&moto, "prod", "old", &web);
     moto.json(

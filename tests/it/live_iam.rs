@@ -68,14 +68,33 @@ fn run_check(mut cmd: assert_cmd::Command, args: &[&str]) -> (i32, Value) {
 
 /// Puts the inline policy `name` holding `statements` on the role `deploy`.
 fn put_deploy_policy(moto: &Moto, name: &str, statements: &str) {
+    put_inline(moto, "Role", "deploy", name, statements);
+}
+
+/// Puts the inline policy `name` holding `statements` on `holder`, a `kind` (`Role`, `User` or
+/// `Group`).
+fn put_inline(moto: &Moto, kind: &str, holder: &str, name: &str, statements: &str) {
+    let (action, holder_key) = (format!("Put{kind}Policy"), format!("{kind}Name"));
     let document = policy(statements);
     iam(
         moto,
         &[
-            ("Action", "PutRolePolicy"),
-            ("RoleName", "deploy"),
+            ("Action", &action),
+            (&holder_key, holder),
             ("PolicyName", name),
             ("PolicyDocument", &document),
+        ],
+    );
+}
+
+/// Makes `user` a member of `group`.
+fn join(moto: &Moto, user: &str, group: &str) {
+    iam(
+        moto,
+        &[
+            ("Action", "AddUserToGroup"),
+            ("GroupName", group),
+            ("UserName", user),
         ],
     );
 }
@@ -403,37 +422,17 @@ fn a_users_groups_policies_count() {
     for user in ["ci", "ci2"] {
         iam(&moto, &[("Action", "CreateUser"), ("UserName", user)]);
     }
-    iam(
-        &moto,
-        &[
-            ("Action", "PutUserPolicy"),
-            ("UserName", "ci"),
-            ("PolicyName", "push"),
-            ("PolicyDocument", &policy(PUSH)),
-        ],
-    );
+    put_inline(&moto, "User", "ci", "push", PUSH);
     for group in ["frozen", "pushers"] {
         iam(&moto, &[("Action", "CreateGroup"), ("GroupName", group)]);
     }
-    iam(
+    join(&moto, "ci", "frozen");
+    put_inline(
         &moto,
-        &[
-            ("Action", "AddUserToGroup"),
-            ("GroupName", "frozen"),
-            ("UserName", "ci"),
-        ],
-    );
-    iam(
-        &moto,
-        &[
-            ("Action", "PutGroupPolicy"),
-            ("GroupName", "frozen"),
-            ("PolicyName", "freeze"),
-            (
-                "PolicyDocument",
-                &policy(r#"{"Effect":"Deny","Action":"ecr:*","Resource":"*"}"#),
-            ),
-        ],
+        "Group",
+        "frozen",
+        "freeze",
+        r#"{"Effect":"Deny","Action":"ecr:*","Resource":"*"}"#,
     );
     let (code, v) = check(
         &moto,
@@ -450,14 +449,7 @@ fn a_users_groups_policies_count() {
     assert!(files.contains("group:frozen inline:freeze"), "{files}");
 
     // ci2's rights come only from an attached policy of its group.
-    iam(
-        &moto,
-        &[
-            ("Action", "AddUserToGroup"),
-            ("GroupName", "pushers"),
-            ("UserName", "ci2"),
-        ],
-    );
+    join(&moto, "ci2", "pushers");
     let arn = managed(&moto, "push", PUSH);
     iam(
         &moto,
