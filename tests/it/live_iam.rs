@@ -66,6 +66,18 @@ fn run_check(mut cmd: assert_cmd::Command, args: &[&str]) -> (i32, Value) {
     (out.status.code().unwrap(), v)
 }
 
+/// Creates the role `name` (assumable by ECS tasks).
+fn create_role(moto: &Moto, name: &str) {
+    iam(
+        moto,
+        &[
+            ("Action", "CreateRole"),
+            ("RoleName", name),
+            ("AssumeRolePolicyDocument", TRUST),
+        ],
+    );
+}
+
 /// Puts the inline policy `name` holding `statements` on the role `deploy`.
 fn put_deploy_policy(moto: &Moto, name: &str, statements: &str) {
     put_inline(moto, "Role", "deploy", name, statements);
@@ -113,14 +125,7 @@ const SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 #[test]
 fn a_role_read_live_is_evaluated_like_files() {
     let moto = Moto::start();
-    iam(
-        &moto,
-        &[
-            ("Action", "CreateRole"),
-            ("RoleName", "deploy"),
-            ("AssumeRolePolicyDocument", TRUST),
-        ],
-    );
+    create_role(&moto, "deploy");
     // 101 inline policies: the one that grants the pull comes on the second page.
     for i in 0..100 {
         put_deploy_policy(
@@ -222,14 +227,7 @@ fn a_caller_without_permission_is_told_which_action_it_needs() {
     // moto enforces IAM permissions after the first 3 calls (the set-up below).
     let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
     let (id, secret) = moto.user_with_key("auditor");
-    iam(
-        &moto,
-        &[
-            ("Action", "CreateRole"),
-            ("RoleName", "deploy"),
-            ("AssumeRolePolicyDocument", TRUST),
-        ],
-    );
+    create_role(&moto, "deploy");
     let (code, v) = check(
         &moto,
         (&id, &secret),
@@ -245,14 +243,7 @@ fn a_caller_without_permission_is_told_which_action_it_needs() {
 #[test]
 fn audits_check_iam_targets() {
     let moto = Moto::start();
-    iam(
-        &moto,
-        &[
-            ("Action", "CreateRole"),
-            ("RoleName", "puller"),
-            ("AssumeRolePolicyDocument", TRUST),
-        ],
-    );
+    create_role(&moto, "puller");
     iam(
         &moto,
         &[
@@ -480,14 +471,7 @@ fn a_users_groups_policies_count() {
 #[test]
 fn a_permissions_boundary_caps_a_roles_policies() {
     let moto = Moto::start();
-    iam(
-        &moto,
-        &[
-            ("Action", "CreateRole"),
-            ("RoleName", "deploy"),
-            ("AssumeRolePolicyDocument", TRUST),
-        ],
-    );
+    create_role(&moto, "deploy");
     let only_missing = |v: &Value| {
         let c = codes(v);
         assert!(
@@ -578,14 +562,7 @@ fn an_iam_target_names_one_identity() {
 #[test]
 fn regional_targets_need_a_region_iam_does_not() {
     let moto = Moto::start();
-    iam(
-        &moto,
-        &[
-            ("Action", "CreateRole"),
-            ("RoleName", "deploy"),
-            ("AssumeRolePolicyDocument", TRUST),
-        ],
-    );
+    create_role(&moto, "deploy");
     put_deploy_policy(&moto, "push", PUSH);
     let dir = tempfile::tempdir().unwrap();
     let audit = dir.path().join("audit.toml");
