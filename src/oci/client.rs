@@ -420,24 +420,37 @@ impl Client {
         Ok(())
     }
 
-    /// A 401 or 403 from a redirect's host (blob storage): it never gets credentials, and its
-    /// challenge is not the registry's to answer.
+    /// A 401 or 403 from a redirect's host (blob storage; another port is another host, as for
+    /// reqwest and containerd): it never gets credentials, and its challenge is not the registry's
+    /// to answer (answered, the registry's credentials would go to the token service it names).
     fn redirect_refused(&self, resp: &Response, what: &str) -> Result<(), Reason> {
         let status = resp.status();
         if status != StatusCode::UNAUTHORIZED && status != StatusCode::FORBIDDEN {
             return Ok(());
         }
         let (asked, answering) = (self.url("https", "/")?, resp.url());
-        if asked.host_str() == answering.host_str() {
+        // The registry's own port, if its name gives one; without, the scheme's default.
+        let port = self
+            .host
+            .rsplit_once(':')
+            .and_then(|(_, p)| p.parse::<u16>().ok());
+        let same_port = match port {
+            Some(p) => answering.port_or_known_default() == Some(p),
+            None => answering.port().is_none(),
+        };
+        if asked.host_str() == answering.host_str() && same_port {
             return Ok(());
         }
-        let other = answering.host_str().unwrap_or_default();
+        let other = match answering.port() {
+            Some(p) => format!("{}:{p}", answering.host_str().unwrap_or_default()),
+            None => answering.host_str().unwrap_or_default().to_string(),
+        };
         Err(Reason::new(
             Code::Unauthorized,
             format!(
                 "registry {} redirected the request for {what} to {}, which answered HTTP {}; credentials are never sent to another host",
                 self.host,
-                crate::report::esc(other),
+                crate::report::esc(&other),
                 status.as_u16()
             ),
         )

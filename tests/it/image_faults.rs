@@ -294,6 +294,39 @@ fn a_401_from_a_redirects_host_names_that_host() {
         "{message}"
     );
     assert_eq!(other.hits("/s3/config"), 1, "the challenge was answered");
+
+    // The same host on another port is another host: its Bearer challenge is not answered, so the
+    // registry's credentials never reach the token service it names (found by adversarial pass 17).
+    let (fake, img, reference) = serve_app();
+    let other = Fake::start();
+    let realm = format!("http://127.0.0.1:{}/token", other.port);
+    other.route(
+        "/s3/config",
+        vec![status(
+            401,
+            &[("WWW-Authenticate", &format!("Bearer realm=\"{realm}\""))],
+        )],
+    );
+    other.route("/token", vec![ok("application/json", br#"{"token":"t"}"#)]);
+    let location = format!("http://127.0.0.1:{}/s3/config", other.port);
+    fake.route(
+        &blob_path(&img.configs[0]),
+        vec![status(307, &[("Location", &location)])],
+    );
+    let mut cmd = shipcheck();
+    cmd.env("SHIPCHECK_ECR_REGISTRIES", fake.host());
+    let run = run_json(
+        cmd,
+        &[&reference, "--username", "AWS", "--password-stdin"],
+        Some("secret"),
+    );
+    run.expect(2, "unauthorized");
+    assert!(run.json.reasons[0].message.contains("redirected"));
+    assert_eq!(
+        other.hits("/token"),
+        0,
+        "credentials went to the token service"
+    );
 }
 
 #[test]
