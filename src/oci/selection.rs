@@ -114,7 +114,8 @@ impl IndexTree {
     pub fn select(&self, required: &Platform) -> Selection {
         let mut level = &self.top;
         loop {
-            // Rank: containerd's order, entries without a platform after every match.
+            // Rank: containerd's order, entries without a platform after every match; on a
+            // Windows host, the highest os.version among equal matches first.
             let mut candidates: Vec<(usize, usize)> = level
                 .iter()
                 .filter_map(|&id| match &self.nodes[id].desc().platform {
@@ -122,7 +123,13 @@ impl IndexTree {
                     Some(p) => required.runtime_rank(p).map(|r| (id, r)),
                 })
                 .collect();
-            candidates.sort_by_key(|&(_, rank)| rank);
+            candidates.sort_by_key(|&(id, rank)| {
+                let version = match &self.nodes[id].desc().platform {
+                    Some(p) if required.os == "windows" => windows_version(p),
+                    _ => None,
+                };
+                (rank, std::cmp::Reverse(version))
+            });
             let Some(&(id, rank)) = candidates.first() else {
                 return Selection::None;
             };
@@ -153,6 +160,16 @@ impl IndexTree {
             }
         }
     }
+}
+
+/// A Windows entry's `os.version` as numbers, for containerd's Windows ordering: among the entries
+/// a Windows host matches, the one with the highest version first (containerd 1.6's
+/// `matchComparer.Less` compares the revision, the fourth number, within the host's build; 2.x's
+/// `windowsMatchComparer.Less` the whole version), entries without one last; index order only
+/// among equals.
+fn windows_version(p: &Platform) -> Option<Vec<u32>> {
+    let v = p.os_version.as_deref()?;
+    v.split('.').map(|n| n.parse().ok()).collect()
 }
 
 #[cfg(test)]
@@ -228,6 +245,34 @@ mod tests {
             desc(1, OCI_MANIFEST, Some("linux/arm64")),
         ]);
         assert_eq!(t.select(&p("arm64")), Selection::Unusable { node: 0 });
+    }
+
+    #[test]
+    fn windows_entries_are_taken_highest_version_first() {
+        let win = |n: u8, v: Option<&str>| {
+            let mut d = desc(n, OCI_MANIFEST, Some("windows/amd64"));
+            d.platform = d.platform.map(|p| p.with_os_version(v));
+            d
+        };
+        let t = tree(vec![
+            win(0, None),
+            win(1, Some("10.0.17763.100")),
+            win(2, Some("10.0.17763.2000")),
+            win(3, Some("10.0.17763.2000")),
+        ]);
+        let host = p("windows/amd64").with_os_version(Some("10.0.17763.5000"));
+        let img = |node| Selection::Image {
+            node,
+            by_config: false,
+        };
+        // The highest revision, the first listed of equals.
+        assert_eq!(t.select(&host), img(2));
+        // Linux hosts keep index order.
+        let t = tree(vec![
+            desc(0, OCI_MANIFEST, Some("linux/amd64")),
+            desc(1, OCI_MANIFEST, Some("linux/amd64")),
+        ]);
+        assert_eq!(t.select(&p("amd64")), img(0));
     }
 
     #[test]

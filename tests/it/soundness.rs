@@ -1967,3 +1967,37 @@ fn a_nested_index_under_a_fallback_platform_is_entered() {
     oci_index(&r, "fbnest/app:v1", vec![entry]);
     verify_image(&r, "fbnest/app:v1", Some("arm64")).expect(0, "");
 }
+
+/// A Windows host takes, of the entries it matches, the one with the highest os.version (containerd
+/// 1.6's and 2.x's Windows comparers; moby's too), not the first listed: an artifact listed after a
+/// good image at a higher revision is what the runtime pulls (a pass before), and one listed first
+/// at a lower revision is never pulled (a failure before). Found by adversarial pass 17.
+#[test]
+fn windows_entries_are_taken_highest_version_first() {
+    let r = Registry::plain();
+    let win_cfg = json!({"os": "windows", "architecture": "amd64"});
+    let good = r.push_image_with_config("winord/app", &win_cfg, Flavour::Oci, None);
+    let plugin = push_packed(
+        &r,
+        "winord/app",
+        "application/vnd.example.plugin.config.v1+json",
+        &[OCI_LAYER],
+        1,
+    );
+    let at = |img: &Pushed, build: &str| entry_with(img, win(build));
+    oci_index(
+        &r,
+        "winord/app:rev",
+        vec![at(&good, "10.0.17763.100"), at(&plugin, "10.0.17763.2000")],
+    );
+    oci_index(
+        &r,
+        "winord/app:fwd",
+        vec![at(&plugin, "10.0.17763.100"), at(&good, "10.0.17763.2000")],
+    );
+    let host = Some("windows(10.0.17763)/amd64");
+    verify_image(&r, "winord/app:rev", host).expect(1, "unusable-entry");
+    verify_image(&r, "winord/app:fwd", host).expect(0, "");
+    let (code, v) = taskdef_exit(&r, "winord/app:rev", "WINDOWS_SERVER_2019_CORE");
+    assert_eq!(code, 1, "{v:#}");
+}
