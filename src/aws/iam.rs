@@ -11,7 +11,9 @@ use aws_sdk_iam::Client;
 /// Whose policies to read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
+    /// An IAM role, by name.
     Role(String),
+    /// An IAM user, by name.
     User(String),
 }
 
@@ -31,6 +33,7 @@ pub struct NamedDocument {
     /// `inline:NAME`, the managed policy's ARN (with its version), prefixed with `group:NAME ` for
     /// a group's policies and `boundary:` for a permissions boundary.
     pub name: String,
+    /// The policy document: JSON, or the URL-encoded JSON IAM's API returns.
     pub document: String,
 }
 

@@ -44,7 +44,7 @@ pub(crate) mod ecr;
 pub(crate) mod ecs;
 pub(crate) mod endpoint_policy;
 pub mod endpoints;
-pub(crate) mod iam;
+pub mod iam;
 pub mod policy;
 
 use crate::report::{Code, Reason};

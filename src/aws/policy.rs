@@ -89,9 +89,11 @@ reported to fail without ecr:GetDownloadUrlForLayer";
 const AUTH_TOKEN: &str = "ecr:GetAuthorizationToken";
 
 /// A glob that matches every ECR repository ARN of `partition`, in every region and account: the
-/// repositories a principal of that partition can reach.
+/// repositories a principal of that partition can reach. Region and name are never empty and an
+/// account is 12 characters, so a grant on `arn:aws:ecr::ACCOUNT:repository/app` (no region) or
+/// `…:repository/` matches no repository.
 fn any_repository(partition: &str) -> String {
-    format!("arn:{partition}:ecr:*:*:repository/*")
+    format!("arn:{partition}:ecr:?*:????????????:repository/?*")
 }
 
 /// ECR (private registry) actions from the AWS service authorization reference, with whether they are
@@ -783,6 +785,26 @@ fn deny_kills(d: &Stmt, a: &str, any: &str) -> bool {
     }
 }
 
+const NAME_RULE: &str =
+    "not an ECR repository name (2 to 256 characters: lowercase letters and digits, \
+components separated by `/`, each joined by single `.`, `_` or `-`)";
+
+/// Whether `name` is an ECR repository name: `(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*`,
+/// 2 to 256 characters (a trailing `/`, say, names no repository, and matched against policies it
+/// could dodge a Deny written for the real name).
+fn valid_repository_name(name: &str) -> bool {
+    let component = |c: &str| {
+        !c.is_empty()
+            && c.split(['.', '_', '-']).all(|run| {
+                !run.is_empty()
+                    && run
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            })
+    };
+    (2..=256).contains(&name.len()) && name.split('/').all(component)
+}
+
 /// Parses `--repository`: an ECR repository ARN, or a repository URI
 /// (`ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/NAME[:TAG|@DIGEST]`) turned into its ARN.
 pub fn parse_repository(s: &str) -> Result<String, Reason> {
@@ -811,7 +833,8 @@ pub fn parse_repository(s: &str) -> Result<String, Reason> {
             return Err(usage("the account must be 12 digits"));
         }
         match parts[5].strip_prefix("repository/") {
-            Some(name) if !name.is_empty() => Ok(s.to_string()),
+            Some(name) if valid_repository_name(name) => Ok(s.to_string()),
+            Some(name) if !name.is_empty() => Err(usage(NAME_RULE)),
             _ => Err(usage("the resource must be repository/NAME")),
         }
     } else {
@@ -843,6 +866,9 @@ pub fn parse_repository(s: &str) -> Result<String, Reason> {
         };
         if name.is_empty() {
             return Err(usage("the repository name is empty"));
+        }
+        if !valid_repository_name(name) {
+            return Err(usage(NAME_RULE));
         }
         Ok(format!(
             "arn:{partition}:ecr:{region}:{}:repository/{name}",
@@ -977,7 +1003,7 @@ fn evaluate(action: &str, stmts: &[Stmt], target: &Target) -> ActionCheck {
 
 /// The identity policies' verdict `c` for one action, capped by the permissions boundary's verdict
 /// `b` (named `name`): IAM allows an action only when both allow it, and a Deny in either wins.
-fn capped(mut c: ActionCheck, b: ActionCheck, name: &str, target: &Target) -> ActionCheck {
+fn capped(mut c: ActionCheck, b: ActionCheck, name: &str) -> ActionCheck {
     if c.status != ActionStatus::Granted {
         return c;
     }
@@ -1002,17 +1028,8 @@ fn capped(mut c: ActionCheck, b: ActionCheck, name: &str, target: &Target) -> Ac
             format!("statement `{granted_by}` allows it, but the permissions boundary {name} does not ({}); a boundary caps what the identity's policies grant", b.why),
         ),
         ActionStatus::Granted => {
-            // Without --repository both were matched against "any repository": the grants must
-            // also overlap each other.
-            let plain = |r: &Option<String>| r.clone().filter(|r| !r.starts_with("NotResource "));
-            if let (Target::AnyRepository(_), Some(mine), Some(theirs)) =
-                (target, plain(&c.resource), plain(&b.resource))
-            {
-                if !arn_intersect(&variables_as_wildcards(&mine), &variables_as_wildcards(&theirs)) {
-                    let why = format!("statement `{granted_by}` allows it on {mine} and the permissions boundary {name} only on {theirs}: no repository is in both");
-                    return refused(c, ActionStatus::WrongResource, why);
-                }
-            }
+            // Without --repository, whether the two overlap is judged with the other actions
+            // (`one_repository`).
             if b.conditional {
                 c.conditional = true;
                 c.why.push_str(&format!(
@@ -1022,6 +1039,114 @@ fn capped(mut c: ActionCheck, b: ActionCheck, name: &str, target: &Target) -> Ac
             c
         }
     }
+}
+
+/// Without `--repository`: the workflow needs one repository on which every repository action is
+/// allowed (by the policies and, when there is one, by the boundary) and not denied. Each action
+/// was judged against "some repository" on its own; here candidate repositories are tried as if
+/// given with `--repository`, exactly: one for each resource pattern the statements name (its
+/// wildcards filled in) and one that no specific pattern names. `None` when one candidate has every
+/// action; else the first action that fails on the candidate with the most, and why.
+fn one_repository(
+    actions: &[ActionCheck],
+    identity: &[Stmt],
+    boundary: Option<&[Stmt]>,
+    any: &str,
+) -> Option<(usize, String)> {
+    let needed: Vec<usize> = (0..actions.len())
+        .filter(|&i| actions[i].status == ActionStatus::Granted && actions[i].action != AUTH_TOKEN)
+        .collect();
+    if needed.is_empty() {
+        return None;
+    }
+    let statements = identity.iter().chain(boundary.into_iter().flatten());
+    let mut candidates: Vec<String> = statements
+        .flat_map(|s| s.resources.iter())
+        .filter_map(|p| witness(&variables_as_wildcards(p), any))
+        .collect();
+    candidates.extend(witness(any, any));
+    candidates.sort();
+    candidates.dedup();
+    let mut best: Option<(usize, usize, String)> = None;
+    for w in &candidates {
+        let target = Target::Exact(w.clone());
+        let mut granted = 0;
+        let mut first_refused = None;
+        for &i in &needed {
+            let action = &actions[i].action;
+            let mine = evaluate(action, identity, &target);
+            let theirs = boundary.map(|b| evaluate(action, b, &target));
+            let why = if mine.status != ActionStatus::Granted {
+                Some(mine.why)
+            } else {
+                match theirs {
+                    Some(b) if b.status != ActionStatus::Granted => {
+                        Some(format!("the permissions boundary: {}", b.why))
+                    }
+                    _ => None,
+                }
+            };
+            match why {
+                None => granted += 1,
+                Some(why) => {
+                    first_refused.get_or_insert((i, why));
+                }
+            }
+        }
+        // Every action granted on this candidate: the workflow has its repository.
+        let (i, why) = first_refused?;
+        if best.as_ref().is_none_or(|(g, _, _)| granted > *g) {
+            best = Some((granted, i, format!("on {w}, {why}")));
+        }
+    }
+    best.map(|(_, i, why)| {
+        (
+            i,
+            format!(
+                "no repository is allowed every action of the workflow; where most are ({why})"
+            ),
+        )
+    })
+}
+
+/// A repository ARN that `pattern` matches, its wildcards filled in (an account padded to 12
+/// digits), if that is a repository ARN (`any`) at all; the pattern `*` or `any` itself gives a
+/// repository no specific pattern is likely to name.
+fn witness(pattern: &str, any: &str) -> Option<String> {
+    let (Some(p), Some(a)) = (arn_segments(pattern), arn_segments(any)) else {
+        return witness(any, any).filter(|_| pattern == "*");
+    };
+    let fill = |seg: &str, default: &str, width: Option<usize>| -> String {
+        if !seg.contains(['*', '?']) {
+            return seg.to_string();
+        }
+        let mut out: String = seg.replace('?', "0").replace('*', "");
+        if let Some(w) = width {
+            // Pad at the first `*` so a prefix and suffix stay in place.
+            let at = seg.find('*').map(|i| seg[..i].replace('?', "0").len());
+            while out.len() < w {
+                match at {
+                    Some(i) => out.insert(i, '0'),
+                    None => break,
+                }
+            }
+        } else if out.is_empty() || seg.starts_with('*') && seg.len() == 1 {
+            out = default.to_string();
+        }
+        out
+    };
+    let name = p[5]
+        .strip_prefix("repository/")
+        .map(|n| format!("repository/{}", fill(n, "shipcheck-witness", None)))
+        .unwrap_or_else(|| fill(p[5], "repository/shipcheck-witness", None));
+    let w = format!(
+        "arn:{}:{}:{}:{}:{name}",
+        fill(p[1], a[1], None),
+        fill(p[2], "ecr", None),
+        fill(p[3], "xx-witness-1", None),
+        fill(p[4], "", Some(12)),
+    );
+    glob_match(any, &w).then_some(w)
 }
 
 /// Least-privilege warnings for one Allow statement.
@@ -1190,6 +1315,12 @@ pub fn run(req: &IamRequest) -> IamReport {
         None => None,
     };
     let any = any_repository(req.partition.as_deref().unwrap_or("aws"));
+    // A Deny in the boundary is an explicit Deny like any other.
+    let identity: Vec<Stmt> = stmts
+        .iter()
+        .chain(boundary.iter().flatten().filter(|s| !s.allow))
+        .cloned()
+        .collect();
     let repo_target = match &report.repository {
         Some(arn) => Target::Exact(arn.clone()),
         None => Target::AnyRepository(any.clone()),
@@ -1200,9 +1331,9 @@ pub fn run(req: &IamRequest) -> IamReport {
         } else {
             repo_target.clone()
         };
-        let mut c = evaluate(action, &stmts, &target);
+        let mut c = evaluate(action, &identity, &target);
         if let (Some(b), Some(name)) = (&boundary, req.boundary.as_ref().map(|d| &d.name)) {
-            c = capped(c, evaluate(action, b, &target), name, &target);
+            c = capped(c, evaluate(action, b, &target), name);
         }
         if req.workflow == Workflow::BuildxPush && *action == "ecr:GetDownloadUrlForLayer" {
             c.why
@@ -1263,6 +1394,21 @@ pub fn run(req: &IamRequest) -> IamReport {
         };
         report.reasons.extend(reason);
         report.actions.push(c);
+    }
+    if let Target::AnyRepository(any) = &repo_target {
+        if let Some((i, why)) = one_repository(&report.actions, &identity, boundary.as_deref(), any)
+        {
+            let c = &mut report.actions[i];
+            c.status = ActionStatus::WrongResource;
+            c.why = why;
+            report.reasons.push(
+                Reason::new(
+                    Code::WrongResource,
+                    format!("{} is allowed on the wrong resource: {}", c.action, c.why),
+                )
+                .hint("grant every action of the workflow on the same repositories (give --repository ARN to check one)"),
+            );
+        }
     }
     // Conditions: one warning per statement that matters to the workflow (the boundary's too).
     for s in stmts.iter().chain(boundary.iter().flatten()) {

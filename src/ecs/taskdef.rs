@@ -205,7 +205,7 @@ pub enum TaskdefError {
     Arch(String),
     /// An operating system family ECS does not run.
     #[error(
-        "$.runtimePlatform.operatingSystemFamily: expected LINUX or WINDOWS_SERVER_*, found `{0}`"
+        "$.runtimePlatform.operatingSystemFamily: expected LINUX or a WINDOWS_SERVER_{{2016,2019,2004,20H2,2022,2025}}_{{CORE,FULL}} family ECS documents, found `{0}`"
     )]
     Os(String),
     /// `containerDefinitions` is `[]`.
@@ -274,10 +274,12 @@ pub fn platform_of(os: Option<&str>, cpu: Option<&str>) -> Result<String, Taskde
     match (os, cpu) {
         ("LINUX", "X86_64") => Ok("linux/amd64".into()),
         ("LINUX", "ARM64") => Ok("linux/arm64".into()),
-        (w, "X86_64") if w.starts_with("WINDOWS_SERVER_") => Ok(match windows_build(w) {
-            Some(build) => format!("windows({build})/amd64"),
-            None => "windows/amd64".into(),
-        }),
+        // A family ECS may add later names a build shipcheck does not know: refused, never read
+        // as "any Windows build".
+        (w, "X86_64") if w.starts_with("WINDOWS_SERVER_") => match windows_build(w) {
+            Some(build) => Ok(format!("windows({build})/amd64")),
+            None => Err(TaskdefError::Os(w.to_string())),
+        },
         (w, c) if w.starts_with("WINDOWS_SERVER_") => Err(TaskdefError::WindowsArch {
             os: w.to_string(),
             cpu: c.to_string(),
@@ -291,7 +293,10 @@ pub fn platform_of(os: Option<&str>, cpu: Option<&str>) -> Result<String, Taskde
 /// runs images of that build (process isolation), as containerd's Windows matcher decides.
 fn windows_build(family: &str) -> Option<&'static str> {
     let rest = family.strip_prefix("WINDOWS_SERVER_")?;
-    let (release, _edition) = rest.split_once('_')?;
+    let (release, edition) = rest.split_once('_')?;
+    if edition != "CORE" && edition != "FULL" {
+        return None;
+    }
     Some(match release {
         "2016" => "10.0.14393",
         "2019" => "10.0.17763",
@@ -683,13 +688,16 @@ mod tests {
             .unwrap(),
             "windows(10.0.17763)/amd64"
         );
-        assert_eq!(
-            task_platform(
-                &json!({"runtimePlatform": {"operatingSystemFamily": "WINDOWS_SERVER_2031_CORE"}})
-            )
-            .unwrap(),
-            "windows/amd64"
-        );
+        // A family shipcheck does not know the build of is refused (it was read as any build, so
+        // an image for another build passed; found by adversarial pass 17).
+        for unknown in [
+            "WINDOWS_SERVER_2031_CORE",
+            "WINDOWS_SERVER_LTSC_CORE",
+            "WINDOWS_SERVER_2019_NANO",
+        ] {
+            let td = json!({"runtimePlatform": {"operatingSystemFamily": unknown}});
+            assert!(task_platform(&td).is_err(), "{unknown}");
+        }
         assert!(task_platform(&json!({"runtimePlatform": {"cpuArchitecture": "RISCV"}})).is_err());
         assert!(
             task_platform(&json!({"runtimePlatform": {"operatingSystemFamily": "PLAN9"}})).is_err()

@@ -578,3 +578,119 @@ fn any_repository_is_any_of_the_partition() {
     let r = check_doc(doc, Workflow::Pull, None);
     assert_eq!(status(&r, "ecr:BatchGetImage"), ActionStatus::WrongResource);
 }
+
+/// Without `--repository`, the workflow needs one real repository where every action is allowed:
+/// grants on ARNs that match no repository (no region, no name, an account that is not one), or
+/// actions allowed on different repositories, passed (found by adversarial pass 17). A trailing
+/// `/` in `--repository` named no repository and dodged a Deny written for the name.
+#[test]
+fn any_repository_means_one_real_repository_for_every_action() {
+    let pull = |resource_get: &str, resource_layer: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}},
+            {{"Effect":"Allow","Action":"ecr:BatchGetImage","Resource":"{resource_get}"}},
+            {{"Effect":"Allow","Action":"ecr:GetDownloadUrlForLayer","Resource":"{resource_layer}"}}]}}"#
+        )
+    };
+    let acct = "arn:aws:ecr:us-east-1:111122223333:repository";
+    for bad in [
+        "arn:aws:ecr::111122223333:repository/app",
+        "arn:aws:ecr:us-east-1:111122223333:repository/",
+        "arn:aws:ecr:us-east-1:prod:repository/app",
+    ] {
+        let r = check_doc(&pull(bad, bad), Workflow::Pull, None);
+        assert_eq!(r.verdict, Verdict::Fail, "{bad}: {r:#?}");
+    }
+    let r = check_doc(
+        &pull(&format!("{acct}/a"), &format!("{acct}/b")),
+        Workflow::Pull,
+        None,
+    );
+    assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+    assert_eq!(codes(&r), vec![Code::WrongResource]);
+    assert!(action(&r, "ecr:GetDownloadUrlForLayer")
+        .why
+        .contains("no repository is allowed every action"));
+    let r = check_doc(
+        &pull(&format!("{acct}/a"), &format!("{acct}/*")),
+        Workflow::Pull,
+        None,
+    );
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    // A Deny of one action on the only repository the other is allowed on.
+    let doc = format!(
+        r#"{{"Version":"2012-10-17","Statement":[
+        {{"Effect":"Allow","Action":"ecr:*","Resource":"*"}},
+        {{"Effect":"Allow","Action":"ecr:GetDownloadUrlForLayer","Resource":"{acct}/b"}},
+        {{"Effect":"Deny","Action":"ecr:GetDownloadUrlForLayer","NotResource":"{acct}/b"}},
+        {{"Effect":"Deny","Action":"ecr:BatchGetImage","Resource":"{acct}/b"}}]}}"#
+    );
+    assert_eq!(check_doc(&doc, Workflow::Pull, None).verdict, Verdict::Fail);
+
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("p.json");
+    let deny_app = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"ecr:*","Resource":"*"}},{{"Effect":"Deny","Action":"ecr:*","Resource":"{acct}/app"}}]}}"#
+    );
+    std::fs::write(&file, deny_app).unwrap();
+    for bad in [
+        "111122223333.dkr.ecr.us-east-1.amazonaws.com/app/",
+        "arn:aws:ecr:us-east-1:111122223333:repository/app/",
+        "arn:aws:ecr:us-east-1:111122223333:repository/App",
+        "arn:aws:ecr:us-east-1:111122223333:repository/a--b",
+    ] {
+        let r = iam::run(&IamRequest::new(
+            vec![file.clone()],
+            Workflow::Pull,
+            Some(bad.into()),
+        ));
+        assert_eq!(codes(&r), vec![Code::Usage], "{bad}");
+    }
+}
+
+/// A permissions boundary (read live; here given directly): its Deny applies to the identity's
+/// grants, and with several grants the one the boundary allows counts (a Deny-all-but-x boundary
+/// over a grant on y passed; a grant on [a, b] under a boundary of b failed; adversarial pass 17).
+#[test]
+fn a_boundary_is_judged_with_every_grant() {
+    use shipcheck::aws::iam::NamedDocument;
+    let acct = "arn:aws:ecr:us-east-1:111122223333:repository";
+    let login = r#"{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}"#;
+    let doc = |stmts: String| NamedDocument {
+        name: "inline:p".into(),
+        document: format!(r#"{{"Version":"2012-10-17","Statement":[{login},{stmts}]}}"#),
+    };
+    let run = |policy: String, boundary: String| {
+        let mut req = IamRequest::new(Vec::new(), Workflow::Pull, None);
+        req.identity = Some("role r".into());
+        req.documents = vec![doc(policy)];
+        let mut b = doc(boundary);
+        b.name = "boundary:arn:aws:iam::111122223333:policy/b (v1)".into();
+        req.boundary = Some(b);
+        iam::run(&req)
+    };
+    let allow = |res: &str| {
+        format!(
+            r#"{{"Effect":"Allow","Action":["ecr:BatchGetImage","ecr:GetDownloadUrlForLayer"],"Resource":{res}}}"#
+        )
+    };
+    let r = run(
+        allow(&format!(r#"["{acct}/a","{acct}/b"]"#)),
+        allow(&format!(r#""{acct}/b""#)),
+    );
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    let r = run(
+        allow(&format!(r#""{acct}/y""#)),
+        format!(
+            r#"{},{{"Effect":"Deny","Action":"*","NotResource":"{acct}/x"}}"#,
+            allow(r#""*""#)
+        ),
+    );
+    assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+    let r = run(
+        allow(&format!(r#""{acct}/a""#)),
+        allow(&format!(r#""{acct}/b""#)),
+    );
+    assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
+}
