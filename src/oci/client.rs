@@ -36,6 +36,17 @@ enum AuthState {
     Bearer(HeaderValue),
 }
 
+impl AuthState {
+    /// Whether a request authenticates the same way as one that carried `other`.
+    fn same(&self, other: &AuthState) -> bool {
+        match (self, other) {
+            (AuthState::None, AuthState::None) | (AuthState::Basic, AuthState::Basic) => true,
+            (AuthState::Bearer(a), AuthState::Bearer(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
 /// Talks to one registry: resolves the scheme (HTTPS; loopback hosts may fall back to plain HTTP),
 /// authenticates (Basic, Bearer with one token per repository scope), and counts requests.
 pub struct Client {
@@ -48,6 +59,9 @@ pub struct Client {
     decided: Arc<tokio::sync::OnceCell<Decided>>,
     https_error: Mutex<Option<String>>,
     auth: Mutex<HashMap<String, AuthState>>,
+    /// One token fetch at a time per repository: requests refused at once (a manifest's GET and
+    /// HEAD) share the token the first of them fetches.
+    token_fetches: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Send Basic credentials with the first request (ECR, which answers Basic): set by
     /// [`Client::basic_at_once`]. Otherwise credentials go only where a challenge asks for them.
     basic_at_once: bool,
@@ -82,6 +96,17 @@ pub enum GetError {
         /// The cap, in bytes.
         limit: u64,
     },
+}
+
+/// A registry's answer to HEAD of a manifest: what container runtimes resolve a reference to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ManifestHead {
+    /// `Content-Type`: the media type runtimes take for the manifest.
+    pub content_type: Option<String>,
+    /// `Docker-Content-Digest`: the digest runtimes pull a tag as.
+    pub digest: Option<String>,
+    /// `Content-Length`: the size runtimes expect.
+    pub length: Option<u64>,
 }
 
 impl From<Reason> for GetError {
@@ -120,6 +145,7 @@ impl Client {
             decided: scheme_cell,
             https_error: Mutex::new(https_error),
             auth: Mutex::new(HashMap::new()),
+            token_fetches: Mutex::new(HashMap::new()),
             basic_at_once: false,
             basic_asked: Arc::new(AtomicBool::new(false)),
             requests: AtomicUsize::new(0),
@@ -322,6 +348,28 @@ impl Client {
         Reason::new(Code::Unauthorized, msg).hint(hint)
     }
 
+    /// Answers a Bearer challenge to a request that carried `sent`: fetches a token, one fetch at a
+    /// time per repository; a token another request fetched meanwhile is used as it is.
+    async fn answer_bearer(
+        &self,
+        repo: &str,
+        ch: &Challenge,
+        sent: &AuthState,
+    ) -> Result<(), Reason> {
+        let fetch = self
+            .token_fetches
+            .lock()
+            .unwrap()
+            .entry(repo.to_string())
+            .or_default()
+            .clone();
+        let _one_at_a_time = fetch.lock().await;
+        if self.auth_state(repo).same(sent) {
+            self.fetch_token(repo, ch).await?;
+        }
+        Ok(())
+    }
+
     /// Fetches a Bearer token for `repo` as the challenge asks and stores it for the repository.
     // Long: the Bearer token flow (realm check, request with or without credentials, answer parsing), each failure with its reason.
     async fn fetch_token(&self, repo: &str, ch: &Challenge) -> Result<(), Reason> {
@@ -490,7 +538,7 @@ impl Client {
                 challenges.sort_by_key(|c| c.scheme != "bearer");
                 match challenges.first() {
                     Some(c) if c.scheme == "bearer" => {
-                        self.fetch_token(repo, c).await?;
+                        self.answer_bearer(repo, c, &sent).await?;
                         continue;
                     }
                     // Only a request that carried nothing learns that the registry wants Basic: a
@@ -517,6 +565,11 @@ impl Client {
                 )
                 .hint("check the repository name and tag, and that the image was pushed to this registry"));
             }
+            // A registry that does not implement HEAD for manifests: the caller GETs, as
+            // containerd's resolver does.
+            if status == StatusCode::METHOD_NOT_ALLOWED && method == Method::HEAD {
+                return Ok(resp);
+            }
             if !status.is_success() {
                 return Err(self.https_hint(Reason::new(
                     Code::DownloadFailed,
@@ -538,6 +591,44 @@ impl Client {
         let what = format!("manifest {repo}:{reference}");
         self.get(&path, Some(MANIFEST_ACCEPT), repo, &what, cap)
             .await
+    }
+
+    /// HEADs a manifest as container runtimes do to resolve a reference (containerd's resolver
+    /// takes the media type, digest and size from this answer when it gives them). `None`: the
+    /// registry refuses HEAD (405) and runtimes GET instead.
+    pub async fn head_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+    ) -> Result<Option<ManifestHead>, Reason> {
+        let path = format!("/v2/{repo}/manifests/{reference}");
+        let what = format!("manifest {repo}:{reference} (HEAD)");
+        let mut attempts = self.http.attempts();
+        let resp = self
+            .execute(
+                &mut attempts,
+                Method::HEAD,
+                &path,
+                Some(MANIFEST_ACCEPT),
+                repo,
+                &what,
+            )
+            .await?;
+        if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
+            return Ok(None);
+        }
+        let header = |n: &str| {
+            resp.headers()
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        };
+        Ok(Some(ManifestHead {
+            content_type: header(CONTENT_TYPE.as_str()),
+            digest: header("docker-content-digest").filter(|d| !d.is_empty()),
+            length: header(reqwest::header::CONTENT_LENGTH.as_str())
+                .and_then(|l| l.trim().parse().ok()),
+        }))
     }
 
     /// GETs a blob, reading at most `cap` bytes (redirects to other hosts get no credentials).

@@ -15,7 +15,7 @@ pub mod reference;
 pub mod selection;
 pub mod verify;
 
-pub use client::{Client, Fetched, GetError};
+pub use client::{Client, Fetched, GetError, ManifestHead};
 pub use digest::{Algo, Digest, DigestError};
 pub use manifest::{
     bare_media_type, config_platform, is_image_type, is_index_type, parse_manifest, Descriptor,

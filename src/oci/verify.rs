@@ -12,8 +12,8 @@ use crate::oci::cache::{ContentCache, Kind};
 use crate::oci::selection::{IndexTree, Node, Selection};
 use crate::oci::{
     config_platform, manifest::check_top_content_type, manifest::ManifestError, manifest::Mismatch,
-    parse_manifest, Algo, Client, Descriptor, Digest, Fetched, GetError, Manifest, Platform,
-    Reference, MAX_CONFIG, MAX_DEPTH, MAX_LAYER_CHECKS, MAX_MANIFEST, MAX_NESTED_INDEXES,
+    parse_manifest, Algo, Client, Descriptor, Digest, Fetched, GetError, Manifest, ManifestHead,
+    Platform, Reference, MAX_CONFIG, MAX_DEPTH, MAX_LAYER_CHECKS, MAX_MANIFEST, MAX_NESTED_INDEXES,
     MAX_TOTAL_ENTRIES,
 };
 use crate::report::{verdict_of, Code, Reason, Verdict};
@@ -313,18 +313,21 @@ impl Verifier<'_> {
         required: &[Platform],
         rep: &mut ImageReport,
     ) -> Result<(), Reason> {
-        let fetched = self
-            .client
-            .get_manifest(&self.repo, &reference.manifest_ref(), MAX_MANIFEST)
-            .await
-            .map_err(|e| match e {
-                GetError::Reason(r) => r,
-                GetError::TooLarge { url, limit } => Reason::new(
-                    Code::ManifestTooLarge,
-                    format!("{url}: the manifest is larger than the limit of {limit} bytes"),
-                )
-                .hint("this is not an image manifest of a normal size; check the reference"),
-            })?;
+        // GET for the bytes, and HEAD, as runtimes resolve the reference, at once.
+        let manifest_ref = reference.manifest_ref();
+        let (fetched, head) = tokio::join!(
+            self.client
+                .get_manifest(&self.repo, &manifest_ref, MAX_MANIFEST),
+            self.client.head_manifest(&self.repo, &manifest_ref)
+        );
+        let fetched = fetched.map_err(|e| match e {
+            GetError::Reason(r) => r,
+            GetError::TooLarge { url, limit } => Reason::new(
+                Code::ManifestTooLarge,
+                format!("{url}: the manifest is larger than the limit of {limit} bytes"),
+            )
+            .hint("this is not an image manifest of a normal size; check the reference"),
+        })?;
         let body = &fetched.body;
         let algo = reference
             .digest
@@ -364,9 +367,16 @@ impl Verifier<'_> {
             return Ok(());
         }
         let what = format!("manifest of {reference}");
+        let runtime_type = match runtime_view(reference, head?, &fetched, &what) {
+            Ok(t) => t,
+            Err(r) => {
+                rep.reasons.push(r);
+                return Ok(());
+            }
+        };
         let top = parse_manifest(body, fetched.content_type.as_deref(), None, &what)
             .map_err(manifest_reason)?;
-        check_top_content_type(fetched.content_type.as_deref(), &what).map_err(manifest_reason)?;
+        check_top_content_type(runtime_type.as_deref(), &what).map_err(manifest_reason)?;
         rep.media_type = Some(top.media_type().to_string());
         match top {
             Manifest::Index { manifests, .. } => {
@@ -1309,6 +1319,58 @@ fn check_digest_header(f: &Fetched, what: &str, reasons: &mut Vec<Reason>) {
 }
 
 /// The reason for a refused manifest, with what the user can do about it.
+/// The top manifest's media type as runtimes resolve it, after checking that what they resolve is
+/// what was verified. containerd HEADs the reference: when the answer gives a size and (for a tag)
+/// a `Docker-Content-Digest`, it pulls that digest, expects that size and takes the media type
+/// from that `Content-Type`; otherwise (or when HEAD is refused with 405) it GETs, as shipcheck
+/// did. A HEAD naming another digest or size than the GET's bytes is a failure: the runtime would
+/// pull something that was not verified.
+fn runtime_view(
+    reference: &Reference,
+    head: Option<ManifestHead>,
+    fetched: &Fetched,
+    what: &str,
+) -> Result<Option<String>, Reason> {
+    let Some(head) = head else {
+        return Ok(fetched.content_type.clone());
+    };
+    let (Some(length), true) = (
+        head.length,
+        reference.digest.is_some() || head.digest.is_some(),
+    ) else {
+        return Ok(fetched.content_type.clone());
+    };
+    if reference.digest.is_none() {
+        let named = head.digest.as_deref().unwrap_or_default();
+        let d = Digest::parse(named).map_err(|_| {
+            Reason::new(
+                Code::InvalidManifest,
+                format!(
+                    "{what}: the registry's HEAD answer names `{}` as its digest, which is not a digest (runtimes refuse it)",
+                    crate::report::esc(named)
+                ),
+            )
+        })?;
+        if !d.matches(&fetched.body) {
+            return Err(Reason::new(
+                Code::DigestMismatch,
+                format!("{what}: the registry answers HEAD with {d}, which runtimes resolve the tag to and pull, but GET with other bytes ({}), which are what was verified", Digest::of(d.algo, &fetched.body)),
+            )
+            .hint("the registry answers HEAD and GET of this tag differently (or the tag moved between them); run again, and pin by digest"));
+        }
+    }
+    if length != fetched.body.len() as u64 {
+        return Err(Reason::new(
+            Code::SizeMismatch,
+            format!(
+                "{what}: the registry's HEAD answer says {length} bytes, GET served {}; runtimes expect the HEAD's size",
+                fetched.body.len()
+            ),
+        ));
+    }
+    Ok(head.content_type)
+}
+
 fn manifest_reason(e: ManifestError) -> Reason {
     let hint = match &e {
         ManifestError::Schema1 { .. } => {

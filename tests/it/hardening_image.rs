@@ -204,8 +204,9 @@ fn through_the_proxy_untouched_passes() {
     let r = Rig::new();
     let o = r.expect_pass(&[]);
     assert_eq!(o.json.attestations.len(), 2);
-    // Everything went through the proxy: index, 2 manifests, 2 configs.
-    assert_eq!(r.proxy.log().len(), 5, "{:?}", r.proxy.log());
+    // Everything went through the proxy: the index (GET, and HEAD as runtimes resolve it), 2
+    // manifests, 2 configs.
+    assert_eq!(r.proxy.log().len(), 6, "{:?}", r.proxy.log());
     assert!(r.reg.log().is_empty() || !r.reg.log().contains("panic"));
 }
 
@@ -402,7 +403,7 @@ fn blob_redirect_to_another_host_gets_no_credentials() {
     assert!(!o.stdout.contains(secret) && !o.stderr.contains(secret));
     // The registry got the Docker config's credentials on every request...
     let log = r.proxy.log();
-    assert_eq!(log.len(), 5, "{log:?}");
+    assert_eq!(log.len(), 6, "{log:?}");
     for l in &log {
         assert!(
             l.headers

@@ -23,8 +23,9 @@ fn the_fake_image_verifies_when_untouched() {
         None,
     );
     run.expect(0, "");
-    assert_eq!(run.requests, 7);
-    assert_eq!(fake.log().len(), 7);
+    // The index (GET, HEAD), 2 manifests, 2 configs, 2 layer HEADs.
+    assert_eq!(run.requests, 8);
+    assert_eq!(fake.log().len(), 8);
 }
 
 #[test]
@@ -197,7 +198,7 @@ fn throttled_then_success_honours_retry_after() {
         start.elapsed() >= Duration::from_secs(1),
         "Retry-After was not honoured"
     );
-    assert_eq!(run.requests, 6, "the retry is counted: {}", run.stderr);
+    assert_eq!(run.requests, 7, "the retry is counted: {}", run.stderr);
     // Throttled for good: an error naming the registry, after bounded retries.
     fake.route(&path, vec![status(503, &[])]);
     let run = run_json(shipcheck(), &[&reference, "--retries", "2"], None);
@@ -357,8 +358,9 @@ fn bearer_token_is_fetched_once_and_reused() {
         1,
         "the token is fetched once for the repository"
     );
-    // 1 challenge + 1 token + index + 2 manifests + 2 configs
-    assert_eq!(run.requests, 7, "{}", run.stderr);
+    // 2 challenges (the index's GET and HEAD, at once) + 1 token + index (GET, HEAD) + 2
+    // manifests + 2 configs
+    assert_eq!(run.requests, 9, "{}", run.stderr);
     let log = fake.log();
     let token_req = &log
         .iter()
@@ -379,7 +381,8 @@ fn bearer_token_is_fetched_once_and_reused() {
                     .any(|(k, v)| k == "authorization" && v == &format!("Bearer {token}"))
         })
         .count();
-    assert_eq!(with_token, 5);
+    // The index (GET, HEAD), 2 manifests, 2 configs.
+    assert_eq!(with_token, 6);
     assert!(!run.stdout.contains(token) && !run.stderr.contains(token));
 }
 

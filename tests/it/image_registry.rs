@@ -54,8 +54,9 @@ fn oci_index_with_attestations_passes_in_minimal_requests() {
         Some(imgs[1].digest.as_str())
     );
     assert!(j.warnings.is_empty(), "{:?}", j.warnings);
-    // 1 index + 2 platform manifests + 2 configs; no auth round trip on an open registry.
-    assert_eq!(run.requests, 5, "{}", run.stderr);
+    // 1 index (GET, and HEAD as runtimes resolve it) + 2 platform manifests + 2 configs; no auth
+    // round trip on an open registry.
+    assert_eq!(run.requests, 6, "{}", run.stderr);
 
     // Without --platforms: whatever the index lists (attestations do not count).
     let run = run_json(shipcheck(), &[&reference], None);
@@ -126,7 +127,7 @@ fn index_without_attestations_and_deep_check() {
     run.expect(0, "");
     assert!(run.json.attestations.is_empty());
     // + one HEAD per layer with --deep
-    assert_eq!(run.requests, 7, "{}", run.stderr);
+    assert_eq!(run.requests, 8, "{}", run.stderr);
 }
 
 #[test]
@@ -176,8 +177,8 @@ fn single_manifest_without_media_type_satisfies_only_its_platform() {
     assert_eq!(run.json.media_type.as_deref(), Some(OCI_MANIFEST));
     assert_eq!(run.json.platform_names(), ["linux/arm64"]);
     assert_eq!(run.json.digest.as_deref(), Some(img.digest.as_str()));
-    // 1 manifest + 1 config
-    assert_eq!(run.requests, 2);
+    // 1 manifest (GET, and HEAD as runtimes resolve it) + 1 config
+    assert_eq!(run.requests, 3);
     let run = run_json(
         shipcheck(),
         &[&reference, "--platforms", "amd64,arm64"],

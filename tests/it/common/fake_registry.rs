@@ -142,6 +142,14 @@ fn serve(stream: TcpStream, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
                         ch.split('\n').map(|c| ("WWW-Authenticate", c)).collect();
                     status(401, &headers)
                 }
+                // HEAD: its own script (`HEAD /path`), else what the next GET would get.
+                None if method == "HEAD" => crate::common::next_scripted(
+                    &st.routes,
+                    &mut HashMap::new(),
+                    &format!("HEAD {path}"),
+                )
+                .or_else(|| crate::common::peek_scripted(&st.routes, &st.hits, &path))
+                .unwrap_or_else(|| status(404, &[])),
                 None => {
                     let st = &mut *st;
                     crate::common::next_scripted(&st.routes, &mut st.hits, &path)

@@ -112,6 +112,20 @@ pub fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Request> {
 
 /// The scripted answer for the next request to `key`: the n-th request gets `script[n]`, later ones
 /// the last entry; `None` for an unscripted key. Counts the hit.
+/// What the next request to `key` would be answered, without counting a hit (HEAD: a registry
+/// answers HEAD with the headers its GET would carry).
+pub fn peek_scripted<T: Clone>(
+    routes: &HashMap<String, Vec<T>>,
+    hits: &HashMap<String, usize>,
+    key: &str,
+) -> Option<T> {
+    let n = hits.get(key).copied().unwrap_or(0);
+    routes
+        .get(key)
+        .filter(|s| !s.is_empty())
+        .map(|s| s[n.min(s.len() - 1)].clone())
+}
+
 pub fn next_scripted<T: Clone>(
     routes: &HashMap<String, Vec<T>>,
     hits: &mut HashMap<String, usize>,
