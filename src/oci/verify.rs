@@ -305,7 +305,8 @@ struct PlatformOutcome {
 }
 
 impl Verifier<'_> {
-    // Long: the walk of one reference (resolve, parse, index or manifest, walk budget), whose early returns are each a distinct reason.
+    /// Verifies one reference: the GET of its manifest and the walk below it, and beside them the
+    /// HEAD runtimes resolve the reference with (off the critical path: judged when both are done).
     async fn verify(
         &self,
         reference: &Reference,
@@ -313,13 +314,41 @@ impl Verifier<'_> {
         required: &[Platform],
         rep: &mut ImageReport,
     ) -> Result<(), Reason> {
-        // GET for the bytes, and HEAD, as runtimes resolve the reference, at once.
         let manifest_ref = reference.manifest_ref();
-        let (fetched, head) = tokio::join!(
-            self.client
-                .get_manifest(&self.repo, &manifest_ref, MAX_MANIFEST),
-            self.client.head_manifest(&self.repo, &manifest_ref)
+        let (head, top) = tokio::join!(
+            self.client.head_manifest(&self.repo, &manifest_ref),
+            self.verify_top(reference, &manifest_ref, pinned, required, rep)
         );
+        let Some(fetched) = top? else {
+            return Ok(());
+        };
+        let what = format!("manifest of {reference}");
+        match runtime_view(reference, head?, &fetched, &what) {
+            Ok(runtime_type) => {
+                if let Err(e) = check_top_content_type(runtime_type.as_deref(), &what) {
+                    rep.reasons.push(manifest_reason(e));
+                }
+            }
+            Err(r) => rep.reasons.push(r),
+        }
+        Ok(())
+    }
+
+    /// GETs the reference's manifest, checks its bytes and walks what it names. The manifest, when
+    /// its bytes passed (for the HEAD's check); `None` when they did not (reasons in `rep`).
+    // Long: the walk of one reference (resolve, parse, index or manifest, walk budget), whose early returns are each a distinct reason.
+    async fn verify_top(
+        &self,
+        reference: &Reference,
+        manifest_ref: &str,
+        pinned: Option<&Digest>,
+        required: &[Platform],
+        rep: &mut ImageReport,
+    ) -> Result<Option<Fetched>, Reason> {
+        let fetched = self
+            .client
+            .get_manifest(&self.repo, manifest_ref, MAX_MANIFEST)
+            .await;
         let fetched = fetched.map_err(|e| match e {
             GetError::Reason(r) => r,
             GetError::TooLarge { url, limit } => Reason::new(
@@ -364,19 +393,11 @@ impl Verifier<'_> {
             &mut rep.reasons,
         );
         if mismatch || !rep.reasons.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let what = format!("manifest of {reference}");
-        let runtime_type = match runtime_view(reference, head?, &fetched, &what) {
-            Ok(t) => t,
-            Err(r) => {
-                rep.reasons.push(r);
-                return Ok(());
-            }
-        };
         let top = parse_manifest(body, fetched.content_type.as_deref(), None, &what)
             .map_err(manifest_reason)?;
-        check_top_content_type(runtime_type.as_deref(), &what).map_err(manifest_reason)?;
         rep.media_type = Some(top.media_type().to_string());
         match top {
             Manifest::Index { manifests, .. } => {
@@ -424,7 +445,7 @@ impl Verifier<'_> {
                 }
             }
         }
-        Ok(())
+        Ok(Some(fetched))
     }
 
     /// Verifies every platform image of an index, then, for each required platform, the entry the
