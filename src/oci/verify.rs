@@ -315,9 +315,10 @@ impl Verifier<'_> {
         rep: &mut ImageReport,
     ) -> Result<(), Reason> {
         let manifest_ref = reference.manifest_ref();
-        let (head, top) = tokio::join!(
-            self.client.head_manifest(&self.repo, &manifest_ref),
-            self.verify_top(reference, &manifest_ref, pinned, required, rep)
+        // The GET is polled first: on a loopback registry it is the HTTPS probe the HEAD waits for.
+        let (top, head) = tokio::join!(
+            self.verify_top(reference, &manifest_ref, pinned, required, rep),
+            self.client.head_manifest(&self.repo, &manifest_ref)
         );
         let Some(fetched) = top? else {
             return Ok(());
