@@ -10,7 +10,7 @@
 # release is tagged v1.4.2, v1.4 and latest). Every tag is resolved and its index checked; platform
 # manifests and configs verified for one tag are reused by the others (ContentCache).
 # LAYOUT=distinct: every reference is its own image (N indexes, 2N platform manifests, 2N configs),
-# so nothing is reused: 5 requests per reference.
+# so nothing is reused: 6 requests per reference (the index by GET and HEAD, 2 manifests, 2 configs).
 #
 # Needs: hyperfine, skopeo, docker-registry, curl, python3, /usr/bin/time; ab (apache2-utils) optional.
 set -euo pipefail
@@ -62,7 +62,7 @@ echo
 echo "== peak RSS of the audit: $(/usr/bin/time -f %M "$BIN" audit "$W/audit.toml" "${SC_TLS[@]}" --quiet 2>&1 >/dev/null | tail -1) KiB"
 
 # Where the time goes: the registry's own CPU for one audit (docker-registry 2.8 spends about 1 ms of
-# CPU per request here, even for GET /v2/; a full check needs 5 requests per image against skopeo's 2).
+# CPU per request here, even for GET /v2/; a full check needs 6 requests per image against skopeo's 2).
 REGCPU0=$(awk '{print $14+$15}' "/proc/$REG_PID/stat")
 /usr/bin/time -f "shipcheck audit: %e s wall, %U s user, %S s sys" "$BIN" audit "$W/audit.toml" "${SC_TLS[@]}" --quiet >/dev/null
 REGCPU1=$(awk '{print $14+$15}' "/proc/$REG_PID/stat")
