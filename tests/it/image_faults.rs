@@ -261,55 +261,19 @@ fn blob_redirect_to_another_host_gets_no_credentials() {
     }
 }
 
-/// The redirect's host answers 401 (storage that wants credentials it never gets): the message
-/// names that host and says credentials are not sent there, where it blamed the registry's own
-/// credentials (found by adversarial pass 15), and its challenge is not answered.
-#[test]
-fn a_401_from_a_redirects_host_names_that_host() {
+/// A registry whose first config redirects to `storage_host` (on `other`), which answers 401 with
+/// `challenge`: the run, with credentials for the registry (declared as ECR: sent at once).
+fn redirected_to_a_401(
+    other: &Fake,
+    storage_host: &str,
+    challenge: &str,
+) -> common::image_json::Run {
     let (fake, img, reference) = serve_app();
-    let other = Fake::start();
-    let cfg = &img.configs[0];
     other.route(
         "/s3/config",
-        vec![status(
-            401,
-            &[("WWW-Authenticate", "Basic realm=\"storage\"")],
-        )],
+        vec![status(401, &[("WWW-Authenticate", challenge)])],
     );
-    let location = format!("http://localhost:{}/s3/config", other.port);
-    fake.route(
-        &blob_path(cfg),
-        vec![status(307, &[("Location", &location)])],
-    );
-    let mut cmd = shipcheck();
-    cmd.env("SHIPCHECK_ECR_REGISTRIES", fake.host());
-    let run = run_json(
-        cmd,
-        &[&reference, "--username", "AWS", "--password-stdin"],
-        Some("secret"),
-    );
-    run.expect(2, "unauthorized");
-    let message = &run.json.reasons[0].message;
-    assert!(
-        message.contains("redirected") && message.contains("localhost"),
-        "{message}"
-    );
-    assert_eq!(other.hits("/s3/config"), 1, "the challenge was answered");
-
-    // The same host on another port is another host: its Bearer challenge is not answered, so the
-    // registry's credentials never reach the token service it names (found by adversarial pass 17).
-    let (fake, img, reference) = serve_app();
-    let other = Fake::start();
-    let realm = format!("http://127.0.0.1:{}/token", other.port);
-    other.route(
-        "/s3/config",
-        vec![status(
-            401,
-            &[("WWW-Authenticate", &format!("Bearer realm=\"{realm}\""))],
-        )],
-    );
-    other.route("/token", vec![ok("application/json", br#"{"token":"t"}"#)]);
-    let location = format!("http://127.0.0.1:{}/s3/config", other.port);
+    let location = format!("http://{storage_host}:{}/s3/config", other.port);
     fake.route(
         &blob_path(&img.configs[0]),
         vec![status(307, &[("Location", &location)])],
@@ -322,7 +286,29 @@ fn a_401_from_a_redirects_host_names_that_host() {
         Some("secret"),
     );
     run.expect(2, "unauthorized");
-    assert!(run.json.reasons[0].message.contains("redirected"));
+    let message = &run.json.reasons[0].message;
+    assert!(
+        message.contains("redirected") && message.contains(storage_host),
+        "{message}"
+    );
+    run
+}
+
+/// The redirect's host answers 401 (storage that wants credentials it never gets): the message
+/// names that host and says credentials are not sent there, where it blamed the registry's own
+/// credentials (found by adversarial pass 15), and its challenge is not answered.
+#[test]
+fn a_401_from_a_redirects_host_names_that_host() {
+    let other = Fake::start();
+    redirected_to_a_401(&other, "localhost", "Basic realm=\"storage\"");
+    assert_eq!(other.hits("/s3/config"), 1, "the challenge was answered");
+
+    // The same host on another port is another host: its Bearer challenge is not answered, so the
+    // registry's credentials never reach the token service it names (found by adversarial pass 17).
+    let other = Fake::start();
+    other.route("/token", vec![ok("application/json", br#"{"token":"t"}"#)]);
+    let realm = format!("Bearer realm=\"http://127.0.0.1:{}/token\"", other.port);
+    redirected_to_a_401(&other, "127.0.0.1", &realm);
     assert_eq!(
         other.hits("/token"),
         0,
