@@ -623,11 +623,49 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string)
         };
+        // Go's HTTP client, under containerd, refuses an answer whose Content-Length is not one
+        // plain number (or whose copies differ): the runtime cannot resolve with it.
+        let lengths: Vec<&[u8]> = resp
+            .headers()
+            .get_all(reqwest::header::CONTENT_LENGTH)
+            .iter()
+            .map(|v| v.as_bytes().trim_ascii())
+            .collect();
+        let bad = |why: &str| {
+            Reason::new(
+                Code::DownloadFailed,
+                format!(
+                    "registry {}: {what}: {why}, which container runtimes refuse",
+                    self.host
+                ),
+            )
+        };
+        let length = match lengths.first() {
+            None => None,
+            Some(l) if l.is_empty() && lengths.len() == 1 => None,
+            Some(l) => {
+                let n = std::str::from_utf8(l)
+                    .ok()
+                    .filter(|t| t.bytes().all(|b| b.is_ascii_digit()))
+                    .and_then(|t| t.parse::<i64>().ok())
+                    .filter(|_| lengths.iter().all(|o| o == l))
+                    .ok_or_else(|| bad("its HEAD answer's Content-Length is not one number"))?;
+                Some(n as u64)
+            }
+        };
+        // A digest header that is there but not text is no digest to runtimes, not an absent one.
+        let digest = match resp.headers().get("docker-content-digest") {
+            None => None,
+            Some(v) => Some(
+                v.to_str()
+                    .map_err(|_| bad("its HEAD answer's Docker-Content-Digest is not text"))?
+                    .to_string(),
+            ),
+        };
         Ok(Some(ManifestHead {
             content_type: header(CONTENT_TYPE.as_str()),
-            digest: header("docker-content-digest").filter(|d| !d.is_empty()),
-            length: header(reqwest::header::CONTENT_LENGTH.as_str())
-                .and_then(|l| l.trim().parse().ok()),
+            digest: digest.filter(|d| !d.trim().is_empty()),
+            length,
         }))
     }
 

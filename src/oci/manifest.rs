@@ -194,10 +194,17 @@ fn top_header(ct: Option<&str>) -> String {
 /// `Content-Type` header up to its first `;`, neither trimmed nor lowercased, and pulls only the four
 /// manifest types (a generic `application/json`, a missing header or another spelling ends the pull
 /// with "unexpected media type"). Docker's registry, ECR, Docker Hub and GHCR send the exact type.
-pub fn check_top_content_type(content_type: Option<&str>, what: &str) -> Result<(), ManifestError> {
+///
+/// The type must also be the body's kind, as containerd checks (`validateMediaType`): an index type
+/// for an index, a manifest type for a manifest (`index`: whether the body is an index).
+pub fn check_top_content_type(
+    content_type: Option<&str>,
+    index: bool,
+    what: &str,
+) -> Result<(), ManifestError> {
     let runtime_type = content_type.map(|c| c.split(';').next().unwrap_or(""));
     match runtime_type {
-        Some(t) if is_index_type(t) || is_image_type(t) || is_schema1(t) => Ok(()),
+        Some(t) if (is_index_type(t) && index) || (is_image_type(t) && !index) => Ok(()),
         _ => Err(ManifestError::MediaTypeMismatch {
             what: what.to_string(),
             mismatch: Mismatch::TopHeader(content_type.map(str::to_string)),

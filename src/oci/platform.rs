@@ -246,8 +246,13 @@ impl Platform {
             let mut it = v.split('.').map(str::parse::<u32>);
             Some((it.next()?.ok()?, it.next()?.ok()?, it.next()?.ok()?))
         };
-        let (Some(h), Some(c)) = (parse(host), parse(ctr)) else {
+        let Some(h) = parse(host) else {
             return false;
+        };
+        // An os.version that is not numbers: containerd 1.6 matches it by prefix (`HasPrefix` of
+        // the host's major.minor.build), so `10.0.17763a.7` is taken for a 17763 host.
+        let Some(c) = parse(ctr) else {
+            return ctr.starts_with(&format!("{}.{}.{}", h.0, h.1, h.2));
         };
         if (h.0, h.1) != (c.0, c.1) {
             return false;

@@ -124,11 +124,11 @@ impl IndexTree {
                 })
                 .collect();
             candidates.sort_by_key(|&(id, rank)| {
-                let version = match &self.nodes[id].desc().platform {
-                    Some(p) if required.os == "windows" => windows_version(p),
-                    _ => None,
+                let revision = match &self.nodes[id].desc().platform {
+                    Some(p) if required.os == "windows" => windows_revision(p),
+                    _ => 0,
                 };
-                (rank, std::cmp::Reverse(version))
+                (rank, std::cmp::Reverse(revision))
             });
             let Some(&(id, rank)) = candidates.first() else {
                 return Selection::None;
@@ -162,14 +162,26 @@ impl IndexTree {
     }
 }
 
-/// A Windows entry's `os.version` as numbers, for containerd's Windows ordering: among the entries
-/// a Windows host matches, the one with the highest version first (containerd 1.6's
-/// `matchComparer.Less` compares the revision, the fourth number, within the host's build; 2.x's
-/// `windowsMatchComparer.Less` the whole version), entries without one last; index order only
-/// among equals.
-fn windows_version(p: &Platform) -> Option<Vec<u32>> {
-    let v = p.os_version.as_deref()?;
-    v.split('.').map(|n| n.parse().ok()).collect()
+/// A Windows entry's revision, for containerd's Windows ordering: among the entries a Windows host
+/// matches, the highest revision first, index order among equals (containerd's `matchComparer.Less`
+/// with `revision`: the fourth dot-separated part of `os.version` read with Go's `Atoi`; 0 when
+/// there is none, or it is not a number, or it overflows, as for an entry without `os.version`).
+fn windows_revision(p: &Platform) -> i64 {
+    let Some(v) = p.os_version.as_deref() else {
+        return 0;
+    };
+    let Some(part) = v.split('.').nth(3) else {
+        return 0;
+    };
+    let (sign, digits) = match part.as_bytes().first() {
+        Some(b'-') => (-1, &part[1..]),
+        Some(b'+') => (1, &part[1..]),
+        _ => (1, part),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    digits.parse::<i64>().map_or(0, |n| sign * n)
 }
 
 #[cfg(test)]
@@ -259,14 +271,23 @@ mod tests {
             win(1, Some("10.0.17763.100")),
             win(2, Some("10.0.17763.2000")),
             win(3, Some("10.0.17763.2000")),
+            win(4, Some("10.0.17763.99999999999999999999")),
         ]);
         let host = p("windows/amd64").with_os_version(Some("10.0.17763.5000"));
         let img = |node| Selection::Image {
             node,
             by_config: false,
         };
-        // The highest revision, the first listed of equals.
+        // The highest revision, the first listed of equals (an overflowing one reads as 0).
         assert_eq!(t.select(&host), img(2));
+        // No version, three parts or a revision that is not a number are all 0: index order.
+        let t = tree(vec![
+            win(0, Some("10.0.17763.abc")),
+            win(1, Some("10.0.17763")),
+            win(2, None),
+            win(3, Some("10.0.17763.-1")),
+        ]);
+        assert_eq!(t.select(&host), img(0));
         // Linux hosts keep index order.
         let t = tree(vec![
             desc(0, OCI_MANIFEST, Some("linux/amd64")),

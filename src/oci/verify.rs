@@ -324,9 +324,13 @@ impl Verifier<'_> {
             return Ok(());
         };
         let what = format!("manifest of {reference}");
+        let index = rep
+            .media_type
+            .as_deref()
+            .is_some_and(crate::oci::is_index_type);
         match runtime_view(reference, head?, &fetched, &what) {
             Ok(runtime_type) => {
-                if let Err(e) = check_top_content_type(runtime_type.as_deref(), &what) {
+                if let Err(e) = check_top_content_type(runtime_type.as_deref(), index, &what) {
                     rep.reasons.push(manifest_reason(e));
                 }
             }

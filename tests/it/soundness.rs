@@ -2002,6 +2002,27 @@ fn windows_entries_are_taken_highest_version_first() {
     let host = Some("windows(10.0.17763)/amd64");
     verify_image(&r, "winord/app:rev", host).expect(1, "unusable-entry");
     verify_image(&r, "winord/app:fwd", host).expect(0, "");
+    // containerd reads the revision with Go's Atoi: not a number, or no fourth part, is 0, and
+    // ties keep index order; an os.version that is not numbers matches by prefix (adversarial
+    // pass 18 found these passing).
+    for (tag, entries) in [
+        (
+            "nan",
+            vec![at(&plugin, "10.0.17763.abc"), at(&good, "10.0.17763.0")],
+        ),
+        (
+            "prefix",
+            vec![at(&good, "10.0.17763.1"), at(&plugin, "10.0.17763a.7")],
+        ),
+        (
+            "three",
+            vec![at(&plugin, "10.0.17763"), at(&good, "10.0.17763")],
+        ),
+    ] {
+        oci_index(&r, &format!("winord/app:{tag}"), entries);
+        let run = verify_image(&r, &format!("winord/app:{tag}"), host);
+        run.expect(1, "unusable-entry");
+    }
     let (code, v) = taskdef_exit(&r, "winord/app:rev", "WINDOWS_SERVER_2019_CORE");
     assert_eq!(code, 1, "{v:#}");
 }
@@ -2066,4 +2087,14 @@ fn the_runtime_resolves_with_head() {
     let mut longer = head_of(OCI_INDEX, &img.index);
     longer.body.push(b' ');
     case("size", index(), Some(longer)).expect(1, "size-mismatch");
+    // HEAD's type must be the body's kind, and not schema 1 (containerd's validateMediaType);
+    // a Content-Length Go refuses leaves the runtime unable to resolve (adversarial pass 18).
+    case("kind", index(), Some(head_of(OCI_MANIFEST, &img.index))).expect(1, "media-type-mismatch");
+    let schema1 = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+    case("schema1", index(), Some(head_of(schema1, &img.index))).expect(1, "media-type-mismatch");
+    let mut two_lengths = head_of(OCI_INDEX, &img.index);
+    two_lengths
+        .headers
+        .push(("Content-Length".into(), "7".into()));
+    case("lengths", index(), Some(two_lengths)).expect(2, "download-failed");
 }
