@@ -205,7 +205,7 @@ pub enum TaskdefError {
     Arch(String),
     /// An operating system family ECS does not run.
     #[error(
-        "$.runtimePlatform.operatingSystemFamily: expected LINUX or a WINDOWS_SERVER_{{2016,2019,2004,20H2,2022,2025}}_{{CORE,FULL}} family ECS documents, found `{0}`"
+        "$.runtimePlatform.operatingSystemFamily: expected LINUX or a WINDOWS_SERVER_* family ECS documents (2016_FULL, 2019_CORE/FULL, 2004_CORE, 20H2_CORE, 2022_CORE/FULL, 2025_CORE/FULL), found `{0}`"
     )]
     Os(String),
     /// `containerDefinitions` is `[]`.
@@ -290,20 +290,16 @@ pub fn platform_of(os: Option<&str>, cpu: Option<&str>) -> Result<String, Taskde
 }
 
 /// The Windows build (`os.version` prefix) of an ECS Windows platform family: the container host
-/// runs images of that build (process isolation), as containerd's Windows matcher decides.
+/// runs images of that build (process isolation), as containerd's Windows matcher decides. Only the
+/// families ECS's `RuntimePlatform` documents; any other is refused by the caller.
 fn windows_build(family: &str) -> Option<&'static str> {
-    let rest = family.strip_prefix("WINDOWS_SERVER_")?;
-    let (release, edition) = rest.split_once('_')?;
-    if edition != "CORE" && edition != "FULL" {
-        return None;
-    }
-    Some(match release {
-        "2016" => "10.0.14393",
-        "2019" => "10.0.17763",
-        "2004" => "10.0.19041",
-        "20H2" => "10.0.19042",
-        "2022" => "10.0.20348",
-        "2025" => "10.0.26100",
+    Some(match family {
+        "WINDOWS_SERVER_2016_FULL" => "10.0.14393",
+        "WINDOWS_SERVER_2019_CORE" | "WINDOWS_SERVER_2019_FULL" => "10.0.17763",
+        "WINDOWS_SERVER_2004_CORE" => "10.0.19041",
+        "WINDOWS_SERVER_20H2_CORE" => "10.0.19042",
+        "WINDOWS_SERVER_2022_CORE" | "WINDOWS_SERVER_2022_FULL" => "10.0.20348",
+        "WINDOWS_SERVER_2025_CORE" | "WINDOWS_SERVER_2025_FULL" => "10.0.26100",
         _ => return None,
     })
 }
@@ -694,6 +690,8 @@ mod tests {
             "WINDOWS_SERVER_2031_CORE",
             "WINDOWS_SERVER_LTSC_CORE",
             "WINDOWS_SERVER_2019_NANO",
+            "WINDOWS_SERVER_2016_CORE",
+            "WINDOWS_SERVER_20H2_FULL",
         ] {
             let td = json!({"runtimePlatform": {"operatingSystemFamily": unknown}});
             assert!(task_platform(&td).is_err(), "{unknown}");
