@@ -1060,11 +1060,14 @@ fn one_repository(
         return None;
     }
     let statements = identity.iter().chain(boundary.into_iter().flatten());
-    let mut candidates: Vec<String> = statements
+    let mut patterns: Vec<String> = statements
         .flat_map(|s| s.resources.iter())
-        .filter_map(|p| witness(&variables_as_wildcards(p), any))
+        .map(|p| variables_as_wildcards(p))
         .collect();
-    candidates.extend(witness(any, any));
+    patterns.push(any.to_string());
+    patterns.sort();
+    patterns.dedup();
+    let mut candidates = witnesses(&patterns, any);
     candidates.sort();
     candidates.dedup();
     let mut best: Option<(usize, usize, String)> = None;
@@ -1109,44 +1112,80 @@ fn one_repository(
     })
 }
 
-/// A repository ARN that `pattern` matches, its wildcards filled in (an account padded to 12
-/// digits), if that is a repository ARN (`any`) at all; the pattern `*` or `any` itself gives a
-/// repository no specific pattern is likely to name.
-fn witness(pattern: &str, any: &str) -> Option<String> {
-    let (Some(p), Some(a)) = (arn_segments(pattern), arn_segments(any)) else {
-        return witness(any, any).filter(|_| pattern == "*");
+/// At most this many candidate repositories are tried (a policy of a hundred patterns gives about
+/// 10,000; the first this many are kept).
+const MAX_WITNESSES: usize = 4096;
+
+/// Candidate repository ARNs for "some repository": each pattern with its wildcards filled in
+/// several ways (`*` as nothing, `x`, `x-x`, or any other pattern's name filled in with `x`, so
+/// that `team-*` and `*-prod` meet in `team-x-prod`; `?` as `x` or `0`), keeping only real
+/// repository ARNs: `any`'s shape, a 12-digit account and an ECR repository name.
+fn witnesses(patterns: &[String], any: &str) -> Vec<String> {
+    let name_of = |p: &str| -> Option<String> {
+        let seg = arn_segments(p)?;
+        Some(
+            seg[5]
+                .strip_prefix("repository/")
+                .unwrap_or(seg[5])
+                .to_string(),
+        )
     };
-    let fill = |seg: &str, default: &str, width: Option<usize>| -> String {
-        if !seg.contains(['*', '?']) {
-            return seg.to_string();
-        }
-        let mut out: String = seg.replace('?', "0").replace('*', "");
-        if let Some(w) = width {
-            // Pad at the first `*` so a prefix and suffix stay in place.
-            let at = seg.find('*').map(|i| seg[..i].replace('?', "0").len());
-            while out.len() < w {
-                match at {
-                    Some(i) => out.insert(i, '0'),
-                    None => break,
+    let mut star_fills: Vec<String> = vec![String::new(), "x".into(), "x-x".into()];
+    star_fills.extend(
+        patterns
+            .iter()
+            .filter_map(|p| name_of(p))
+            .map(|n| n.replace(['*', '?'], "x")),
+    );
+    star_fills.sort();
+    star_fills.dedup();
+    let mut out = Vec::new();
+    for p in patterns {
+        let Some(seg) = arn_segments(p).or_else(|| (p == "*").then(|| arn_segments(any))?) else {
+            continue;
+        };
+        for star in &star_fills {
+            for q in ["x", "0"] {
+                let fill = |s: &str, default: &str| -> String {
+                    if s == "*" {
+                        return default.to_string();
+                    }
+                    s.replace('*', star).replace('?', q)
+                };
+                let name = seg[5].strip_prefix("repository/").unwrap_or(seg[5]);
+                let account = match seg[4] {
+                    a if a.contains(['*', '?']) => {
+                        let digits = a.replace('?', "0").replace('*', "");
+                        format!("{digits:0<12}")
+                    }
+                    a => a.to_string(),
+                };
+                let w = format!(
+                    "arn:{}:{}:{}:{account}:repository/{}",
+                    if seg[1].contains(['*', '?']) {
+                        any.split(':').nth(1).unwrap_or("aws").to_string()
+                    } else {
+                        seg[1].to_string()
+                    },
+                    fill(seg[2], "ecr"),
+                    fill(seg[3], "us-east-1"),
+                    fill(name, "shipcheck-witness"),
+                );
+                let real = glob_match(any, &w)
+                    && account.len() == 12
+                    && account.bytes().all(|b| b.is_ascii_digit())
+                    && w.rsplit_once("repository/")
+                        .is_some_and(|(_, n)| valid_repository_name(n));
+                if real {
+                    out.push(w);
+                }
+                if out.len() >= MAX_WITNESSES {
+                    return out;
                 }
             }
-        } else if out.is_empty() || seg.starts_with('*') && seg.len() == 1 {
-            out = default.to_string();
         }
-        out
-    };
-    let name = p[5]
-        .strip_prefix("repository/")
-        .map(|n| format!("repository/{}", fill(n, "shipcheck-witness", None)))
-        .unwrap_or_else(|| fill(p[5], "repository/shipcheck-witness", None));
-    let w = format!(
-        "arn:{}:{}:{}:{}:{name}",
-        fill(p[1], a[1], None),
-        fill(p[2], "ecr", None),
-        fill(p[3], "xx-witness-1", None),
-        fill(p[4], "", Some(12)),
-    );
-    glob_match(any, &w).then_some(w)
+    }
+    out
 }
 
 /// Least-privilege warnings for one Allow statement.

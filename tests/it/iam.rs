@@ -603,7 +603,7 @@ fn any_repository_means_one_real_repository_for_every_action() {
         assert_eq!(r.verdict, Verdict::Fail, "{bad}: {r:#?}");
     }
     let r = check_doc(
-        &pull(&format!("{acct}/a"), &format!("{acct}/b")),
+        &pull(&format!("{acct}/app-a"), &format!("{acct}/app-b")),
         Workflow::Pull,
         None,
     );
@@ -617,14 +617,50 @@ fn any_repository_means_one_real_repository_for_every_action() {
         Workflow::Pull,
         None,
     );
+    assert_eq!(
+        r.verdict,
+        Verdict::Fail,
+        "repository/a is not a repository name: {r:#?}"
+    );
+    let r = check_doc(
+        &pull(&format!("{acct}/app"), &format!("{acct}/*")),
+        Workflow::Pull,
+        None,
+    );
     assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    // Patterns that only meet in a repository neither names (adversarial pass 18: these failed).
+    let r = check_doc(
+        &pull(&format!("{acct}/team-*"), &format!("{acct}/*-prod")),
+        Workflow::Pull,
+        None,
+    );
+    assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
+    for (allow, deny) in [("myapp*", "myapp"), ("a*b", "ab"), ("a?b", "a0b")] {
+        let doc = format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+            {{"Effect":"Allow","Action":"ecr:*","Resource":"{acct}/{allow}"}},
+            {{"Effect":"Allow","Action":"ecr:GetAuthorizationToken","Resource":"*"}},
+            {{"Effect":"Deny","Action":"ecr:*","Resource":"{acct}/{deny}"}}]}}"#
+        );
+        let r = check_doc(&doc, Workflow::Pull, None);
+        assert_eq!(r.verdict, Verdict::Pass, "{allow} less {deny}: {r:#?}");
+    }
+    // Names and accounts no repository can have (adversarial pass 18: these passed).
+    for bad in [
+        format!("{acct}/App"),
+        "arn:aws:ecr:us-east-1:abcdefghijkl:repository/app".to_string(),
+        format!("{acct}/-*"),
+    ] {
+        let r = check_doc(&pull(&bad, &bad), Workflow::Pull, None);
+        assert_eq!(r.verdict, Verdict::Fail, "{bad}: {r:#?}");
+    }
     // A Deny of one action on the only repository the other is allowed on.
     let doc = format!(
         r#"{{"Version":"2012-10-17","Statement":[
         {{"Effect":"Allow","Action":"ecr:*","Resource":"*"}},
-        {{"Effect":"Allow","Action":"ecr:GetDownloadUrlForLayer","Resource":"{acct}/b"}},
-        {{"Effect":"Deny","Action":"ecr:GetDownloadUrlForLayer","NotResource":"{acct}/b"}},
-        {{"Effect":"Deny","Action":"ecr:BatchGetImage","Resource":"{acct}/b"}}]}}"#
+        {{"Effect":"Allow","Action":"ecr:GetDownloadUrlForLayer","Resource":"{acct}/app-b"}},
+        {{"Effect":"Deny","Action":"ecr:GetDownloadUrlForLayer","NotResource":"{acct}/app-b"}},
+        {{"Effect":"Deny","Action":"ecr:BatchGetImage","Resource":"{acct}/app-b"}}]}}"#
     );
     assert_eq!(check_doc(&doc, Workflow::Pull, None).verdict, Verdict::Fail);
 
@@ -676,21 +712,21 @@ fn a_boundary_is_judged_with_every_grant() {
         )
     };
     let r = run(
-        allow(&format!(r#"["{acct}/a","{acct}/b"]"#)),
-        allow(&format!(r#""{acct}/b""#)),
+        allow(&format!(r#"["{acct}/app-a","{acct}/app-b"]"#)),
+        allow(&format!(r#""{acct}/app-b""#)),
     );
     assert_eq!(r.verdict, Verdict::Pass, "{r:#?}");
     let r = run(
-        allow(&format!(r#""{acct}/y""#)),
+        allow(&format!(r#""{acct}/app-y""#)),
         format!(
-            r#"{},{{"Effect":"Deny","Action":"*","NotResource":"{acct}/x"}}"#,
+            r#"{},{{"Effect":"Deny","Action":"*","NotResource":"{acct}/app-x"}}"#,
             allow(r#""*""#)
         ),
     );
     assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
     let r = run(
-        allow(&format!(r#""{acct}/a""#)),
-        allow(&format!(r#""{acct}/b""#)),
+        allow(&format!(r#""{acct}/app-a""#)),
+        allow(&format!(r#""{acct}/app-b""#)),
     );
     assert_eq!(r.verdict, Verdict::Fail, "{r:#?}");
 }
