@@ -826,8 +826,8 @@ pub fn parse_repository(s: &str) -> Result<String, Reason> {
         if !parts[1].starts_with("aws") || parts[2] != "ecr" {
             return Err(usage("not an ECR ARN (expected arn:aws:ecr:...)"));
         }
-        if parts[3].is_empty() {
-            return Err(usage("the region is empty"));
+        if !real_region(parts[3]) {
+            return Err(usage("the region is not a Region name (such as us-east-1)"));
         }
         if parts[4].len() != 12 || !parts[4].bytes().all(|b| b.is_ascii_digit()) {
             return Err(usage("the account must be 12 digits"));
@@ -852,6 +852,9 @@ pub fn parse_repository(s: &str) -> Result<String, Reason> {
             ));
         }
         let region = labels[3];
+        if !real_region(region) {
+            return Err(usage("the region is not a Region name (such as us-east-1)"));
+        }
         let partition = if host.ends_with(".amazonaws.com.cn") {
             "aws-cn"
         } else if region.starts_with("us-gov-") {
@@ -1112,6 +1115,36 @@ fn one_repository(
     })
 }
 
+/// Real Region names candidate repositories are placed in when a pattern's region is a wildcard.
+const REGIONS: &[&str] = &[
+    "us-east-1",
+    "eu-west-1",
+    "ap-southeast-2",
+    "ca-central-1",
+    "sa-east-1",
+    "me-south-1",
+    "af-south-1",
+    "il-central-1",
+    "mx-central-1",
+    "us-gov-west-1",
+    "cn-north-1",
+];
+
+/// Whether `r` is shaped like an AWS Region name (`us-east-1`, `us-gov-west-1`): a resource in any
+/// other "region" (`us-east1`, `US-EAST-1`) names no repository.
+fn real_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].bytes().all(|b| b.is_ascii_lowercase())
+        && parts[1..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts
+            .last()
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// At most this many candidate repositories are tried (a policy of a hundred patterns gives about
 /// 10,000; the first this many are kept).
 const MAX_WITNESSES: usize = 4096;
@@ -1144,43 +1177,56 @@ fn witnesses(patterns: &[String], any: &str) -> Vec<String> {
         let Some(seg) = arn_segments(p).or_else(|| (p == "*").then(|| arn_segments(any))?) else {
             continue;
         };
+        // Regions and accounts: the pattern's own, or for a wildcard two real ones it matches.
+        let pick = |pattern: &str, known: &[&str]| -> Vec<String> {
+            if !pattern.contains(['*', '?']) {
+                return vec![pattern.to_string()];
+            }
+            known
+                .iter()
+                .filter(|k| glob_match(pattern, k))
+                .take(2)
+                .map(|k| k.to_string())
+                .collect()
+        };
+        let regions = pick(seg[3], REGIONS);
+        let accounts = pick(seg[4], &["000000000000", "123456789012"]);
+        let partition = if seg[1].contains(['*', '?']) {
+            any.split(':').nth(1).unwrap_or("aws")
+        } else {
+            seg[1]
+        };
+        let service = if seg[2].contains(['*', '?']) {
+            "ecr"
+        } else {
+            seg[2]
+        };
+        let name_pattern = seg[5].strip_prefix("repository/").unwrap_or(seg[5]);
         for star in &star_fills {
             for q in ["x", "0"] {
-                let fill = |s: &str, default: &str| -> String {
-                    if s == "*" {
-                        return default.to_string();
-                    }
-                    s.replace('*', star).replace('?', q)
+                let name = if name_pattern == "*" {
+                    "shipcheck-witness".to_string()
+                } else {
+                    name_pattern.replace('*', star).replace('?', q)
                 };
-                let name = seg[5].strip_prefix("repository/").unwrap_or(seg[5]);
-                let account = match seg[4] {
-                    a if a.contains(['*', '?']) => {
-                        let digits = a.replace('?', "0").replace('*', "");
-                        format!("{digits:0<12}")
-                    }
-                    a => a.to_string(),
-                };
-                let w = format!(
-                    "arn:{}:{}:{}:{account}:repository/{}",
-                    if seg[1].contains(['*', '?']) {
-                        any.split(':').nth(1).unwrap_or("aws").to_string()
-                    } else {
-                        seg[1].to_string()
-                    },
-                    fill(seg[2], "ecr"),
-                    fill(seg[3], "us-east-1"),
-                    fill(name, "shipcheck-witness"),
-                );
-                let real = glob_match(any, &w)
-                    && account.len() == 12
-                    && account.bytes().all(|b| b.is_ascii_digit())
-                    && w.rsplit_once("repository/")
-                        .is_some_and(|(_, n)| valid_repository_name(n));
-                if real {
-                    out.push(w);
+                if !valid_repository_name(&name) {
+                    continue;
                 }
-                if out.len() >= MAX_WITNESSES {
-                    return out;
+                for region in regions.iter().filter(|r| real_region(r)) {
+                    for account in accounts
+                        .iter()
+                        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+                    {
+                        let w = format!(
+                            "arn:{partition}:{service}:{region}:{account}:repository/{name}"
+                        );
+                        if glob_match(any, &w) {
+                            out.push(w);
+                        }
+                        if out.len() >= MAX_WITNESSES {
+                            return out;
+                        }
+                    }
                 }
             }
         }

@@ -640,7 +640,20 @@ impl Client {
                 ),
             )
         };
+        // Go accepts only `chunked` as a transfer coding, and ignores Content-Length beside it.
+        let codings: Vec<&[u8]> = resp
+            .headers()
+            .get_all(reqwest::header::TRANSFER_ENCODING)
+            .iter()
+            .map(|v| v.as_bytes().trim_ascii())
+            .collect();
+        let chunked = match codings[..] {
+            [] => false,
+            [c] if c.eq_ignore_ascii_case(b"chunked") => true,
+            _ => return Err(bad("its HEAD answer's Transfer-Encoding is not `chunked`")),
+        };
         let length = match lengths.first() {
+            _ if chunked => None,
             None => None,
             Some(l) if l.is_empty() && lengths.len() == 1 => None,
             Some(l) => {

@@ -645,6 +645,18 @@ fn any_repository_means_one_real_repository_for_every_action() {
         let r = check_doc(&doc, Workflow::Pull, None);
         assert_eq!(r.verdict, Verdict::Pass, "{allow} less {deny}: {r:#?}");
     }
+    // Regions no repository is in, and a Deny of every real region (adversarial pass 19).
+    for bad in ["us-east1", "US-EAST-1", "us_east_1"] {
+        let arn = format!("arn:aws:ecr:{bad}:111122223333:repository/app");
+        let r = check_doc(&pull(&arn, &arn), Workflow::Pull, None);
+        assert_eq!(r.verdict, Verdict::Fail, "{bad}: {r:#?}");
+        let r = check(&["push-documented.json"], Workflow::Push, Some(&arn));
+        assert_eq!(codes(&r), vec![Code::Usage], "{bad}");
+    }
+    let doc = r#"{"Version":"2012-10-17","Statement":[
+        {"Effect":"Allow","Action":"ecr:*","Resource":"*"},
+        {"Effect":"Deny","Action":"ecr:*","Resource":"arn:aws:ecr:*-*:*:*"}]}"#;
+    assert_eq!(check_doc(doc, Workflow::Pull, None).verdict, Verdict::Fail);
     // Names and accounts no repository can have (adversarial pass 18: these passed).
     for bad in [
         format!("{acct}/App"),

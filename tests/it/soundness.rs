@@ -2097,4 +2097,10 @@ fn the_runtime_resolves_with_head() {
         .headers
         .push(("Content-Length".into(), "7".into()));
     case("lengths", index(), Some(two_lengths)).expect(2, "download-failed");
+    // Go accepts only `chunked` as a transfer coding (adversarial pass 19).
+    let mut coded = head_of(OCI_INDEX, &img.index);
+    coded
+        .headers
+        .push(("Transfer-Encoding".into(), "gzip, chunked".into()));
+    case("coded", index(), Some(coded)).expect(2, "download-failed");
 }
