@@ -829,7 +829,7 @@ pub fn parse_repository(s: &str) -> Result<String, Reason> {
         if !real_region(parts[3]) {
             return Err(usage("the region is not a Region name (such as us-east-1)"));
         }
-        if parts[4].len() != 12 || !parts[4].bytes().all(|b| b.is_ascii_digit()) {
+        if !real_account(parts[4]) {
             return Err(usage("the account must be 12 digits"));
         }
         match parts[5].strip_prefix("repository/") {
@@ -846,7 +846,7 @@ pub fn parse_repository(s: &str) -> Result<String, Reason> {
             && labels[1] == "dkr"
             && (labels[2] == "ecr" || labels[2] == "ecr-fips")
             && labels[4] == "amazonaws";
-        if !is_ecr || labels[0].len() != 12 || !labels[0].bytes().all(|b| b.is_ascii_digit()) {
+        if !is_ecr || !real_account(labels[0]) {
             return Err(usage(
                 "not an ARN or an ECR repository URI (ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME)",
             ));
@@ -1130,6 +1130,11 @@ const REGIONS: &[&str] = &[
     "cn-north-1",
 ];
 
+/// Whether `a` is an AWS account ID: 12 digits.
+fn real_account(a: &str) -> bool {
+    a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())
+}
+
 /// Whether `r` is shaped like an AWS Region name (`us-east-1`, `us-gov-west-1`): a resource in any
 /// other "region" (`us-east1`, `US-EAST-1`) names no repository.
 fn real_region(r: &str) -> bool {
@@ -1213,10 +1218,7 @@ fn witnesses(patterns: &[String], any: &str) -> Vec<String> {
                     continue;
                 }
                 for region in regions.iter().filter(|r| real_region(r)) {
-                    for account in accounts
-                        .iter()
-                        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
-                    {
+                    for account in accounts.iter().filter(|a| real_account(a)) {
                         let w = format!(
                             "arn:{partition}:{service}:{region}:{account}:repository/{name}"
                         );

@@ -98,6 +98,14 @@ pub enum GetError {
     },
 }
 
+/// The header `name` of `resp` as text (`None` when absent or not text).
+fn header_text(resp: &Response, name: &str) -> Option<String> {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
 /// A registry's answer to HEAD of a manifest: what container runtimes resolve a reference to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ManifestHead {
@@ -617,12 +625,7 @@ impl Client {
         if resp.status() == StatusCode::METHOD_NOT_ALLOWED {
             return Ok(None);
         }
-        let header = |n: &str| {
-            resp.headers()
-                .get(n)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-        };
+        let header = |n: &str| header_text(&resp, n);
         // Go's HTTP client, under containerd, refuses an answer whose Content-Length is not one
         // plain number (or whose copies differ): the runtime cannot resolve with it.
         let lengths: Vec<&[u8]> = resp
@@ -724,12 +727,7 @@ impl Client {
             let resp = self
                 .execute(&mut attempts, Method::GET, path, accept, repo, what)
                 .await?;
-            let header = |n: &str| {
-                resp.headers()
-                    .get(n)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_string)
-            };
+            let header = |n: &str| header_text(&resp, n);
             let content_type = header(CONTENT_TYPE.as_str());
             let digest_header = header("docker-content-digest");
             let url = resp.url().clone();

@@ -115,7 +115,7 @@ impl IndexTree {
         let mut level = &self.top;
         loop {
             // Rank: containerd's order, entries without a platform after every match; on a
-            // Windows host, the highest os.version among equal matches first.
+            // Windows host, the highest revision among equal matches first.
             let mut candidates: Vec<(usize, usize)> = level
                 .iter()
                 .filter_map(|&id| match &self.nodes[id].desc().platform {
