@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let ct = TYPES[sel as usize % TYPES.len()];
     let expected = TYPES[(sel as usize / TYPES.len()) % TYPES.len()];
-    let _ = oci::config_platform(body);
+    let _ = oci::parse_config(body);
     let wanted = [
         Platform::parse("linux/amd64").unwrap(),
         Platform::parse("linux/arm64").unwrap(),

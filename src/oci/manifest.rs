@@ -1,5 +1,6 @@
 //! Manifests and indexes: strict JSON, media types that must agree, descriptors, image configs.
 
+use super::gojson::{self, go_fold, TypeError};
 use super::{
     Digest, Platform, DOCKER_LIST, DOCKER_MANIFEST, DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED,
     MAX_INDEX_ENTRIES, OCI_INDEX, OCI_MANIFEST,
@@ -78,6 +79,9 @@ pub enum Problem {
     /// A key Go's decoder reads differently.
     #[error(transparent)]
     Key(#[from] KeyError),
+    /// A value of a type the runtime's Go decoder refuses.
+    #[error(transparent)]
+    Type(#[from] TypeError),
     /// The top level is not an object.
     #[error("not a JSON object")]
     NotAnObject,
@@ -117,6 +121,20 @@ pub enum DescriptorProblem {
     /// Its platform.
     #[error(transparent)]
     Platform(#[from] PlatformError),
+    /// Its embedded `data` is not the content its size names (the OCI image spec requires it to be).
+    #[error("its `data` holds {data} bytes but its size is {size}: the OCI image spec requires embedded data to be the content itself")]
+    DataSize {
+        /// Bytes in `data`.
+        data: usize,
+        /// The descriptor's size.
+        size: u64,
+    },
+    /// Its embedded `data` is not base64 as Go reads it.
+    #[error("its `data` is not base64 (standard alphabet, padded), which the runtime's Go decoder refuses")]
+    DataBase64,
+    /// Its embedded `data` does not hash to its digest.
+    #[error("its `data` does not hash to its digest: containerd takes embedded data instead of fetching the content, and its digest check fails the pull")]
+    DataDigest,
 }
 
 /// A JSON key that a runtime's Go decoder reads differently from shipcheck.
@@ -232,6 +250,29 @@ pub enum ConfigError {
     /// A platform field that is not a single token.
     #[error(transparent)]
     Platform(#[from] PlatformError),
+    /// A value of a type the runtime's Go decoder refuses.
+    #[error(transparent)]
+    Type(#[from] TypeError),
+}
+
+/// Why the runtime cannot unpack an image whose config this is (reason code `unusable-entry`, where
+/// the runtime selects the image).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RootFsError {
+    /// No `rootfs` (or `null`).
+    #[error("the image config has no `rootfs`, which names the image's layers (Docker refuses such an image)")]
+    NoRootFs,
+    /// A `rootfs.type` other than `layers`.
+    #[error("the image config's `rootfs.type` is `{0}`, not `layers` (the OCI image spec requires runtimes to refuse other values)")]
+    RootFsType(String),
+    /// A `rootfs.diff_ids` entry that is not a sha256 digest.
+    #[error("the image config's `rootfs.diff_ids[{index}]` is `{value}`, not a sha256 digest: the runtime compares it with the sha256 of the layer it unpacks, so the pull fails")]
+    DiffId {
+        /// Its position.
+        index: usize,
+        /// The value (first 80 characters).
+        value: String,
+    },
 }
 
 /// A platform object in an index entry, as written.
@@ -259,6 +300,8 @@ struct RawDescriptor {
     annotations: Option<BTreeMap<String, String>>,
     #[serde(default)]
     urls: Option<Vec<String>>,
+    #[serde(default)]
+    data: Option<String>,
 }
 
 /// A content descriptor with a parsed digest.
@@ -285,6 +328,21 @@ impl Descriptor {
             problem: p,
         };
         let digest = Digest::parse(&r.digest).map_err(|e| bad(e.into()))?;
+        // containerd (1.7 and later) uses embedded data of the descriptor's size instead of fetching
+        // the content, so data that is not the content fails the pull where the registry's bytes
+        // would pass.
+        if let Some(data) = r.data.as_deref() {
+            let data = gojson::go_base64(data).ok_or_else(|| bad(DescriptorProblem::DataBase64))?;
+            if data.len() as u64 != r.size {
+                return Err(bad(DescriptorProblem::DataSize {
+                    data: data.len(),
+                    size: r.size,
+                }));
+            }
+            if !digest.matches(&data) {
+                return Err(bad(DescriptorProblem::DataDigest));
+            }
+        }
         let platform = r
             .platform
             .map(|p| {
@@ -424,6 +482,12 @@ pub fn parse_manifest(
     if shape_index == shape_image {
         return Err(invalid(Problem::Shape));
     }
+    let go_type = if shape_index {
+        gojson::INDEX
+    } else {
+        gojson::MANIFEST
+    };
+    gojson::check(&v, go_type).map_err(|e| invalid(e.into()))?;
     let known = |t: &str| is_index_type(t) || is_image_type(t);
     let mismatch = |mismatch: Mismatch| ManifestError::MediaTypeMismatch {
         what: what.to_string(),
@@ -552,19 +616,6 @@ const KNOWN_KEYS: &[&str] = &[
     "author",
 ];
 
-/// A key as Go's `encoding/json` compares it with a field name (`bytes.EqualFold`): ASCII case
-/// folded, and the two non-ASCII letters whose case orbit holds an ASCII letter (`ſ` = s, the
-/// Kelvin sign = k) folded too.
-fn go_fold(k: &str) -> String {
-    k.chars()
-        .map(|c| match c {
-            '\u{17F}' => 's',
-            '\u{212A}' => 'k',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
-}
-
 /// Checks the keys of one JSON object that a runtime decodes into a Go struct (a manifest, an index,
 /// a descriptor, a platform, an image config): no two keys equal under Go's case folding
 /// (`architecture` and `Architecture`: Go takes the last, shipcheck the exact one), and no other
@@ -678,8 +729,31 @@ fn parse_json_strict(body: &[u8]) -> Result<serde_json::Value, serde_json::Error
     serde_json::from_slice::<Strict>(body).map(|s| s.0)
 }
 
-/// The platform an image configuration declares.
-pub fn config_platform(body: &[u8]) -> Result<Platform, ConfigError> {
+/// What shipcheck reads from an image configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageConfig {
+    /// The platform it declares.
+    pub platform: Platform,
+    /// How many layers its `rootfs.diff_ids` lists (the runtimes refuse to unpack an image whose
+    /// manifest has another number of layers), or why the runtime cannot unpack the image at all.
+    /// Only the unpacking needs these: a runtime reading the config for its platform alone (an
+    /// entry without one) does not look at them.
+    pub diff_ids: Result<usize, RootFsError>,
+}
+
+/// An image config's `rootfs`, as written.
+#[derive(Deserialize)]
+struct RootFs {
+    #[serde(rename = "type", default)]
+    kind: Option<String>,
+    #[serde(default)]
+    diff_ids: Option<Vec<Option<String>>>,
+}
+
+/// Parses an image configuration: strict JSON, types as the runtimes' Go decoders read them, the
+/// platform, and a `rootfs` of type `layers` whose `diff_ids` are sha256 digests (the runtimes compare
+/// each with the sha256 of the layer they unpack; Docker refuses a config without `rootfs`).
+pub fn parse_config(body: &[u8]) -> Result<ImageConfig, ConfigError> {
     #[derive(Deserialize)]
     struct Cfg {
         #[serde(default)]
@@ -690,6 +764,8 @@ pub fn config_platform(body: &[u8]) -> Result<Platform, ConfigError> {
         variant: Option<String>,
         #[serde(rename = "os.version", default)]
         os_version: Option<String>,
+        #[serde(default)]
+        rootfs: Option<RootFs>,
     }
     // Strict like manifests: duplicate keys and nesting past serde_json's limit are refused, also in
     // fields shipcheck ignores (a runtime may not ignore them).
@@ -697,6 +773,7 @@ pub fn config_platform(body: &[u8]) -> Result<Platform, ConfigError> {
     if let Some(obj) = v.as_object() {
         go_struct_keys(obj).map_err(|e| ConfigError::NotAConfig(e.to_string()))?;
     }
+    gojson::check(&v, gojson::IMAGE_CONFIG)?;
     let c: Cfg = serde_json::from_value(v).map_err(|e| ConfigError::NotAConfig(e.to_string()))?;
     if c.os.is_empty() || c.architecture.is_empty() {
         return Err(ConfigError::NoPlatform);
@@ -708,10 +785,30 @@ pub fn config_platform(body: &[u8]) -> Result<Platform, ConfigError> {
         }
         .into());
     }
-    Ok(
-        Platform::from_fields(&c.os, &c.architecture, c.variant.as_deref())?
-            .with_os_version(c.os_version.as_deref()),
-    )
+    let platform = Platform::from_fields(&c.os, &c.architecture, c.variant.as_deref())?
+        .with_os_version(c.os_version.as_deref());
+    Ok(ImageConfig {
+        platform,
+        diff_ids: c.rootfs.ok_or(RootFsError::NoRootFs).and_then(diff_ids),
+    })
+}
+
+fn diff_ids(rootfs: RootFs) -> Result<usize, RootFsError> {
+    let kind = rootfs.kind.unwrap_or_default();
+    if kind != "layers" {
+        return Err(RootFsError::RootFsType(kind.chars().take(64).collect()));
+    }
+    let diff_ids = rootfs.diff_ids.unwrap_or_default();
+    for (i, d) in diff_ids.iter().enumerate() {
+        let d = d.as_deref().unwrap_or_default();
+        if !Digest::parse(d).is_ok_and(|d| d.algo == super::Algo::Sha256) {
+            return Err(RootFsError::DiffId {
+                index: i,
+                value: d.chars().take(80).collect(),
+            });
+        }
+    }
+    Ok(diff_ids.len())
 }
 
 #[cfg(test)]
@@ -822,23 +919,24 @@ mod tests {
         }
         let twice = format!(r#"{{"schemaVersion":2,"manifests":[],"Manifests":[{ok}]}}"#);
         assert!(parse_manifest(twice.as_bytes(), None, None, "x").is_err());
-        assert!(config_platform(
-            br#"{"architecture":"amd64","os":"linux","Architecture":"arm64"}"#
+        assert!(parse_config(
+            br#"{"architecture":"amd64","os":"linux","Architecture":"arm64","rootfs":{"type":"layers"}}"#
         )
         .is_err());
-        assert!(config_platform(
-            br#"{"architecture":"amd64","os":"linux","config":{"Labels":{"Author":"x"},"Env":[]}}"#
+        assert!(parse_config(
+            br#"{"architecture":"amd64","os":"linux","config":{"Labels":{"Author":"x"},"Env":[]},"rootfs":{"type":"layers"}}"#
         )
         .is_ok());
     }
 
     #[test]
-    fn config_platform_reads_os_arch_variant() {
+    fn parse_config_reads_os_arch_variant() {
         let p =
-            config_platform(br#"{"os":"linux","architecture":"arm","variant":"v7","rootfs":{}}"#)
+            parse_config(br#"{"os":"linux","architecture":"arm","variant":"v7","rootfs":{"type":"layers","diff_ids":[]}}"#)
                 .unwrap();
-        assert_eq!(p.to_string(), "linux/arm/v7");
-        assert!(config_platform(br#"{"os":"linux"}"#).is_err());
-        assert!(config_platform(b"[]").is_err());
+        assert_eq!(p.platform.to_string(), "linux/arm/v7");
+        assert_eq!(p.diff_ids, Ok(0));
+        assert!(parse_config(br#"{"os":"linux"}"#).is_err());
+        assert!(parse_config(b"[]").is_err());
     }
 }

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cache;
 pub mod client;
 pub mod digest;
+pub mod gojson;
 pub mod manifest;
 pub mod platform;
 pub mod reference;
@@ -18,8 +19,8 @@ pub mod verify;
 pub use client::{Client, Fetched, GetError, ManifestHead};
 pub use digest::{Algo, Digest, DigestError};
 pub use manifest::{
-    bare_media_type, config_platform, is_image_type, is_index_type, parse_manifest, Descriptor,
-    Manifest,
+    bare_media_type, is_image_type, is_index_type, parse_config, parse_manifest, Descriptor,
+    ImageConfig, Manifest,
 };
 pub use platform::{Platform, PlatformError};
 pub use reference::{Reference, ReferenceError, ReferenceProblem};

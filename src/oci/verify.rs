@@ -11,10 +11,10 @@ use crate::oci::auth::{CredentialSources, Credentials};
 use crate::oci::cache::{ContentCache, Kind};
 use crate::oci::selection::{IndexTree, Node, Selection};
 use crate::oci::{
-    config_platform, manifest::check_top_content_type, manifest::ManifestError, manifest::Mismatch,
-    parse_manifest, Algo, Client, Descriptor, Digest, Fetched, GetError, Manifest, ManifestHead,
-    Platform, Reference, MAX_CONFIG, MAX_DEPTH, MAX_LAYER_CHECKS, MAX_MANIFEST, MAX_NESTED_INDEXES,
-    MAX_TOTAL_ENTRIES,
+    manifest::check_top_content_type, manifest::ManifestError, manifest::Mismatch, parse_config,
+    parse_manifest, Algo, Client, Descriptor, Digest, Fetched, GetError, ImageConfig, Manifest,
+    ManifestHead, Platform, Reference, MAX_CONFIG, MAX_DEPTH, MAX_LAYER_CHECKS, MAX_MANIFEST,
+    MAX_NESTED_INDEXES, MAX_TOTAL_ENTRIES,
 };
 use crate::report::{verdict_of, Code, Reason, Verdict};
 use futures_util::StreamExt;
@@ -279,7 +279,7 @@ struct Verifier<'a> {
     /// Platform manifests and configs checked for this reference, by descriptor: an index that lists
     /// one manifest (or one config) many times costs one check, not one per entry.
     manifests: Memo<(Digest, u64, String), Manifest>,
-    configs: Memo<(Digest, u64), Platform>,
+    configs: Memo<(Digest, u64), ImageConfig>,
     /// `--deep`: the registry's answer to a HEAD of each layer, by digest (an index that repeats a
     /// layer, or lists one manifest many times, costs one HEAD per layer), and how many distinct
     /// layers were asked about (at most [`MAX_LAYER_CHECKS`]).
@@ -608,7 +608,7 @@ impl Verifier<'_> {
                         Reason::new(
                             Code::UnusableEntry,
                             format!(
-                                "the entry the runtime selects for {req} in {} is {}, which is not a container image: {why}",
+                                "the entry the runtime selects for {req} in {} is {}, which is not a container image the runtime can run: {why}",
                                 ctx.reference, desc.digest
                             ),
                         )
@@ -670,7 +670,7 @@ impl Verifier<'_> {
                         Reason::new(
                             Code::UnusableEntry,
                             format!(
-                                "the entry the runtime selects for {req} in {} is {}, which names no platform and is not a container image: {why}",
+                                "the entry the runtime selects for {req} in {} is {}, which names no platform and is not a container image the runtime can run: {why}",
                                 ctx.reference, desc.digest
                             ),
                         )
@@ -804,6 +804,9 @@ impl Verifier<'_> {
         desc: &Descriptor,
         what: &str,
     ) -> Result<Arc<Fetched>, Reason> {
+        if let Some(r) = external_content(desc, what) {
+            return Err(r);
+        }
         let key = (
             self.host.clone(),
             self.repo.clone(),
@@ -896,10 +899,14 @@ impl Verifier<'_> {
         };
         let label = format!("image {}", desc.digest);
         let what = format!("config {} of {label}", config.digest);
-        let why: Vec<String> = artifact_reasons(&label, &what, config, layers)
+        let mut why: Vec<String> = artifact_reasons(&label, &what, config, layers)
             .into_iter()
             .map(|r| r.message)
             .collect();
+        let checked = self.configs.lock().unwrap();
+        if let Some(Ok(c)) = checked.get(&(config.digest.clone(), config.size)) {
+            why.extend(unpack_problem(&what, &c.diff_ids, layers.len()));
+        }
         (!why.is_empty()).then(|| why.join("; "))
     }
 
@@ -942,7 +949,7 @@ impl Verifier<'_> {
             .unwrap_or_else(|| format!("image {}", desc.digest));
         let what = format!("config {} of {label}", config.digest);
         let mut actual: Option<Platform> = None;
-        let artifact = artifact_reasons(&label, &what, &config, &layers);
+        let mut artifact = artifact_reasons(&label, &what, &config, &layers);
         if !is_config_type(&config.media_type) {
             // Not an image configuration: not read (the artifact reason says why).
         } else if config.size > MAX_CONFIG {
@@ -961,7 +968,7 @@ impl Verifier<'_> {
                 None => {
                     let c = match self.fetch_verified(Kind::Blob, &config, &what).await {
                         Err(r) => Err(r),
-                        Ok(f) => config_platform(&f.body).map_err(|e| {
+                        Ok(f) => parse_config(&f.body).map_err(|e| {
                             Reason::new(Code::InvalidManifest, format!("{what}: {e}"))
                         }),
                     };
@@ -971,7 +978,15 @@ impl Verifier<'_> {
             };
             match checked {
                 Err(r) => reasons.push(r),
-                Ok(p) => {
+                Ok(ImageConfig {
+                    platform: p,
+                    diff_ids,
+                }) => {
+                    artifact.extend(unpack_problem(&what, &diff_ids, layers.len()).map(|m| {
+                        Reason::new(Code::UnusableEntry, m).hint(
+                            "the image was assembled by hand or damaged; build and push it again",
+                        )
+                    }));
                     if let Some(c) = &claimed {
                         if !c.claims(&p) {
                             reasons.push(
@@ -985,6 +1000,16 @@ impl Verifier<'_> {
                     }
                     actual = Some(p);
                 }
+            }
+        }
+        // The runtime fetches every layer it unpacks; a foreign (Windows base) layer's URLs are
+        // where it lives, judged with `--deep` below.
+        for (i, l) in layers.iter().enumerate() {
+            if !is_foreign_layer(&l.media_type) {
+                reasons.extend(external_content(
+                    l,
+                    &format!("layer {i} ({}) of {label}", l.digest),
+                ));
             }
         }
         if self.deep {
@@ -1089,6 +1114,57 @@ fn is_layer_type(media_type: &str) -> bool {
             "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
         ]
         .contains(&media_type)
+}
+
+/// A descriptor whose content the runtime fetches from hosts the manifest names: containerd's fetcher
+/// tries each `http`/`https` URL of `urls` before the registry, falls back only when a URL answers
+/// 404, and fails the pull on any other error (a task in a private subnet reaches no such host).
+/// What those hosts serve is not checked: shipcheck never contacts a host a manifest names, so the
+/// verdict is undecided. Other schemes are skipped by containerd, and so here.
+fn external_content(desc: &Descriptor, what: &str) -> Option<Reason> {
+    let hosts: Vec<&str> = desc
+        .urls
+        .iter()
+        .filter(|u| {
+            u.split_once(':').is_some_and(|(scheme, _)| {
+                ["http", "https"].contains(&scheme.to_ascii_lowercase().as_str())
+            })
+        })
+        .map(String::as_str)
+        .collect();
+    let first = hosts.first()?;
+    let shown: String = first.chars().take(120).collect();
+    Some(
+        Reason::new(
+            Code::ExternalContent,
+            format!(
+                "{what} names {} URL(s) ({shown}{}): the runtime fetches it from there before the registry, and shipcheck does not fetch from hosts a manifest names",
+                hosts.len(),
+                if hosts.len() > 1 { ", ..." } else { "" }
+            ),
+        )
+        .hint("push the image again without `urls` on its manifests, configs and layers (only foreign Windows layers carry them)"),
+    )
+}
+
+/// Why the runtime refuses to unpack an image whose config (`what`) says `diff_ids` and whose
+/// manifest has `layers` layers: containerd ("number of layers and diffIDs don't match") and Docker
+/// ("layers from manifest don't match image configuration") compare the counts, and a config without
+/// a `rootfs` of type `layers` or with a diff_id that is no sha256 never unpacks. Only where the
+/// runtime selects the image (an artifact's reason): reading a config for its platform alone does not
+/// look at these.
+fn unpack_problem(
+    what: &str,
+    diff_ids: &Result<usize, super::manifest::RootFsError>,
+    layers: usize,
+) -> Option<String> {
+    match diff_ids {
+        Err(e) => Some(format!("{what}: {e}")),
+        Ok(n) if *n != layers => Some(format!(
+            "{what} lists {n} layers in `rootfs.diff_ids` but the manifest has {layers}: the runtime refuses to unpack the image"
+        )),
+        Ok(_) => None,
+    }
 }
 
 /// Why an image manifest is an artifact (a Helm chart, a plugin, a SOCI index, a signature) rather

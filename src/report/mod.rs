@@ -169,6 +169,9 @@ codes! {
     UnsupportedMediaType = "unsupported-media-type", Error;
     /// The manifest or index could not be parsed.
     InvalidManifest = "invalid-manifest", Error;
+    /// A descriptor names `urls`, from which the runtime fetches the content before the registry:
+    /// what those hosts serve is not checked (shipcheck never contacts a host a manifest names).
+    ExternalContent = "external-content", Error;
     /// The image reference could not be parsed.
     InvalidReference = "invalid-reference", Error;
     /// An input file (policy, describe-* output, audit file) is malformed or of the wrong shape.

@@ -73,7 +73,7 @@ fn reference_and_manifest_inputs() {
         let Some((_, body)) = data.split_first() else {
             continue;
         };
-        let _ = oci::config_platform(body);
+        let _ = oci::parse_config(body);
         let _ = oci::parse_manifest(body, None, None, "regression");
     }
 }

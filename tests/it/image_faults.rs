@@ -411,27 +411,30 @@ fn nested_index_is_followed() {
         .expect(2, "invalid-manifest");
 }
 
-/// `--deep` and layers that name `urls`: containerd fetches such a layer from its URLs or from the
-/// registry, so one the registry holds is checked like any layer, and only a foreign
-/// (non-distributable) layer may be missing from the registry (a warning: its URLs, hosts the
-/// manifest names, are not fetched). A distributable layer missing from the registry fails, URLs or
-/// not (every layer with URLs was skipped: a pass for an image no runtime could pull).
+/// `--deep` and layers that name `urls`: containerd fetches such a layer from its URLs first (the
+/// registry only after a 404), so a distributable layer with URLs is undecided
+/// (`external-content`: hosts the manifest names are never fetched), whether the registry holds it or
+/// not (adversarial pass 20: it passed when the registry held it). Only a foreign (non-distributable)
+/// layer, which lives at its URLs, may be missing from the registry (a warning). A distributable
+/// layer missing from the registry is also reported (every layer with URLs was once skipped).
 #[test]
 fn deep_layers_with_urls_are_checked_unless_foreign() {
     const FOREIGN: &str = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
     const LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
     let fake = Fake::start();
     let reference = format!("{}/app:v1", fake.host());
+    let layer = b"a layer that names urls".to_vec();
     let cfg = serde_json::to_vec(
-        &json!({"os": "linux", "architecture": "amd64", "rootfs": {"type": "layers", "diff_ids": []}}),
+        &json!({"os": "linux", "architecture": "amd64", "rootfs": {"type": "layers", "diff_ids": [sha256(&layer)]}}),
     )
     .unwrap();
-    let layer = b"a layer that names urls".to_vec();
     for (media_type, in_registry, exit, code, warned) in [
         (FOREIGN, false, 0, "", true),
         (FOREIGN, true, 0, "", false),
-        (LAYER, true, 0, "", false),
-        (LAYER, false, 1, "missing-content", false),
+        // containerd fetches any layer with http(s) URLs from them first: undecided, whatever the
+        // registry holds (with --deep, a missing one is reported too).
+        (LAYER, true, 2, "external-content", false),
+        (LAYER, false, 2, "missing-content", false),
         (
             "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
             false,
@@ -444,14 +447,14 @@ fn deep_layers_with_urls_are_checked_unless_foreign() {
         (
             "application/vnd.acme.foreign.layer",
             false,
-            1,
+            2,
             "missing-content",
             false,
         ),
         (
             "application/vnd.oci.image.layer.v1.tar+gzip.foreign.x",
             false,
-            1,
+            2,
             "missing-content",
             false,
         ),

@@ -23,6 +23,7 @@ mod live_ecs;
 mod live_endpoints;
 mod live_iam;
 mod real_keys;
+mod runtime_decode;
 mod secrets;
 mod smoke_tls;
 mod soundness;

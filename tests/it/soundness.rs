@@ -619,8 +619,6 @@ fn push_packed(
     layer_types: &[&str],
     repeat: usize,
 ) -> Pushed {
-    let config = br#"{"architecture":"amd64","os":"linux","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
-    let config_digest = r.put_blob(repo, config);
     let mut layers = Vec::new();
     for (i, mt) in layer_types.iter().enumerate() {
         let blob = format!("layer {i} of type {mt}").into_bytes();
@@ -629,6 +627,13 @@ fn push_packed(
             layers.push(json!({"mediaType": mt, "digest": digest, "size": blob.len()}));
         }
     }
+    let diff_ids: Vec<Value> = layers.iter().map(|l| l["digest"].clone()).collect();
+    let config = serde_json::to_vec(
+        &json!({"architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids}}),
+    )
+    .unwrap();
+    let config_digest = r.put_blob(repo, &config);
     let body = serde_json::to_vec(&json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,
@@ -826,10 +831,13 @@ fn deep_stops_at_the_layer_budget() {
     use common::registry::sha256;
     use fake_registry::{blob_path, ok, with_digest, Fake};
     let fake = Fake::start();
-    let cfg = br#"{"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[]}}"#;
     let layers: Vec<Value> = (0..4100u32)
         .map(|i| json!({"mediaType": OCI_LAYER, "digest": format!("sha256:{i:064x}"), "size": 1}))
         .collect();
+    let diff_ids: Vec<Value> = layers.iter().map(|l| l["digest"].clone()).collect();
+    let cfg = &serde_json::to_vec(&json!({"os": "linux", "architecture": "amd64",
+        "rootfs": {"type": "layers", "diff_ids": diff_ids}}))
+    .unwrap()[..];
     let m = serde_json::to_vec(&json!({
         "schemaVersion": 2, "mediaType": OCI_MANIFEST,
         "config": {"mediaType": OCI_CONFIG, "digest": sha256(cfg), "size": cfg.len()},

@@ -82,10 +82,11 @@ fn images(n: usize) -> HashMap<String, (String, Vec<u8>)> {
         let repo = format!("app{i}");
         let mut entries = Vec::new();
         for (os, arch) in [("linux", "amd64"), ("linux", "arm64")] {
-            let config =
-                serde_json::to_vec(&json!({"architecture": arch, "os": os, "n": i})).unwrap();
-            let cd = sha256(&config);
             let layer = sha256(format!("{repo}{arch}").as_bytes());
+            let config = serde_json::to_vec(&json!({"architecture": arch, "os": os, "n": i,
+                "rootfs": {"type": "layers", "diff_ids": [layer]}}))
+            .unwrap();
+            let cd = sha256(&config);
             let manifest = serde_json::to_vec(&json!({
                 "schemaVersion": 2, "mediaType": OCI_MANIFEST,
                 "config": {"mediaType": OCI_CONFIG, "digest": cd, "size": config.len()},

@@ -247,7 +247,7 @@ impl Image {
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (arch, variant) in [("amd64", None), ("arm64", Some("v8"))] {
             let layer = format!("layer {arch}").into_bytes();
-            let mut cfg = json!({"os": "linux", "architecture": arch, "rootfs": {"type": "layers", "diff_ids": []}});
+            let mut cfg = json!({"os": "linux", "architecture": arch, "rootfs": {"type": "layers", "diff_ids": [sha256(&layer)]}});
             let mut platform = json!({"os": "linux", "architecture": arch});
             if let Some(v) = variant {
                 cfg["variant"] = json!(v);

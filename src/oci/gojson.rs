@@ -1,0 +1,487 @@
+//! JSON as the container runtimes' Go decoders read it. containerd (Fargate, Docker's containerd
+//! image store) and Docker decode indexes, manifests and image configs with Go's `encoding/json` into
+//! typed structs, and a value of the wrong type in any field those structs know fails the whole
+//! decode, and so the pull: a number among `annotations`, a `size` of `1.5`, a `created` that is not
+//! an RFC 3339 time, `data` that is not base64, `Cmd` as a string. shipcheck reads only a few of these
+//! fields, so it checks the types of all of them against the union of the structs the runtimes
+//! decode into (the OCI image-spec structs containerd uses, Docker's distribution and image
+//! structs): where one runtime refuses a value, the verdict fails. `null` is every type's zero value
+//! to Go and passes; keys no struct knows are ignored, as Go ignores them.
+
+use serde_json::Value;
+use std::fmt;
+
+/// A Go type as `encoding/json` decodes into it.
+#[derive(Clone, Copy)]
+pub enum Go {
+    /// `string` (also `digest.Digest` and other string types).
+    Str,
+    /// `int`, `int64`, `time.Duration`: an integer literal within 64 bits (no fraction, no exponent).
+    Int,
+    /// `bool`.
+    Bool,
+    /// `time.Time`: a string holding an RFC 3339 time.
+    Time,
+    /// `[]byte`: a string in standard base64 with padding.
+    Bytes,
+    /// A slice.
+    List(&'static Go),
+    /// A `map[string]T`.
+    Map(&'static Go),
+    /// A struct: its fields by JSON name.
+    Struct(&'static [(&'static str, Go)]),
+}
+
+const STRINGS: Go = Go::List(&Go::Str);
+const STRING_MAP: Go = Go::Map(&Go::Str);
+/// `map[string]struct{}` (ports, volumes).
+const SET: Go = Go::Map(&Go::Struct(&[]));
+
+const PLATFORM: &[(&str, Go)] = &[
+    ("architecture", Go::Str),
+    ("os", Go::Str),
+    ("os.version", Go::Str),
+    ("os.features", STRINGS),
+    ("variant", Go::Str),
+    // Docker's manifest list platform.
+    ("features", STRINGS),
+];
+
+const DESCRIPTOR_FIELDS: &[(&str, Go)] = &[
+    ("mediaType", Go::Str),
+    ("digest", Go::Str),
+    ("size", Go::Int),
+    ("urls", STRINGS),
+    ("annotations", STRING_MAP),
+    ("data", Go::Bytes),
+    ("platform", Go::Struct(PLATFORM)),
+    ("artifactType", Go::Str),
+];
+const DESCRIPTOR: Go = Go::Struct(DESCRIPTOR_FIELDS);
+
+/// An OCI index or a Docker manifest list.
+pub const INDEX: Go = Go::Struct(&[
+    ("schemaVersion", Go::Int),
+    ("mediaType", Go::Str),
+    ("artifactType", Go::Str),
+    ("manifests", Go::List(&DESCRIPTOR)),
+    ("subject", DESCRIPTOR),
+    ("annotations", STRING_MAP),
+]);
+
+/// An OCI or Docker image manifest.
+pub const MANIFEST: Go = Go::Struct(&[
+    ("schemaVersion", Go::Int),
+    ("mediaType", Go::Str),
+    ("artifactType", Go::Str),
+    ("config", DESCRIPTOR),
+    ("layers", Go::List(&DESCRIPTOR)),
+    ("subject", DESCRIPTOR),
+    ("annotations", STRING_MAP),
+]);
+
+/// The `config` of an image config: the OCI `ImageConfig` and Docker's `container.Config` together.
+const RUN_CONFIG: Go = Go::Struct(&[
+    ("User", Go::Str),
+    ("ExposedPorts", SET),
+    ("Env", STRINGS),
+    // Docker reads these three as a string or a list; containerd only as a list.
+    ("Entrypoint", STRINGS),
+    ("Cmd", STRINGS),
+    ("Shell", STRINGS),
+    ("Volumes", SET),
+    ("WorkingDir", Go::Str),
+    ("Labels", STRING_MAP),
+    ("StopSignal", Go::Str),
+    ("ArgsEscaped", Go::Bool),
+    ("Hostname", Go::Str),
+    ("Domainname", Go::Str),
+    ("AttachStdin", Go::Bool),
+    ("AttachStdout", Go::Bool),
+    ("AttachStderr", Go::Bool),
+    ("Tty", Go::Bool),
+    ("OpenStdin", Go::Bool),
+    ("StdinOnce", Go::Bool),
+    (
+        "Healthcheck",
+        Go::Struct(&[
+            ("Test", STRINGS),
+            ("Interval", Go::Int),
+            ("Timeout", Go::Int),
+            ("StartPeriod", Go::Int),
+            ("StartInterval", Go::Int),
+            ("Retries", Go::Int),
+        ]),
+    ),
+    ("Image", Go::Str),
+    ("NetworkDisabled", Go::Bool),
+    ("MacAddress", Go::Str),
+    ("OnBuild", STRINGS),
+    ("StopTimeout", Go::Int),
+]);
+
+/// An image configuration: OCI's `Image` and Docker's `image.Image` (with its `V1Image` fields).
+pub const IMAGE_CONFIG: Go = Go::Struct(&[
+    ("created", Go::Time),
+    ("author", Go::Str),
+    ("architecture", Go::Str),
+    ("os", Go::Str),
+    ("os.version", Go::Str),
+    ("os.features", STRINGS),
+    ("variant", Go::Str),
+    ("config", RUN_CONFIG),
+    (
+        "rootfs",
+        Go::Struct(&[("type", Go::Str), ("diff_ids", STRINGS)]),
+    ),
+    (
+        "history",
+        Go::List(&Go::Struct(&[
+            ("created", Go::Time),
+            ("created_by", Go::Str),
+            ("author", Go::Str),
+            ("comment", Go::Str),
+            ("empty_layer", Go::Bool),
+        ])),
+    ),
+    ("id", Go::Str),
+    ("parent", Go::Str),
+    ("comment", Go::Str),
+    ("container", Go::Str),
+    ("container_config", RUN_CONFIG),
+    ("docker_version", Go::Str),
+    ("size", Go::Int),
+]);
+
+/// A value Go's decoder refuses for its field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{path}` is {found} where Go's JSON decoder (containerd, Docker) needs {needs}: the runtime cannot decode this document, so the pull fails")]
+pub struct TypeError {
+    /// Where: `manifests[0].annotations.x` (keys cut at 64 characters).
+    pub path: String,
+    /// What the value is (`a number`, `the string "yesterday"`).
+    pub found: String,
+    /// What the field needs.
+    pub needs: &'static str,
+}
+
+/// A key as Go's `encoding/json` compares it with a field name (`bytes.EqualFold`): ASCII case
+/// folded, and the two non-ASCII letters whose case orbit holds an ASCII letter (`ſ` = s, the
+/// Kelvin sign = k) folded too.
+pub fn go_fold(k: &str) -> String {
+    k.chars()
+        .map(|c| match c {
+            '\u{17F}' => 's',
+            '\u{212A}' => 'k',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Checks that Go decodes `v` into `t` without error.
+pub fn check(v: &Value, t: Go) -> Result<(), TypeError> {
+    let mut path = String::new();
+    walk(v, t, &mut path)
+}
+
+fn walk(v: &Value, t: Go, path: &mut String) -> Result<(), TypeError> {
+    let ok = match (t, v) {
+        (_, Value::Null) => true,
+        (Go::Str, Value::String(_)) | (Go::Bool, Value::Bool(_)) => true,
+        (Go::Int, Value::Number(n)) => n.is_i64(),
+        (Go::Time, Value::String(s)) => is_rfc3339(s),
+        (Go::Bytes, Value::String(s)) => go_base64(s).is_some(),
+        (Go::List(e), Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                walk(item, *e, path)?;
+                path.truncate(len);
+            }
+            true
+        }
+        (Go::Map(e), Value::Object(o)) => {
+            for (k, item) in o {
+                let len = path.len();
+                push_key(path, k);
+                walk(item, *e, path)?;
+                path.truncate(len);
+            }
+            true
+        }
+        (Go::Struct(fields), Value::Object(o)) => {
+            for (k, item) in o {
+                // Go takes the field of the exact name, else one equal under its case folding.
+                let field = fields.iter().find(|(n, _)| n == k).or_else(|| {
+                    let f = go_fold(k);
+                    fields.iter().find(|(n, _)| go_fold(n) == f)
+                });
+                if let Some((_, ft)) = field {
+                    let len = path.len();
+                    push_key(path, k);
+                    walk(item, *ft, path)?;
+                    path.truncate(len);
+                }
+            }
+            true
+        }
+        _ => false,
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(TypeError {
+        path: if path.is_empty() {
+            "the document".to_string()
+        } else {
+            path.clone()
+        },
+        found: describe(v),
+        needs: t.to_string_static(),
+    })
+}
+
+fn push_key(path: &mut String, k: &str) {
+    if !path.is_empty() {
+        path.push('.');
+    }
+    path.extend(k.chars().take(64));
+}
+
+fn describe(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(b) => format!("the boolean {b}"),
+        Value::Number(n) => format!("the number {n}"),
+        Value::String(s) => {
+            let shown: String = s.chars().take(64).collect();
+            let more = if s.chars().count() > 64 { "..." } else { "" };
+            format!("the string \"{shown}{more}\"")
+        }
+        Value::Array(_) => "a list".into(),
+        Value::Object(_) => "an object".into(),
+    }
+}
+
+impl Go {
+    fn to_string_static(self) -> &'static str {
+        match self {
+            Go::Str => "a string",
+            Go::Int => "an integer (no fraction or exponent, within 64 bits)",
+            Go::Bool => "a boolean",
+            Go::Time => "an RFC 3339 time (2006-01-02T15:04:05Z)",
+            Go::Bytes => "base64 (standard alphabet, padded)",
+            Go::List(_) => "a list",
+            Go::Map(_) | Go::Struct(_) => "an object",
+        }
+    }
+}
+
+impl fmt::Debug for Go {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.to_string_static())
+    }
+}
+
+/// Decodes `[]byte` as Go's `encoding/json` does: standard base64 with padding, carriage returns
+/// and newlines ignored; `None` where Go's decoder fails.
+pub fn go_base64(s: &str) -> Option<Vec<u8>> {
+    use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+    use base64::Engine as _;
+    // Go's StdEncoding is not Strict: non-zero trailing bits in the last character are accepted.
+    const GO_STD: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::RequireCanonical)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let clean: String = s.chars().filter(|c| *c != '\r' && *c != '\n').collect();
+    GO_STD.decode(clean).ok()
+}
+
+/// A time as Go's `time.Time` reads it from JSON (`time.RFC3339`, which Go 1.20 and later read
+/// strictly): `YYYY-MM-DDTHH:MM:SS`, an optional fraction after `.`, then `Z` or `+hh:mm`/`-hh:mm`;
+/// each field in range (the day for its month and year).
+pub fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(r)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let (Some(year), Some(month), Some(day), Some(hour), Some(min), Some(sec)) = (
+        digits(0..4),
+        digits(5..7),
+        digits(8..10),
+        digits(11..13),
+        digits(14..16),
+        digits(17..19),
+    ) else {
+        return false;
+    };
+    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+        return false;
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return false,
+    };
+    if day == 0 || day > days || hour > 23 || min > 59 || sec > 59 {
+        return false;
+    }
+    let mut rest = &b[19..];
+    if let Some(frac) = rest.strip_prefix(b".") {
+        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+        if n == 0 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    match rest {
+        b"Z" => true,
+        [sign, h1, h2, b':', m1, m2] if *sign == b'+' || *sign == b'-' => {
+            let two = |a: u8, c: u8| {
+                (a.is_ascii_digit() && c.is_ascii_digit())
+                    .then(|| u32::from(a - b'0') * 10 + u32::from(c - b'0'))
+            };
+            matches!((two(*h1, *h2), two(*m1, *m2)), (Some(h), Some(m)) if h < 24 && m < 60)
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn types_go_refuses_fail_and_null_passes() {
+        let ok = json!({"schemaVersion": 2, "manifests": [{"digest": "x", "size": 3,
+            "annotations": {"a": "b", "n": null}, "data": "YWJj", "platform": null}],
+            "Annotations": {"a": "b"}, "unknown": [1, 2]});
+        assert_eq!(check(&ok, INDEX), Ok(()));
+        let path = |v: Value, t: Go| check(&v, t).unwrap_err().path;
+        assert_eq!(
+            path(json!({"manifests": [{"size": 1.5}]}), INDEX),
+            "manifests[0].size"
+        );
+        assert_eq!(
+            path(json!({"manifests": [{"size": 1e3}]}), INDEX),
+            "manifests[0].size"
+        );
+        assert_eq!(
+            path(
+                json!({"manifests": [{"size": 9223372036854775808u64}]}),
+                INDEX
+            ),
+            "manifests[0].size"
+        );
+        assert_eq!(
+            path(json!({"annotations": {"a": 1}}), INDEX),
+            "annotations.a"
+        );
+        // Go matches keys case-insensitively, so `ANNOTATIONS` is checked as `annotations`.
+        assert_eq!(
+            path(json!({"ANNOTATIONS": {"a": 1}}), MANIFEST),
+            "ANNOTATIONS.a"
+        );
+        assert_eq!(
+            path(json!({"schemaVersion": "2"}), MANIFEST),
+            "schemaVersion"
+        );
+        assert_eq!(
+            path(json!({"config": {"data": "not base64!"}}), MANIFEST),
+            "config.data"
+        );
+        assert_eq!(
+            path(json!({"layers": [{"urls": "http://x"}]}), MANIFEST),
+            "layers[0].urls"
+        );
+        assert_eq!(
+            path(
+                json!({"manifests": [{"platform": {"os.features": "x"}}]}),
+                INDEX
+            ),
+            "manifests[0].platform.os.features"
+        );
+        assert_eq!(
+            path(json!({"created": "yesterday"}), IMAGE_CONFIG),
+            "created"
+        );
+        assert_eq!(
+            path(json!({"config": {"Cmd": "sh"}}), IMAGE_CONFIG),
+            "config.Cmd"
+        );
+        assert_eq!(
+            path(
+                json!({"config": {"ExposedPorts": {"80/tcp": 1}}}),
+                IMAGE_CONFIG
+            ),
+            "config.ExposedPorts.80/tcp"
+        );
+        assert_eq!(
+            path(json!({"history": [{"empty_layer": "true"}]}), IMAGE_CONFIG),
+            "history[0].empty_layer"
+        );
+        assert_eq!(path(json!([]), IMAGE_CONFIG), "the document");
+        let cfg = json!({"created": "2024-02-29T23:59:59.123456789+05:30", "architecture": "arm64",
+            "os": "linux", "config": {"Env": ["A=b"], "ExposedPorts": {"80/tcp": {}}, "Cmd": null},
+            "rootfs": {"type": "layers", "diff_ids": []}, "history": [{"created": "2024-01-01T00:00:00Z"}]});
+        assert_eq!(check(&cfg, IMAGE_CONFIG), Ok(()));
+    }
+
+    #[test]
+    fn rfc3339_as_go_reads_it() {
+        for ok in [
+            "2024-01-01T00:00:00Z",
+            "0001-01-01T00:00:00Z",
+            "2024-02-29T12:00:00-07:00",
+            "2024-01-01T00:00:00.5Z",
+            "2024-12-31T23:59:59.000000000123+23:59",
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "yesterday",
+            "2024-01-01",
+            "2024-01-01 00:00:00Z",
+            "2024-01-01t00:00:00Z",
+            "2024-01-01T00:00:00",
+            "2024-01-01T00:00:00z",
+            "2023-02-29T00:00:00Z",
+            "2024-04-31T00:00:00Z",
+            "2024-13-01T00:00:00Z",
+            "2024-01-01T24:00:00Z",
+            "2024-01-01T00:60:00Z",
+            "2024-01-01T00:00:60Z",
+            "2024-01-01T00:00:00.Z",
+            "2024-01-01T00:00:00,5Z",
+            "2024-01-01T00:00:00+24:00",
+            "2024-01-01T00:00:00+0100",
+            "+2024-01-01T00:00:00Z",
+            "2024-01-01T00:00:00Z ",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn base64_as_go_reads_it() {
+        assert_eq!(go_base64("YWJj").unwrap(), b"abc");
+        assert_eq!(go_base64("YW\r\nJj").unwrap(), b"abc");
+        assert_eq!(go_base64("YQ==").unwrap(), b"a");
+        assert_eq!(go_base64("").unwrap(), b"");
+        // Go's StdEncoding accepts non-zero trailing bits.
+        assert_eq!(go_base64("YR==").unwrap(), b"a");
+        for bad in ["YQ", "YQ=", "Y", "YW Jj", "YW-j", "YW_j", "YQ==YQ=="] {
+            assert!(go_base64(bad).is_none(), "{bad}");
+        }
+    }
+}
