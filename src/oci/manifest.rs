@@ -1,6 +1,6 @@
 //! Manifests and indexes: strict JSON, media types that must agree, descriptors, image configs.
 
-use super::gojson::{self, go_fold, TypeError};
+use super::gojson::{self, go_manifest_keys, go_struct_keys, KeyError, TypeError};
 use super::{
     Digest, Platform, DOCKER_LIST, DOCKER_MANIFEST, DOCKER_SCHEMA1, DOCKER_SCHEMA1_SIGNED,
     MAX_INDEX_ENTRIES, OCI_INDEX, OCI_MANIFEST,
@@ -135,26 +135,6 @@ pub enum DescriptorProblem {
     /// Its embedded `data` does not hash to its digest.
     #[error("its `data` does not hash to its digest: containerd takes embedded data instead of fetching the content, and its digest check fails the pull")]
     DataDigest,
-}
-
-/// A JSON key that a runtime's Go decoder reads differently from shipcheck.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KeyError {
-    /// Another spelling of a known key (`Digest`, `digeſt`).
-    #[error(
-        "key `{key}` is `{known}` to Go's JSON decoder (container runtimes), but not its spelling"
-    )]
-    Spelling {
-        /// The key (first 64 characters).
-        key: String,
-        /// The key Go reads it as.
-        known: &'static str,
-    },
-    /// Two keys equal under Go's case folding.
-    #[error(
-        "key `{0}` differs from another key only in case (Go's JSON decoder reads them as one)"
-    )]
-    Case(String),
 }
 
 /// Two statements of what a manifest is that disagree.
@@ -584,79 +564,6 @@ pub fn parse_manifest(
             layers,
         })
     }
-}
-
-/// The object keys of the OCI and Docker image formats that runtimes read. Go's `encoding/json`
-/// (containerd, Docker, the registry) matches keys case-insensitively, so `Digest` or `digeſt` is
-/// `digest` to the runtime while it is an unknown key to shipcheck: such spellings are refused.
-const KNOWN_KEYS: &[&str] = &[
-    "schemaVersion",
-    "mediaType",
-    "artifactType",
-    "manifests",
-    "config",
-    "layers",
-    "subject",
-    "annotations",
-    "digest",
-    "size",
-    "urls",
-    "data",
-    "platform",
-    "architecture",
-    "os",
-    "os.version",
-    "os.features",
-    "variant",
-    "features",
-    "rootfs",
-    "diff_ids",
-    "history",
-    "created",
-    "author",
-];
-
-/// Checks the keys of one JSON object that a runtime decodes into a Go struct (a manifest, an index,
-/// a descriptor, a platform, an image config): no two keys equal under Go's case folding
-/// (`architecture` and `Architecture`: Go takes the last, shipcheck the exact one), and no other
-/// spelling of a known key (`Digest`, `digeſt`). Maps (annotations, labels) are not structs to Go
-/// and are not checked.
-fn go_struct_keys(obj: &serde_json::Map<String, serde_json::Value>) -> Result<(), KeyError> {
-    let mut folded = std::collections::HashSet::new();
-    for k in obj.keys() {
-        let shown: String = k.chars().take(64).collect();
-        let f = go_fold(k);
-        if let Some(known) = KNOWN_KEYS.iter().find(|n| go_fold(n) == f && *n != k) {
-            return Err(KeyError::Spelling { key: shown, known });
-        }
-        if !folded.insert(f) {
-            return Err(KeyError::Case(shown));
-        }
-    }
-    Ok(())
-}
-
-/// [`go_struct_keys`] on a manifest or index and the descriptors and platforms in it.
-fn go_manifest_keys(v: &serde_json::Value) -> Result<(), KeyError> {
-    let Some(root) = v.as_object() else {
-        return Ok(());
-    };
-    go_struct_keys(root)?;
-    let descriptors = root
-        .get("manifests")
-        .into_iter()
-        .chain(root.get("layers"))
-        .filter_map(|l| l.as_array())
-        .flatten()
-        .chain(root.get("config"))
-        .chain(root.get("subject"));
-    for d in descriptors.filter_map(|d| d.as_object()) {
-        go_struct_keys(d)?;
-        if let Some(p) = d.get("platform").and_then(|p| p.as_object()) {
-            go_struct_keys(p)?;
-        }
-    }
-    Ok(())
 }
 
 /// A list of descriptors, each checked (`what 0`, `what 1`... in messages).
