@@ -10,6 +10,7 @@
 //! another key than shipcheck does (another spelling, a case twin) are refused.
 
 use serde_json::Value;
+use std::collections::HashSet;
 use std::fmt;
 
 /// A Go type as `encoding/json` decodes into it.
@@ -235,7 +236,7 @@ const KNOWN_KEYS: &[&str] = &[
 /// spelling of a known key (`Digest`, `digeſt`). Maps (annotations, labels) are not structs to Go
 /// and are not checked.
 pub fn go_struct_keys(obj: &serde_json::Map<String, Value>) -> Result<(), KeyError> {
-    let mut folded = std::collections::HashSet::new();
+    let mut folded = HashSet::new();
     for k in obj.keys() {
         let shown: String = k.chars().take(64).collect();
         let f = go_fold(k);
@@ -272,24 +273,26 @@ pub fn go_manifest_keys(v: &Value) -> Result<(), KeyError> {
     Ok(())
 }
 
-/// Checks that Go decodes `v` into `t` without error.
-pub fn check(v: &Value, t: Go) -> Result<(), TypeError> {
+/// Checks that Go decodes `v` into `t` without error. `escaped` holds the strings that were written
+/// with JSON escapes: Go reads a `time.Time` from the raw bytes of its string, where an escape is
+/// never part of a time.
+pub fn check(v: &Value, t: Go, escaped: &HashSet<String>) -> Result<(), TypeError> {
     let mut path = String::new();
-    walk(v, t, &mut path)
+    walk(v, t, &mut path, escaped)
 }
 
-fn walk(v: &Value, t: Go, path: &mut String) -> Result<(), TypeError> {
+fn walk(v: &Value, t: Go, path: &mut String, escaped: &HashSet<String>) -> Result<(), TypeError> {
     let ok = match (t, v) {
         (_, Value::Null) => true,
         (Go::Str, Value::String(_)) | (Go::Bool, Value::Bool(_)) => true,
         (Go::Int, Value::Number(n)) => n.is_i64(),
-        (Go::Time, Value::String(s)) => is_rfc3339(s),
+        (Go::Time, Value::String(s)) => is_rfc3339(s) && !escaped.contains(s),
         (Go::Bytes, Value::String(s)) => go_base64(s).is_some(),
         (Go::List(e), Value::Array(items)) => {
             for (i, item) in items.iter().enumerate() {
                 let len = path.len();
                 path.push_str(&format!("[{i}]"));
-                walk(item, *e, path)?;
+                walk(item, *e, path, escaped)?;
                 path.truncate(len);
             }
             true
@@ -298,7 +301,7 @@ fn walk(v: &Value, t: Go, path: &mut String) -> Result<(), TypeError> {
             for (k, item) in o {
                 let len = path.len();
                 push_key(path, k);
-                walk(item, *e, path)?;
+                walk(item, *e, path, escaped)?;
                 path.truncate(len);
             }
             true
@@ -313,7 +316,7 @@ fn walk(v: &Value, t: Go, path: &mut String) -> Result<(), TypeError> {
                 if let Some((_, ft)) = field {
                     let len = path.len();
                     push_key(path, k);
-                    walk(item, *ft, path)?;
+                    walk(item, *ft, path, escaped)?;
                     path.truncate(len);
                 }
             }
@@ -393,30 +396,26 @@ pub fn go_base64(s: &str) -> Option<Vec<u8>> {
     GO_STD.decode(clean).ok()
 }
 
-/// A time as Go's `time.Time` reads it from JSON (`time.RFC3339`, which Go 1.20 and later read
-/// strictly): `YYYY-MM-DDTHH:MM:SS`, an optional fraction after `.`, then `Z` or `+hh:mm`/`-hh:mm`;
-/// each field in range (the day for its month and year).
+/// A time as Go's `time.Time` reads it from JSON: `time.Parse(time.RFC3339, s)` (the stricter checks
+/// of Go 1.20's `parseStrictRFC3339` are disabled in every release, go.dev/issue/54580). That is a
+/// four-digit year, `-`, a two-digit month and day, `T`, a one- or two-digit hour, `:`, two-digit
+/// minutes and seconds, an optional fraction after `.` or `,`, then `Z` or `+hh:mm`/`-hh:mm` with an
+/// offset of up to 24 hours and 60 minutes; the month, day (for its month and year), hour (below
+/// 24), minute and second (below 60) in range. `t`, `z` and leap seconds are refused, as Go does.
 pub fn is_rfc3339(s: &str) -> bool {
-    let b = s.as_bytes();
-    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        let part = b.get(r)?;
-        part.iter()
-            .all(u8::is_ascii_digit)
-            .then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
-    };
-    let (Some(year), Some(month), Some(day), Some(hour), Some(min), Some(sec)) = (
-        digits(0..4),
-        digits(5..7),
-        digits(8..10),
-        digits(11..13),
-        digits(14..16),
-        digits(17..19),
-    ) else {
+    let mut rest = s.as_bytes();
+    let parsed = (|| {
+        let year = digits(&mut rest, 4, false)?;
+        let month = literal(&mut rest, b'-').then(|| digits(&mut rest, 2, false))??;
+        let day = literal(&mut rest, b'-').then(|| digits(&mut rest, 2, false))??;
+        let hour = literal(&mut rest, b'T').then(|| digits(&mut rest, 2, true))??;
+        let min = literal(&mut rest, b':').then(|| digits(&mut rest, 2, false))??;
+        let sec = literal(&mut rest, b':').then(|| digits(&mut rest, 2, false))??;
+        Some((year, month, day, hour, min, sec))
+    })();
+    let Some((year, month, day, hour, min, sec)) = parsed else {
         return false;
     };
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
-        return false;
-    }
     let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
     let days = match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -428,25 +427,44 @@ pub fn is_rfc3339(s: &str) -> bool {
     if day == 0 || day > days || hour > 23 || min > 59 || sec > 59 {
         return false;
     }
-    let mut rest = &b[19..];
-    if let Some(frac) = rest.strip_prefix(b".") {
-        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-        if n == 0 {
-            return false;
-        }
-        rest = &frac[n..];
+    if matches!(rest.first(), Some(b'.' | b',')) && rest.get(1).is_some_and(u8::is_ascii_digit) {
+        rest = &rest[1..];
+        let _ = digits(&mut rest, usize::MAX, true);
     }
-    match rest {
-        b"Z" => true,
-        [sign, h1, h2, b':', m1, m2] if *sign == b'+' || *sign == b'-' => {
-            let two = |a: u8, c: u8| {
-                (a.is_ascii_digit() && c.is_ascii_digit())
-                    .then(|| u32::from(a - b'0') * 10 + u32::from(c - b'0'))
-            };
-            matches!((two(*h1, *h2), two(*m1, *m2)), (Some(h), Some(m)) if h < 24 && m < 60)
-        }
-        _ => false,
+    if rest == b"Z" {
+        return true;
     }
+    let Some((&sign, mut zone)) = rest.split_first() else {
+        return false;
+    };
+    let offset = (|| {
+        let h = digits(&mut zone, 2, false)?;
+        let m = literal(&mut zone, b':').then(|| digits(&mut zone, 2, false))??;
+        zone.is_empty().then_some((h, m))
+    })();
+    (sign == b'+' || sign == b'-') && offset.is_some_and(|(h, m)| h <= 24 && m <= 60)
+}
+
+/// Takes up to `n` ASCII digits from the front of `b` (exactly `n` unless `loose`, then at least one).
+fn digits(b: &mut &[u8], n: usize, loose: bool) -> Option<u32> {
+    let k = b.iter().take(n).take_while(|c| c.is_ascii_digit()).count();
+    if k == 0 || (k < n && !loose) {
+        return None;
+    }
+    let v = b[..k].iter().fold(0u32, |v, d| {
+        v.saturating_mul(10).saturating_add(u32::from(d - b'0'))
+    });
+    *b = &b[k..];
+    Some(v)
+}
+
+/// Takes `c` from the front of `b`, if it is there.
+fn literal(b: &mut &[u8], c: u8) -> bool {
+    let ok = b.first() == Some(&c);
+    if ok {
+        *b = &b[1..];
+    }
+    ok
 }
 
 #[cfg(test)]
@@ -459,8 +477,8 @@ mod tests {
         let ok = json!({"schemaVersion": 2, "manifests": [{"digest": "x", "size": 3,
             "annotations": {"a": "b", "n": null}, "data": "YWJj", "platform": null}],
             "Annotations": {"a": "b"}, "unknown": [1, 2]});
-        assert_eq!(check(&ok, INDEX), Ok(()));
-        let path = |v: Value, t: Go| check(&v, t).unwrap_err().path;
+        assert_eq!(check(&ok, INDEX, &HashSet::new()), Ok(()));
+        let path = |v: Value, t: Go| check(&v, t, &HashSet::new()).unwrap_err().path;
         assert_eq!(
             path(json!({"manifests": [{"size": 1.5}]}), INDEX),
             "manifests[0].size"
@@ -527,7 +545,7 @@ mod tests {
         let cfg = json!({"created": "2024-02-29T23:59:59.123456789+05:30", "architecture": "arm64",
             "os": "linux", "config": {"Env": ["A=b"], "ExposedPorts": {"80/tcp": {}}, "Cmd": null},
             "rootfs": {"type": "layers", "diff_ids": []}, "history": [{"created": "2024-01-01T00:00:00Z"}]});
-        assert_eq!(check(&cfg, IMAGE_CONFIG), Ok(()));
+        assert_eq!(check(&cfg, IMAGE_CONFIG, &HashSet::new()), Ok(()));
     }
 
     #[test]
@@ -538,6 +556,11 @@ mod tests {
             "2024-02-29T12:00:00-07:00",
             "2024-01-01T00:00:00.5Z",
             "2024-12-31T23:59:59.000000000123+23:59",
+            // Go's time.Parse(RFC3339) also takes these (its strict checks are disabled).
+            "2024-01-01T00:00:00,5Z",
+            "2024-01-01T3:04:05Z",
+            "2024-01-01T00:00:00+24:00",
+            "2024-01-01T00:00:00+01:60",
         ] {
             assert!(is_rfc3339(ok), "{ok}");
         }
@@ -556,9 +579,11 @@ mod tests {
             "2024-01-01T00:60:00Z",
             "2024-01-01T00:00:60Z",
             "2024-01-01T00:00:00.Z",
-            "2024-01-01T00:00:00,5Z",
-            "2024-01-01T00:00:00+24:00",
+            "2024-01-01T00:00:00+25:00",
+            "2024-01-01T00:00:00+01:61",
             "2024-01-01T00:00:00+0100",
+            "2024-01-01T000:00:00Z",
+            "2024-1-01T00:00:00Z",
             "+2024-01-01T00:00:00Z",
             "2024-01-01T00:00:00Z ",
         ] {

@@ -9,7 +9,7 @@ use super::{DigestError, PlatformError};
 use crate::oci::platform::valid_platform_token;
 use crate::report::Code;
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 
 /// Why a manifest (or index) is refused. `what` names the manifest (`manifest of REF`, `index entry 2
@@ -242,9 +242,6 @@ pub enum RootFsError {
     /// No `rootfs` (or `null`).
     #[error("the image config has no `rootfs`, which names the image's layers (Docker refuses such an image)")]
     NoRootFs,
-    /// A `rootfs.type` other than `layers`.
-    #[error("the image config's `rootfs.type` is `{0}`, not `layers` (the OCI image spec requires runtimes to refuse other values)")]
-    RootFsType(String),
     /// A `rootfs.diff_ids` entry that is not a sha256 digest.
     #[error("the image config's `rootfs.diff_ids[{index}]` is `{value}`, not a sha256 digest: the runtime compares it with the sha256 of the layer it unpacks, so the pull fails")]
     DiffId {
@@ -276,10 +273,11 @@ struct RawDescriptor {
     size: u64,
     #[serde(default)]
     platform: Option<PlatformJson>,
+    /// A `null` value is Go's zero value, the empty string.
     #[serde(default)]
-    annotations: Option<BTreeMap<String, String>>,
+    annotations: Option<BTreeMap<String, Option<String>>>,
     #[serde(default)]
-    urls: Option<Vec<String>>,
+    urls: Option<Vec<Option<String>>>,
     #[serde(default)]
     data: Option<String>,
 }
@@ -344,8 +342,18 @@ impl Descriptor {
             digest,
             size: r.size,
             platform,
-            annotations: r.annotations.unwrap_or_default(),
-            urls: r.urls.unwrap_or_default(),
+            annotations: r
+                .annotations
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, v)| (k, v.unwrap_or_default()))
+                .collect(),
+            urls: r
+                .urls
+                .unwrap_or_default()
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect(),
         })
     }
 
@@ -438,7 +446,8 @@ pub fn parse_manifest(
     if ct.as_deref().is_some_and(is_schema1) {
         return Err(schema1());
     }
-    let v = parse_json_strict(body).map_err(|e| invalid(Problem::Json(e.to_string())))?;
+    let StrictJson { value: v, escaped } =
+        parse_json_strict(body).map_err(|e| invalid(Problem::Json(e.to_string())))?;
     go_manifest_keys(&v).map_err(|e| invalid(e.into()))?;
     let obj = v.as_object().ok_or_else(|| invalid(Problem::NotAnObject))?;
     let schema_version = obj.get("schemaVersion").and_then(|s| s.as_u64());
@@ -467,7 +476,7 @@ pub fn parse_manifest(
     } else {
         gojson::MANIFEST
     };
-    gojson::check(&v, go_type).map_err(|e| invalid(e.into()))?;
+    gojson::check(&v, go_type, &escaped).map_err(|e| invalid(e.into()))?;
     let known = |t: &str| is_index_type(t) || is_image_type(t);
     let mismatch = |mismatch: Mismatch| ManifestError::MediaTypeMismatch {
         what: what.to_string(),
@@ -574,20 +583,30 @@ fn descriptors(raw: Vec<RawDescriptor>, what: &str) -> Result<Vec<Descriptor>, P
         .collect()
 }
 
+/// JSON parsed strictly, with the strings that were written with escapes.
+struct StrictJson {
+    value: serde_json::Value,
+    /// Strings whose JSON text held an escape (`\u005a`, `\n`): Go's `time.Time` parses the raw
+    /// bytes of its string without unescaping them.
+    escaped: HashSet<String>,
+}
+
 /// Parses JSON like `serde_json::from_slice::<Value>`, but refuses duplicate object keys: parsers
 /// disagree on which duplicate wins, so such a manifest could mean one thing to shipcheck and another
 /// to the runtime that pulls it. serde_json's nesting limit (128) applies.
-fn parse_json_strict(body: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
-    use serde::de::{Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
+fn parse_json_strict(body: &[u8]) -> Result<StrictJson, serde_json::Error> {
+    use serde::de::{DeserializeSeed, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
     use serde_json::Value;
-    struct Strict(Value);
-    struct V;
-    impl<'de> Deserialize<'de> for Strict {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            d.deserialize_any(V).map(Strict)
+    use std::cell::RefCell;
+    #[derive(Clone, Copy)]
+    struct Strict<'a>(&'a RefCell<HashSet<String>>);
+    impl<'de> DeserializeSeed<'de> for Strict<'_> {
+        type Value = Value;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+            d.deserialize_any(self)
         }
     }
-    impl<'de> Visitor<'de> for V {
+    impl<'de> Visitor<'de> for Strict<'_> {
         type Value = Value;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("JSON")
@@ -604,18 +623,21 @@ fn parse_json_strict(body: &[u8]) -> Result<serde_json::Value, serde_json::Error
         fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
             Ok(Value::from(v))
         }
-        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        // serde_json borrows a string from the input when it holds no escape, and hands over an
+        // unescaped copy otherwise.
+        fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Value, E> {
             Ok(Value::String(v.to_string()))
         }
-        fn visit_string<E>(self, v: String) -> Result<Value, E> {
-            Ok(Value::String(v))
+        fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+            self.0.borrow_mut().insert(v.to_string());
+            Ok(Value::String(v.to_string()))
         }
         fn visit_unit<E>(self) -> Result<Value, E> {
             Ok(Value::Null)
         }
         fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<Value, A::Error> {
             let mut out = Vec::new();
-            while let Some(Strict(v)) = a.next_element()? {
+            while let Some(v) = a.next_element_seed(self)? {
                 out.push(v);
             }
             Ok(Value::Array(out))
@@ -627,13 +649,20 @@ fn parse_json_strict(body: &[u8]) -> Result<serde_json::Value, serde_json::Error
                     let shown: String = k.chars().take(64).collect();
                     return Err(A::Error::custom(format!("duplicate key `{shown}`")));
                 }
-                let Strict(v) = a.next_value()?;
+                let v = a.next_value_seed(self)?;
                 out.insert(k, v);
             }
             Ok(Value::Object(out))
         }
     }
-    serde_json::from_slice::<Strict>(body).map(|s| s.0)
+    let escaped = RefCell::new(HashSet::new());
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = Strict(&escaped).deserialize(&mut de)?;
+    de.end()?;
+    Ok(StrictJson {
+        value,
+        escaped: escaped.into_inner(),
+    })
 }
 
 /// What shipcheck reads from an image configuration.
@@ -648,17 +677,16 @@ pub struct ImageConfig {
     pub diff_ids: Result<usize, RootFsError>,
 }
 
-/// An image config's `rootfs`, as written.
+/// An image config's `rootfs`, as written. Its `type` is not checked: neither containerd nor Docker
+/// reads it on pull (the OCI spec's `layers` is all any builder writes).
 #[derive(Deserialize)]
 struct RootFs {
-    #[serde(rename = "type", default)]
-    kind: Option<String>,
     #[serde(default)]
     diff_ids: Option<Vec<Option<String>>>,
 }
 
 /// Parses an image configuration: strict JSON, types as the runtimes' Go decoders read them, the
-/// platform, and a `rootfs` of type `layers` whose `diff_ids` are sha256 digests (the runtimes compare
+/// platform, and a `rootfs` whose `diff_ids` are sha256 digests (the runtimes compare
 /// each with the sha256 of the layer they unpack; Docker refuses a config without `rootfs`).
 pub fn parse_config(body: &[u8]) -> Result<ImageConfig, ConfigError> {
     #[derive(Deserialize)]
@@ -676,11 +704,12 @@ pub fn parse_config(body: &[u8]) -> Result<ImageConfig, ConfigError> {
     }
     // Strict like manifests: duplicate keys and nesting past serde_json's limit are refused, also in
     // fields shipcheck ignores (a runtime may not ignore them).
-    let v = parse_json_strict(body).map_err(|e| ConfigError::NotAConfig(e.to_string()))?;
+    let StrictJson { value: v, escaped } =
+        parse_json_strict(body).map_err(|e| ConfigError::NotAConfig(e.to_string()))?;
     if let Some(obj) = v.as_object() {
         go_struct_keys(obj).map_err(|e| ConfigError::NotAConfig(e.to_string()))?;
     }
-    gojson::check(&v, gojson::IMAGE_CONFIG)?;
+    gojson::check(&v, gojson::IMAGE_CONFIG, &escaped)?;
     let c: Cfg = serde_json::from_value(v).map_err(|e| ConfigError::NotAConfig(e.to_string()))?;
     if c.os.is_empty() || c.architecture.is_empty() {
         return Err(ConfigError::NoPlatform);
@@ -701,10 +730,6 @@ pub fn parse_config(body: &[u8]) -> Result<ImageConfig, ConfigError> {
 }
 
 fn diff_ids(rootfs: RootFs) -> Result<usize, RootFsError> {
-    let kind = rootfs.kind.unwrap_or_default();
-    if kind != "layers" {
-        return Err(RootFsError::RootFsType(kind.chars().take(64).collect()));
-    }
     let diff_ids = rootfs.diff_ids.unwrap_or_default();
     for (i, d) in diff_ids.iter().enumerate() {
         let d = d.as_deref().unwrap_or_default();

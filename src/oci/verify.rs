@@ -370,6 +370,10 @@ impl Verifier<'_> {
             .map_or(Algo::Sha256, |d| d.algo);
         let resolved = Digest::of(algo, body);
         rep.digest = Some(resolved.to_string());
+        if let Some(d) = &reference.digest {
+            rep.reasons
+                .extend(sha512_content(d, &format!("the manifest of {reference}")));
+        }
         let mut mismatch = false;
         if let Some(d) = &reference.digest {
             if !d.matches(body) {
@@ -804,7 +808,8 @@ impl Verifier<'_> {
         desc: &Descriptor,
         what: &str,
     ) -> Result<Arc<Fetched>, Reason> {
-        if let Some(r) = external_content(desc, what) {
+        if let Some(r) = external_content(desc, what).or_else(|| sha512_content(&desc.digest, what))
+        {
             return Err(r);
         }
         let key = (
@@ -1005,12 +1010,11 @@ impl Verifier<'_> {
         // The runtime fetches every layer it unpacks; a foreign (Windows base) layer's URLs are
         // where it lives, judged with `--deep` below.
         for (i, l) in layers.iter().enumerate() {
+            let lwhat = format!("layer {i} ({}) of {label}", l.digest);
             if !is_foreign_layer(&l.media_type) {
-                reasons.extend(external_content(
-                    l,
-                    &format!("layer {i} ({}) of {label}", l.digest),
-                ));
+                reasons.extend(external_content(l, &lwhat));
             }
+            reasons.extend(sha512_content(&l.digest, &lwhat));
         }
         if self.deep {
             for (i, l) in layers.iter().enumerate() {
@@ -1109,7 +1113,8 @@ fn is_layer_type(media_type: &str) -> bool {
         || [
             "application/vnd.docker.image.rootfs.diff.tar",
             "application/vnd.docker.image.rootfs.diff.tar.gzip",
-            "application/vnd.docker.image.rootfs.diff.tar.zstd",
+            // Not `...diff.tar.zstd`: containerd 1.6 has no decompressor for that name
+            // ("unrecognised mediatype"), only for OCI's `+zstd`.
             "application/vnd.docker.image.rootfs.foreign.diff.tar",
             "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
         ]
@@ -1145,6 +1150,19 @@ fn external_content(desc: &Descriptor, what: &str) -> Option<Reason> {
         )
         .hint("push the image again without `urls` on its manifests, configs and layers (only foreign Windows layers carry them)"),
     )
+}
+
+/// Content named by a sha512 digest: containerd's content store verifies what it ingests with sha256
+/// only (`digest.Canonical`), so committing it fails ("unexpected commit digest") and so does the
+/// pull, whatever the registry serves.
+fn sha512_content(digest: &Digest, what: &str) -> Option<Reason> {
+    (digest.algo == Algo::Sha512).then(|| {
+        Reason::new(
+            Code::UnusableEntry,
+            format!("{what} is named by a sha512 digest: containerd's content store verifies content with sha256 only and cannot commit it, so the pull fails"),
+        )
+        .hint("push the image again with sha256 digests (the default of every builder and registry)")
+    })
 }
 
 /// Why the runtime refuses to unpack an image whose config (`what`) says `diff_ids` and whose
@@ -1453,6 +1471,12 @@ fn runtime_view(
                 ),
             )
         })?;
+        if let Some(r) = sha512_content(
+            &d,
+            &format!("{what} (as the registry's HEAD answer names it)"),
+        ) {
+            return Err(r);
+        }
         if !d.matches(&fetched.body) {
             return Err(Reason::new(
                 Code::DigestMismatch,

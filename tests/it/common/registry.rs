@@ -203,7 +203,12 @@ impl Registry {
 
     /// Uploads a blob (monolithic: POST then PUT with the digest) and returns its digest.
     pub fn put_blob(&self, repo: &str, data: &[u8]) -> String {
-        let digest = sha256(data);
+        self.put_blob_as(repo, data, &sha256(data))
+    }
+
+    /// Uploads a blob under `digest` (a `sha512:` one, say), which the registry checks.
+    pub fn put_blob_as(&self, repo: &str, data: &[u8], digest: &str) -> String {
+        let digest = digest.to_string();
         let (status, headers, text) = self.send(
             reqwest::Method::POST,
             &format!("{}/v2/{repo}/blobs/uploads/", self.base()),
