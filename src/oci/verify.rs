@@ -370,12 +370,10 @@ impl Verifier<'_> {
             .map_or(Algo::Sha256, |d| d.algo);
         let resolved = Digest::of(algo, body);
         rep.digest = Some(resolved.to_string());
+        let mut mismatch = false;
         if let Some(d) = &reference.digest {
             rep.reasons
                 .extend(sha512_content(d, &format!("the manifest of {reference}")));
-        }
-        let mut mismatch = false;
-        if let Some(d) = &reference.digest {
             if !d.matches(body) {
                 mismatch = true;
                 rep.reasons.push(Reason::new(
@@ -1127,7 +1125,7 @@ fn is_layer_type(media_type: &str) -> bool {
 /// What those hosts serve is not checked: shipcheck never contacts a host a manifest names, so the
 /// verdict is undecided. Other schemes are skipped by containerd, and so here.
 fn external_content(desc: &Descriptor, what: &str) -> Option<Reason> {
-    let hosts: Vec<&str> = desc
+    let urls: Vec<&str> = desc
         .urls
         .iter()
         .filter(|u| {
@@ -1137,15 +1135,15 @@ fn external_content(desc: &Descriptor, what: &str) -> Option<Reason> {
         })
         .map(String::as_str)
         .collect();
-    let first = hosts.first()?;
+    let first = urls.first()?;
     let shown: String = first.chars().take(120).collect();
     Some(
         Reason::new(
             Code::ExternalContent,
             format!(
                 "{what} names {} URL(s) ({shown}{}): the runtime fetches it from there before the registry, and shipcheck does not fetch from hosts a manifest names",
-                hosts.len(),
-                if hosts.len() > 1 { ", ..." } else { "" }
+                urls.len(),
+                if urls.len() > 1 { ", ..." } else { "" }
             ),
         )
         .hint("push the image again without `urls` on its manifests, configs and layers (only foreign Windows layers carry them)"),
@@ -1168,7 +1166,7 @@ fn sha512_content(digest: &Digest, what: &str) -> Option<Reason> {
 /// Why the runtime refuses to unpack an image whose config (`what`) says `diff_ids` and whose
 /// manifest has `layers` layers: containerd ("number of layers and diffIDs don't match") and Docker
 /// ("layers from manifest don't match image configuration") compare the counts, and a config without
-/// a `rootfs` of type `layers` or with a diff_id that is no sha256 never unpacks. Only where the
+/// a `rootfs` (Docker) or with a diff_id that is no sha256 never unpacks. Only where the
 /// runtime selects the image (an artifact's reason): reading a config for its platform alone does not
 /// look at these.
 fn unpack_problem(

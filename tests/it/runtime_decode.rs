@@ -424,6 +424,42 @@ fn content_named_by_sha512_cannot_be_pulled() {
         None,
     );
     run.expect(1, "unusable-entry");
+    // A reference pinned `@sha512:`, and a tag whose HEAD (which the runtime resolves it with) names
+    // a sha512 digest: the runtime pulls the manifest by that digest.
+    let img = fake_registry::Image::new();
+    let fake = Fake::start();
+    img.serve(&fake);
+    let index512 = sha512(&img.index);
+    fake.route(
+        &format!("/v2/app/manifests/{index512}"),
+        vec![ok(common::registry::OCI_INDEX, &img.index)],
+    );
+    let pinned = format!("{}/app@{index512}", fake.host());
+    let run = run_json(shipcheck(), &[&pinned, "--platforms", "amd64,arm64"], None);
+    run.expect(1, "unusable-entry");
+    let mut tagged = ok(common::registry::OCI_INDEX, &img.index);
+    tagged
+        .headers
+        .push(("Docker-Content-Digest".into(), index512.clone()));
+    fake.route("/v2/app/manifests/v1", vec![tagged]);
+    let run = run_json(
+        shipcheck(),
+        &[
+            &format!("{}/app:v1", fake.host()),
+            "--platforms",
+            "amd64,arm64",
+        ],
+        None,
+    );
+    run.expect(1, "unusable-entry");
+    assert!(
+        run.json
+            .reasons
+            .iter()
+            .any(|x| x.message.contains("HEAD answer names it")),
+        "{:?}",
+        run.json.reasons
+    );
 }
 
 /// The scripted registry's two-platform image, with the index and the amd64 manifest edited as a
