@@ -540,18 +540,20 @@ pub fn parse_manifest(
     }
     if shape_index {
         #[derive(Deserialize)]
+        // `null` lists are Go's empty ones.
         struct RawIndex {
-            manifests: Vec<RawDescriptor>,
+            manifests: Option<Vec<RawDescriptor>>,
         }
         let raw: RawIndex =
             serde_json::from_value(v).map_err(|e| invalid(Problem::Index(e.to_string())))?;
-        if raw.manifests.len() > MAX_INDEX_ENTRIES {
+        let entries = raw.manifests.unwrap_or_default();
+        if entries.len() > MAX_INDEX_ENTRIES {
             return Err(ManifestError::TooManyEntries {
                 what: what.to_string(),
-                count: raw.manifests.len(),
+                count: entries.len(),
             });
         }
-        let manifests = descriptors(raw.manifests, "entry").map_err(invalid)?;
+        let manifests = descriptors(entries, "entry").map_err(invalid)?;
         Ok(Manifest::Index {
             media_type: effective,
             manifests,
@@ -561,12 +563,12 @@ pub fn parse_manifest(
         struct RawImage {
             config: RawDescriptor,
             #[serde(default)]
-            layers: Vec<RawDescriptor>,
+            layers: Option<Vec<RawDescriptor>>,
         }
         let raw: RawImage =
             serde_json::from_value(v).map_err(|e| invalid(Problem::Image(e.to_string())))?;
         let config = Descriptor::from_raw(raw.config, "config").map_err(invalid)?;
-        let layers = descriptors(raw.layers, "layer").map_err(invalid)?;
+        let layers = descriptors(raw.layers.unwrap_or_default(), "layer").map_err(invalid)?;
         Ok(Manifest::Image {
             media_type: effective,
             config,

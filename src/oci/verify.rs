@@ -1013,6 +1013,18 @@ impl Verifier<'_> {
                 reasons.extend(external_content(l, &lwhat));
             }
             reasons.extend(sha512_content(&l.digest, &lwhat));
+            // containerd refuses to fetch a descriptor of size zero ("reports content size of
+            // zero": it takes it for a registry that sent no Content-Length); no builder writes
+            // an empty layer (an empty tar is 1024 bytes).
+            if l.size == 0 {
+                reasons.push(
+                    Reason::new(
+                        Code::UnusableEntry,
+                        format!("{lwhat} has size 0: containerd refuses to fetch a descriptor of size zero, so the pull fails"),
+                    )
+                    .hint("push the image again; no builder writes an empty layer"),
+                );
+            }
         }
         if self.deep {
             for (i, l) in layers.iter().enumerate() {

@@ -708,3 +708,66 @@ fn content_the_runtime_fetches_from_urls_is_undecided() {
         run.json.reasons
     );
 }
+
+/// containerd refuses to fetch a descriptor of size zero ("which reports content size of zero"),
+/// so an image with an empty layer never pulls (differential pass 22 against ctr; it passed, also
+/// with `--deep`). `null` lists are Go's empty ones: an image manifest with `"layers": null` and no
+/// diff_ids pulls (it was invalid-manifest).
+#[test]
+fn an_empty_layer_fails_and_null_lists_are_empty() {
+    let r = Registry::plain();
+    let arm = r.push_image("empty/app", "linux/arm64", Flavour::Oci, None);
+    let empty = r.put_blob("empty/app", b"");
+    let config = serde_json::to_vec(
+        &json!({"architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": [layer_digest(1)]}}),
+    )
+    .unwrap();
+    let img = push_config(
+        &r,
+        "empty/app",
+        &config,
+        vec![json!({"mediaType": OCI_LAYER, "digest": empty, "size": 0})],
+    );
+    r.push_index(
+        "empty/app",
+        "v1",
+        vec![img.entry("linux/amd64"), arm.entry("linux/arm64")],
+        false,
+    );
+    for deep in [false, true] {
+        let reference = format!("{}/empty/app:v1", r.host());
+        let mut args = vec![reference.as_str(), "--platforms", "amd64,arm64"];
+        if deep {
+            args.push("--deep");
+        }
+        let run = run_json(shipcheck(), &args, None);
+        run.expect(1, "unusable-entry");
+        assert!(
+            run.json
+                .reasons
+                .iter()
+                .any(|x| x.message.contains("size 0")),
+            "{:?}",
+            run.json.reasons
+        );
+    }
+    // "layers": null, and an index whose "manifests" is null (no platform at all).
+    let config = serde_json::to_vec(
+        &json!({"architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": []}}),
+    )
+    .unwrap();
+    let config_digest = r.put_blob("empty/app", &config);
+    let body = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": config_digest, "size": config.len()},
+        "layers": null,
+    }))
+    .unwrap();
+    r.put_manifest("empty/app", "nolayers", OCI_MANIFEST, &body);
+    verify(&r, "empty/app:nolayers", "amd64").expect(0, "");
+    let (_fake, reference) = serve_edited(|v| v["manifests"] = Value::Null, |_| {});
+    run_json(shipcheck(), &[&reference, "--platforms", "amd64"], None)
+        .expect(1, "missing-platform");
+}
