@@ -51,6 +51,12 @@ pub fn verify(
     now: SystemTime,
 ) -> Outcome {
     let mut out = Outcome::default();
+    // sqv refuses the whole signature file when the policy rejects one of its packets (a version 3
+    // signature beside a good version 4 one fails in sqv), and so does shipcheck.
+    if let Some(r) = sigs.iter().find_map(packet_rejected) {
+        out.problems.push(r);
+        return out;
+    }
     for (sig, ctx) in sigs.iter().zip(ctxs) {
         match check_one(sig, ctx, pins, now) {
             Ok(good) if out.good.is_none() => out.good = Some(good),
@@ -248,19 +254,6 @@ fn check_signer(
 /// `weak-hash`, anything else the policy refuses is `policy-rejected`.
 fn check_data_policy(sig: &Signature, key_fpr: &Fingerprint) -> Result<(), Reason> {
     let policy = StandardPolicy::new();
-    // The packet first, as sqv's verifier checks every packet of the signature file: the standard
-    // policy rejects version 3 signatures (no hashed subpackets: no expiry, no critical notations,
-    // an 8-byte issuer), which the signature check alone lets through.
-    if let Err(e) = policy.packet(&Packet::from(sig.clone())) {
-        return Err(Reason::new(
-            Code::PolicyRejected,
-            format!(
-                "the signature by {key_fpr} is a version {} signature packet, which the policy rejects: {e}",
-                sig.version()
-            ),
-        )
-        .hint("ask the vendor for a signature made with a current OpenPGP implementation (version 4 or later)"));
-    }
     let Err(e) = policy.signature(sig, HashAlgoSecurity::CollisionResistance) else {
         return Ok(());
     };
@@ -284,6 +277,30 @@ fn check_data_policy(sig: &Signature, key_fpr: &Fingerprint) -> Result<(), Reaso
             format!("the signature by {key_fpr} is rejected by the policy: {e}"),
         )
     })
+}
+
+/// A signature packet the standard policy rejects as a packet, as sqv's verifier checks every packet
+/// of the signature file: version 3 signatures (no hashed subpackets: no expiry, no critical
+/// notations, an 8-byte issuer), which the signature check alone lets through.
+fn packet_rejected(sig: &Signature) -> Option<Reason> {
+    let e = StandardPolicy::new()
+        .packet(&Packet::from(sig.clone()))
+        .err()?;
+    let by = sig
+        .get_issuers()
+        .first()
+        .map(|i| format!(" by {i}"))
+        .unwrap_or_default();
+    Some(
+        Reason::new(
+            Code::PolicyRejected,
+            format!(
+                "the signature file holds a version {} signature packet{by}, which the policy rejects: {e}; sqv refuses such a file whole, whatever else it holds",
+                sig.version()
+            ),
+        )
+        .hint("ask the vendor for a signature made with a current OpenPGP implementation (version 4 or later)"),
+    )
 }
 
 /// Where the pin names the keys that may sign, the signing key must be one of them.

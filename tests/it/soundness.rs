@@ -291,6 +291,24 @@ fn a_version_3_signature_is_refused_as_sqv_refuses_it() {
     assert_eq!(codes(&v), vec!["policy-rejected"], "{v}");
     let message = v["reasons"][0]["message"].as_str().unwrap();
     assert!(message.contains("version 3"), "{message}");
+    // Beside a good version 4 signature, in either order: sqv refuses the whole file (differential
+    // pass against sqv: shipcheck passed it, ignoring the v3 packet with a warning).
+    for (name, parts) in [
+        (
+            "v3-v4.sig",
+            [key.sign_v3(data), binary_sigs(&[key.sign(data)])],
+        ),
+        (
+            "v4-v3.sig",
+            [binary_sigs(&[key.sign(data)]), key.sign_v3(data)],
+        ),
+    ] {
+        let both = dir.path().join(name);
+        std::fs::write(&both, parts.concat()).unwrap();
+        let (code, v) = run(&both);
+        assert_eq!(code, 1, "{name}: {v}");
+        assert_eq!(codes(&v), vec!["policy-rejected"], "{name}: {v}");
+    }
 }
 
 #[test]
