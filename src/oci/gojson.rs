@@ -11,7 +11,6 @@
 
 use serde_json::Value;
 use std::collections::HashSet;
-use std::fmt;
 
 /// A Go type as `encoding/json` decodes into it.
 #[derive(Clone, Copy)]
@@ -334,7 +333,7 @@ fn walk(v: &Value, t: Go, path: &mut String, escaped: &HashSet<String>) -> Resul
             path.clone()
         },
         found: describe(v),
-        needs: t.to_string_static(),
+        needs: t.needs(),
     })
 }
 
@@ -361,7 +360,8 @@ fn describe(v: &Value) -> String {
 }
 
 impl Go {
-    fn to_string_static(self) -> &'static str {
+    /// What a value of this type must be, for messages.
+    fn needs(self) -> &'static str {
         match self {
             Go::Str => "a string",
             Go::Int => "an integer (no fraction or exponent, within 64 bits)",
@@ -371,12 +371,6 @@ impl Go {
             Go::List(_) => "a list",
             Go::Map(_) | Go::Struct(_) => "an object",
         }
-    }
-}
-
-impl fmt::Debug for Go {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.to_string_static())
     }
 }
 

@@ -302,14 +302,7 @@ fn a_config_field_of_a_type_go_refuses_is_invalid() {
         let run = verify(&r, &format!("types/app:{tag}"), "amd64,arm64");
         run.expect(exit, code);
         if exit == 1 {
-            assert!(
-                run.json
-                    .reasons
-                    .iter()
-                    .any(|x| x.message.contains(path) && x.message.contains("Go's JSON decoder")),
-                "{tag}: {:?}",
-                run.json.reasons
-            );
+            run.says(&[path, "Go's JSON decoder"]);
         }
     }
 }
@@ -348,14 +341,7 @@ fn an_escaped_time_is_not_a_time_to_go() {
             run.expect(0, "");
         } else {
             run.expect(exit, "invalid-manifest");
-            assert!(
-                run.json
-                    .reasons
-                    .iter()
-                    .any(|x| x.message.contains("`created`")),
-                "{tag}: {:?}",
-                run.json.reasons
-            );
+            run.says(&["`created`"]);
         }
     }
 }
@@ -403,14 +389,7 @@ fn content_named_by_sha512_cannot_be_pulled() {
             continue;
         }
         run.expect(1, "unusable-entry");
-        assert!(
-            run.json
-                .reasons
-                .iter()
-                .any(|x| x.message.contains("sha512 digest")),
-            "{tag}: {:?}",
-            run.json.reasons
-        );
+        run.says(&["sha512 digest"]);
     }
     // An index entry naming a manifest by sha512 (docker-registry refuses such a manifest PUT; the
     // scripted registry serves it).
@@ -452,14 +431,7 @@ fn content_named_by_sha512_cannot_be_pulled() {
         None,
     );
     run.expect(1, "unusable-entry");
-    assert!(
-        run.json
-            .reasons
-            .iter()
-            .any(|x| x.message.contains("HEAD answer names it")),
-        "{:?}",
-        run.json.reasons
-    );
+    run.says(&["HEAD answer names it"]);
 }
 
 /// The scripted registry's two-platform image, with the index and the amd64 manifest edited as a
@@ -578,6 +550,8 @@ fn an_index_or_manifest_field_of_a_type_go_refuses_is_invalid() {
         ),
     ];
     for (name, edit_index, edit_manifest, path) in cases {
+        // Every case serves `app:v1`: the case's name goes to the test's output instead.
+        eprintln!("case: {name}");
         let (_fake, reference) = serve_edited(edit_index, edit_manifest);
         let run = run_json(
             shipcheck(),
@@ -589,14 +563,7 @@ fn an_index_or_manifest_field_of_a_type_go_refuses_is_invalid() {
             continue;
         }
         run.expect(2, "invalid-manifest");
-        assert!(
-            run.json
-                .reasons
-                .iter()
-                .any(|x| x.message.contains(path) && x.message.contains("Go's JSON decoder")),
-            "{name}: {:?}",
-            run.json.reasons
-        );
+        run.says(&[path, "Go's JSON decoder"]);
     }
 }
 
@@ -633,11 +600,7 @@ fn embedded_data_must_be_the_content() {
             continue;
         }
         run.expect(2, "invalid-manifest");
-        assert!(
-            run.json.reasons.iter().any(|x| x.message.contains(message)),
-            "{tag}: {:?}",
-            run.json.reasons
-        );
+        run.says(&[message]);
     }
 }
 
@@ -671,14 +634,7 @@ fn content_the_runtime_fetches_from_urls_is_undecided() {
             continue;
         }
         run.expect(exit, "external-content");
-        assert!(
-            run.json
-                .reasons
-                .iter()
-                .any(|x| x.message.contains(&amd.digest) && x.message.contains("127.0.0.1:1")),
-            "{tag}: {:?}",
-            run.json.reasons
-        );
+        run.says(&[&amd.digest, "127.0.0.1:1"]);
     }
     // A config descriptor with URLs.
     let blob = b"layer of a config with urls".to_vec();
@@ -699,14 +655,7 @@ fn content_the_runtime_fetches_from_urls_is_undecided() {
     r.put_manifest("urls/app", "config", OCI_MANIFEST, &body);
     let run = verify(&r, "urls/app:config", "amd64");
     run.expect(2, "external-content");
-    assert!(
-        run.json
-            .reasons
-            .iter()
-            .any(|x| x.message.contains(&config_digest) && x.message.contains("/config")),
-        "{:?}",
-        run.json.reasons
-    );
+    run.says(&[&config_digest, "/config"]);
 }
 
 /// containerd refuses to fetch a descriptor of size zero ("which reports content size of zero"),
@@ -743,14 +692,7 @@ fn an_empty_layer_fails_and_null_lists_are_empty() {
         }
         let run = run_json(shipcheck(), &args, None);
         run.expect(1, "unusable-entry");
-        assert!(
-            run.json
-                .reasons
-                .iter()
-                .any(|x| x.message.contains("size 0")),
-            "{:?}",
-            run.json.reasons
-        );
+        run.says(&["size 0"]);
     }
     // "layers": null, and an index whose "manifests" is null (no platform at all).
     let config = serde_json::to_vec(

@@ -65,4 +65,18 @@ impl Run {
         }
         self
     }
+
+    /// Asserts that one reason's message holds every one of `needles`, with context on failure.
+    pub fn says(&self, needles: &[&str]) -> &Self {
+        assert!(
+            self.json
+                .reasons
+                .iter()
+                .any(|r| needles.iter().all(|n| r.message.contains(n))),
+            "no reason says {needles:?}: {:?}\nstdout:\n{}",
+            self.json.reasons,
+            self.stdout
+        );
+        self
+    }
 }
