@@ -138,6 +138,10 @@ pub struct VerifyImageArgs {
     /// Also check that every layer blob exists with the size its manifest says.
     #[arg(long)]
     pub deep: bool,
+    /// Also download every layer: its bytes must hash to its digest and, decompressed, to the
+    /// config's rootfs.diff_ids entry, as the runtime's unpack checks (implies --deep).
+    #[arg(long)]
+    pub content: bool,
     #[command(flatten)]
     pub auth: RegistryAuthArgs,
     #[command(flatten)]
@@ -203,6 +207,9 @@ pub struct VerifyTaskdefArgs {
     /// Also check every layer blob.
     #[arg(long)]
     pub deep: bool,
+    /// Also download every layer and check its digest and its rootfs.diff_ids entry (implies --deep).
+    #[arg(long)]
+    pub content: bool,
     #[command(flatten)]
     pub auth: RegistryAuthArgs,
     /// The registry host the --username/--password-stdin credentials are for (required with them;

@@ -241,6 +241,24 @@ pub fn platform_list<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Strin
 #[derive(Debug, Clone, Default)]
 pub struct StrList(pub Vec<String>);
 
+const EMPTY_LIST: &str = "`[]` names nothing: leave the key out for its default, or list at least one value (an empty list never means \"any\")";
+
+/// An audit file's list that must name something: `[]` (an unfilled template, an unset variable)
+/// is refused rather than read as "no narrowing" (`fingerprint = []` would trust every certificate in
+/// `key`) or "nothing to check" (`tags = []`).
+pub fn nonempty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<StrList, D::Error> {
+    let l = <StrList as serde::Deserialize>::deserialize(d)?;
+    if l.0.is_empty() {
+        return Err(serde::de::Error::custom(EMPTY_LIST));
+    }
+    Ok(l)
+}
+
+/// [`nonempty`] for an optional key.
+pub fn some_nonempty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<StrList>, D::Error> {
+    nonempty(d).map(Some)
+}
+
 impl<'de> serde::Deserialize<'de> for StrList {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;

@@ -127,8 +127,10 @@ pub fn render_text(r: &KeysReport, quiet: bool) -> (String, String) {
                 esc(&p.source)
             ));
             for k in &p.keys {
-                let mark = if k.pinned {
+                let mark = if k.pinned && k.valid {
                     "may sign"
+                } else if k.pinned {
+                    "pinned, but revoked or expired now: may not sign"
                 } else if k.signing {
                     "signing-capable, NOT pinned"
                 } else {

@@ -13,6 +13,7 @@ pub fn run(a: VerifyImageArgs, ctx: &Context) -> i32 {
         platforms: a.platforms,
         digest: a.digest,
         deep: a.deep,
+        content: a.content,
         username: a.auth.username.clone(),
         password: None,
         credentials: ctx.env.credentials.clone(),

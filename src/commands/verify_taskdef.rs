@@ -25,6 +25,7 @@ pub fn run(a: VerifyTaskdefArgs, ctx: &Context) -> i32 {
         output: a.output,
         images: ImageOptions {
             deep: a.deep,
+            content: a.content,
             username: a.auth.username.clone(),
             password: None,
             registry: a.registry.clone(),

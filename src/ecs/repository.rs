@@ -25,6 +25,8 @@ pub struct RepositoriesRequest {
     /// proxy or a private DNS name).
     pub registry: Option<String>,
     pub deep: bool,
+    /// Also download every layer (`content = true`).
+    pub content: bool,
     /// Where registry credentials come from (see [`crate::context::Env`]).
     pub credentials: CredentialSources,
 }
@@ -258,6 +260,7 @@ async fn repository(
             platforms: req.platforms.clone(),
             digest: None,
             deep: req.deep,
+            content: req.content,
             username: None,
             password: None,
             credentials: req.credentials.clone(),

@@ -97,6 +97,8 @@ impl TaskDefinition {
 pub struct ImageOptions {
     /// Also check every layer blob of every image (`--deep`).
     pub deep: bool,
+    /// Also download every layer and check its digests (`--content`).
+    pub content: bool,
     /// Registry user name (`--username`).
     pub username: Option<String>,
     /// Registry password or token (`--password-stdin`).
@@ -579,6 +581,7 @@ pub async fn check(
             platforms: vec![def.platform.clone()],
             digest: None,
             deep: opts.deep,
+            content: opts.content,
             username: opts.username.clone().filter(|_| mine),
             password: opts.password.clone().filter(|_| mine),
             credentials: opts.credentials.clone(),

@@ -120,7 +120,7 @@ pub async fn read_capped_within(
     Ok(body)
 }
 
-pub(super) fn sink_err(url: &Url, e: io::Error) -> FetchError {
+pub(crate) fn sink_err(url: &Url, e: io::Error) -> FetchError {
     FetchError::Sink {
         url: redact(url),
         why: format!("writing the download failed: {e}"),
@@ -130,7 +130,7 @@ pub(super) fn sink_err(url: &Url, e: io::Error) -> FetchError {
 
 /// Streams a body into `sink` in [`CHUNK`]-sized pieces, refusing more than `limit` bytes and a
 /// transfer slower than [`LOW_SPEED_BYTES`] per `window`; checks the length against Content-Length.
-pub(super) async fn stream_body(
+pub(crate) async fn stream_body(
     url: &Url,
     mut resp: Response,
     sink: &mut dyn Sink,

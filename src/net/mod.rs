@@ -17,7 +17,7 @@ pub use error::{classify, ok_status, FetchError};
 pub use retry::{retryable_status, Attempts};
 
 use ::url::Url;
-use body::{sink_err, stream_body};
+pub(crate) use body::{sink_err, stream_body};
 use limit::{Answer, HostLimits};
 use reqwest::{Method, RequestBuilder, Response};
 use std::path::PathBuf;

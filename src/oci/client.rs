@@ -5,7 +5,8 @@ use super::auth::{parse_challenge, Challenge, Credentials};
 use super::cache::Decided;
 use super::{Digest, MANIFEST_ACCEPT};
 use crate::net::{
-    check_url, classify, is_loopback_host, read_capped_within, Attempts, FetchError, Http,
+    check_url, classify, is_loopback_host, read_capped_within, sink_err, stream_body, Attempts,
+    FetchError, Http, NoProgress, Sink,
 };
 use crate::report::{Code, Reason};
 use reqwest::header::{
@@ -96,6 +97,23 @@ pub enum GetError {
         /// The cap, in bytes.
         limit: u64,
     },
+}
+
+/// A body the registry sent encoded (`Content-Encoding` other than `identity`): digests name the
+/// bytes as stored, and shipcheck does not decode them.
+fn encoded(resp: &Response, what: &str) -> Option<Reason> {
+    let coding = header_text(resp, CONTENT_ENCODING.as_str())
+        .filter(|c| !c.trim().eq_ignore_ascii_case("identity"))?;
+    Some(
+        Reason::new(
+            Code::DownloadFailed,
+            format!(
+                "{what}: the registry sent it encoded (Content-Encoding `{}`) although shipcheck asked for the bytes as stored; digests name those bytes, and shipcheck does not decode them",
+                crate::report::esc(&coding)
+            ),
+        )
+        .hint("a proxy or server in front of the registry compresses its answers; turn that off for /v2/"),
+    )
 }
 
 /// The header `name` of `resp` as text (`None` when absent or not text).
@@ -697,6 +715,43 @@ impl Client {
         self.get(&path, None, repo, &what, cap).await
     }
 
+    /// GETs a blob and streams it into `sink` (`--content`), refusing more than `size` bytes; a
+    /// body that breaks off is fetched again from byte 0 after `sink.reset()`. Returns the bytes
+    /// received (a body shorter than `size` is not an error here: the caller compares).
+    pub async fn stream_blob(
+        &self,
+        repo: &str,
+        digest: &Digest,
+        size: u64,
+        sink: &mut dyn Sink,
+    ) -> Result<u64, GetError> {
+        let path = format!("/v2/{repo}/blobs/{digest}");
+        let what = format!("blob {digest} in {repo}");
+        let mut attempts = self.http.attempts();
+        loop {
+            let resp = self
+                .execute(&mut attempts, Method::GET, &path, None, repo, &what)
+                .await?;
+            if let Some(r) = encoded(&resp, &what) {
+                return Err(GetError::Reason(r));
+            }
+            let url = resp.url().clone();
+            match stream_body(&url, resp, sink, &NoProgress, size, self.http.opts.timeout).await {
+                Ok(n) => return Ok(n),
+                Err(FetchError::TooLarge { url, limit }) => {
+                    return Err(GetError::TooLarge { url, limit })
+                }
+                Err(e) => {
+                    if let Err(e) = attempts.retry_after(e).await {
+                        return Err(GetError::Reason(self.fetch_reason(e)));
+                    }
+                    sink.reset()
+                        .map_err(|e| GetError::Reason(self.fetch_reason(sink_err(&url, e))))?;
+                }
+            }
+        }
+    }
+
     /// HEADs a blob and returns its Content-Length (None when the registry sends none).
     pub async fn head_blob(&self, repo: &str, digest: &Digest) -> Result<Option<u64>, Reason> {
         let path = format!("/v2/{repo}/blobs/{digest}");
@@ -731,19 +786,8 @@ impl Client {
             let content_type = header(CONTENT_TYPE.as_str());
             let digest_header = header("docker-content-digest");
             let url = resp.url().clone();
-            if let Some(coding) = header(CONTENT_ENCODING.as_str())
-                .filter(|c| !c.trim().eq_ignore_ascii_case("identity"))
-            {
-                return Err(GetError::Reason(
-                    Reason::new(
-                        Code::DownloadFailed,
-                        format!(
-                            "{what}: the registry sent it encoded (Content-Encoding `{}`) although shipcheck asked for the bytes as stored; digests name those bytes, and shipcheck does not decode them",
-                            crate::report::esc(&coding)
-                        ),
-                    )
-                    .hint("a proxy or server in front of the registry compresses its answers; turn that off for /v2/"),
-                ));
+            if let Some(r) = encoded(&resp, what) {
+                return Err(GetError::Reason(r));
             }
             // The low-speed window is --timeout, as for every other transfer.
             match read_capped_within(&url, resp, cap, self.http.opts.timeout).await {

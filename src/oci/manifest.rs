@@ -672,11 +672,12 @@ fn parse_json_strict(body: &[u8]) -> Result<StrictJson, serde_json::Error> {
 pub struct ImageConfig {
     /// The platform it declares.
     pub platform: Platform,
-    /// How many layers its `rootfs.diff_ids` lists (the runtimes refuse to unpack an image whose
-    /// manifest has another number of layers), or why the runtime cannot unpack the image at all.
+    /// Its `rootfs.diff_ids`, the sha256 of each layer uncompressed (the runtimes refuse to unpack
+    /// an image whose manifest has another number of layers, or whose layer unpacks to another
+    /// digest), or why the runtime cannot unpack the image at all.
     /// Only the unpacking needs these: a runtime reading the config for its platform alone (an
     /// entry without one) does not look at them.
-    pub diff_ids: Result<usize, RootFsError>,
+    pub diff_ids: Result<Vec<Digest>, RootFsError>,
 }
 
 /// An image config's `rootfs`, as written. Its `type` is not checked: neither containerd nor Docker
@@ -731,18 +732,22 @@ pub fn parse_config(body: &[u8]) -> Result<ImageConfig, ConfigError> {
     })
 }
 
-fn diff_ids(rootfs: RootFs) -> Result<usize, RootFsError> {
+fn diff_ids(rootfs: RootFs) -> Result<Vec<Digest>, RootFsError> {
     let diff_ids = rootfs.diff_ids.unwrap_or_default();
+    let mut out = Vec::with_capacity(diff_ids.len());
     for (i, d) in diff_ids.iter().enumerate() {
         let d = d.as_deref().unwrap_or_default();
-        if !Digest::parse(d).is_ok_and(|d| d.algo == super::Algo::Sha256) {
-            return Err(RootFsError::DiffId {
-                index: i,
-                value: d.chars().take(80).collect(),
-            });
+        match Digest::parse(d) {
+            Ok(d) if d.algo == super::Algo::Sha256 => out.push(d),
+            _ => {
+                return Err(RootFsError::DiffId {
+                    index: i,
+                    value: d.chars().take(80).collect(),
+                })
+            }
         }
     }
-    Ok(diff_ids.len())
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -869,7 +874,7 @@ mod tests {
             parse_config(br#"{"os":"linux","architecture":"arm","variant":"v7","rootfs":{"type":"layers","diff_ids":[]}}"#)
                 .unwrap();
         assert_eq!(p.platform.to_string(), "linux/arm/v7");
-        assert_eq!(p.diff_ids, Ok(0));
+        assert_eq!(p.diff_ids, Ok(vec![]));
         assert!(parse_config(br#"{"os":"linux"}"#).is_err());
         assert!(parse_config(b"[]").is_err());
     }

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod client;
 pub mod digest;
 pub mod gojson;
+pub mod layer;
 pub mod manifest;
 pub mod platform;
 pub mod reference;

@@ -9,6 +9,7 @@
 use crate::net::Http;
 use crate::oci::auth::{CredentialSources, Credentials};
 use crate::oci::cache::{ContentCache, Kind};
+use crate::oci::layer::{LayerDigests, LayerSink};
 use crate::oci::selection::{IndexTree, Node, Selection};
 use crate::oci::{
     manifest::check_top_content_type, manifest::ManifestError, manifest::Mismatch, parse_config,
@@ -36,6 +37,9 @@ pub struct ImageRequest {
     pub digest: Option<String>,
     /// Also check that every layer blob exists with its size.
     pub deep: bool,
+    /// Also download every layer: the bytes must hash to its digest and, decompressed, to the
+    /// config's `rootfs.diff_ids` entry, as the runtime's unpack checks (implies `deep`).
+    pub content: bool,
     /// Registry user name (`--username`), used with `password`.
     pub username: Option<String>,
     /// From `--password-stdin`; never printed.
@@ -51,6 +55,7 @@ impl std::fmt::Debug for ImageRequest {
             .field("platforms", &self.platforms)
             .field("digest", &self.digest)
             .field("deep", &self.deep)
+            .field("content", &self.content)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .finish()
@@ -253,11 +258,13 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
         client: &client,
         host: reference.api_host().to_string(),
         repo: reference.repository.clone(),
-        deep: req.deep,
+        deep: req.deep || req.content,
+        content: req.content,
         cache,
         manifests: Mutex::default(),
         configs: Mutex::default(),
         layers: Mutex::default(),
+        contents: Mutex::default(),
     };
     let outcome = v
         .verify(&reference, pinned.as_ref(), &required, &mut rep)
@@ -284,7 +291,14 @@ struct Verifier<'a> {
     /// layer, or lists one manifest many times, costs one HEAD per layer), and how many distinct
     /// layers were asked about (at most [`MAX_LAYER_CHECKS`]).
     layers: Mutex<HashMap<Digest, LayerHead>>,
+    /// `--content`: also download each layer (by digest and size, once each).
+    content: bool,
+    /// `--content`: each layer's bytes received and digests, by digest and size.
+    contents: Mutex<HashMap<(Digest, u64), LayerContent>>,
 }
+
+/// A layer's download and digests (`--content`), made once and awaited by every entry naming it.
+type LayerContent = Arc<tokio::sync::OnceCell<Result<(u64, LayerDigests), Reason>>>;
 
 /// A layer's HEAD, made once and awaited by every entry that names the layer.
 type LayerHead = Arc<tokio::sync::OnceCell<Result<Option<u64>, Reason>>>;
@@ -934,6 +948,90 @@ impl Verifier<'_> {
         Some(head.clone())
     }
 
+    /// `--content`: downloads a layer and computes its digests, once per digest and size even
+    /// when several entries ask at once; `None` past [`MAX_LAYER_CHECKS`] distinct layers.
+    async fn layer_content(&self, l: &Descriptor) -> Option<Result<(u64, LayerDigests), Reason>> {
+        let key = (l.digest.clone(), l.size);
+        let cell = {
+            let mut known = self.contents.lock().unwrap();
+            match known.get(&key) {
+                Some(c) => c.clone(),
+                None if known.len() >= MAX_LAYER_CHECKS => return None,
+                None => {
+                    let c = Arc::new(tokio::sync::OnceCell::new());
+                    known.insert(key, c.clone());
+                    c
+                }
+            }
+        };
+        let what = format!("layer {}", l.digest);
+        let got = cell
+            .get_or_init(|| async {
+                let mut sink = LayerSink::new();
+                let n = self
+                    .client
+                    .stream_blob(&self.repo, &l.digest, l.size, &mut sink)
+                    .await
+                    .map_err(|e| self.child_error(e, &what, l.size))?;
+                let d = sink.finish().map_err(|e| {
+                    Reason::new(
+                        Code::UnusableEntry,
+                        format!("{what}: its compressed stream is damaged ({e}): the runtime cannot unpack it"),
+                    )
+                    .hint("the image was pushed damaged; build and push it again")
+                })?;
+                Ok((n, d))
+            })
+            .await;
+        Some(got.clone())
+    }
+
+    /// `--content`: what is wrong with layer `i` (`lwhat`) against its descriptor and the config's
+    /// `diff_ids` (None when the config could not be read or lists another number of layers).
+    fn content_problems(
+        i: usize,
+        lwhat: &str,
+        l: &Descriptor,
+        got: Result<(u64, LayerDigests), Reason>,
+        diff_ids: Option<&Vec<Digest>>,
+    ) -> Vec<Reason> {
+        let (n, d) = match got {
+            Ok(x) => x,
+            Err(r) => return vec![r],
+        };
+        let mut out = Vec::new();
+        if n != l.size {
+            out.push(
+                Reason::new(
+                    Code::SizeMismatch,
+                    format!(
+                        "{lwhat}: the registry served {n} bytes, the manifest says {}",
+                        l.size
+                    ),
+                )
+                .hint("the image is damaged in the registry; push it again"),
+            );
+        }
+        if d.compressed != l.digest {
+            out.push(Reason::new(
+                Code::DigestMismatch,
+                format!("{lwhat}: the bytes served hash to {}", d.compressed),
+            ).hint("the registry serves other bytes than the manifest names; push the image again and check the registry's storage"));
+        } else if let Some(want) = diff_ids.and_then(|ids| ids.get(i)) {
+            if *want != d.uncompressed {
+                let how = match d.compression {
+                    "none" => "uncompressed, hashes".to_string(),
+                    c => format!("decompressed ({c}), hashes"),
+                };
+                out.push(Reason::new(
+                    Code::DigestMismatch,
+                    format!("{lwhat}: its content, {how} to {}, but the config's `rootfs.diff_ids[{i}]` is {want}: containerd's unpack refuses it (wrong diff id calculated on extraction)", d.uncompressed),
+                ).hint("the image config does not describe its layers; build and push the image again"));
+            }
+        }
+        out
+    }
+
     /// Checks an image manifest's config (digest, size, platform) and, with `--deep`, its layers;
     /// says whether it is an artifact rather than an image (config and layer media types).
     // Long: config digest, size, media type and platform, then layers with --deep, in the order they are reported.
@@ -952,6 +1050,8 @@ impl Verifier<'_> {
             .unwrap_or_else(|| format!("image {}", desc.digest));
         let what = format!("config {} of {label}", config.digest);
         let mut actual: Option<Platform> = None;
+        // `--content`: the config's diff_ids, when it lists one per layer.
+        let mut diffs: Option<Vec<Digest>> = None;
         let mut artifact = artifact_reasons(&label, &what, &config, &layers);
         if !is_config_type(&config.media_type) {
             // Not an image configuration: not read (the artifact reason says why).
@@ -985,6 +1085,7 @@ impl Verifier<'_> {
                     platform: p,
                     diff_ids,
                 }) => {
+                    diffs = diff_ids.clone().ok().filter(|d| d.len() == layers.len());
                     artifact.extend(unpack_problem(&what, &diff_ids, layers.len()).map(|m| {
                         Reason::new(Code::UnusableEntry, m).hint(
                             "the image was assembled by hand or damaged; build and push it again",
@@ -1029,6 +1130,30 @@ impl Verifier<'_> {
         if self.deep {
             for (i, l) in layers.iter().enumerate() {
                 let lwhat = format!("layer {i} ({}) of {label}", l.digest);
+                // `--content`: every layer the registry holds is downloaded and hashed (a sha512
+                // one is refused above; a foreign layer is judged by its HEAD below).
+                if self.content && !is_foreign_layer(&l.media_type) {
+                    if l.digest.algo != Algo::Sha256 {
+                        continue;
+                    }
+                    match self.layer_content(l).await {
+                        Some(got) => reasons.extend(Self::content_problems(
+                            i,
+                            &lwhat,
+                            l,
+                            got,
+                            diffs.as_ref(),
+                        )),
+                        None => {
+                            reasons.push(Reason::new(
+                                Code::ManifestTooLarge,
+                                format!("{lwhat}: the image names more than {MAX_LAYER_CHECKS} distinct layers in all; not checked"),
+                            ));
+                            break;
+                        }
+                    }
+                    continue;
+                }
                 let head = match self.head_layer(&l.digest).await {
                     Some(h) => h,
                     None => {
@@ -1183,12 +1308,12 @@ fn sha512_content(digest: &Digest, what: &str) -> Option<Reason> {
 /// look at these.
 fn unpack_problem(
     what: &str,
-    diff_ids: &Result<usize, super::manifest::RootFsError>,
+    diff_ids: &Result<Vec<Digest>, super::manifest::RootFsError>,
     layers: usize,
 ) -> Option<String> {
-    match diff_ids {
+    match diff_ids.as_ref().map(Vec::len) {
         Err(e) => Some(format!("{what}: {e}")),
-        Ok(n) if *n != layers => Some(format!(
+        Ok(n) if n != layers => Some(format!(
             "{what} lists {n} layers in `rootfs.diff_ids` but the manifest has {layers}: the runtime refuses to unpack the image"
         )),
         Ok(_) => None,

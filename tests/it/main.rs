@@ -5,6 +5,7 @@
 
 mod common;
 
+mod action;
 mod cli_checks;
 mod contract;
 mod endpoints;
@@ -18,6 +19,7 @@ mod image_ecr;
 mod image_faults;
 mod image_registry;
 mod input;
+mod layer_content;
 mod live_ecr;
 mod live_ecs;
 mod live_endpoints;

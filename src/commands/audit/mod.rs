@@ -82,8 +82,10 @@ pub struct EndpointsTarget {
 #[serde(deny_unknown_fields)]
 pub struct EcrTarget {
     /// `repositories`: repository names or globs (`*` and `?`).
+    #[serde(deserialize_with = "input::nonempty")]
     pub repositories: StrList,
     /// `tags`: tag names or globs to verify (default `["latest"]`).
+    #[serde(default, deserialize_with = "input::some_nonempty")]
     pub tags: Option<StrList>,
     /// `platforms`: platforms every verified image must hold (never an empty list).
     #[serde(default, deserialize_with = "input::platform_list")]
@@ -95,6 +97,9 @@ pub struct EcrTarget {
     /// `deep`: also check every layer blob.
     #[serde(default)]
     pub deep: bool,
+    /// `content`: also download every layer and check its digest and `rootfs.diff_ids` entry.
+    #[serde(default)]
+    pub content: bool,
 }
 
 /// `[[ecs]]`: every service of a cluster (`"*"`: of every cluster in the Region), or only the
@@ -105,12 +110,16 @@ pub struct EcsTarget {
     /// `cluster`: the cluster's name or ARN; `"*"`: every cluster in the Region.
     pub cluster: String,
     /// `services`: only these services (default: every service of the cluster).
+    #[serde(default, deserialize_with = "input::some_nonempty")]
     pub services: Option<StrList>,
     /// `region`: the Region (default: `AWS_REGION` / the profile's).
     pub region: Option<String>,
     /// `deep`: also check every layer blob.
     #[serde(default)]
     pub deep: bool,
+    /// `content`: also download every layer and check its digest and `rootfs.diff_ids` entry.
+    #[serde(default)]
+    pub content: bool,
 }
 
 /// `[[iam]]`: can this role or user (read live from IAM), or these policy files, do the workflow?
@@ -128,6 +137,7 @@ pub struct IamTarget {
     /// `repository`: the repository ARN or URI the actions must be allowed on (default: any repository).
     pub repository: Option<String>,
     /// `policies`: policy files, evaluated with the identity's policies.
+    #[serde(default, deserialize_with = "input::some_nonempty")]
     pub policies: Option<StrList>,
 }
 
@@ -146,8 +156,10 @@ pub struct BinTarget {
     /// `sig_url`: the signature's URL (default: `url` plus `.asc`).
     pub sig_url: Option<String>,
     /// `key`: certificate files to trust, instead of the catalog's pins.
+    #[serde(default, deserialize_with = "input::some_nonempty")]
     pub key: Option<StrList>,
     /// `fingerprint`: primary fingerprints that narrow the certificates in `key`.
+    #[serde(default, deserialize_with = "input::some_nonempty")]
     pub fingerprint: Option<StrList>,
     /// `mirror`: a base URL that replaces the scheme, host and port of the download URLs.
     pub mirror: Option<String>,
@@ -170,6 +182,9 @@ pub struct ImageTarget {
     /// `deep`: also check every layer blob.
     #[serde(default)]
     pub deep: bool,
+    /// `content`: also download every layer and check its digest and `rootfs.diff_ids` entry.
+    #[serde(default)]
+    pub content: bool,
 }
 
 /// `[[taskdef]]`: a task definition file, verified as `verify-taskdef` does.
@@ -462,6 +477,7 @@ fn plan_image(i: ImageTarget, req: &AuditRequest) -> Planned {
         platforms: i.platforms,
         digest: i.digest,
         deep: i.deep,
+        content: i.content,
         username: None,
         password: None,
         credentials: req.credentials.clone(),
@@ -538,6 +554,7 @@ fn plan_ecs(e: EcsTarget, req: &AuditRequest) -> Planned {
         services: e.services.map(|l| l.0),
         images: ImageOptions {
             deep: e.deep,
+            content: e.content,
             credentials: req.credentials.clone(),
             ..ImageOptions::default()
         },
@@ -562,6 +579,7 @@ fn plan_ecr(e: EcrTarget, req: &AuditRequest) -> Planned {
         platforms: e.platforms,
         registry: e.registry,
         deep: e.deep,
+        content: e.content,
         credentials: req.credentials.clone(),
     };
     Planned {

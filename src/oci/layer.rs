@@ -1,0 +1,211 @@
+//! `--content`: a layer blob hashed as it streams in (its digest) and decompressed as the runtime
+//! unpacks it (the digest of the uncompressed tar is the config's `rootfs.diff_ids` entry).
+//!
+//! Like containerd's `compression.DecompressStream`, the compression is told from the first bytes,
+//! not from the media type: gzip (`1f 8b 08`, several members read as one stream, as Go's
+//! `gzip.Reader` does), zstd (`28 b5 2f fd`), anything else is an uncompressed tar. The tar itself
+//! is not parsed. Nothing is kept: memory stays at the decoders' windows.
+
+use crate::net::Sink;
+use crate::oci::{Algo, Digest};
+use sha2::{Digest as _, Sha256};
+use std::io::{self, Write};
+
+/// The digests of a layer: of the bytes served and of those bytes decompressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerDigests {
+    /// sha256 of the bytes the registry served.
+    pub compressed: Digest,
+    /// sha256 of the uncompressed content (what `rootfs.diff_ids` must list).
+    pub uncompressed: Digest,
+    /// The compression found: `gzip`, `zstd` or `none`.
+    pub compression: &'static str,
+}
+
+/// A writer that hashes what it is given.
+struct HashWriter(Sha256);
+
+impl Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+enum Stage {
+    /// Fewer than four bytes seen: the compression is not known yet.
+    Sniffing(Vec<u8>),
+    Plain(HashWriter),
+    Gzip(Box<flate2::write::MultiGzDecoder<HashWriter>>),
+    Zstd(Box<zstd::stream::write::Decoder<'static, HashWriter>>),
+}
+
+/// A [`Sink`] that computes a layer's [`LayerDigests`] while it downloads.
+pub struct LayerSink {
+    compressed: Sha256,
+    stage: Stage,
+}
+
+impl Default for LayerSink {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn hex(h: Sha256) -> Digest {
+    Digest {
+        algo: Algo::Sha256,
+        hex: h
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>(),
+    }
+}
+
+impl LayerSink {
+    /// An empty sink.
+    pub fn new() -> Self {
+        LayerSink {
+            compressed: Sha256::new(),
+            stage: Stage::Sniffing(Vec::with_capacity(4)),
+        }
+    }
+
+    fn decide(head: &[u8]) -> io::Result<Stage> {
+        let out = HashWriter(Sha256::new());
+        Ok(if head.starts_with(&[0x1f, 0x8b, 0x08]) {
+            Stage::Gzip(Box::new(flate2::write::MultiGzDecoder::new(out)))
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            Stage::Zstd(Box::new(zstd::stream::write::Decoder::new(out)?))
+        } else {
+            Stage::Plain(out)
+        })
+    }
+
+    fn feed(&mut self, data: &[u8]) -> io::Result<()> {
+        match &mut self.stage {
+            Stage::Sniffing(head) => {
+                head.extend_from_slice(data);
+                if head.len() >= 4 {
+                    let head = std::mem::take(head);
+                    self.stage = Self::decide(&head)?;
+                    self.feed(&head)?;
+                }
+                Ok(())
+            }
+            Stage::Plain(w) => w.write_all(data),
+            Stage::Gzip(d) => d.write_all(data),
+            Stage::Zstd(d) => d.write_all(data),
+        }
+    }
+
+    /// The digests, once the whole body was written; an error when the compressed stream is
+    /// damaged or ends early (the runtime's unpack fails on it too).
+    pub fn finish(mut self) -> io::Result<LayerDigests> {
+        if let Stage::Sniffing(head) = &mut self.stage {
+            let head = std::mem::take(head);
+            self.stage = Self::decide(&head)?;
+            self.feed(&head)?;
+        }
+        let (out, compression) = match self.stage {
+            Stage::Sniffing(_) => unreachable!("decided above"),
+            Stage::Plain(w) => (w, "none"),
+            Stage::Gzip(d) => (d.finish()?, "gzip"),
+            // Both refuse a stream that ends inside a member or frame, as the runtime's unpack does.
+            Stage::Zstd(d) => (d.finish()?, "zstd"),
+        };
+        Ok(LayerDigests {
+            compressed: hex(self.compressed),
+            uncompressed: hex(out.0),
+            compression,
+        })
+    }
+}
+
+impl Sink for LayerSink {
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.compressed.update(data);
+        self.feed(data)
+    }
+
+    fn reset(&mut self) -> io::Result<()> {
+        *self = LayerSink::new();
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sha(data: &[u8]) -> Digest {
+        Digest::of(Algo::Sha256, data)
+    }
+
+    fn run(body: &[u8], chunk: usize) -> io::Result<LayerDigests> {
+        let mut s = LayerSink::new();
+        for c in body.chunks(chunk.max(1)) {
+            Sink::write(&mut s, c)?;
+        }
+        s.finish()
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn plain_gzip_and_zstd_give_the_uncompressed_digest() {
+        let tar: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        let gz = gzip(&tar);
+        let zs = zstd::stream::encode_all(&tar[..], 3).unwrap();
+        for chunk in [1, 3, 4096, 1 << 20] {
+            let d = run(&tar, chunk).unwrap();
+            assert_eq!(
+                (d.compressed.clone(), d.uncompressed, d.compression),
+                (sha(&tar), sha(&tar), "none")
+            );
+            let d = run(&gz, chunk).unwrap();
+            assert_eq!(
+                (d.compressed, d.uncompressed, d.compression),
+                (sha(&gz), sha(&tar), "gzip")
+            );
+            let d = run(&zs, chunk).unwrap();
+            assert_eq!(
+                (d.compressed, d.uncompressed, d.compression),
+                (sha(&zs), sha(&tar), "zstd")
+            );
+        }
+        // Shorter than the four bytes that tell the compression: uncompressed.
+        let d = run(b"ab", 1).unwrap();
+        assert_eq!(d.uncompressed, sha(b"ab"));
+    }
+
+    #[test]
+    fn gzip_members_are_one_stream_and_damage_is_an_error() {
+        let (a, b) = (b"first member ".repeat(100), b"second member".repeat(100));
+        let mut two = gzip(&a);
+        two.extend(gzip(&b));
+        let d = run(&two, 7).unwrap();
+        assert_eq!(d.uncompressed, sha(&[a.clone(), b].concat()));
+        let gz = gzip(&a);
+        assert!(run(&gz[..gz.len() - 5], 64).is_err(), "cut short");
+        let mut junk = gz.clone();
+        junk.extend_from_slice(b"trailing junk");
+        assert!(
+            run(&junk, 64).is_err(),
+            "trailing bytes that are no gzip member"
+        );
+        let zs = zstd::stream::encode_all(&a[..], 3).unwrap();
+        assert!(
+            run(&zs[..zs.len() - 3], 64).is_err(),
+            "zstd frame cut short"
+        );
+    }
+}

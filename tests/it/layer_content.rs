@@ -1,0 +1,263 @@
+//! `--content`: every layer downloaded, hashed against its digest and, decompressed as the runtime
+//! unpacks it (gzip, zstd or none, told from the first bytes), against the config's
+//! `rootfs.diff_ids`. containerd's unpack refuses a layer whose uncompressed digest is not its
+//! diff_id ("wrong diff id calculated on extraction"); `--deep` (a HEAD per layer) cannot see that.
+
+use crate::common;
+use crate::common::fake_registry::{self, blob_path, ok, Fake};
+use crate::common::image_json::run_json;
+use common::registry::{sha256, Registry, OCI_CONFIG, OCI_MANIFEST};
+use common::shipcheck;
+use serde_json::{json, Value};
+use std::io::Write;
+
+const GZIP_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+const ZSTD_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
+const TAR_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
+
+/// A tar-like payload (its bytes only matter to the digests).
+fn tar(seed: &str) -> Vec<u8> {
+    (0..20_000u32)
+        .flat_map(|i| format!("{seed} {i}\n").into_bytes())
+        .collect()
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+fn zstd(data: &[u8]) -> Vec<u8> {
+    zstd::stream::encode_all(data, 3).unwrap()
+}
+
+/// Pushes an image for `platform` whose layers are `(media type, blob, diff_id)` and tags it.
+fn push(
+    r: &Registry,
+    repo: &str,
+    tag: &str,
+    platform: (&str, &str),
+    layers: &[(&str, Vec<u8>, String)],
+) {
+    let mut descs = Vec::new();
+    let mut diff_ids = Vec::new();
+    for (mt, blob, diff) in layers {
+        let d = r.put_blob(repo, blob);
+        descs.push(json!({"mediaType": mt, "digest": d, "size": blob.len()}));
+        diff_ids.push(Value::String(diff.clone()));
+    }
+    let config = serde_json::to_vec(
+        &json!({"os": platform.0, "architecture": platform.1, "config": {},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids}}),
+    )
+    .unwrap();
+    let cd = r.put_blob(repo, &config);
+    let body = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": cd, "size": config.len()}, "layers": descs}))
+    .unwrap();
+    r.put_manifest(repo, tag, OCI_MANIFEST, &body);
+}
+
+fn run(r: &Registry, repo_tag: &str, flag: &str) -> common::image_json::Run {
+    let reference = format!("{}/{repo_tag}", r.host());
+    let mut args = vec![reference.as_str(), "--platforms", "amd64"];
+    if !flag.is_empty() {
+        args.push(flag);
+    }
+    run_json(shipcheck(), &args, None)
+}
+
+#[test]
+fn gzip_zstd_and_plain_layers_whose_diff_ids_match_pass() {
+    let r = Registry::plain();
+    let (a, b, c) = (tar("a"), tar("b"), tar("c"));
+    push(
+        &r,
+        "content/good",
+        "v1",
+        ("linux", "amd64"),
+        &[
+            (GZIP_LAYER, gzip(&a), sha256(&a)),
+            (ZSTD_LAYER, zstd(&b), sha256(&b)),
+            (TAR_LAYER, c.clone(), sha256(&c)),
+            // The same blob twice: downloaded once.
+            (GZIP_LAYER, gzip(&a), sha256(&a)),
+        ],
+    );
+    let shallow = run(&r, "content/good:v1", "");
+    shallow.expect(0, "");
+    let full = run(&r, "content/good:v1", "--content");
+    full.expect(0, "");
+    // HEAD + GET of the tag, the config, and one GET per distinct layer (three).
+    assert_eq!(full.requests, shallow.requests + 3, "{}", full.stderr);
+}
+
+#[test]
+fn a_diff_id_that_is_not_the_uncompressed_layer_fails_where_deep_passes() {
+    let r = Registry::plain();
+    let a = tar("a");
+    let gz = gzip(&a);
+    // The commonest hand-assembly mistake: the compressed digest written as the diff_id.
+    push(
+        &r,
+        "content/diff",
+        "v1",
+        ("linux", "amd64"),
+        &[(GZIP_LAYER, gz.clone(), sha256(&gz))],
+    );
+    run(&r, "content/diff:v1", "--deep").expect(0, "");
+    run(&r, "content/diff:v1", "--content")
+        .expect(1, "digest-mismatch")
+        .says(&[
+            "rootfs.diff_ids[0]",
+            &sha256(&a),
+            "decompressed (gzip)",
+            "wrong diff id",
+        ]);
+    // A zstd layer whose diff_id names another layer's content.
+    let b = tar("b");
+    push(
+        &r,
+        "content/zdiff",
+        "v1",
+        ("linux", "amd64"),
+        &[(ZSTD_LAYER, zstd(&b), sha256(&a))],
+    );
+    run(&r, "content/zdiff:v1", "--content")
+        .expect(1, "digest-mismatch")
+        .says(&["decompressed (zstd)", &sha256(&b)]);
+    // Decompression follows the bytes, as containerd's does: a gzip stream under the plain tar
+    // media type is still decompressed (and passes when its diff_id is the uncompressed digest).
+    push(
+        &r,
+        "content/sniff",
+        "v1",
+        ("linux", "amd64"),
+        &[(TAR_LAYER, gz.clone(), sha256(&a))],
+    );
+    run(&r, "content/sniff:v1", "--content").expect(0, "");
+}
+
+#[test]
+fn a_damaged_compressed_stream_is_unusable() {
+    let r = Registry::plain();
+    let a = tar("a");
+    let gz = gzip(&a);
+    let cut = gz[..gz.len() / 2].to_vec();
+    push(
+        &r,
+        "content/cut",
+        "v1",
+        ("linux", "amd64"),
+        &[(GZIP_LAYER, cut, sha256(&a))],
+    );
+    run(&r, "content/cut:v1", "--deep").expect(0, "");
+    run(&r, "content/cut:v1", "--content")
+        .expect(1, "unusable-entry")
+        .says(&["compressed stream is damaged", "cannot unpack"]);
+}
+
+#[test]
+fn layer_bytes_that_do_not_hash_to_the_digest_fail_and_one_missing_is_missing_content() {
+    // docker-registry checks digests on upload, so a registry that serves other bytes is scripted.
+    let img = fake_registry::Image::new();
+    let fake = Fake::start();
+    img.serve(&fake);
+    let reference = format!("{}/app:v1", fake.host());
+    run_json(
+        shipcheck(),
+        &[&reference, "--platforms", "amd64,arm64", "--content"],
+        None,
+    )
+    .expect(0, "");
+    let mut other = img.layers[1].clone();
+    other[0] ^= 1;
+    fake.route(
+        &blob_path(&img.layers[1]),
+        vec![ok("application/octet-stream", &other)],
+    );
+    // HEAD sees the right size: --deep passes; --content hashes the bytes.
+    run_json(
+        shipcheck(),
+        &[&reference, "--platforms", "amd64,arm64", "--deep"],
+        None,
+    )
+    .expect(0, "");
+    run_json(
+        shipcheck(),
+        &[&reference, "--platforms", "amd64,arm64", "--content"],
+        None,
+    )
+    .expect(1, "digest-mismatch")
+    .says(&[
+        "layer 0",
+        &sha256(&img.layers[1]),
+        "hash to",
+        &sha256(&other),
+    ]);
+    // Longer than its descriptor: refused without reading on.
+    let mut longer = img.layers[1].clone();
+    longer.extend_from_slice(b"more");
+    fake.route(
+        &blob_path(&img.layers[1]),
+        vec![ok("application/octet-stream", &longer)],
+    );
+    run_json(
+        shipcheck(),
+        &[&reference, "--platforms", "amd64,arm64", "--content"],
+        None,
+    )
+    .expect(1, "size-mismatch");
+    fake.route(
+        &blob_path(&img.layers[1]),
+        vec![fake_registry::status(404, &[])],
+    );
+    run_json(
+        shipcheck(),
+        &[&reference, "--platforms", "amd64,arm64", "--content"],
+        None,
+    )
+    .expect(1, "missing-content");
+}
+
+#[test]
+fn an_audit_target_with_content_checks_the_layers() {
+    let r = Registry::plain();
+    let a = tar("a");
+    let gz = gzip(&a);
+    push(
+        &r,
+        "content/audit",
+        "v1",
+        ("linux", "amd64"),
+        &[(GZIP_LAYER, gz.clone(), sha256(&gz))],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.toml");
+    let reference = format!("{}/content/audit:v1", r.host());
+    std::fs::write(
+        &audit,
+        format!(
+            "[[image]]\nref = \"{reference}\"\nplatforms = [\"amd64\"]\n\n[[image]]\nref = \"{reference}\"\nplatforms = [\"amd64\"]\ncontent = true\n"
+        ),
+    )
+    .unwrap();
+    let out = shipcheck()
+        .args(["audit", audit.to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let v: Value = serde_json::from_str(&stdout).unwrap();
+    let results = v["results"].as_array().unwrap();
+    let verdicts: Vec<&str> = results
+        .iter()
+        .map(|r| r["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts, ["pass", "fail"], "{stdout}");
+    assert!(
+        common::codes(&results[1]).contains(&"digest-mismatch".to_string()),
+        "{stdout}"
+    );
+}
