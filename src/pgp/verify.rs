@@ -146,10 +146,26 @@ fn check_one(
     // Every (pin, key) whose key made this signature over this data. A key bound to several pinned
     // certificates (one owner's certificates) passes if any of them passes, whatever their order.
     let candidates_for_dates = candidates.clone();
-    let made: Vec<(&Pin, Key<PublicParts, UnspecifiedRole>)> = candidates
-        .into_iter()
-        .filter(|(_, key)| sig.verify_hash(key, ctx.clone()).is_ok())
-        .collect();
+    let mut made: Vec<(&Pin, Key<PublicParts, UnspecifiedRole>)> = Vec::new();
+    // A key whose algorithm or curve the crypto backend cannot compute with (secp256k1 under
+    // OpenSSL): no verdict about the data, so not "the file was modified".
+    let mut unsupported: Option<String> = None;
+    for (pin, key) in candidates {
+        match sig.verify_hash(&key, ctx.clone()) {
+            Ok(()) => made.push((pin, key)),
+            Err(e) if is_unsupported(&e) => {
+                unsupported.get_or_insert_with(|| format!("{} ({e})", key.fingerprint()));
+            }
+            Err(_) => {}
+        }
+    }
+    if let (true, Some(why)) = (made.is_empty(), &unsupported) {
+        return Err(Reason::new(
+            Code::UnsupportedSignature,
+            format!("the signature by {issuer_text} was made with a key whose algorithm shipcheck's crypto backend does not support: {why}; the signature cannot be checked here, which is no evidence that the file was changed"),
+        )
+        .hint("ask the vendor for a signature made with a widely supported algorithm (Ed25519, RSA, NIST P-256)"));
+    }
     if made.is_empty() {
         // Sequoia refuses a signature dated before its key was created without looking at the data:
         // that is a signature no key could have made then (sqv: no binding signature at that time).
@@ -325,6 +341,19 @@ fn check_pinned_key(pin: &Pin, key_fpr: &Fingerprint) -> Result<(), Reason> {
         ),
     )
     .hint("a signature by another key of the same certificate is not accepted; this file may be meant for another product"))
+}
+
+/// Whether a verification error says the backend cannot compute with the key, rather than that the
+/// signature does not match.
+fn is_unsupported(e: &openpgp::anyhow::Error) -> bool {
+    matches!(
+        e.downcast_ref::<openpgp::Error>(),
+        Some(
+            openpgp::Error::UnsupportedPublicKeyAlgorithm(_)
+                | openpgp::Error::UnsupportedEllipticCurve(_)
+                | openpgp::Error::UnsupportedHashAlgorithm(_)
+        )
+    )
 }
 
 /// Neither the certificate nor the signing key is revoked, when the signature was made (`vc`) or

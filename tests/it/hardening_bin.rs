@@ -621,3 +621,28 @@ fn concurrent_installs_leave_one_whole_verified_file() {
         assert_eq!(names.len(), 1, "temp files left: {names:?}");
     }
 }
+
+/// A key on a curve the crypto backend cannot compute with (secp256k1, made by GnuPG, which gpgv
+/// accepts): `unsupported-signature`, naming the curve, never "the file was modified" (adversarial
+/// pass 23 found that wrong diagnosis).
+#[test]
+fn a_key_on_an_unsupported_curve_is_unsupported_not_modified() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/secp256k1");
+    let out = common::shipcheck()
+        .args(["verify-bin", "--json", "--file"])
+        .arg(dir.join("data"))
+        .arg("--sig")
+        .arg(dir.join("data.sig"))
+        .arg("--key")
+        .arg(dir.join("cert.pgp"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(codes(&v), ["unsupported-signature"], "{v}");
+    let msg = v["reasons"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("1.3.132.0.10") && !msg.contains("the file was modified"),
+        "{msg}"
+    );
+}
