@@ -17,10 +17,12 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {
     /// A Docker schema 1 manifest (by header, `mediaType` or `schemaVersion`).
-    #[error("{what} is a Docker schema 1 manifest, which shipcheck does not verify (it has no content-addressed config and is deprecated)")]
+    #[error("{what} is a Docker schema 1 manifest{by}, which shipcheck does not verify (it has no content-addressed config and is deprecated)")]
     Schema1 {
         /// The manifest.
         what: String,
+        /// How it was told, when not by its type or version.
+        by: &'static str,
     },
     /// Not a well-formed OCI or Docker v2 manifest.
     #[error("{what}: {problem}")]
@@ -442,6 +444,7 @@ pub fn parse_manifest(
     let ct = content_type.map(bare_media_type).filter(|c| !c.is_empty());
     let schema1 = || ManifestError::Schema1 {
         what: what.to_string(),
+        by: "",
     };
     if ct.as_deref().is_some_and(is_schema1) {
         return Err(schema1());
@@ -450,6 +453,14 @@ pub fn parse_manifest(
         parse_json_strict(body).map_err(|e| invalid(Problem::Json(e.to_string())))?;
     go_manifest_keys(&v).map_err(|e| invalid(e.into()))?;
     let obj = v.as_object().ok_or_else(|| invalid(Problem::NotAnObject))?;
+    // containerd refuses any manifest or index with an `fsLayers` key, whatever its value (`null`,
+    // `[]`) and in any spelling Go folds to it (`images.validateMediaType`: schema 1 not supported).
+    if obj.keys().any(|k| gojson::go_fold(k) == "fslayers") {
+        return Err(ManifestError::Schema1 {
+            what: what.to_string(),
+            by: " to containerd (it has an `fsLayers` key, which containerd refuses as schema 1 whatever the rest says)",
+        });
+    }
     let schema_version = obj.get("schemaVersion").and_then(|s| s.as_u64());
     let body_type = match obj.get("mediaType") {
         None | Some(serde_json::Value::Null) => None,

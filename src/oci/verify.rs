@@ -921,9 +921,21 @@ impl Verifier<'_> {
             .map(|r| r.message)
             .collect();
         let checked = self.configs.lock().unwrap();
-        if let Some(Ok(c)) = checked.get(&(config.digest.clone(), config.size)) {
+        let read = checked
+            .get(&(config.digest.clone(), config.size))
+            .and_then(|c| c.as_ref().ok());
+        if let Some(c) = read {
             why.extend(unpack_problem(&what, &c.diff_ids, layers.len()));
         }
+        let base = desc
+            .platform
+            .clone()
+            .or_else(|| read.map(|c| c.platform.clone()));
+        why.extend(
+            child_problems(desc, &what, config, &label, layers, base.as_ref())
+                .into_iter()
+                .map(|r| r.message),
+        );
         (!why.is_empty()).then(|| why.join("; "))
     }
 
@@ -1106,13 +1118,11 @@ impl Verifier<'_> {
                 }
             }
         }
-        // The runtime fetches every layer it unpacks; a foreign (Windows base) layer's URLs are
-        // where it lives, judged with `--deep` below.
+        // The runtime fetches every layer it unpacks, from the URLs a layer names first (a
+        // foreign Windows base layer's too: containerd does not look at the type).
         for (i, l) in layers.iter().enumerate() {
             let lwhat = format!("layer {i} ({}) of {label}", l.digest);
-            if !is_foreign_layer(&l.media_type) {
-                reasons.extend(external_content(l, &lwhat));
-            }
+            reasons.extend(external_content(l, &lwhat));
             reasons.extend(sha512_content(&l.digest, &lwhat));
             // containerd refuses to fetch a descriptor of size zero ("reports content size of
             // zero": it takes it for a registry that sent no Content-Length); no builder writes
@@ -1127,6 +1137,14 @@ impl Verifier<'_> {
                 );
             }
         }
+        artifact.extend(child_problems(
+            &desc,
+            &what,
+            &config,
+            &label,
+            &layers,
+            claimed.as_ref().or(actual.as_ref()),
+        ));
         if self.deep {
             for (i, l) in layers.iter().enumerate() {
                 let lwhat = format!("layer {i} ({}) of {label}", l.digest);
@@ -1283,8 +1301,83 @@ fn external_content(desc: &Descriptor, what: &str) -> Option<Reason> {
                 if urls.len() > 1 { ", ..." } else { "" }
             ),
         )
-        .hint("push the image again without `urls` on its manifests, configs and layers (only foreign Windows layers carry them)"),
+        .hint("push the image again without `urls` on its manifests, configs and layers, with every layer in the registry (old Windows base images carry foreign layers with URLs; current ones are distributable)"),
     )
+}
+
+/// The longest key containerd's metadata database (bolt) stores: a download is recorded under
+/// `TYPE-NAME@DIGEST` (`remotes.MakeRefKey`), NAME being the descriptor's
+/// `org.opencontainers.image.ref.name` annotation, and a longer key fails the pull ("key too large").
+const MAX_REF_KEY: usize = 32768;
+
+/// Why the runtime cannot fetch the children of a selected image manifest (`desc`, the entry that
+/// names it; `config`; `layers`), judged for a pull of `base` (the entry's platform, or the config's
+/// for a manifest without an index):
+/// - containerd filters every child by the pull's platform (`images.FilterPlatforms`): a config or
+///   layer whose descriptor names a platform the runtime would not run (also `{}`: to Go an empty
+///   platform is one) is never fetched, and the unpack fails;
+/// - a `ref.name` annotation that makes the download's key longer than [`MAX_REF_KEY`].
+fn child_problems(
+    desc: &Descriptor,
+    config_what: &str,
+    config: &Descriptor,
+    label: &str,
+    layers: &[Descriptor],
+    base: Option<&Platform>,
+) -> Vec<Reason> {
+    let mut out = Vec::new();
+    let children = std::iter::once((config_what.to_string(), config)).chain(
+        layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (format!("layer {i} ({}) of {label}", l.digest), l)),
+    );
+    for (what, d) in children {
+        if let (Some(p), Some(base)) = (&d.platform, base) {
+            if base.runtime_rank(p).is_none() {
+                out.push(
+                    Reason::new(
+                        Code::UnusableEntry,
+                        format!("{what}: its descriptor names the platform `{p}`, which a runtime pulling {base} filters out (containerd never fetches it, so the pull fails)"),
+                    )
+                    .hint("only index entries carry a platform; push the image again without `platform` on config and layer descriptors"),
+                );
+            }
+        }
+        out.extend(ref_key_problem(d, &what));
+    }
+    out.extend(ref_key_problem(
+        desc,
+        &format!("the index entry for {label}"),
+    ));
+    out
+}
+
+/// A descriptor whose download key (see [`MAX_REF_KEY`]) is too long for containerd.
+fn ref_key_problem(d: &Descriptor, what: &str) -> Option<Reason> {
+    let name = d.annotations.get("org.opencontainers.image.ref.name")?;
+    let t = d.media_type.as_str();
+    let prefix = if crate::oci::is_image_type(t) {
+        "manifest-"
+    } else if crate::oci::is_index_type(t) {
+        "index-"
+    } else if is_config_type(t) {
+        "config-"
+    } else if t.starts_with("application/vnd.oci.image.layer.")
+        || t.starts_with("application/vnd.docker.image.rootfs.")
+    {
+        "layer-"
+    } else {
+        "unknown-"
+    };
+    let len = prefix.len() + name.len() + 1 + d.digest.to_string().len();
+    (len > MAX_REF_KEY).then(|| {
+        Reason::new(
+            Code::UnusableEntry,
+            format!("{what}: its `org.opencontainers.image.ref.name` annotation ({} bytes) makes containerd record the download under a {len}-byte key, more than the {MAX_REF_KEY} its metadata database allows (\"key too large\"), so the pull fails", name.len()),
+        )
+        .hint("shorten or remove the annotation and push the image again")
+    })
 }
 
 /// Content named by a sha512 digest: containerd's content store verifies what it ingests with sha256

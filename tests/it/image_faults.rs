@@ -412,13 +412,14 @@ fn nested_index_is_followed() {
 }
 
 /// `--deep` and layers that name `urls`: containerd fetches such a layer from its URLs first (the
-/// registry only after a 404), so a distributable layer with URLs is undecided
-/// (`external-content`: hosts the manifest names are never fetched), whether the registry holds it or
-/// not (adversarial pass 20: it passed when the registry held it). Only a foreign (non-distributable)
-/// layer, which lives at its URLs, may be missing from the registry (a warning). A distributable
-/// layer missing from the registry is also reported (every layer with URLs was once skipped).
+/// registry only after a 404), so a layer with URLs is undecided (`external-content`: hosts the
+/// manifest names are never fetched), whether the registry holds it or not (adversarial pass 20: it
+/// passed when the registry held it), and whatever its type: a foreign (non-distributable) layer is
+/// fetched from its URLs too (adversarial pass 23: it passed, also on a Linux image). Only a foreign
+/// layer may be missing from the registry (a warning beside the reason). A distributable layer
+/// missing from the registry is also reported (every layer with URLs was once skipped).
 #[test]
-fn deep_layers_with_urls_are_checked_unless_foreign() {
+fn deep_layers_with_urls_are_undecided_and_only_foreign_ones_may_be_missing() {
     const FOREIGN: &str = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
     const LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
     let fake = Fake::start();
@@ -429,8 +430,8 @@ fn deep_layers_with_urls_are_checked_unless_foreign() {
     )
     .unwrap();
     for (media_type, in_registry, exit, code, warned) in [
-        (FOREIGN, false, 0, "", true),
-        (FOREIGN, true, 0, "", false),
+        (FOREIGN, false, 2, "external-content", true),
+        (FOREIGN, true, 2, "external-content", false),
         // containerd fetches any layer with http(s) URLs from them first: undecided, whatever the
         // registry holds (with --deep, a missing one is reported too).
         (LAYER, true, 2, "external-content", false),
@@ -438,8 +439,8 @@ fn deep_layers_with_urls_are_checked_unless_foreign() {
         (
             "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip",
             false,
-            0,
-            "",
+            2,
+            "external-content",
             true,
         ),
         // Only the foreign types themselves: a type that merely contains `.foreign.` is a layer
