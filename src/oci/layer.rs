@@ -1,10 +1,12 @@
 //! `--content`: a layer blob hashed as it streams in (its digest) and decompressed as the runtime
 //! unpacks it (the digest of the uncompressed tar is the config's `rootfs.diff_ids` entry).
 //!
-//! Like containerd's `compression.DecompressStream`, the compression is told from the first bytes,
-//! not from the media type: gzip (`1f 8b 08`, several members read as one stream, as Go's
-//! `gzip.Reader` does), zstd (`28 b5 2f fd`), anything else is an uncompressed tar. The tar itself
-//! is not parsed. Nothing is kept: memory stays at the decoders' windows.
+//! As containerd 1.6's applier does (`images.DiffCompression`, then `compression.DecompressStream`):
+//! a layer typed as an uncompressed OCI tar (`application/vnd.oci.image.layer.v1.tar`, or its
+//! non-distributable twin) is taken as it is, whatever its bytes; any other layer type has its
+//! compression told from the first bytes, not from the type: gzip (`1f 8b 08`, several members read
+//! as one stream, as Go's `gzip.Reader` does), zstd (`28 b5 2f fd`), anything else uncompressed. The
+//! tar itself is not parsed. Nothing is kept: memory stays at the decoders' windows.
 
 use crate::net::Sink;
 use crate::oci::{Algo, Digest};
@@ -47,12 +49,19 @@ enum Stage {
 pub struct LayerSink {
     compressed: Sha256,
     stage: Stage,
+    /// Whether the compression is told from the first bytes (else the bytes are the diff).
+    sniff: bool,
 }
 
-impl Default for LayerSink {
-    fn default() -> Self {
-        Self::new()
-    }
+/// Whether the runtime decompresses a layer of this (bare) media type: every layer type but the
+/// uncompressed OCI ones (containerd's `DiffCompression` gives them no compression, so their bytes
+/// are the diff; Docker's uncompressed type is "unknown" to it, and sniffed).
+pub fn decompressed(media_type: &str) -> bool {
+    ![
+        "application/vnd.oci.image.layer.v1.tar",
+        "application/vnd.oci.image.layer.nondistributable.v1.tar",
+    ]
+    .contains(&media_type)
 }
 
 fn hex(h: Sha256) -> Digest {
@@ -67,11 +76,20 @@ fn hex(h: Sha256) -> Digest {
 }
 
 impl LayerSink {
-    /// An empty sink.
-    pub fn new() -> Self {
+    /// An empty sink for a layer of `media_type` (see [`decompressed`]).
+    pub fn new(media_type: &str) -> Self {
+        Self::with_sniff(decompressed(media_type))
+    }
+
+    fn with_sniff(sniff: bool) -> Self {
         LayerSink {
             compressed: Sha256::new(),
-            stage: Stage::Sniffing(Vec::with_capacity(4)),
+            stage: if sniff {
+                Stage::Sniffing(Vec::with_capacity(4))
+            } else {
+                Stage::Plain(HashWriter(Sha256::new()))
+            },
+            sniff,
         }
     }
 
@@ -133,7 +151,7 @@ impl Sink for LayerSink {
     }
 
     fn reset(&mut self) -> io::Result<()> {
-        *self = LayerSink::new();
+        *self = LayerSink::with_sniff(self.sniff);
         Ok(())
     }
 }
@@ -146,8 +164,14 @@ mod tests {
         Digest::of(Algo::Sha256, data)
     }
 
+    const GZIP_TYPE: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
+
     fn run(body: &[u8], chunk: usize) -> io::Result<LayerDigests> {
-        let mut s = LayerSink::new();
+        run_as(GZIP_TYPE, body, chunk)
+    }
+
+    fn run_as(media_type: &str, body: &[u8], chunk: usize) -> io::Result<LayerDigests> {
+        let mut s = LayerSink::new(media_type);
         for c in body.chunks(chunk.max(1)) {
             Sink::write(&mut s, c)?;
         }
@@ -185,6 +209,16 @@ mod tests {
         // Shorter than the four bytes that tell the compression: uncompressed.
         let d = run(b"ab", 1).unwrap();
         assert_eq!(d.uncompressed, sha(b"ab"));
+        // The uncompressed OCI types are taken as they are, gzip bytes or not; Docker's is sniffed.
+        for t in [
+            "application/vnd.oci.image.layer.v1.tar",
+            "application/vnd.oci.image.layer.nondistributable.v1.tar",
+        ] {
+            let d = run_as(t, &gz, 4096).unwrap();
+            assert_eq!((d.uncompressed, d.compression), (sha(&gz), "none"));
+        }
+        let d = run_as("application/vnd.docker.image.rootfs.diff.tar", &gz, 4096).unwrap();
+        assert_eq!(d.uncompressed, sha(&tar));
     }
 
     #[test]

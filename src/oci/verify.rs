@@ -9,7 +9,7 @@
 use crate::net::Http;
 use crate::oci::auth::{CredentialSources, Credentials};
 use crate::oci::cache::{ContentCache, Kind};
-use crate::oci::layer::{LayerDigests, LayerSink};
+use crate::oci::layer::{decompressed, LayerDigests, LayerSink};
 use crate::oci::selection::{IndexTree, Node, Selection};
 use crate::oci::{
     manifest::check_top_content_type, manifest::ManifestError, manifest::Mismatch, parse_config,
@@ -294,11 +294,14 @@ struct Verifier<'a> {
     /// `--content`: also download each layer (by digest and size, once each).
     content: bool,
     /// `--content`: each layer's bytes received and digests, by digest and size.
-    contents: Mutex<HashMap<(Digest, u64), LayerContent>>,
+    contents: Mutex<HashMap<LayerKey, LayerContent>>,
 }
 
 /// A layer's download and digests (`--content`), made once and awaited by every entry naming it.
 type LayerContent = Arc<tokio::sync::OnceCell<Result<(u64, LayerDigests), Reason>>>;
+
+/// A layer's digest and size, and whether the runtime decompresses its type.
+type LayerKey = (Digest, u64, bool);
 
 /// A layer's HEAD, made once and awaited by every entry that names the layer.
 type LayerHead = Arc<tokio::sync::OnceCell<Result<Option<u64>, Reason>>>;
@@ -963,7 +966,7 @@ impl Verifier<'_> {
     /// `--content`: downloads a layer and computes its digests, once per digest and size even
     /// when several entries ask at once; `None` past [`MAX_LAYER_CHECKS`] distinct layers.
     async fn layer_content(&self, l: &Descriptor) -> Option<Result<(u64, LayerDigests), Reason>> {
-        let key = (l.digest.clone(), l.size);
+        let key = (l.digest.clone(), l.size, decompressed(&l.media_type));
         let cell = {
             let mut known = self.contents.lock().unwrap();
             match known.get(&key) {
@@ -979,7 +982,7 @@ impl Verifier<'_> {
         let what = format!("layer {}", l.digest);
         let got = cell
             .get_or_init(|| async {
-                let mut sink = LayerSink::new();
+                let mut sink = LayerSink::new(&l.media_type);
                 let n = self
                     .client
                     .stream_blob(&self.repo, &l.digest, l.size, &mut sink)

@@ -127,16 +127,36 @@ fn a_diff_id_that_is_not_the_uncompressed_layer_fails_where_deep_passes() {
     run(&r, "content/zdiff:v1", "--content")
         .expect(1, "digest-mismatch")
         .says(&["decompressed (zstd)", &sha256(&b)]);
-    // Decompression follows the bytes, as containerd's does: a gzip stream under the plain tar
-    // media type is still decompressed (and passes when its diff_id is the uncompressed digest).
+    // As containerd 1.6's applier: a compressed layer type has its compression told from the
+    // bytes (plain tar or zstd under `+gzip` pass when the diff_id is the uncompressed digest)...
     push(
         &r,
         "content/sniff",
         "v1",
         ("linux", "amd64"),
-        &[(TAR_LAYER, gz.clone(), sha256(&a))],
+        &[(GZIP_LAYER, a.clone(), sha256(&a))],
     );
     run(&r, "content/sniff:v1", "--content").expect(0, "");
+    push(
+        &r,
+        "content/sniffz",
+        "v1",
+        ("linux", "amd64"),
+        &[(GZIP_LAYER, zstd(&a), sha256(&a))],
+    );
+    run(&r, "content/sniffz:v1", "--content").expect(0, "");
+    // ...but the uncompressed OCI type is taken as it is: gzip bytes under it are the diff, so a
+    // diff_id of the content inside fails (ctr 1.6: "wrong diff id calculated on extraction").
+    push(
+        &r,
+        "content/raw",
+        "v1",
+        ("linux", "amd64"),
+        &[(TAR_LAYER, gz.clone(), sha256(&a))],
+    );
+    run(&r, "content/raw:v1", "--content")
+        .expect(1, "digest-mismatch")
+        .says(&["uncompressed, hashes", &sha256(&gz)]);
 }
 
 #[test]
