@@ -338,6 +338,8 @@ pub struct Tool {
     pub spec: ToolSpec,
     /// Directory the pinned certificate paths are relative to; `None` for the built-in catalog.
     pub base: Option<PathBuf>,
+    /// A user catalog's tool that replaced the built-in tool of this name (and its pins).
+    pub replaced_builtin: bool,
 }
 
 /// The tools of the built-in catalog merged with an optional user catalog.
@@ -405,12 +407,15 @@ impl Catalog {
                 name: name.clone(),
                 problem,
             })?;
+            let replaced_builtin =
+                base.is_some() && self.tools.get(&name).is_some_and(|t| t.base.is_none());
             self.tools.insert(
                 name.clone(),
                 Tool {
                     name,
                     spec,
                     base: base.clone(),
+                    replaced_builtin,
                 },
             );
         }

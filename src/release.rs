@@ -197,6 +197,18 @@ fn plan(req: &BinRequest, report: &mut BinReport) -> Result<Plan, Reason> {
             )
             .hint("run `shipcheck keys list`, or add the tool with --catalog FILE")
         })?;
+        if tool.replaced_builtin {
+            report.warnings.push(
+                Reason::new(
+                    Code::CatalogOverride,
+                    format!(
+                        "`{name}` is defined by --catalog {}, which replaces the built-in entry and its pinned certificates",
+                        req.catalog.as_deref().map(|p| p.display().to_string()).unwrap_or_default()
+                    ),
+                )
+                .hint("this is expected only if you maintain your own pins for this tool; otherwise drop --catalog or rename the tool there"),
+            );
+        }
         let platform = req.platform.clone().unwrap_or_else(catalog::host_platform);
         let version = req
             .version

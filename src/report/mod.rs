@@ -184,6 +184,8 @@ codes! {
     PolicyRelaxed = "policy-relaxed", Fail;
     /// A signature in the file was not used (unknown signer or bad), while another one verified.
     IgnoredSignature = "ignored-signature", Fail;
+    /// A `--catalog` tool replaced the built-in tool of the same name, and its pins with it.
+    CatalogOverride = "catalog-override", Fail;
     /// A pinned certificate expires soon.
     KeyExpiresSoon = "key-expires-soon", Fail;
     /// An index entry shipcheck does not understand was skipped.

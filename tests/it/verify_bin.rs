@@ -954,3 +954,53 @@ fn progress_bar_only_on_a_terminal() {
         "no progress bar drawn on the terminal: {tty:?}"
     );
 }
+
+/// A `--catalog` tool named like a built-in one replaces it and its pins: said in a warning
+/// (`catalog-override`), as every relaxation of what is pinned is reported (adversarial pass 23: a
+/// catalog redefining `ecs-cli` with another key printed a plain PASS). A new tool gets no warning.
+#[test]
+fn a_catalog_tool_that_replaces_a_built_in_one_is_reported() {
+    let c = Case::new();
+    let data = release();
+    let catalog = write_catalog(&c);
+    let text = std::fs::read_to_string(&catalog).unwrap();
+    let renamed = c.dir.path().join("renamed.toml");
+    std::fs::write(&renamed, text.replace("tool.vendor-tool", "tool.ecs-cli")).unwrap();
+    let file = c.dir.path().join("tool");
+    let sig = c.dir.path().join("tool.asc");
+    std::fs::write(&file, &data).unwrap();
+    std::fs::write(&sig, c.sig_of(&data)).unwrap();
+    for (tool, cat, warned) in [
+        ("vendor-tool", &catalog, false),
+        ("ecs-cli", &renamed, true),
+    ] {
+        let out = shipcheck()
+            .args(["verify-bin", tool, "--json", "--no-install", "--file"])
+            .arg(&file)
+            .arg("--sig")
+            .arg(&sig)
+            .arg("--catalog")
+            .arg(cat)
+            .output()
+            .unwrap();
+        let j: BinJson = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{tool}: {j:?}");
+        let w: Vec<&str> = j.warnings.iter().map(|w| w.code.as_str()).collect();
+        assert_eq!(w.contains(&"catalog-override"), warned, "{tool}: {w:?}");
+        let text = shipcheck()
+            .args(["verify-bin", tool, "--no-install", "--file"])
+            .arg(&file)
+            .arg("--sig")
+            .arg(&sig)
+            .arg("--catalog")
+            .arg(cat)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&text.stderr);
+        assert_eq!(
+            err.contains("replaces the built-in entry"),
+            warned,
+            "{tool}: {err}"
+        );
+    }
+}
