@@ -9,6 +9,7 @@
 //! tar itself is not parsed. Nothing is kept: memory stays at the decoders' windows.
 
 use crate::net::Sink;
+use crate::oci::tar::TarCheck;
 use crate::oci::{Algo, Digest};
 use sha2::{Digest as _, Sha256};
 use std::io::{self, Write};
@@ -22,14 +23,23 @@ pub struct LayerDigests {
     pub uncompressed: Digest,
     /// The compression found: `gzip`, `zstd` or `none`.
     pub compression: &'static str,
+    /// Why Go's tar reader would not read the uncompressed stream to its end (`None`: it would).
+    pub not_tar: Option<String>,
 }
 
-/// A writer that hashes what it is given.
-struct HashWriter(Sha256);
+/// A writer that hashes the uncompressed stream and walks it as a tar archive.
+struct HashWriter(Sha256, TarCheck);
+
+impl HashWriter {
+    fn new() -> Self {
+        HashWriter(Sha256::new(), TarCheck::default())
+    }
+}
 
 impl Write for HashWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.0.update(buf);
+        self.1.write(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -40,7 +50,7 @@ impl Write for HashWriter {
 enum Stage {
     /// Fewer than four bytes seen: the compression is not known yet.
     Sniffing(Vec<u8>),
-    Plain(HashWriter),
+    Plain(Box<HashWriter>),
     Gzip(Box<flate2::write::MultiGzDecoder<HashWriter>>),
     Zstd(Box<zstd::stream::write::Decoder<'static, HashWriter>>),
 }
@@ -87,20 +97,20 @@ impl LayerSink {
             stage: if sniff {
                 Stage::Sniffing(Vec::with_capacity(4))
             } else {
-                Stage::Plain(HashWriter(Sha256::new()))
+                Stage::Plain(Box::new(HashWriter::new()))
             },
             sniff,
         }
     }
 
     fn decide(head: &[u8]) -> io::Result<Stage> {
-        let out = HashWriter(Sha256::new());
+        let out = HashWriter::new();
         Ok(if head.starts_with(&[0x1f, 0x8b, 0x08]) {
             Stage::Gzip(Box::new(flate2::write::MultiGzDecoder::new(out)))
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
             Stage::Zstd(Box::new(zstd::stream::write::Decoder::new(out)?))
         } else {
-            Stage::Plain(out)
+            Stage::Plain(Box::new(out))
         })
     }
 
@@ -131,13 +141,14 @@ impl LayerSink {
         }
         let (out, compression) = match self.stage {
             Stage::Sniffing(_) => unreachable!("decided above"),
-            Stage::Plain(w) => (w, "none"),
+            Stage::Plain(w) => (*w, "none"),
             Stage::Gzip(d) => (d.finish()?, "gzip"),
             // Both refuse a stream that ends inside a member or frame, as the runtime's unpack does.
             Stage::Zstd(d) => (d.finish()?, "zstd"),
         };
         Ok(LayerDigests {
             compressed: hex(self.compressed),
+            not_tar: out.1.finish().err(),
             uncompressed: hex(out.0),
             compression,
         })

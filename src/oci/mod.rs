@@ -15,6 +15,7 @@ pub mod manifest;
 pub mod platform;
 pub mod reference;
 pub mod selection;
+pub mod tar;
 pub mod verify;
 
 pub use client::{Client, Fetched, GetError, ManifestHead};

@@ -1027,6 +1027,17 @@ impl Verifier<'_> {
                 .hint("the image is damaged in the registry; push it again"),
             );
         }
+        if let (true, Some(why)) = (d.compressed == l.digest, &d.not_tar) {
+            out.push(
+                Reason::new(
+                    Code::UnusableEntry,
+                    format!(
+                        "{lwhat}: its content is not a tar archive the runtime can unpack: {why}"
+                    ),
+                )
+                .hint("the image was assembled by hand or damaged; build and push it again"),
+            );
+        }
         if d.compressed != l.digest {
             out.push(Reason::new(
                 Code::DigestMismatch,

@@ -15,11 +15,12 @@ const GZIP_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 const ZSTD_LAYER: &str = "application/vnd.oci.image.layer.v1.tar+zstd";
 const TAR_LAYER: &str = "application/vnd.oci.image.layer.v1.tar";
 
-/// A tar-like payload (its bytes only matter to the digests).
+/// A tar archive of one file of some 200 KB, different for each `seed`.
 fn tar(seed: &str) -> Vec<u8> {
-    (0..20_000u32)
+    let data: Vec<u8> = (0..20_000u32)
         .flat_map(|i| format!("{seed} {i}\n").into_bytes())
-        .collect()
+        .collect();
+    common::tar::tar_of(&[(&format!("{seed}.txt"), &data)])
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
@@ -280,4 +281,39 @@ fn an_audit_target_with_content_checks_the_layers() {
         common::codes(&results[1]).contains(&"digest-mismatch".to_string()),
         "{stdout}"
     );
+}
+
+/// Bytes that match both digests but are no tar archive the runtime can read fail the unpack
+/// (Go's archive/tar under containerd: "invalid tar header", "unexpected EOF"): `unusable-entry`.
+#[test]
+fn content_that_is_no_tar_archive_is_unusable() {
+    let r = Registry::plain();
+    let junk: Vec<u8> = (0..5000u32).map(|i| (i * 31 + 7) as u8).collect();
+    let mut bad_sum = tar("a");
+    bad_sum[0] ^= 1; // the file name changes, the checksum no longer matches
+    let good = tar("a");
+    let cut = good[..good.len() - 2048].to_vec(); // inside the file's data
+    for (tag, blob, mt) in [
+        ("junk", junk.clone(), TAR_LAYER),
+        ("sum", gzip(&bad_sum), GZIP_LAYER),
+        ("cut", zstd(&cut), ZSTD_LAYER),
+    ] {
+        let inner = match mt {
+            TAR_LAYER => junk.clone(),
+            GZIP_LAYER => bad_sum.clone(),
+            _ => cut.clone(),
+        };
+        let repo = format!("content/notar-{tag}");
+        push(
+            &r,
+            &repo,
+            "v1",
+            ("linux", "amd64"),
+            &[(mt, blob, sha256(&inner))],
+        );
+        run(&r, &format!("{repo}:v1"), "--deep").expect(0, "");
+        run(&r, &format!("{repo}:v1"), "--content")
+            .expect(1, "unusable-entry")
+            .says(&["not a tar archive"]);
+    }
 }

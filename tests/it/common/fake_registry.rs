@@ -246,7 +246,8 @@ impl Image {
         let (mut manifests, mut configs, mut layers, mut entries) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for (arch, variant) in [("amd64", None), ("arm64", Some("v8"))] {
-            let layer = format!("layer {arch}").into_bytes();
+            // A tar archive, so that `--content` can unpack it as the runtime would.
+            let layer = crate::common::tar::tar_of(&[(arch, format!("layer {arch}").as_bytes())]);
             let mut cfg = json!({"os": "linux", "architecture": arch, "rootfs": {"type": "layers", "diff_ids": [sha256(&layer)]}});
             let mut platform = json!({"os": "linux", "architecture": arch});
             if let Some(v) = variant {

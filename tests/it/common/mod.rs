@@ -11,6 +11,7 @@ pub mod nginx;
 pub mod pgp;
 pub mod proxy;
 pub mod registry;
+pub mod tar;
 pub mod tls;
 
 use std::collections::HashMap;
