@@ -19,11 +19,19 @@ use std::io::{self, Write};
 pub struct LayerDigests {
     /// sha256 of the bytes the registry served.
     pub compressed: Digest,
+    /// The content decompressed, or why the compressed stream could not be decompressed (damaged
+    /// or cut short: the runtime's unpack fails on it too).
+    pub content: Result<Content, String>,
+}
+
+/// A layer's content, decompressed as the runtime does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Content {
     /// sha256 of the uncompressed content (what `rootfs.diff_ids` must list).
-    pub uncompressed: Digest,
+    pub digest: Digest,
     /// The compression found: `gzip`, `zstd` or `none`.
     pub compression: &'static str,
-    /// Why Go's tar reader would not read the uncompressed stream to its end (`None`: it would).
+    /// Why Go's tar reader would not read the content to its end (`None`: it would).
     pub not_tar: Option<String>,
 }
 
@@ -55,14 +63,6 @@ enum Stage {
     Zstd(Box<zstd::stream::write::Decoder<'static, HashWriter>>),
 }
 
-/// A [`Sink`] that computes a layer's [`LayerDigests`] while it downloads.
-pub struct LayerSink {
-    compressed: Sha256,
-    stage: Stage,
-    /// Whether the compression is told from the first bytes (else the bytes are the diff).
-    sniff: bool,
-}
-
 /// Whether the runtime decompresses a layer of this (bare) media type: every layer type but the
 /// uncompressed OCI ones (containerd's `DiffCompression` gives them no compression, so their bytes
 /// are the diff; Docker's uncompressed type is "unknown" to it, and sniffed).
@@ -85,21 +85,19 @@ fn hex(h: Sha256) -> Digest {
     }
 }
 
-impl LayerSink {
-    /// An empty sink for a layer of `media_type` (see [`decompressed`]).
-    pub fn new(media_type: &str) -> Self {
-        Self::with_sniff(decompressed(media_type))
-    }
+/// Decompresses and hashes the content, synchronously (on [`LayerSink`]'s worker thread).
+struct Unpacker {
+    stage: Stage,
+}
 
-    fn with_sniff(sniff: bool) -> Self {
-        LayerSink {
-            compressed: Sha256::new(),
+impl Unpacker {
+    fn new(sniff: bool) -> Self {
+        Unpacker {
             stage: if sniff {
                 Stage::Sniffing(Vec::with_capacity(4))
             } else {
                 Stage::Plain(Box::new(HashWriter::new()))
             },
-            sniff,
         }
     }
 
@@ -107,7 +105,10 @@ impl LayerSink {
         let out = HashWriter::new();
         Ok(if head.starts_with(&[0x1f, 0x8b, 0x08]) {
             Stage::Gzip(Box::new(flate2::write::MultiGzDecoder::new(out)))
-        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+            // A skippable frame (0x184D2A50-5F): containerd 1.6's DetectCompression takes it for zstd.
+            || (head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18])
+        {
             Stage::Zstd(Box::new(zstd::stream::write::Decoder::new(out)?))
         } else {
             Stage::Plain(Box::new(out))
@@ -131,9 +132,7 @@ impl LayerSink {
         }
     }
 
-    /// The digests, once the whole body was written; an error when the compressed stream is
-    /// damaged or ends early (the runtime's unpack fails on it too).
-    pub fn finish(mut self) -> io::Result<LayerDigests> {
+    fn finish(mut self) -> io::Result<Content> {
         if let Stage::Sniffing(head) = &mut self.stage {
             let head = std::mem::take(head);
             self.stage = Self::decide(&head)?;
@@ -146,19 +145,76 @@ impl LayerSink {
             // Both refuse a stream that ends inside a member or frame, as the runtime's unpack does.
             Stage::Zstd(d) => (d.finish()?, "zstd"),
         };
-        Ok(LayerDigests {
-            compressed: hex(self.compressed),
+        Ok(Content {
             not_tar: out.1.finish().err(),
-            uncompressed: hex(out.0),
+            digest: hex(out.0),
             compression,
         })
+    }
+}
+
+/// Chunks handed to the worker and not yet taken (each up to [`crate::net::CHUNK`]).
+const QUEUE: usize = 4;
+
+/// A [`Sink`] that computes a layer's [`LayerDigests`] while it downloads: the bytes served are
+/// hashed as they arrive; decompressing, hashing the content and walking the tar run on a worker
+/// thread, beside the download (a queue of [`QUEUE`] chunks; the download waits when it is full).
+pub struct LayerSink {
+    compressed: Sha256,
+    sniff: bool,
+    tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
+    worker: Option<std::thread::JoinHandle<Result<Content, String>>>,
+}
+
+impl LayerSink {
+    /// An empty sink for a layer of `media_type` (see [`decompressed`]).
+    pub fn new(media_type: &str) -> Self {
+        Self::with_sniff(decompressed(media_type))
+    }
+
+    fn with_sniff(sniff: bool) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(QUEUE);
+        let worker = std::thread::spawn(move || {
+            let mut u = Unpacker::new(sniff);
+            // On a damaged stream, stop decompressing; the rest is dropped (the sender then finds
+            // the queue gone and keeps only hashing what it receives).
+            for chunk in rx {
+                u.feed(&chunk).map_err(|e| e.to_string())?;
+            }
+            u.finish().map_err(|e| e.to_string())
+        });
+        LayerSink {
+            compressed: Sha256::new(),
+            sniff,
+            tx: Some(tx),
+            worker: Some(worker),
+        }
+    }
+
+    /// The digests, once the whole body was written.
+    pub fn finish(mut self) -> LayerDigests {
+        drop(self.tx.take());
+        let content = match self.worker.take().map(|w| w.join()) {
+            Some(Ok(r)) => r,
+            _ => Err("the decompression stopped unexpectedly".to_string()),
+        };
+        LayerDigests {
+            compressed: hex(std::mem::take(&mut self.compressed)),
+            content,
+        }
     }
 }
 
 impl Sink for LayerSink {
     fn write(&mut self, data: &[u8]) -> io::Result<()> {
         self.compressed.update(data);
-        self.feed(data)
+        // A worker that stopped (a damaged stream) says why in `finish`.
+        if let Some(tx) = &self.tx {
+            if tx.send(data.to_vec()).is_err() {
+                self.tx = None;
+            }
+        }
+        Ok(())
     }
 
     fn reset(&mut self) -> io::Result<()> {
@@ -177,16 +233,30 @@ mod tests {
 
     const GZIP_TYPE: &str = "application/vnd.oci.image.layer.v1.tar+gzip";
 
-    fn run(body: &[u8], chunk: usize) -> io::Result<LayerDigests> {
+    /// The compressed digest (always the bytes' own), and the content or why not.
+    struct Got {
+        compressed: Digest,
+        uncompressed: Digest,
+        compression: &'static str,
+    }
+
+    fn run(body: &[u8], chunk: usize) -> Result<Got, String> {
         run_as(GZIP_TYPE, body, chunk)
     }
 
-    fn run_as(media_type: &str, body: &[u8], chunk: usize) -> io::Result<LayerDigests> {
+    fn run_as(media_type: &str, body: &[u8], chunk: usize) -> Result<Got, String> {
         let mut s = LayerSink::new(media_type);
         for c in body.chunks(chunk.max(1)) {
-            Sink::write(&mut s, c)?;
+            Sink::write(&mut s, c).unwrap();
         }
-        s.finish()
+        let d = s.finish();
+        assert_eq!(d.compressed, sha(body));
+        let c = d.content?;
+        Ok(Got {
+            compressed: d.compressed,
+            uncompressed: c.digest,
+            compression: c.compression,
+        })
     }
 
     fn gzip(data: &[u8]) -> Vec<u8> {
@@ -217,6 +287,10 @@ mod tests {
                 (sha(&zs), sha(&tar), "zstd")
             );
         }
+        // A zstd stream that begins with a skippable frame.
+        let mut skip = vec![0x53, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3];
+        skip.extend(&zs);
+        assert_eq!(run(&skip, 5).unwrap().uncompressed, sha(&tar));
         // Shorter than the four bytes that tell the compression: uncompressed.
         let d = run(b"ab", 1).unwrap();
         assert_eq!(d.uncompressed, sha(b"ab"));

@@ -988,13 +988,7 @@ impl Verifier<'_> {
                     .stream_blob(&self.repo, &l.digest, l.size, &mut sink)
                     .await
                     .map_err(|e| self.child_error(e, &what, l.size))?;
-                let d = sink.finish().map_err(|e| {
-                    Reason::new(
-                        Code::UnusableEntry,
-                        format!("{what}: its compressed stream is damaged ({e}): the runtime cannot unpack it"),
-                    )
-                    .hint("the image was pushed damaged; build and push it again")
-                })?;
+                let d = sink.finish();
                 Ok((n, d))
             })
             .await;
@@ -1027,7 +1021,27 @@ impl Verifier<'_> {
                 .hint("the image is damaged in the registry; push it again"),
             );
         }
-        if let (true, Some(why)) = (d.compressed == l.digest, &d.not_tar) {
+        if d.compressed != l.digest {
+            out.push(Reason::new(
+                Code::DigestMismatch,
+                format!("{lwhat}: the bytes served hash to {}", d.compressed),
+            ).hint("the registry serves other bytes than the manifest names; push the image again and check the registry's storage"));
+            return out;
+        }
+        let c = match d.content {
+            Ok(c) => c,
+            Err(e) => {
+                out.push(
+                    Reason::new(
+                        Code::UnusableEntry,
+                        format!("{lwhat}: its compressed stream is damaged ({e}): the runtime cannot unpack it"),
+                    )
+                    .hint("the image was pushed damaged; build and push it again"),
+                );
+                return out;
+            }
+        };
+        if let Some(why) = &c.not_tar {
             out.push(
                 Reason::new(
                     Code::UnusableEntry,
@@ -1038,20 +1052,15 @@ impl Verifier<'_> {
                 .hint("the image was assembled by hand or damaged; build and push it again"),
             );
         }
-        if d.compressed != l.digest {
-            out.push(Reason::new(
-                Code::DigestMismatch,
-                format!("{lwhat}: the bytes served hash to {}", d.compressed),
-            ).hint("the registry serves other bytes than the manifest names; push the image again and check the registry's storage"));
-        } else if let Some(want) = diff_ids.and_then(|ids| ids.get(i)) {
-            if *want != d.uncompressed {
-                let how = match d.compression {
+        if let Some(want) = diff_ids.and_then(|ids| ids.get(i)) {
+            if *want != c.digest {
+                let how = match c.compression {
                     "none" => "uncompressed, hashes".to_string(),
                     c => format!("decompressed ({c}), hashes"),
                 };
                 out.push(Reason::new(
                     Code::DigestMismatch,
-                    format!("{lwhat}: its content, {how} to {}, but the config's `rootfs.diff_ids[{i}]` is {want}: containerd's unpack refuses it (wrong diff id calculated on extraction)", d.uncompressed),
+                    format!("{lwhat}: its content, {how} to {}, but the config's `rootfs.diff_ids[{i}]` is {want}: containerd's unpack refuses it (wrong diff id calculated on extraction)", c.digest),
                 ).hint("the image config does not describe its layers; build and push the image again"));
             }
         }
@@ -1164,7 +1173,7 @@ impl Verifier<'_> {
                 let lwhat = format!("layer {i} ({}) of {label}", l.digest);
                 // `--content`: every layer the registry holds is downloaded and hashed (a sha512
                 // one is refused above; a foreign layer is judged by its HEAD below).
-                if self.content && !is_foreign_layer(&l.media_type) {
+                if self.content && !(is_foreign_layer(&l.media_type) && has_http_url(l)) {
                     if l.digest.algo != Algo::Sha256 {
                         continue;
                     }
@@ -1199,7 +1208,7 @@ impl Verifier<'_> {
                 // A layer with `urls` is fetched from them or from the registry (containerd tries
                 // both). Only a foreign (non-distributable) layer may be missing from the registry:
                 // its URLs are not checked (shipcheck does not fetch from hosts a manifest names).
-                if !l.urls.is_empty()
+                if has_http_url(l)
                     && matches!(&head, Err(r) if r.code == Code::NotFound)
                     && is_foreign_layer(&l.media_type)
                 {
@@ -1293,6 +1302,16 @@ fn is_layer_type(media_type: &str) -> bool {
 /// 404, and fails the pull on any other error (a task in a private subnet reaches no such host).
 /// What those hosts serve is not checked: shipcheck never contacts a host a manifest names, so the
 /// verdict is undecided. Other schemes are skipped by containerd, and so here.
+/// Whether a descriptor names an `http`/`https` URL, which containerd fetches from before the
+/// registry (it skips other schemes).
+fn has_http_url(desc: &Descriptor) -> bool {
+    desc.urls.iter().any(|u| {
+        u.split_once(':').is_some_and(|(scheme, _)| {
+            ["http", "https"].contains(&scheme.to_ascii_lowercase().as_str())
+        })
+    })
+}
+
 fn external_content(desc: &Descriptor, what: &str) -> Option<Reason> {
     let urls: Vec<&str> = desc
         .urls
@@ -1346,8 +1365,16 @@ fn child_problems(
             .enumerate()
             .map(|(i, l)| (format!("layer {i} ({}) of {label}", l.digest), l)),
     );
+    // An entry without an os is taken for the host's (containerd's normalizeOS): Linux here.
+    let base = base.map(|b| {
+        let mut b = b.clone();
+        if b.os.is_empty() {
+            b.os = "linux".into();
+        }
+        b
+    });
     for (what, d) in children {
-        if let (Some(p), Some(base)) = (&d.platform, base) {
+        if let (Some(p), Some(base)) = (&d.platform, &base) {
             if base.runtime_rank(p).is_none() {
                 out.push(
                     Reason::new(

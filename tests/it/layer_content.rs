@@ -317,3 +317,48 @@ fn content_that_is_no_tar_archive_is_unusable() {
             .says(&["not a tar archive"]);
     }
 }
+
+/// A foreign (non-distributable) layer is fetched from the registry like any other when it names
+/// no http(s) URL (containerd does not look at the type): `--content` checks it, and a missing one
+/// is missing, not "served from elsewhere" (adversarial pass 24: both passed).
+#[test]
+fn a_foreign_layer_without_http_urls_is_checked_like_any_other() {
+    const FOREIGN: &str = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip";
+    let r = Registry::plain();
+    let a = tar("a");
+    let gz = gzip(&a);
+    push(
+        &r,
+        "content/foreign",
+        "v1",
+        ("linux", "amd64"),
+        &[(FOREIGN, gz.clone(), sha256(&gz))],
+    );
+    run(&r, "content/foreign:v1", "--content")
+        .expect(1, "digest-mismatch")
+        .says(&["rootfs.diff_ids[0]"]);
+    // Named with an ftp URL only (skipped by containerd) and missing from the registry.
+    let fake = Fake::start();
+    let cfg = serde_json::to_vec(&json!({"os": "linux", "architecture": "amd64",
+        "rootfs": {"type": "layers", "diff_ids": [sha256(&a)]}}))
+    .unwrap();
+    let m = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": OCI_CONFIG, "digest": sha256(&cfg), "size": cfg.len()},
+        "layers": [{"mediaType": FOREIGN, "digest": sha256(&gz), "size": gz.len(), "urls": ["ftp://127.0.0.1:1/layer"]}]}))
+    .unwrap();
+    fake.route(
+        "/v2/app/manifests/v1",
+        vec![fake_registry::with_digest(ok(OCI_MANIFEST, &m), &m)],
+    );
+    fake.route(&blob_path(&cfg), vec![ok("application/octet-stream", &cfg)]);
+    fake.route(&blob_path(&gz), vec![fake_registry::status(404, &[])]);
+    let reference = format!("{}/app:v1", fake.host());
+    for flag in ["--deep", "--content"] {
+        run_json(
+            shipcheck(),
+            &[&reference, "--platforms", "amd64", flag],
+            None,
+        )
+        .expect(1, "missing-content");
+    }
+}
