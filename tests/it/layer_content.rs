@@ -177,6 +177,24 @@ fn a_damaged_compressed_stream_is_unusable() {
     run(&r, "content/cut:v1", "--content")
         .expect(1, "unusable-entry")
         .says(&["compressed stream is damaged", "cannot unpack"]);
+    // Damage in the middle (found while streaming, not at the end): the same verdict, not an
+    // error of writing the download (it was `install-failed`, exit 2; adversarial pass 24).
+    let big = tar("big");
+    let mut mid = gzip(&big);
+    let n = mid.len();
+    for b in &mut mid[n / 3..n / 3 + 64] {
+        *b = 0xff;
+    }
+    push(
+        &r,
+        "content/mid",
+        "v1",
+        ("linux", "amd64"),
+        &[(GZIP_LAYER, mid, sha256(&big))],
+    );
+    run(&r, "content/mid:v1", "--content")
+        .expect(1, "unusable-entry")
+        .says(&["compressed stream is damaged"]);
 }
 
 #[test]
