@@ -198,28 +198,15 @@ impl TarCheck {
         if zeros {
             return self.fail(invalid("a header follows a single zero block"));
         }
-        let unsigned: i64 = b
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| {
-                if (148..156).contains(&i) {
-                    32
-                } else {
-                    x as i64
-                }
-            })
-            .sum();
-        let signed: i64 = b
-            .iter()
-            .enumerate()
-            .map(|(i, &x)| {
-                if (148..156).contains(&i) {
-                    32
-                } else {
-                    x as i8 as i64
-                }
-            })
-            .sum();
+        // The checksum field counts as spaces; Go accepts the unsigned or the signed byte sum.
+        let (unsigned, signed) = b.iter().enumerate().fold((0i64, 0i64), |(u, s), (i, &x)| {
+            let (xu, xs) = if (148..156).contains(&i) {
+                (32, 32)
+            } else {
+                (x as i64, x as i8 as i64)
+            };
+            (u + xu, s + xs)
+        });
         let sum = octal(&b[148..156]);
         if sum != Some(unsigned as i128) && sum != Some(signed as i128) {
             return self.fail(invalid("its checksum does not match"));

@@ -1305,10 +1305,12 @@ fn is_layer_type(media_type: &str) -> bool {
 /// Whether a descriptor names an `http`/`https` URL, which containerd fetches from before the
 /// registry (it skips other schemes).
 fn has_http_url(desc: &Descriptor) -> bool {
-    desc.urls.iter().any(|u| {
-        u.split_once(':').is_some_and(|(scheme, _)| {
-            ["http", "https"].contains(&scheme.to_ascii_lowercase().as_str())
-        })
+    desc.urls.iter().any(|u| is_http_url(u))
+}
+
+fn is_http_url(u: &str) -> bool {
+    u.split_once(':').is_some_and(|(scheme, _)| {
+        ["http", "https"].contains(&scheme.to_ascii_lowercase().as_str())
     })
 }
 
@@ -1316,12 +1318,8 @@ fn external_content(desc: &Descriptor, what: &str) -> Option<Reason> {
     let urls: Vec<&str> = desc
         .urls
         .iter()
-        .filter(|u| {
-            u.split_once(':').is_some_and(|(scheme, _)| {
-                ["http", "https"].contains(&scheme.to_ascii_lowercase().as_str())
-            })
-        })
         .map(String::as_str)
+        .filter(|u| is_http_url(u))
         .collect();
     let first = urls.first()?;
     let shown: String = first.chars().take(120).collect();

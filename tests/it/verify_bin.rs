@@ -974,28 +974,24 @@ fn a_catalog_tool_that_replaces_a_built_in_one_is_reported() {
         ("vendor-tool", &catalog, false),
         ("ecs-cli", &renamed, true),
     ] {
-        let out = shipcheck()
-            .args(["verify-bin", tool, "--json", "--no-install", "--file"])
-            .arg(&file)
-            .arg("--sig")
-            .arg(&sig)
-            .arg("--catalog")
-            .arg(cat)
-            .output()
-            .unwrap();
+        let run = |json: &[&str]| {
+            shipcheck()
+                .args(["verify-bin", tool, "--no-install", "--file"])
+                .arg(&file)
+                .arg("--sig")
+                .arg(&sig)
+                .arg("--catalog")
+                .arg(cat)
+                .args(json)
+                .output()
+                .unwrap()
+        };
+        let out = run(&["--json"]);
         let j: BinJson = serde_json::from_slice(&out.stdout).unwrap();
         assert_eq!(out.status.code(), Some(0), "{tool}: {j:?}");
         let w: Vec<&str> = j.warnings.iter().map(|w| w.code.as_str()).collect();
         assert_eq!(w.contains(&"catalog-override"), warned, "{tool}: {w:?}");
-        let text = shipcheck()
-            .args(["verify-bin", tool, "--no-install", "--file"])
-            .arg(&file)
-            .arg("--sig")
-            .arg(&sig)
-            .arg("--catalog")
-            .arg(cat)
-            .output()
-            .unwrap();
+        let text = run(&[]);
         let err = String::from_utf8_lossy(&text.stderr);
         assert_eq!(
             err.contains("replaces the built-in entry"),
