@@ -6,7 +6,8 @@
 //! non-distributable twin) is taken as it is, whatever its bytes; any other layer type has its
 //! compression told from the first bytes, not from the type: gzip (`1f 8b 08`, several members read
 //! as one stream, as Go's `gzip.Reader` does), zstd (`28 b5 2f fd`), anything else uncompressed. The
-//! tar itself is not parsed. Nothing is kept: memory stays at the decoders' windows.
+//! content is then walked as a tar archive ([`TarCheck`]). Nothing is kept: memory stays at the
+//! decoders' windows and a few queued chunks.
 
 use crate::net::Sink;
 use crate::oci::tar::TarCheck;
@@ -74,14 +75,10 @@ pub fn decompressed(media_type: &str) -> bool {
     .contains(&media_type)
 }
 
-fn hex(h: Sha256) -> Digest {
+fn sha256_digest(h: Sha256) -> Digest {
     Digest {
         algo: Algo::Sha256,
-        hex: h
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>(),
+        hex: hex::encode(h.finalize()),
     }
 }
 
@@ -147,7 +144,7 @@ impl Unpacker {
         };
         Ok(Content {
             not_tar: out.1.finish().err(),
-            digest: hex(out.0),
+            digest: sha256_digest(out.0),
             compression,
         })
     }
@@ -199,7 +196,7 @@ impl LayerSink {
             _ => Err("the decompression stopped unexpectedly".to_string()),
         };
         LayerDigests {
-            compressed: hex(std::mem::take(&mut self.compressed)),
+            compressed: sha256_digest(std::mem::take(&mut self.compressed)),
             content,
         }
     }

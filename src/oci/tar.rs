@@ -27,11 +27,13 @@ const MAX_SPECIAL: u64 = 1 << 20;
 enum State {
     /// Collecting a header block (`zeros`: a zero block came just before).
     Header { zeros: bool },
-    /// Skipping `left` bytes of an entry's data, then `pad` bytes of padding.
-    Data { left: u64, pad: u64 },
-    /// Collecting a PAX header's records or a GNU long name (`left` bytes more), then `pad` bytes of
-    /// padding; `kind` is the type flag.
-    Special { kind: u8, left: u64, pad: u64 },
+    /// `left` bytes of an entry's data, then `pad` bytes of padding: skipped, or kept when `keep`
+    /// is the type flag of a PAX header or GNU long name, whose body is read.
+    Body {
+        keep: Option<u8>,
+        left: u64,
+        pad: u64,
+    },
     /// The archive ended (or cannot be walked further): the rest is not read.
     Done,
 }
@@ -144,32 +146,23 @@ impl TarCheck {
                         self.block.clear();
                     }
                 }
-                State::Data { left, pad } => {
+                State::Body { keep, left, pad } => {
                     let take = (*left + *pad).min(data.len() as u64);
                     let from_data = take.min(*left);
-                    *left -= from_data;
-                    *pad -= take - from_data;
-                    data = &data[take as usize..];
-                    self.offset += take;
-                    if *left == 0 && *pad == 0 {
-                        self.state = State::Header { zeros: false };
+                    if keep.is_some() {
+                        self.special.extend_from_slice(&data[..from_data as usize]);
                     }
-                }
-                State::Special { kind, left, pad } => {
-                    let kind = *kind;
-                    let take = (*left + *pad).min(data.len() as u64);
-                    let from_data = take.min(*left);
-                    self.special.extend_from_slice(&data[..from_data as usize]);
                     *left -= from_data;
                     *pad -= take - from_data;
                     data = &data[take as usize..];
                     self.offset += take;
                     if *left == 0 && *pad == 0 {
-                        let body = std::mem::take(&mut self.special);
+                        let keep = *keep;
                         self.state = State::Header { zeros: false };
-                        match kind {
-                            b'x' => self.pax_records(&body),
-                            b'L' => self.next_name = Some(cstr(&body).to_vec()),
+                        let body = std::mem::take(&mut self.special);
+                        match keep {
+                            Some(b'x') => self.pax_records(&body),
+                            Some(b'L') => self.next_name = Some(cstr(&body).to_vec()),
                             _ => {}
                         }
                     }
@@ -250,8 +243,8 @@ impl TarCheck {
             self.state = if size == 0 {
                 State::Header { zeros: false }
             } else {
-                State::Special {
-                    kind: typ,
+                State::Body {
+                    keep: Some(typ),
                     left: size,
                     pad: pad(size),
                 }
@@ -280,7 +273,8 @@ impl TarCheck {
             // Header-only types: no data, whatever the size field says.
             State::Header { zeros: false }
         } else {
-            State::Data {
+            State::Body {
+                keep: None,
                 left: size,
                 pad: pad(size),
             }
@@ -356,8 +350,12 @@ impl TarCheck {
                 self.block.len()
             )),
             // Inside the padding after an entry's data: Go's reader reads the end of the archive.
-            State::Data { left: 0, .. } => Ok(()),
-            State::Data { .. } | State::Special { .. } => Err(format!(
+            State::Body {
+                keep: None,
+                left: 0,
+                ..
+            } => Ok(()),
+            State::Body { .. } => Err(format!(
                 "unexpected EOF: the stream ends inside entry {}'s data",
                 self.entries
             )),

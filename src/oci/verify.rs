@@ -1172,7 +1172,8 @@ impl Verifier<'_> {
             for (i, l) in layers.iter().enumerate() {
                 let lwhat = format!("layer {i} ({}) of {label}", l.digest);
                 // `--content`: every layer the registry holds is downloaded and hashed (a sha512
-                // one is refused above; a foreign layer is judged by its HEAD below).
+                // one is refused above; a foreign layer naming an http(s) URL, which need not be
+                // in the registry, is judged by its HEAD below).
                 if self.content && !(is_foreign_layer(&l.media_type) && has_http_url(l)) {
                     if l.digest.algo != Algo::Sha256 {
                         continue;
@@ -1302,18 +1303,6 @@ fn is_layer_type(media_type: &str) -> bool {
 /// 404, and fails the pull on any other error (a task in a private subnet reaches no such host).
 /// What those hosts serve is not checked: shipcheck never contacts a host a manifest names, so the
 /// verdict is undecided. Other schemes are skipped by containerd, and so here.
-/// Whether a descriptor names an `http`/`https` URL, which containerd fetches from before the
-/// registry (it skips other schemes).
-fn has_http_url(desc: &Descriptor) -> bool {
-    desc.urls.iter().any(|u| is_http_url(u))
-}
-
-fn is_http_url(u: &str) -> bool {
-    u.split_once(':').is_some_and(|(scheme, _)| {
-        ["http", "https"].contains(&scheme.to_ascii_lowercase().as_str())
-    })
-}
-
 fn external_content(desc: &Descriptor, what: &str) -> Option<Reason> {
     let urls: Vec<&str> = desc
         .urls
@@ -1334,6 +1323,18 @@ fn external_content(desc: &Descriptor, what: &str) -> Option<Reason> {
         )
         .hint("push the image again without `urls` on its manifests, configs and layers, with every layer in the registry (old Windows base images carry foreign layers with URLs; current ones are distributable)"),
     )
+}
+
+/// Whether a descriptor names an `http`/`https` URL, which containerd fetches from before the
+/// registry (it skips other schemes).
+fn has_http_url(desc: &Descriptor) -> bool {
+    desc.urls.iter().any(|u| is_http_url(u))
+}
+
+fn is_http_url(u: &str) -> bool {
+    u.split_once(':').is_some_and(|(scheme, _)| {
+        ["http", "https"].contains(&scheme.to_ascii_lowercase().as_str())
+    })
 }
 
 /// The longest key containerd's metadata database (bolt) stores: a download is recorded under

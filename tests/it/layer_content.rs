@@ -204,12 +204,14 @@ fn layer_bytes_that_do_not_hash_to_the_digest_fail_and_one_missing_is_missing_co
     let fake = Fake::start();
     img.serve(&fake);
     let reference = format!("{}/app:v1", fake.host());
-    run_json(
-        shipcheck(),
-        &[&reference, "--platforms", "amd64,arm64", "--content"],
-        None,
-    )
-    .expect(0, "");
+    let check = |flag: &str| {
+        run_json(
+            shipcheck(),
+            &[&reference, "--platforms", "amd64,arm64", flag],
+            None,
+        )
+    };
+    check("--content").expect(0, "");
     let mut other = img.layers[1].clone();
     other[0] ^= 1;
     fake.route(
@@ -217,19 +219,8 @@ fn layer_bytes_that_do_not_hash_to_the_digest_fail_and_one_missing_is_missing_co
         vec![ok("application/octet-stream", &other)],
     );
     // HEAD sees the right size: --deep passes; --content hashes the bytes.
-    run_json(
-        shipcheck(),
-        &[&reference, "--platforms", "amd64,arm64", "--deep"],
-        None,
-    )
-    .expect(0, "");
-    run_json(
-        shipcheck(),
-        &[&reference, "--platforms", "amd64,arm64", "--content"],
-        None,
-    )
-    .expect(1, "digest-mismatch")
-    .says(&[
+    check("--deep").expect(0, "");
+    check("--content").expect(1, "digest-mismatch").says(&[
         "layer 0",
         &sha256(&img.layers[1]),
         "hash to",
@@ -242,22 +233,12 @@ fn layer_bytes_that_do_not_hash_to_the_digest_fail_and_one_missing_is_missing_co
         &blob_path(&img.layers[1]),
         vec![ok("application/octet-stream", &longer)],
     );
-    run_json(
-        shipcheck(),
-        &[&reference, "--platforms", "amd64,arm64", "--content"],
-        None,
-    )
-    .expect(1, "size-mismatch");
+    check("--content").expect(1, "size-mismatch");
     fake.route(
         &blob_path(&img.layers[1]),
         vec![fake_registry::status(404, &[])],
     );
-    run_json(
-        shipcheck(),
-        &[&reference, "--platforms", "amd64,arm64", "--content"],
-        None,
-    )
-    .expect(1, "missing-content");
+    check("--content").expect(1, "missing-content");
 }
 
 #[test]
