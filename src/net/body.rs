@@ -74,53 +74,66 @@ pub trait Progress: Sync {
 pub struct NoProgress;
 impl Progress for NoProgress {}
 
+/// A sink that keeps the whole body in memory (manifests, configs, tokens, signatures).
+#[derive(Default)]
+pub(crate) struct Collect(pub Vec<u8>);
+
+impl Sink for Collect {
+    fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.0.extend_from_slice(data);
+        Ok(())
+    }
+    fn reset(&mut self) -> io::Result<()> {
+        self.0.clear();
+        Ok(())
+    }
+}
+
 /// Reads a whole body, refusing more than `cap` bytes and checking the length against Content-Length.
 /// A body that delivers less than [`LOW_SPEED_BYTES`] in any `window` (pass the client's timeout)
-/// is cut off.
+/// is cut off. (One attempt: [`fetch_body`] is the loop that asks again.)
 pub async fn read_capped_within(
     url: &Url,
-    mut resp: Response,
+    resp: Response,
     cap: u64,
     window: Duration,
 ) -> Result<Vec<u8>, FetchError> {
-    let mut speed = SpeedGuard::new(window);
-    let expected = resp.content_length();
-    if expected.is_some_and(|n| n > cap) {
-        return Err(FetchError::TooLarge {
-            url: redact(url),
-            limit: cap,
-        });
-    }
-    let mut body = Vec::with_capacity(expected.unwrap_or(0).min(cap) as usize);
-    loop {
-        match resp.chunk().await {
-            Ok(Some(bytes)) => {
-                speed.feed(url, bytes.len())?;
-                if body.len() as u64 + bytes.len() as u64 > cap {
-                    return Err(FetchError::TooLarge {
-                        url: redact(url),
-                        limit: cap,
-                    });
-                }
-                body.extend_from_slice(&bytes);
-            }
-            Ok(None) => break,
-            Err(e) => return Err(classify(url, &e)),
-        }
-    }
-    if let Some(n) = expected {
-        if n != body.len() as u64 {
-            return Err(FetchError::Truncated {
-                url: redact(url),
-                expected: n,
-                got: body.len() as u64,
-            });
-        }
-    }
-    Ok(body)
+    let mut sink = Collect::default();
+    stream_body(url, resp, &mut sink, &NoProgress, cap, window).await?;
+    Ok(sink.0)
 }
 
-pub(crate) fn sink_err(url: &Url, e: io::Error) -> FetchError {
+/// The one loop that reads a body with retries, used by every transfer. `respond` sends the
+/// request (retrying statuses itself, in the same `attempts`) and returns the answer with what the
+/// caller keeps of its headers; the body is streamed into `sink` (at most `limit` bytes), and a
+/// body that breaks off (connection error, truncation, slow drip) is asked for again from byte 0
+/// after `sink.reset()` while `attempts` allow. `url` names the transfer in errors (`None`: the
+/// answer's own URL, after redirects); `fail` turns the final error into the caller's.
+#[allow(clippy::too_many_arguments)] // each is one knob of the transfer; a struct would only rename them
+pub(crate) async fn fetch_body<'a, T, E>(
+    attempts: &mut super::Attempts<'a>,
+    url: Option<&Url>,
+    sink: &mut dyn Sink,
+    progress: &dyn Progress,
+    limit: u64,
+    window: Duration,
+    mut respond: impl AsyncFnMut(&mut super::Attempts<'a>) -> Result<(Response, T), E>,
+    fail: impl Fn(FetchError) -> E,
+) -> Result<(T, u64), E> {
+    loop {
+        let (resp, kept) = respond(attempts).await?;
+        let url = url.cloned().unwrap_or_else(|| resp.url().clone());
+        match stream_body(&url, resp, sink, progress, limit, window).await {
+            Ok(n) => return Ok((kept, n)),
+            Err(e) => {
+                attempts.retry_after(e).await.map_err(&fail)?;
+                sink.reset().map_err(|e| fail(sink_err(&url, e)))?;
+            }
+        }
+    }
+}
+
+fn sink_err(url: &Url, e: io::Error) -> FetchError {
     FetchError::Sink {
         url: redact(url),
         why: format!("writing the download failed: {e}"),
@@ -146,7 +159,9 @@ pub(crate) async fn stream_body(
         });
     }
     progress.start(&redact(url), expected);
-    let mut buf: Vec<u8> = Vec::with_capacity(CHUNK);
+    // Sized for the body when it is small (manifests), at most one chunk.
+    let mut buf: Vec<u8> =
+        Vec::with_capacity(expected.unwrap_or(CHUNK as u64).min(CHUNK as u64) as usize);
     let mut got: u64 = 0;
     let mut speed = SpeedGuard::new(window);
     let result = loop {

@@ -17,7 +17,7 @@ pub use error::{classify, ok_status, FetchError};
 pub use retry::{retryable_status, Attempts};
 
 use ::url::Url;
-pub(crate) use body::{sink_err, stream_body};
+pub(crate) use body::{fetch_body, Collect};
 use limit::{Answer, HostLimits};
 use reqwest::{Method, RequestBuilder, Response};
 use std::path::PathBuf;
@@ -257,14 +257,9 @@ impl Http {
     /// GETs `url` and returns its whole body, refusing more than `cap` bytes (checked against
     /// Content-Length before reading, and while reading). A body that breaks off is fetched again.
     pub async fn get_capped(&self, url: &Url, cap: u64) -> Result<Vec<u8>, FetchError> {
-        let mut attempts = self.attempts();
-        loop {
-            let resp = self.get_ok(&mut attempts, url).await?;
-            match read_capped_within(url, resp, cap, self.opts.timeout).await {
-                Ok(body) => return Ok(body),
-                Err(e) => attempts.retry_after(e).await?,
-            }
-        }
+        let mut sink = Collect::default();
+        self.get_into(url, &mut sink, &NoProgress, cap).await?;
+        Ok(sink.0)
     }
 
     /// GETs `url` and streams its body into `sink` in [`CHUNK`]-sized pieces. A body that breaks off is
@@ -275,17 +270,30 @@ impl Http {
         sink: &mut dyn Sink,
         progress: &dyn Progress,
     ) -> Result<u64, FetchError> {
+        self.get_into(url, sink, progress, self.opts.max_download)
+            .await
+    }
+
+    async fn get_into(
+        &self,
+        url: &Url,
+        sink: &mut dyn Sink,
+        progress: &dyn Progress,
+        limit: u64,
+    ) -> Result<u64, FetchError> {
         let mut attempts = self.attempts();
-        let (limit, window) = (self.opts.max_download, self.opts.timeout);
-        loop {
-            let resp = self.get_ok(&mut attempts, url).await?;
-            match stream_body(url, resp, sink, progress, limit, window).await {
-                Ok(n) => return Ok(n),
-                Err(e) => {
-                    attempts.retry_after(e).await?;
-                    sink.reset().map_err(|e| sink_err(url, e))?;
-                }
-            }
-        }
+        let respond = async |a: &mut Attempts<'_>| Ok((self.get_ok(a, url).await?, ()));
+        let (_, n) = fetch_body(
+            &mut attempts,
+            Some(url),
+            sink,
+            progress,
+            limit,
+            self.opts.timeout,
+            respond,
+            |e| e,
+        )
+        .await?;
+        Ok(n)
     }
 }

@@ -5,7 +5,7 @@ use super::auth::{parse_challenge, Challenge, Credentials};
 use super::cache::Decided;
 use super::{Digest, MANIFEST_ACCEPT};
 use crate::net::{
-    check_url, classify, is_loopback_host, read_capped_within, sink_err, stream_body, Attempts,
+    check_url, classify, fetch_body, is_loopback_host, read_capped_within, Attempts, Collect,
     FetchError, Http, NoProgress, Sink,
 };
 use crate::report::{Code, Reason};
@@ -727,29 +727,8 @@ impl Client {
     ) -> Result<u64, GetError> {
         let path = format!("/v2/{repo}/blobs/{digest}");
         let what = format!("blob {digest} in {repo}");
-        let mut attempts = self.http.attempts();
-        loop {
-            let resp = self
-                .execute(&mut attempts, Method::GET, &path, None, repo, &what)
-                .await?;
-            if let Some(r) = encoded(&resp, &what) {
-                return Err(GetError::Reason(r));
-            }
-            let url = resp.url().clone();
-            match stream_body(&url, resp, sink, &NoProgress, size, self.http.opts.timeout).await {
-                Ok(n) => return Ok(n),
-                Err(FetchError::TooLarge { url, limit }) => {
-                    return Err(GetError::TooLarge { url, limit })
-                }
-                Err(e) => {
-                    if let Err(e) = attempts.retry_after(e).await {
-                        return Err(GetError::Reason(self.fetch_reason(e)));
-                    }
-                    sink.reset()
-                        .map_err(|e| GetError::Reason(self.fetch_reason(sink_err(&url, e))))?;
-                }
-            }
-        }
+        let (_, n) = self.get_into(&path, None, repo, &what, sink, size).await?;
+        Ok(n)
     }
 
     /// HEADs a blob and returns its Content-Length (None when the registry sends none).
@@ -775,38 +754,58 @@ impl Client {
         what: &str,
         cap: u64,
     ) -> Result<Fetched, GetError> {
-        // A body that breaks off (reset, truncation, stall, slow drip) is a connection error: the
-        // request is sent again, like any other; the request and its body share --retries.
+        let mut sink = Collect::default();
+        let ((content_type, digest_header), _) = self
+            .get_into(path, accept, repo, what, &mut sink, cap)
+            .await?;
+        Ok(Fetched {
+            body: sink.0,
+            content_type,
+            digest_header,
+        })
+    }
+
+    /// GETs `path` into `sink` (at most `limit` bytes) through the one body loop every transfer
+    /// uses: a body that breaks off (reset, truncation, stall, slow drip) is a connection error and
+    /// the request is sent again, the request and its body sharing --retries; the low-speed window
+    /// is --timeout. Returns the answer's Content-Type and Docker-Content-Digest, and the length.
+    async fn get_into(
+        &self,
+        path: &str,
+        accept: Option<&str>,
+        repo: &str,
+        what: &str,
+        sink: &mut dyn Sink,
+        limit: u64,
+    ) -> Result<((Option<String>, Option<String>), u64), GetError> {
         let mut attempts = self.http.attempts();
-        loop {
+        let respond = async |a: &mut Attempts<'_>| {
             let resp = self
-                .execute(&mut attempts, Method::GET, path, accept, repo, what)
-                .await?;
-            let header = |n: &str| header_text(&resp, n);
-            let content_type = header(CONTENT_TYPE.as_str());
-            let digest_header = header("docker-content-digest");
-            let url = resp.url().clone();
+                .execute(a, Method::GET, path, accept, repo, what)
+                .await
+                .map_err(GetError::Reason)?;
             if let Some(r) = encoded(&resp, what) {
                 return Err(GetError::Reason(r));
             }
-            // The low-speed window is --timeout, as for every other transfer.
-            match read_capped_within(&url, resp, cap, self.http.opts.timeout).await {
-                Ok(body) => {
-                    return Ok(Fetched {
-                        body,
-                        content_type,
-                        digest_header,
-                    })
-                }
-                Err(FetchError::TooLarge { url, limit }) => {
-                    return Err(GetError::TooLarge { url, limit })
-                }
-                Err(e) => {
-                    if let Err(e) = attempts.retry_after(e).await {
-                        return Err(GetError::Reason(self.fetch_reason(e)));
-                    }
-                }
-            }
-        }
+            let kept = (
+                header_text(&resp, CONTENT_TYPE.as_str()),
+                header_text(&resp, "docker-content-digest"),
+            );
+            Ok((resp, kept))
+        };
+        fetch_body(
+            &mut attempts,
+            None,
+            sink,
+            &NoProgress,
+            limit,
+            self.http.opts.timeout,
+            respond,
+            |e| match e {
+                FetchError::TooLarge { url, limit } => GetError::TooLarge { url, limit },
+                e => GetError::Reason(self.fetch_reason(e)),
+            },
+        )
+        .await
     }
 }
