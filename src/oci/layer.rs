@@ -60,8 +60,74 @@ enum Stage {
     /// Fewer than four bytes seen: the compression is not known yet.
     Sniffing(Vec<u8>),
     Plain(Box<HashWriter>),
-    Gzip(Box<flate2::write::MultiGzDecoder<HashWriter>>),
+    Gzip(Box<GzMembers>),
     Zstd(Box<zstd::stream::write::Decoder<'static, HashWriter>>),
+}
+
+/// A gzip stream of one or more members, read as Go's `gzip.Reader` reads it under containerd: a
+/// member's trailer (CRC-32 and length) must match, the next member starts right after it, and any
+/// other bytes after a member are an invalid header. Go also refuses a member header whose file
+/// name or comment is 512 bytes or longer (its header buffer), which flate2 takes: checked here,
+/// member by member.
+struct GzMembers(flate2::write::GzDecoder<HashWriter>);
+
+/// Go's `gzip.Reader` reads a header's file name or comment into a buffer of this many bytes,
+/// terminating NUL included.
+const GO_GZIP_HEADER_STRING: usize = 512;
+
+impl GzMembers {
+    fn feed(&mut self, mut data: &[u8]) -> io::Result<()> {
+        while !data.is_empty() {
+            match self.0.write(data)? {
+                // The member ended (trailer read): the rest begins the next member.
+                0 => {
+                    self.check_header()?;
+                    let done = std::mem::replace(
+                        &mut self.0,
+                        flate2::write::GzDecoder::new(HashWriter::new()),
+                    );
+                    let out = done.finish()?;
+                    self.0 = flate2::write::GzDecoder::new(out);
+                    match self.0.write(data)? {
+                        0 => {
+                            return Err(io::Error::new(
+                                io::ErrorKind::InvalidData,
+                                "gzip: a member took no bytes",
+                            ))
+                        }
+                        n => data = &data[n..],
+                    }
+                }
+                n => data = &data[n..],
+            }
+        }
+        Ok(())
+    }
+
+    fn check_header(&self) -> io::Result<()> {
+        let Some(h) = self.0.header() else {
+            return Ok(());
+        };
+        for (what, field) in [("file name", h.filename()), ("comment", h.comment())] {
+            if let Some(f) = field.filter(|f| f.len() >= GO_GZIP_HEADER_STRING) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "gzip: invalid header (a member's {what} of {} bytes; Go's reader, which the runtime unpacks with, takes at most {})",
+                        f.len(),
+                        GO_GZIP_HEADER_STRING - 1
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> io::Result<HashWriter> {
+        self.0.try_finish()?;
+        self.check_header()?;
+        self.0.finish()
+    }
 }
 
 /// Whether the runtime decompresses a layer of this (bare) media type: every layer type but the
@@ -101,7 +167,7 @@ impl Unpacker {
     fn decide(head: &[u8]) -> io::Result<Stage> {
         let out = HashWriter::new();
         Ok(if head.starts_with(&[0x1f, 0x8b, 0x08]) {
-            Stage::Gzip(Box::new(flate2::write::MultiGzDecoder::new(out)))
+            Stage::Gzip(Box::new(GzMembers(flate2::write::GzDecoder::new(out))))
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
             // A skippable frame (0x184D2A50-5F): containerd 1.6's DetectCompression takes it for zstd.
             || (head.len() >= 4 && head[0] & 0xf0 == 0x50 && head[1..4] == [0x2a, 0x4d, 0x18])
@@ -124,7 +190,7 @@ impl Unpacker {
                 Ok(())
             }
             Stage::Plain(w) => w.write_all(data),
-            Stage::Gzip(d) => d.write_all(data),
+            Stage::Gzip(d) => d.feed(data),
             Stage::Zstd(d) => d.write_all(data),
         }
     }
@@ -318,6 +384,39 @@ mod tests {
             run(&junk, 64).is_err(),
             "trailing bytes that are no gzip member"
         );
+        // Go's reader refuses a member header whose file name or comment is 512 bytes or more,
+        // in any member; 511 is read.
+        let named = |name: Vec<u8>, comment: bool| {
+            let g = flate2::GzBuilder::new();
+            let g = if comment {
+                g.comment(name)
+            } else {
+                g.filename(name)
+            };
+            let mut e = g.write(Vec::new(), flate2::Compression::fast());
+            e.write_all(&a).unwrap();
+            e.finish().unwrap()
+        };
+        for comment in [false, true] {
+            for (len, ok) in [(511, true), (512, false), (4000, false)] {
+                let mut three = gzip(&a);
+                three.extend(named(vec![b'n'; len], comment));
+                three.extend(gzip(&a));
+                for chunk in [1, 64, 1 << 20] {
+                    let got = run(&three, chunk);
+                    assert_eq!(
+                        got.is_ok(),
+                        ok,
+                        "{len} bytes, comment {comment}, chunk {chunk}"
+                    );
+                    if let Err(e) = got {
+                        assert!(e.contains("invalid header"), "{e}");
+                    }
+                }
+                let last = [gzip(&a), named(vec![b'n'; len], comment)].concat();
+                assert_eq!(run(&last, 100).is_ok(), ok, "in the last member");
+            }
+        }
         let zs = zstd::stream::encode_all(&a[..], 3).unwrap();
         assert!(
             run(&zs[..zs.len() - 3], 64).is_err(),

@@ -197,6 +197,36 @@ fn a_damaged_compressed_stream_is_unusable() {
         .says(&["compressed stream is damaged"]);
 }
 
+/// Go's gzip reader (containerd's unpack) refuses a member header whose file name is 512 bytes or
+/// longer ("gzip: invalid header"); flate2 reads it. A layer of two members, the second named so,
+/// passed `--content` until 2026-12-03; 511 bytes unpack.
+#[test]
+fn a_gzip_member_name_go_cannot_read_is_unusable() {
+    let r = Registry::plain();
+    let a = tar("a");
+    let named = |len: usize| {
+        let mut e = flate2::GzBuilder::new()
+            .filename(vec![b'n'; len])
+            .write(Vec::new(), flate2::Compression::fast());
+        e.write_all(&a[a.len() / 2..]).unwrap();
+        e.finish().unwrap()
+    };
+    for (len, tag) in [(511, "ok"), (512, "long")] {
+        let layer = [gzip(&a[..a.len() / 2]), named(len)].concat();
+        push(
+            &r,
+            "content/gzname",
+            tag,
+            ("linux", "amd64"),
+            &[(GZIP_LAYER, layer, sha256(&a))],
+        );
+    }
+    run(&r, "content/gzname:ok", "--content").expect(0, "");
+    run(&r, "content/gzname:long", "--content")
+        .expect(1, "unusable-entry")
+        .says(&["invalid header", "file name of 512 bytes"]);
+}
+
 #[test]
 fn layer_bytes_that_do_not_hash_to_the_digest_fail_and_one_missing_is_missing_content() {
     // docker-registry checks digests on upload, so a registry that serves other bytes is scripted.
