@@ -110,6 +110,24 @@ impl IndexTree {
         (start..self.nodes.len()).collect()
     }
 
+    /// The nested indexes that lead from the top index to entry `node`, outermost first (the
+    /// runtime fetches each on its way there).
+    pub fn ancestors(&self, node: usize) -> Vec<usize> {
+        let parent = |child: usize| {
+            self.nodes.iter().position(
+                |n| matches!(n, Node::Index { children: Some(kids), .. } if kids.contains(&child)),
+            )
+        };
+        let mut path = Vec::new();
+        let mut at = node;
+        while let Some(p) = parent(at) {
+            path.push(p);
+            at = p;
+        }
+        path.reverse();
+        path
+    }
+
     /// The entry the runtime selects for `required` (see the module documentation).
     pub fn select(&self, required: &Platform) -> Selection {
         let mut level = &self.top;

@@ -612,6 +612,26 @@ impl Verifier<'_> {
         rep: &mut ImageReport,
     ) {
         let req = ctx.req;
+        // The runtime fetches every nested index on its way to the entry: one it cannot record
+        // (a `ref.name` too long for its database) fails the pull before the entry matters.
+        let node = match sel {
+            Selection::Image { node, .. }
+            | Selection::Fallback { node, .. }
+            | Selection::Unusable { node } => Some(node),
+            Selection::None | Selection::Undecided => None,
+        };
+        for at in node.map(|n| tree.ancestors(n)).unwrap_or_default() {
+            let d = tree.nodes[at].desc();
+            let what = format!(
+                "the nested index {} the runtime enters for {req} in {}",
+                d.digest, ctx.reference
+            );
+            if let Some(r) = ref_key_problem(d, &what) {
+                rep.missing.push(req.to_string());
+                rep.reasons.push(r);
+                return;
+            }
+        }
         match sel {
             // Selected by its platform, which matches `req`: verified with every platform image (its
             // config must name that platform).

@@ -2315,5 +2315,24 @@ fn a_ref_name_longer_than_containerds_key_limit_fails_that_platform() {
             exit,
             "layer {len}"
         );
+        // On a nested index the runtime enters on its way to the arm64 image (it fetches, and
+        // records, the nested index first); amd64, reached without it, still passes.
+        let inner = oci_index(
+            &r,
+            &format!("ref/app:inner{len}"),
+            vec![arm.entry("linux/arm64/v8")],
+        );
+        let nested = json!({"mediaType": OCI_INDEX, "digest": inner.digest, "size": inner.size,
+            "annotations": {"org.opencontainers.image.ref.name": "i".repeat(len)}});
+        let tag = format!("ref/app:n{len}");
+        oci_index(&r, &tag, vec![amd.entry("linux/amd64"), nested]);
+        let run = verify_image(&r, &tag, Some("amd64,arm64"));
+        assert_eq!(run.code, exit, "nested {len}: {}", run.stdout);
+        if exit == 1 {
+            run.expect(1, "unusable-entry")
+                .says(&["nested index", "key too large"]);
+            assert_eq!(run.json.missing, ["linux/arm64"]);
+            verify_image(&r, &tag, Some("amd64")).expect(0, "");
+        }
     }
 }
