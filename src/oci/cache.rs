@@ -45,7 +45,15 @@ pub struct ContentCache {
     ecr_logins: Mutex<HashMap<String, Arc<OnceCell<EcrLogin>>>>,
     /// Registries that asked for Basic credentials in this run (see [`ContentCache::basic_asked`]).
     basic_hosts: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// `--content`: layers streamed at once in this run (see [`LAYER_STREAMS`]).
+    layer_streams: tokio::sync::Semaphore,
 }
+
+/// `--content`: how many layers one run downloads and decompresses at once. Each holds its
+/// decoder's window (zstd: up to 128 MiB, which a hostile registry can make it fill) and a worker
+/// thread; a few keep the download and both cores busy, and bound memory whatever the number of
+/// layers, images and targets.
+pub const LAYER_STREAMS: usize = 4;
 
 /// The scheme a loopback registry answers (`https` or `http`), and why HTTPS failed if it did:
 /// decided by the first request of a run to that host, which the others wait for, so that the many
@@ -79,7 +87,16 @@ impl ContentCache {
             schemes: Mutex::new(HashMap::new()),
             ecr_logins: Mutex::new(HashMap::new()),
             basic_hosts: Mutex::new(HashMap::new()),
+            layer_streams: tokio::sync::Semaphore::new(LAYER_STREAMS),
         }
+    }
+
+    /// `--content`: waits for one of the run's [`LAYER_STREAMS`] layer streams.
+    pub async fn layer_stream(&self) -> tokio::sync::SemaphorePermit<'_> {
+        self.layer_streams
+            .acquire()
+            .await
+            .expect("the semaphore is never closed")
     }
 
     /// The run's scheme decision for the loopback registry `host`.

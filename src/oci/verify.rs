@@ -1002,6 +1002,7 @@ impl Verifier<'_> {
         let what = format!("layer {}", l.digest);
         let got = cell
             .get_or_init(|| async {
+                let _stream = self.cache.layer_stream().await;
                 let mut sink = LayerSink::new(&l.media_type);
                 let n = self
                     .client

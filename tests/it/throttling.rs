@@ -22,12 +22,24 @@ struct Counts {
     throttled: AtomicUsize,
     /// Most requests in flight among those served (not throttled).
     peak_served: AtomicUsize,
+    /// Requests for the marked paths in flight, and the most at once.
+    marked_in_flight: AtomicUsize,
+    peak_marked: AtomicUsize,
 }
 
 /// Serves `content` (path -> (content type, body)); more than `quota` requests in flight get 429.
 fn throttling_registry(
     content: HashMap<String, (String, Vec<u8>)>,
     quota: usize,
+) -> (u16, Arc<Counts>, Arc<std::sync::atomic::AtomicBool>) {
+    throttling_registry_counting(content, quota, Vec::new())
+}
+
+/// [`throttling_registry`], also counting the requests for `marked` paths in flight at once.
+fn throttling_registry_counting(
+    content: HashMap<String, (String, Vec<u8>)>,
+    quota: usize,
+    marked: Vec<String>,
 ) -> (u16, Arc<Counts>, Arc<std::sync::atomic::AtomicBool>) {
     let counts = Arc::new(Counts::default());
     let c = counts.clone();
@@ -37,6 +49,11 @@ fn throttling_registry(
         let mut stream = stream;
         while let Some(req) = read_request(&mut reader) {
             let now = c.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+            let is_marked = marked.contains(&req.path);
+            if is_marked {
+                let m = c.marked_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                c.peak_marked.fetch_max(m, Ordering::SeqCst);
+            }
             let resp = if now > quota {
                 c.throttled.fetch_add(1, Ordering::SeqCst);
                 "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n"
@@ -63,6 +80,9 @@ fn throttling_registry(
                 }
             };
             c.in_flight.fetch_sub(1, Ordering::SeqCst);
+            if is_marked {
+                c.marked_in_flight.fetch_sub(1, Ordering::SeqCst);
+            }
             if stream.write_all(&resp).is_err() {
                 return;
             }
@@ -192,4 +212,75 @@ fn max_per_host_caps_requests_in_flight() {
     let peak = counts.peak_served.load(Ordering::SeqCst);
     assert!(peak <= 3, "{peak} requests in flight with --max-per-host 3");
     assert!(peak >= 2, "requests ran one at a time ({peak})");
+}
+
+/// `--content` downloads and decompresses at most a few layers at once in a run
+/// (`LAYER_STREAMS`, 4): each holds a decoder's window (a zstd window a hostile registry makes up
+/// to 128 MiB) and a thread, so memory stays bounded whatever the number of images and platforms
+/// verified at once. An audit of 12 images of one layer each, every answer taking a while: the
+/// layer GETs overlap, never more than 4 of them.
+#[test]
+fn content_streams_a_few_layers_at_a_time() {
+    const IMAGES: usize = 12;
+    let mut m = HashMap::new();
+    m.insert(
+        "/v2/".to_string(),
+        ("application/json".to_string(), b"{}".to_vec()),
+    );
+    let mut audit_text = String::new();
+    let layer_paths: Vec<String> = (0..IMAGES)
+        .map(|i| {
+            let repo = format!("many{i}");
+            let tar = common::tar::tar_of(&[(&format!("f{i}"), format!("layer {i}").as_bytes())]);
+            let d = sha256(&tar);
+            let path = format!("/v2/{repo}/blobs/{d}");
+            m.insert(path.clone(), ("application/octet-stream".to_string(), tar.clone()));
+            let config = serde_json::to_vec(&json!({"architecture": "amd64", "os": "linux",
+                "rootfs": {"type": "layers", "diff_ids": [d]}}))
+            .unwrap();
+            let cd = sha256(&config);
+            m.insert(
+                format!("/v2/{repo}/blobs/{cd}"),
+                (OCI_CONFIG.to_string(), config.clone()),
+            );
+            let manifest = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+                "config": {"mediaType": OCI_CONFIG, "digest": cd, "size": config.len()},
+                "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": tar.len()}]}))
+            .unwrap();
+            m.insert(
+                format!("/v2/{repo}/manifests/v1"),
+                (OCI_MANIFEST.to_string(), manifest),
+            );
+            path
+        })
+        .collect();
+    let (port, counts, stop) = throttling_registry_counting(m, 1000, layer_paths);
+    for i in 0..IMAGES {
+        audit_text.push_str(&format!(
+            "[[image]]\nref = \"127.0.0.1:{port}/many{i}:v1\"\nplatforms = [\"amd64\"]\ncontent = true\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.toml");
+    std::fs::write(&audit, audit_text).unwrap();
+    let out = shipcheck()
+        .args(["audit", "--json"])
+        .arg(&audit)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let peak = counts.peak_marked.load(Ordering::SeqCst);
+    assert!(
+        peak <= 4,
+        "{peak} layer downloads at once: more than 4 layer streams"
+    );
+    assert!(peak >= 2, "layers were fetched one at a time ({peak})");
 }
