@@ -171,15 +171,28 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
     rep.reference = Some(reference.to_string());
     let mut required: Vec<Platform> = Vec::new();
     // An empty value (an unset CI variable in `--platforms "$PLATFORMS"`) must not switch the check
-    // off; leaving the option out checks every platform the index lists.
+    // off; leaving the option out checks every platform the index lists. An empty item in a list
+    // (`amd64,$EXTRA` with EXTRA unset) must not drop the platform it was meant to require: refused,
+    // as containerd's and buildx's platform parsers refuse it.
+    const WHERE: &str = "required platforms (--platforms, or `platforms` in an audit file)";
     if !req.platforms.is_empty() && req.platforms.iter().all(|p| p.trim().is_empty()) {
         rep.reasons.push(
-            Reason::usage("the required platforms are empty")
+            Reason::usage(format!("the {WHERE} are empty"))
                 .hint("give platforms such as amd64,arm64, or leave --platforms out to check every platform the index lists"),
         );
         return rep.finish();
     }
-    for p in req.platforms.iter().filter(|p| !p.trim().is_empty()) {
+    if req.platforms.iter().any(|p| p.trim().is_empty()) {
+        rep.reasons.push(
+            Reason::usage(format!(
+                "the {WHERE} have an empty item: {:?}",
+                req.platforms
+            ))
+            .hint("an unset variable in a list such as amd64,$EXTRA leaves an empty item; name every platform, or remove the item"),
+        );
+        return rep.finish();
+    }
+    for p in &req.platforms {
         match Platform::parse(p) {
             Ok(p) => {
                 // One check per platform; Windows builds are platforms of their own (a host runs
@@ -192,7 +205,7 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
                 }
             }
             Err(e) => {
-                rep.reasons.push(Reason::usage(format!("--platforms: {e}")));
+                rep.reasons.push(Reason::usage(format!("{WHERE}: {e}")));
                 return rep.finish();
             }
         }
@@ -200,7 +213,9 @@ pub async fn run_with(req: &ImageRequest, http: &Http, cache: &ContentCache) -> 
     let pinned = match req.digest.as_deref().map(Digest::parse).transpose() {
         Ok(d) => d,
         Err(e) => {
-            rep.reasons.push(Reason::usage(format!("--digest: {e}")));
+            rep.reasons.push(Reason::usage(format!(
+                "the required digest (--digest, or `digest` in an audit file): {e}"
+            )));
             return rep.finish();
         }
     };

@@ -1134,6 +1134,35 @@ fn an_empty_platform_list_is_refused() {
         let run = verify_image(&r, "empty/app:v1", Some(p));
         run.expect(2, "usage");
     }
+    // An empty item beside real ones (`amd64,$EXTRA` with EXTRA unset) is refused too, not
+    // dropped with the platform it was meant to require (adversarial pass 27: exit 0); as
+    // containerd's `platforms.Parse("")` and buildx refuse it.
+    for p in ["amd64,", ",amd64", "amd64, ,arm64"] {
+        verify_image(&r, "empty/app:v1", Some(p))
+            .expect(2, "usage")
+            .says(&["empty item"]);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.toml");
+    std::fs::write(
+        &audit,
+        format!(
+            "[[image]]\nref = \"{}/empty/app:v1\"\nplatforms = [\"linux/amd64\", \"\"]\n",
+            r.host()
+        ),
+    )
+    .unwrap();
+    let out = shipcheck()
+        .args(["audit", "--json"])
+        .arg(&audit)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("empty item") && text.contains("audit file"),
+        "{text}"
+    );
 }
 
 /// The differential table: every required spelling against an index holding one platform spelled
