@@ -13,6 +13,11 @@ use std::path::{Path, PathBuf};
 /// Checks that `dest` can be replaced safely and returns its directory. A symlink, a directory, or a
 /// destination whose directory does not exist is refused.
 pub fn check_destination(dest: &Path) -> Result<PathBuf, Reason> {
+    check_destination_of(dest, "--dest")
+}
+
+/// [`check_destination`] for a destination the user gave with `option` (named in the hints).
+fn check_destination_of(dest: &Path, option: &str) -> Result<PathBuf, Reason> {
     let unsafe_dest = |why: String| {
         Reason::new(
             Code::UnsafeDestination,
@@ -21,11 +26,15 @@ pub fn check_destination(dest: &Path) -> Result<PathBuf, Reason> {
     };
     match fs::symlink_metadata(dest) {
         Ok(m) if m.file_type().is_symlink() => {
-            return Err(unsafe_dest("is a symlink; refusing to replace it".into())
-                .hint("pass the real path with --dest, or remove the symlink first"))
+            return Err(
+                unsafe_dest("is a symlink; refusing to replace it".into()).hint(format!(
+                    "pass the real path with {option}, or remove the symlink first"
+                )),
+            )
         }
         Ok(m) if m.is_dir() => {
-            return Err(unsafe_dest("is a directory".into()).hint("pass a file path with --dest"))
+            return Err(unsafe_dest("is a directory".into())
+                .hint(format!("pass a file path with {option}")))
         }
         Ok(m) if !m.is_file() => return Err(unsafe_dest("is not a regular file".into())),
         Ok(_) => {}
@@ -38,7 +47,7 @@ pub fn check_destination(dest: &Path) -> Result<PathBuf, Reason> {
     }
     if dest.as_os_str().to_string_lossy().ends_with('/') {
         return Err(unsafe_dest("ends with `/`, which names a directory".into())
-            .hint("pass a file path with --dest"));
+            .hint(format!("pass a file path with {option}")));
     }
     let dir = match dest.parent() {
         Some(p) if p.as_os_str().is_empty() => PathBuf::from("."),
@@ -120,9 +129,10 @@ impl Staged {
 
 /// Places `bytes` at `dest` the one safe way: refuses a symlink or directory destination, writes a
 /// temp file beside it, syncs it, gives it `mode` and renames it over `dest` (see [`Staged`]). For
-/// files shipcheck writes whole, such as a pinned task definition.
-pub fn write_file(dest: &Path, bytes: &[u8], mode: u32) -> Result<(), Reason> {
-    let dir = check_destination(dest)?;
+/// files shipcheck writes whole, such as a pinned task definition; `option` is how the user named
+/// `dest` (for hints).
+pub fn write_file(dest: &Path, option: &str, bytes: &[u8], mode: u32) -> Result<(), Reason> {
+    let dir = check_destination_of(dest, option)?;
     let name = dest
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -9,6 +9,7 @@ use crate::input;
 use crate::net::Http;
 use crate::oci::auth::CredentialSources;
 use crate::oci::cache::ContentCache;
+use crate::oci::gojson::go_fold;
 use crate::oci::verify::{self, ImageReport, ImageRequest};
 use crate::oci::Reference;
 use crate::report::{prefixed, verdict_of, Code, Reason, Verdict};
@@ -210,6 +211,27 @@ pub enum TaskdefError {
         "$.runtimePlatform.operatingSystemFamily: expected LINUX or a WINDOWS_SERVER_* family ECS documents (2016_FULL, 2019_CORE/FULL, 2004_CORE, 20H2_CORE, 2022_CORE/FULL, 2025_CORE/FULL), found `{0}`"
     )]
     Os(String),
+    /// Another spelling of a key shipcheck reads (`RuntimePlatform`, `Image`), or two keys equal
+    /// but for case.
+    #[error("{path}: key `{key}` is another spelling of `{known}`: tools that read task definitions with Go's JSON decoder (ecspresso, Terraform's AWS provider) take it as `{known}`, and the AWS CLI refuses it")]
+    KeySpelling {
+        /// The object's JSON path (`$`, `$.taskDefinition`, `$.containerDefinitions[0]`).
+        path: String,
+        /// The key as written (first 64 characters).
+        key: String,
+        /// The key it folds to.
+        known: &'static str,
+    },
+    /// An image reference longer than ECS registers.
+    #[error("$.containerDefinitions[{index}].image: {len} characters{before_at}, more than the 255 ECS registers (RegisterTaskDefinition refuses it: \"Container.image should be 255 characters or less\")")]
+    ImageTooLong {
+        /// The container's index.
+        index: usize,
+        /// The length ECS counts.
+        len: usize,
+        /// ` before the @` for a reference by digest.
+        before_at: &'static str,
+    },
     /// `containerDefinitions` is `[]`.
     #[error("$.containerDefinitions: the list is empty")]
     NoContainers,
@@ -327,12 +349,59 @@ pub struct Container {
     pub image: String,
 }
 
+/// The keys shipcheck reads from a task definition (or its `describe-task-definition` wrapper) and
+/// from each container definition.
+const TASKDEF_KEYS: &[&str] = &[
+    "taskDefinition",
+    "family",
+    "taskDefinitionArn",
+    "revision",
+    "runtimePlatform",
+    "requiresCompatibilities",
+    "containerDefinitions",
+];
+const CONTAINER_KEYS: &[&str] = &["name", "image"];
+
+/// Refuses, in one object of a task definition file, a key that is another spelling of a key
+/// shipcheck reads (`RuntimePlatform`, `Image`: Go's JSON decoder, which ecspresso and Terraform's
+/// AWS provider read task definitions with, matches keys case-insensitively, so such a file
+/// registers an ARM64 task that shipcheck would check as X86_64), and two keys equal under that
+/// folding (Go takes the last, shipcheck the exact one).
+fn key_spellings(v: &Value, known: &[&'static str], path: &str) -> Result<(), TaskdefError> {
+    let Some(obj) = v.as_object() else {
+        return Ok(());
+    };
+    let mut folded = std::collections::HashSet::new();
+    for k in obj.keys() {
+        let f = go_fold(k);
+        let spelled = known.iter().find(|n| go_fold(n) == f && **n != k.as_str());
+        if let Some(&known) = spelled.or_else(|| {
+            known
+                .iter()
+                .find(|n| go_fold(n) == f)
+                .filter(|_| folded.contains(&f))
+        }) {
+            return Err(TaskdefError::KeySpelling {
+                path: path.to_string(),
+                key: k.chars().take(64).collect(),
+                known,
+            });
+        }
+        folded.insert(f);
+    }
+    Ok(())
+}
+
 /// What a task definition asks for: family, platform and containers. `doc` may be the bare task
 /// definition or `describe-task-definition` output; errors name the JSON path.
 pub fn plan(doc: &Value) -> Result<TaskDefinition, TaskdefError> {
+    key_spellings(doc, TASKDEF_KEYS, "$")?;
     let td = doc.get("taskDefinition").unwrap_or(doc);
     if !td.is_object() {
         return Err(TaskdefError::NotAnObject);
+    }
+    if doc.get("taskDefinition").is_some() {
+        key_spellings(td, TASKDEF_KEYS, "$.taskDefinition")?;
     }
     let text = |k: &str| td.get(k).and_then(Value::as_str).map(str::to_string);
     Ok(TaskDefinition {
@@ -372,14 +441,33 @@ pub fn containers(td: &Value) -> Result<Vec<Container>, TaskdefError> {
     };
     let mut out = Vec::new();
     for (index, c) in list.iter().enumerate() {
+        key_spellings(
+            c,
+            CONTAINER_KEYS,
+            &format!("$.containerDefinitions[{index}]"),
+        )?;
         let s = |field: &'static str| match c.get(field) {
             Some(Value::String(v)) if !v.trim().is_empty() => Ok(v.clone()),
             Some(_) => Err(TaskdefError::ContainerField { index, field }),
             None => Err(TaskdefError::ContainerFieldMissing { index, field }),
         };
+        let image = s("image")?;
+        // ECS counts a reference by digest up to its `@`, any other whole.
+        let (counted, before_at) = match image.split_once('@') {
+            Some((name, _)) => (name, " before the @"),
+            None => (image.as_str(), ""),
+        };
+        let len = counted.chars().count();
+        if len > 255 {
+            return Err(TaskdefError::ImageTooLong {
+                index,
+                len,
+                before_at,
+            });
+        }
         out.push(Container {
             name: s("name")?,
-            image: s("image")?,
+            image,
         });
     }
     Ok(out)
@@ -657,7 +745,7 @@ fn write_pinned(td: &Value, containers: &[ContainerReport], out: &Path) -> Resul
         )
     })?;
     text.push('\n');
-    crate::install::write_file(out, text.as_bytes(), 0o644)
+    crate::install::write_file(out, "--output", text.as_bytes(), 0o644)
 }
 
 /// Text rendering: (stdout, stderr).

@@ -120,6 +120,17 @@ fn x86_task_passes_and_pins_by_digest() {
         );
         assert_eq!(code, 2, "{v:#}");
         assert!(codes_at(&v, "reasons").contains(&"unsafe-destination".to_string()));
+        // The hint names this command's option (it said --dest, verify-bin's).
+        let out = shipcheck()
+            .args(["verify-taskdef", "--pin", "--output"])
+            .args([&link, &td])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.contains("--output") && !text.contains("--dest"),
+            "{text}"
+        );
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched");
     }
 }
@@ -143,6 +154,11 @@ fn failing_task_writes_no_pinned_copy() {
 #[test]
 fn bad_task_definitions_exit_2_naming_the_place() {
     let d = tempfile::tempdir().unwrap();
+    let long_image = format!(
+        "{{\"containerDefinitions\": [{{\"name\": \"a\", \"image\": \"r.example/{}:{}\"}}]}}",
+        "n".repeat(245),
+        "t".repeat(29)
+    );
     let cases: &[(&str, &str)] = &[
         ("{\"family\": \"x\"}", "$.containerDefinitions"),
         ("{\"containerDefinitions\": [{\"name\": \"a\"}]}", "$.containerDefinitions[0].image"),
@@ -152,6 +168,16 @@ fn bad_task_definitions_exit_2_naming_the_place() {
         ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"runtimePlatform\": [\"ARM64\"]}", "$.runtimePlatform"),
         ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"runtimePlatform\": {\"CpuArchitecture\": \"ARM64\"}}", "CpuArchitecture"),
         ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"requiresCompatibilities\": \"FARGATE\"}", "requiresCompatibilities"),
+        // Another spelling of a key shipcheck reads: Go's JSON decoder (ecspresso, Terraform's
+        // provider) takes it as that key, so the task registered is not the one checked
+        // (adversarial pass 27: an ARM64 task checked as X86_64 passed).
+        ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"RuntimePlatform\": {\"cpuArchitecture\": \"ARM64\"}}", "`RuntimePlatform` is another spelling of `runtimePlatform`"),
+        ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\", \"Image\": \"y\"}]}", "$.containerDefinitions[0]: key `Image`"),
+        ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"ContainerDefinitions\": [{\"name\": \"b\", \"image\": \"y\"}]}", "`ContainerDefinitions`"),
+        ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"TaskDefinition\": {\"containerDefinitions\": [{\"name\": \"b\", \"image\": \"y\"}]}}", "`TaskDefinition`"),
+        ("{\"taskDefinition\": {\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"requiresCompatibilitie\u{17f}\": [\"EC2\"]}}", "$.taskDefinition: key"),
+        // Longer than ECS registers (a reference Docker's grammar takes).
+        (&long_image, "more than the 255 ECS registers"),
         ("{\"containerDefinitions\": [", "line 1"),
         ("", "empty"),
     ];
@@ -271,6 +297,16 @@ fn audit_reports_every_target_and_the_worst_exit_code() {
     assert_eq!(v["summary"]["error"], 1);
     assert_eq!(v["summary"]["pass"], 3);
     assert_eq!(v["summary"]["fail"], 1);
+    // The file's order across kinds too: the [[image]] written after the [[taskdef]] comes after
+    // it (results were grouped by kind; adversarial pass 27).
+    let kinds: Vec<&str> = v["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["image", "image", "image", "taskdef", "image"]);
+    assert_eq!(v["results"][4]["verdict"], "error");
 }
 
 #[test]

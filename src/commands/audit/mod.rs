@@ -417,6 +417,57 @@ fn rel(base: &Path, p: &Path) -> PathBuf {
     }
 }
 
+/// Where each target's table starts in the audit file, by kind in [`plan`]'s order: TOML's data
+/// model groups `[[image]]` tables apart from `[[taskdef]]` tables, and results keep the file's
+/// order across kinds.
+#[derive(Default, Deserialize)]
+struct FileOrder {
+    #[serde(default)]
+    bin: Vec<toml::Spanned<serde::de::IgnoredAny>>,
+    #[serde(default)]
+    image: Vec<toml::Spanned<serde::de::IgnoredAny>>,
+    #[serde(default)]
+    taskdef: Vec<toml::Spanned<serde::de::IgnoredAny>>,
+    #[serde(default)]
+    iam: Vec<toml::Spanned<serde::de::IgnoredAny>>,
+    #[serde(default)]
+    ecs: Vec<toml::Spanned<serde::de::IgnoredAny>>,
+    #[serde(default)]
+    ecr: Vec<toml::Spanned<serde::de::IgnoredAny>>,
+    #[serde(default)]
+    endpoints: Vec<toml::Spanned<serde::de::IgnoredAny>>,
+}
+
+impl FileOrder {
+    /// The order of the tables in `text` (already parsed as an [`AuditFile`]).
+    fn of(text: &str) -> Self {
+        toml::from_str(text).unwrap_or_default()
+    }
+
+    /// Puts `planned` (one per table, in [`plan`]'s order) in the file's order.
+    fn sort(self, planned: &mut Vec<Planned>) {
+        let starts: Vec<usize> = [
+            self.bin,
+            self.image,
+            self.taskdef,
+            self.iam,
+            self.ecs,
+            self.ecr,
+            self.endpoints,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|t| t.span().start)
+        .collect();
+        if starts.len() != planned.len() {
+            return;
+        }
+        let mut keyed: Vec<(usize, Planned)> = starts.into_iter().zip(planned.drain(..)).collect();
+        keyed.sort_by_key(|(start, _)| *start);
+        planned.extend(keyed.into_iter().map(|(_, p)| p));
+    }
+}
+
 fn plan(file: AuditFile, base: &Path, req: &AuditRequest) -> Vec<Planned> {
     let mut out = Vec::new();
     out.extend(file.bin.into_iter().map(|b| plan_bin(b, base, req)));
@@ -663,7 +714,11 @@ impl AuditReport {
 /// Runs the audit, counting finished targets on `progress` (started with their number).
 pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> AuditReport {
     let mut rep = AuditReport::new(req);
-    let file: AuditFile = match input::read_toml(&req.path) {
+    let parsed = input::read_text(&req.path).and_then(|text| {
+        let file: AuditFile = input::parse_toml(&req.path.display().to_string(), &text)?;
+        Ok((file, FileOrder::of(&text)))
+    });
+    let (file, order) = match parsed {
         Ok(f) => f,
         Err(r) => {
             rep.reasons.push(r);
@@ -672,6 +727,7 @@ pub async fn run(req: &AuditRequest, http: &Http, progress: &dyn Progress) -> Au
     };
     let base = req.path.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut planned = plan(file, &base, req);
+    order.sort(&mut planned);
     if planned.is_empty() {
         rep.reasons.push(
             Reason::new(
