@@ -109,25 +109,38 @@ fn check_one(
             ),
         ));
     };
+    // Sequoia cannot verify a signature without a creation time, whatever the data: not "the file
+    // was modified" (sqv: "missing a Signature Creation Time subpacket").
+    if sig.signature_creation_time().is_none() {
+        return Err(Reason::new(
+            Code::MalformedSignature,
+            "the signature has no creation time (a Signature Creation Time subpacket is required)",
+        )
+        .hint("ask the vendor for a signature made by a standard OpenPGP tool"));
+    }
+    // A signature that names no key (no Issuer or Issuer Fingerprint subpacket) is refused, as
+    // sqv, Sequoia's own verifier and gpg refuse it: no verifier tries every key it knows.
     let issuers = sig.get_issuers();
-    let issuer_text = if issuers.is_empty() {
-        "an unnamed key".to_string()
-    } else {
-        issuers
-            .iter()
-            .map(|h| h.to_hex())
-            .collect::<Vec<_>>()
-            .join(" / ")
-    };
+    if issuers.is_empty() {
+        return Err(Reason::new(
+            Code::MalformedSignature,
+            "the signature names no signing key (no Issuer or Issuer Fingerprint subpacket); sqv and gpg refuse such a signature",
+        )
+        .hint("ask the vendor for a signature made by a standard OpenPGP tool, which names its key"));
+    }
+    let issuer_text = issuers
+        .iter()
+        .map(|h| h.to_hex())
+        .collect::<Vec<_>>()
+        .join(" / ");
 
     // Every key of every pinned certificate the signature could be from.
     let mut candidates = Vec::new();
     for pin in pins {
         for ka in pin.cert.keys() {
-            if issuers.is_empty()
-                || issuers
-                    .iter()
-                    .any(|i| i.aliases(KeyHandle::from(ka.key().fingerprint())))
+            if issuers
+                .iter()
+                .any(|i| i.aliases(KeyHandle::from(ka.key().fingerprint())))
             {
                 candidates.push((pin, ka.key().clone().role_into_unspecified()));
             }
@@ -227,12 +240,9 @@ fn check_signer(
     let key_fpr = key.fingerprint();
     check_data_policy(sig, &key_fpr)?;
     check_pinned_key(pin, &key_fpr)?;
-    let Some(created) = sig.signature_creation_time() else {
-        return Err(Reason::new(
-            Code::MalformedSignature,
-            "the signature has no creation time",
-        ));
-    };
+    let created = sig
+        .signature_creation_time()
+        .expect("refused in check_one when missing");
     let policy = pin.policy();
     let vc = pin.cert.with_policy(&policy, created).map_err(|e| {
         Reason::new(

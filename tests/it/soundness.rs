@@ -18,6 +18,57 @@ use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+/// A signature that names no key (no Issuer, no Issuer Fingerprint) is refused, as sqv, Sequoia's
+/// own verifier and gpg refuse it (adversarial pass 26: shipcheck tried every pinned key and
+/// passed); one without a creation time is malformed, not "the file was modified".
+#[test]
+fn a_signature_naming_no_key_or_no_time_is_malformed() {
+    let key = TestKey::fresh("vendor");
+    let dir = tempfile::tempdir().unwrap();
+    let data = b"#!/bin/sh\necho release\n".to_vec();
+    let file = dir.path().join("tool");
+    std::fs::write(&file, &data).unwrap();
+    let cert = dir.path().join("vendor.asc");
+    std::fs::write(&cert, key.public_armored()).unwrap();
+    for (name, sig, needle) in [
+        ("good", key.sign(&data), ""),
+        (
+            "noissuer",
+            key.sign_without_issuer(&data),
+            "names no signing key",
+        ),
+        (
+            "notime",
+            key.sign_without_creation_time(&data),
+            "no creation time",
+        ),
+    ] {
+        let path = dir.path().join(format!("{name}.asc"));
+        std::fs::write(&path, armor_sigs(&[sig])).unwrap();
+        let out = shipcheck()
+            .args(["verify-bin", "--json", "--file"])
+            .arg(&file)
+            .arg("--sig")
+            .arg(&path)
+            .arg("--key")
+            .arg(&cert)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        if needle.is_empty() {
+            assert_eq!(out.status.code(), Some(0), "{name}: {text}");
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(1), "{name}: {text}");
+        assert!(
+            codes(&serde_json::from_str(&text).unwrap())
+                .contains(&"malformed-signature".to_string())
+                && text.contains(needle),
+            "{name}: {text}"
+        );
+    }
+}
+
 // ---------- 1. several copies of one certificate ----------
 
 /// A signed release on disk and the two copies of the vendor's certificate: `old` (as first

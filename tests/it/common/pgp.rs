@@ -174,6 +174,50 @@ impl TestKey {
             .unwrap()
     }
 
+    /// A signature over `data` by subkey 0 (SHA-512, a minute ago) that names no key: no Issuer
+    /// and no Issuer Fingerprint subpacket (Sequoia adds them unless one is there: an unhashed
+    /// Issuer is given, then removed).
+    pub fn sign_without_issuer(&self, data: &[u8]) -> Signature {
+        use openpgp::packet::signature::subpacket::{Subpacket, SubpacketValue};
+        let fpr = self.subkey(0);
+        let mut kp = self.keypair(&fpr);
+        let mut ctx = HashAlgorithm::SHA512.context().unwrap().for_signature(4);
+        ctx.update(data);
+        let mut sig = SignatureBuilder::new(SignatureType::Binary)
+            .set_signature_creation_time(SystemTime::now() - Duration::from_secs(60))
+            .unwrap()
+            .set_hash_algo(HashAlgorithm::SHA512)
+            .modify_unhashed_area(|mut a| {
+                a.add(Subpacket::new(
+                    SubpacketValue::Issuer(openpgp::KeyID::from(&fpr)),
+                    false,
+                )?)?;
+                Ok(a)
+            })
+            .unwrap()
+            .sign_hash(&mut kp, ctx)
+            .unwrap();
+        sig.unhashed_area_mut().clear();
+        assert!(sig.get_issuers().is_empty());
+        sig
+    }
+
+    /// A signature over `data` by subkey 0 (SHA-512) without a Signature Creation Time subpacket.
+    pub fn sign_without_creation_time(&self, data: &[u8]) -> Signature {
+        let fpr = self.subkey(0);
+        let mut kp = self.keypair(&fpr);
+        let mut ctx = HashAlgorithm::SHA512.context().unwrap().for_signature(4);
+        ctx.update(data);
+        let sig = SignatureBuilder::new(SignatureType::Binary)
+            .suppress_signature_creation_time()
+            .unwrap()
+            .set_hash_algo(HashAlgorithm::SHA512)
+            .sign_hash(&mut kp, ctx)
+            .unwrap();
+        assert!(sig.signature_creation_time().is_none());
+        sig
+    }
+
     /// The usual case: subkey 0, SHA-512, made now (a minute ago, to stay clear of clock skew).
     pub fn sign(&self, data: &[u8]) -> Signature {
         self.sign_with(
