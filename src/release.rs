@@ -448,8 +448,22 @@ fn read_local_sig(path: &Path) -> Result<Vec<u8>, Reason> {
 
 async fn fetch_sig(http: &Http, url: &Url) -> Result<Vec<u8>, Reason> {
     match http.get_capped(url, pgp::MAX_SIGNATURE_FILE).await {
-        Ok(b) => Ok(b),
-        Err(FetchError::TooLarge { .. }) => Err(pgp::too_large_sig(pgp::MAX_SIGNATURE_FILE + 1)),
+        // Bytes sent encoded are not what was signed, nor a signature shipcheck can read: a
+        // signature that does not parse then says nothing either way.
+        Ok((b, got)) => match got.encoding {
+            Some(coding) if pgp::parse_detached(&b).is_err() => {
+                Err(encoded(url, "signature", &coding))
+            }
+            _ => Ok(b),
+        },
+        // By the server's Content-Length or by the bytes received: say which cannot be told here.
+        Err(FetchError::TooLarge { url, .. }) => Err(Reason::new(
+            Code::SignatureTooLarge,
+            format!(
+                "{url}: the signature is larger than the cap of {} bytes for a detached signature (announced by the server's Content-Length, or received)",
+                pgp::MAX_SIGNATURE_FILE
+            ),
+        )),
         Err(FetchError::NotFound { url }) => Err(Reason::new(
             Code::NoSignature,
             format!("no signature at {url} (HTTP 404)"),
@@ -457,6 +471,19 @@ async fn fetch_sig(http: &Http, url: &Url) -> Result<Vec<u8>, Reason> {
         .hint("check the version and platform; a release without a signature cannot be verified")),
         Err(e) => Err(e.reason()),
     }
+}
+
+/// A download the server sent encoded (`Content-Encoding`) whose bytes did not verify: undecided.
+fn encoded(url: &Url, what: &str, coding: &str) -> Reason {
+    Reason::new(
+        Code::DownloadFailed,
+        format!(
+            "{}: the server sent the {what} encoded (Content-Encoding `{}`) although shipcheck asked for the bytes as stored, and those bytes do not verify; shipcheck does not decode answers, so it cannot tell whether the {what} was changed",
+            redact(url),
+            crate::report::esc(coding)
+        ),
+    )
+    .hint("download from a server that sends the file as stored (a proxy or a Content-Encoding set on the object in storage compresses it)")
 }
 
 /// Reads a local file into `sink` in [`CHUNK`]s, yielding between chunks so that a signal watched
@@ -565,16 +592,20 @@ pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress)
         head: Vec::new(),
     };
     let received = match (&plan.data, http) {
-        (Source::File(p), _) => read_local_data(p, &mut sink, req.max_size).await,
+        (Source::File(p), _) => read_local_data(p, &mut sink, req.max_size)
+            .await
+            .map(|_| None),
         (Source::Url(u), Some(http)) => http
             .stream(u, &mut sink, progress)
             .await
+            .map(|got| got.encoding.map(|c| (u.clone(), c)))
             .map_err(|e| e.reason()),
         (Source::Url(_), None) => Err(no_http()),
     };
-    if let Err(r) = received {
-        return report.fail(r);
-    }
+    let encoded_as = match received {
+        Ok(e) => e,
+        Err(r) => return report.fail(r),
+    };
     let BinSink {
         hasher,
         staged,
@@ -637,6 +668,12 @@ pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress)
                     );
                 }
             }
+        }
+        // The server encoded the file (Content-Encoding): the bytes checked are not the file as
+        // stored, so a failure says nothing about the file; a pass stands (the bytes verified).
+        None if encoded_as.is_some() => {
+            let (url, coding) = encoded_as.expect("matched");
+            report.reasons.push(encoded(&url, "file", &coding));
         }
         None => {
             report.reasons.extend(outcome.problems);

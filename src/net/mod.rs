@@ -255,21 +255,22 @@ impl Http {
     }
 
     /// GETs `url` and returns its whole body, refusing more than `cap` bytes (checked against
-    /// Content-Length before reading, and while reading). A body that breaks off is fetched again.
-    pub async fn get_capped(&self, url: &Url, cap: u64) -> Result<Vec<u8>, FetchError> {
+    /// Content-Length before reading, and while reading), and the `Content-Encoding` the server
+    /// declared, if any (see [`Received`]). A body that breaks off is fetched again.
+    pub async fn get_capped(&self, url: &Url, cap: u64) -> Result<(Vec<u8>, Received), FetchError> {
         let mut sink = Collect::default();
-        self.get_into(url, &mut sink, &NoProgress, cap).await?;
-        Ok(sink.0)
+        let got = self.get_into(url, &mut sink, &NoProgress, cap).await?;
+        Ok((sink.0, got))
     }
 
     /// GETs `url` and streams its body into `sink` in [`CHUNK`]-sized pieces. A body that breaks off is
-    /// fetched again from the start after `sink.reset()`. Returns the number of bytes received.
+    /// fetched again from the start after `sink.reset()`.
     pub async fn stream(
         &self,
         url: &Url,
         sink: &mut dyn Sink,
         progress: &dyn Progress,
-    ) -> Result<u64, FetchError> {
+    ) -> Result<Received, FetchError> {
         self.get_into(url, sink, progress, self.opts.max_download)
             .await
     }
@@ -280,10 +281,18 @@ impl Http {
         sink: &mut dyn Sink,
         progress: &dyn Progress,
         limit: u64,
-    ) -> Result<u64, FetchError> {
+    ) -> Result<Received, FetchError> {
         let mut attempts = self.attempts();
-        let respond = async |a: &mut Attempts<'_>| Ok((self.get_ok(a, url).await?, ()));
-        let (_, n) = fetch_body(
+        let respond = async |a: &mut Attempts<'_>| {
+            let resp = self.get_ok(a, url).await?;
+            let encoding = resp
+                .headers()
+                .get(reqwest::header::CONTENT_ENCODING)
+                .map(|v| String::from_utf8_lossy(v.as_bytes()).trim().to_string())
+                .filter(|c| !c.eq_ignore_ascii_case("identity"));
+            Ok((resp, encoding))
+        };
+        let (encoding, len) = fetch_body(
             &mut attempts,
             Some(url),
             sink,
@@ -294,6 +303,17 @@ impl Http {
             |e| e,
         )
         .await?;
-        Ok(n)
+        Ok(Received { len, encoding })
     }
+}
+
+/// What a download received: its length, and the `Content-Encoding` the server declared (other
+/// than `identity`). shipcheck asks for no encoding and never decodes: the bytes are verified as
+/// served, so a server that encodes them anyway makes a failed verification undecided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Received {
+    /// Bytes received.
+    pub len: u64,
+    /// The declared `Content-Encoding`, if any other than `identity`.
+    pub encoding: Option<String>,
 }

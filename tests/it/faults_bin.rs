@@ -251,3 +251,73 @@ fn redirect_to_another_host_is_followed_without_credentials() {
         );
     }
 }
+
+/// A server that sends the file or its signature encoded (`Content-Encoding: gzip`) although none
+/// was asked for: the bytes received are not the file as stored, so a failed check is undecided
+/// (`download-failed`, exit 2) rather than "the file was modified" (adversarial pass 26: it was
+/// `bad-signature`, and the signature `malformed-signature`); bytes that verify as served pass
+/// (a server that labels a stored `.gz` file with the header).
+#[test]
+fn encoded_answers_are_undecided_unless_they_verify() {
+    use std::io::Write as _;
+    let key = TestKey::fresh("vendor");
+    let data = b"release bytes\n".repeat(100);
+    let sig = armor_sigs(&[key.sign(&data)]);
+    let gzip = |b: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(b).unwrap();
+        e.finish().unwrap()
+    };
+    let enc = || vec![("Content-Encoding".to_string(), "gzip".to_string())];
+    let dir = tempfile::tempdir().unwrap();
+    let keyfile = dir.path().join("k.asc");
+    std::fs::write(&keyfile, key.public_armored()).unwrap();
+    let cases = [
+        (
+            "file",
+            Fault::OkWith(gzip(&data), enc()),
+            Fault::Ok(sig.clone()),
+            2,
+            "the file encoded",
+        ),
+        (
+            "sig",
+            Fault::Ok(data.clone()),
+            Fault::OkWith(gzip(&sig), enc()),
+            2,
+            "the signature encoded",
+        ),
+        (
+            "label",
+            Fault::OkWith(data.clone(), enc()),
+            Fault::OkWith(sig.clone(), enc()),
+            0,
+            "",
+        ),
+    ];
+    for (name, tool, asc, exit, needle) in cases {
+        let fs = FaultServer::release(vec![tool], vec![asc]);
+        let out = shipcheck()
+            .args([
+                "verify-bin",
+                "--json",
+                "--no-install",
+                "--url",
+                &fs.url("/tool"),
+                "--key",
+            ])
+            .arg(&keyfile)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(exit), "{name}: {v}");
+        if exit == 2 {
+            assert_eq!(v["reasons"][0]["code"], "download-failed", "{name}: {v}");
+            let msg = v["reasons"][0]["message"].as_str().unwrap();
+            assert!(
+                msg.contains(needle) && msg.contains("gzip"),
+                "{name}: {msg}"
+            );
+        }
+    }
+}

@@ -14,6 +14,8 @@ use std::time::Duration;
 pub enum Fault {
     /// 200 with the body.
     Ok(Vec<u8>),
+    /// 200 with the body and extra headers (such as a `Content-Encoding`).
+    OkWith(Vec<u8>, Vec<(String, String)>),
     /// Status with an empty body and extra headers.
     Status(u16, Vec<(String, String)>),
     /// 200 with Content-Length of the full body, but only `n` bytes sent, then the connection closes.
@@ -118,6 +120,17 @@ fn handle(stream: TcpStream, state: Arc<Mutex<State>>) {
         let keep = match fault {
             Fault::Ok(b) => {
                 let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\r\n", b.len());
+                if !head_only {
+                    let _ = s.write_all(&b);
+                }
+                true
+            }
+            Fault::OkWith(b, extra) => {
+                let _ = write!(s, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n", b.len());
+                for (k, v) in extra {
+                    let _ = write!(s, "{k}: {v}\r\n");
+                }
+                let _ = write!(s, "\r\n");
                 if !head_only {
                     let _ = s.write_all(&b);
                 }
