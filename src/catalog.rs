@@ -224,6 +224,9 @@ pub enum PinError {
         /// The certificate's.
         fingerprint: String,
     },
+    /// `signing_keys = []`: a pin whose every signature would fail.
+    #[error("the pin of certificate {0} lists no signing key (`signing_keys = []`): leave the key out to allow every signing-capable key, or list the keys")]
+    NoSigningKeys(String),
     /// Pins of one certificate that cannot be merged.
     #[error(transparent)]
     Merge(#[from] pgp::CertError),
@@ -638,6 +641,7 @@ impl Tool {
             })?;
         let signing_keys = match &spec.signing_keys {
             None => None,
+            Some(list) if list.is_empty() => return Err(PinError::NoSigningKeys(fpr.to_string())),
             Some(list) => Some(
                 list.iter()
                     .map(|k| pgp::parse_fingerprint(k))

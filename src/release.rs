@@ -374,11 +374,16 @@ fn key_pins(keys: &[PathBuf], fingerprints: &[String], relax: bool) -> Result<Ve
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| Reason::usage(e.to_string()))?;
     let mut pins = Vec::new();
+    // Which certificate holds each subkey, for a --fingerprint that names one.
+    let mut subkey_of = std::collections::HashMap::new();
     for path in keys {
         let bytes = catalog::read_key_file(path).map_err(|e| invalid(e.to_string()))?;
         let certs = pgp::parse_certs(&bytes)
             .map_err(|e| invalid(format!("key file {}: {e}", path.display())))?;
         for cert in certs {
+            for k in cert.keys().subkeys() {
+                subkey_of.insert(k.key().fingerprint(), cert.fingerprint());
+            }
             if wanted.is_empty() || wanted.contains(&cert.fingerprint()) {
                 pins.push(Pin {
                     source: path.display().to_string(),
@@ -391,9 +396,15 @@ fn key_pins(keys: &[PathBuf], fingerprints: &[String], relax: bool) -> Result<Ve
     }
     for f in &wanted {
         if !pins.iter().any(|p| &p.fingerprint() == f) {
-            return Err(invalid(format!(
-                "no certificate with primary fingerprint {f} in the --key files"
-            )));
+            return Err(match subkey_of.get(f) {
+                Some(primary) => invalid(format!(
+                    "--fingerprint {f} is a subkey of certificate {primary} in the --key files; --fingerprint takes primary fingerprints"
+                ))
+                .hint(format!("pass --fingerprint {primary} (a catalog pin can narrow the signing keys with `signing_keys`)")),
+                None => invalid(format!(
+                    "no certificate with primary fingerprint {f} in the --key files"
+                )),
+            });
         }
     }
     pgp::merge_pins(pins).map_err(|e| invalid(e.to_string()))

@@ -207,11 +207,12 @@ pub enum FingerprintError {
     },
 }
 
-/// Parses a hex fingerprint (spaces allowed, `0x` prefix allowed).
+/// Parses a hex fingerprint (spaces allowed, `0x` or `0X` prefix allowed).
 pub fn parse_fingerprint(s: &str) -> Result<Fingerprint, FingerprintError> {
     let t = s.trim();
     let clean: String = t
         .strip_prefix("0x")
+        .or_else(|| t.strip_prefix("0X"))
         .unwrap_or(t)
         .chars()
         .filter(|c| !c.is_whitespace())

@@ -396,7 +396,12 @@ fn check_not_revoked(
 }
 
 /// The earliest expiry of a key and its certificate's primary key, as text.
-fn expiry_text(ka: Option<&ValidErasedKeyAmalgamation<PublicParts>>, vc: &ValidCert) -> String {
+/// `None`: neither has an expiry (the key is not alive for another reason: a binding signature that
+/// expired).
+fn expiry_text(
+    ka: Option<&ValidErasedKeyAmalgamation<PublicParts>>,
+    vc: &ValidCert,
+) -> Option<String> {
     [
         ka.and_then(|k| k.key_expiration_time()),
         vc.primary_key().key_expiration_time(),
@@ -405,7 +410,6 @@ fn expiry_text(ka: Option<&ValidErasedKeyAmalgamation<PublicParts>>, vc: &ValidC
     .flatten()
     .min()
     .map(rfc3339)
-    .unwrap_or_else(|| "an unknown date".into())
 }
 
 /// When the signature was made, the key was bound to the certificate, marked for signing, and
@@ -432,7 +436,8 @@ fn check_alive_when_signed(
         ));
     }
     if vc.alive().is_err() || ka.alive().is_err() {
-        let when = expiry_text(Some(&ka), vc);
+        let when = expiry_text(Some(&ka), vc)
+            .unwrap_or_else(|| "its binding signature had expired".into());
         return Err(Reason::new(
             Code::KeyExpired,
             format!(
@@ -467,11 +472,14 @@ fn check_alive_now(
     if vc_now.alive().is_ok() && ka_now.as_ref().is_some_and(|k| k.alive().is_ok()) {
         return Ok(());
     }
-    let when = expiry_text(ka_now.as_ref(), &vc_now);
+    let when = expiry_text(ka_now.as_ref(), &vc_now).map_or_else(
+        || "is no longer valid today (a binding signature has expired)".to_string(),
+        |t| format!("expired on {t}"),
+    );
     Err(Reason::new(
         Code::KeyExpiredSinceSigning,
         format!(
-            "the signature was made on {} while the key {key_fpr} was valid, but the pinned copy of the key expired on {when}",
+            "the signature was made on {} while the key {key_fpr} was valid, but in the pinned copy the key {when}",
             rfc3339(created)
         ),
     )

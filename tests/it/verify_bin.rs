@@ -1000,3 +1000,64 @@ fn a_catalog_tool_that_replaces_a_built_in_one_is_reported() {
         );
     }
 }
+
+/// Pins and fingerprints that cannot mean what was written say so (adversarial pass 26): a catalog
+/// pin with `signing_keys = []` (every signature would fail `unpinned-subkey`) is `invalid-catalog`;
+/// `--fingerprint` naming a subkey says it is one; `0X` works as `0x` does.
+#[test]
+fn pins_and_fingerprints_that_cannot_work_say_why() {
+    let c = Case::new();
+    let data = release();
+    let catalog = write_catalog(&c);
+    let text = std::fs::read_to_string(&catalog).unwrap();
+    let allowed = format!("signing_keys = [\"{}\"]", c.key.subkey(0).to_hex());
+    let empty = c.dir.path().join("empty-signing-keys.toml");
+    std::fs::write(&empty, text.replace(&allowed, "signing_keys = []")).unwrap();
+    let file = c.dir.path().join("vendor-tool");
+    let sig = c.dir.path().join("vendor-tool.asc");
+    std::fs::write(&file, &data).unwrap();
+    std::fs::write(&sig, c.sig_of(&data)).unwrap();
+    let run = |args: &[&str]| {
+        let out = shipcheck()
+            .args(["verify-bin", "--json", "--no-install", "--file"])
+            .arg(&file)
+            .arg("--sig")
+            .arg(&sig)
+            .args(args)
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        (out.status.code().unwrap(), v)
+    };
+    let (code, v) = run(&["vendor-tool", "--catalog", empty.to_str().unwrap()]);
+    assert_eq!(
+        (code, v["reasons"][0]["code"].as_str()),
+        (2, Some("invalid-catalog")),
+        "{v}"
+    );
+    assert!(
+        v["reasons"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("signing_keys = []"),
+        "{v}"
+    );
+    let key = c.dir.path().join("vendor.asc");
+    let key = key.to_str().unwrap();
+    let (code, v) = run(&["--key", key, "--fingerprint", &c.key.subkey(0).to_hex()]);
+    assert_eq!(code, 2, "{v}");
+    assert!(
+        v["reasons"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("is a subkey of certificate"),
+        "{v}"
+    );
+    let (code, v) = run(&[
+        "--key",
+        key,
+        "--fingerprint",
+        &format!("0X{}", c.key.fingerprint().to_hex()),
+    ]);
+    assert_eq!(code, 0, "{v}");
+}
