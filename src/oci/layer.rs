@@ -14,16 +14,31 @@ use crate::oci::tar::TarCheck;
 use crate::oci::{Algo, Digest};
 use sha2::{Digest as _, Sha256};
 use std::io::{self, Write};
+use std::rc::Rc;
 
 /// The digests of a layer: of the bytes served and of those bytes decompressed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LayerDigests {
     /// sha256 of the bytes the registry served.
     pub compressed: Digest,
-    /// The content decompressed, or why the compressed stream could not be decompressed (damaged
-    /// or cut short: the runtime's unpack fails on it too).
-    pub content: Result<Content, String>,
+    /// The content decompressed, or why it was not (see [`NotUnpacked`]).
+    pub content: Result<Content, NotUnpacked>,
 }
+
+/// Why a layer's content was not decompressed to its end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotUnpacked {
+    /// The compressed stream is damaged or cut short: the runtime's unpack fails on it too.
+    Damaged(String),
+    /// The content is larger than [`MAX_CONTENT`] (or the limit given): not checked further, which
+    /// decides nothing about it (a decompression bomb, or a very large layer).
+    TooLarge(u64),
+}
+
+/// The most uncompressed bytes one layer is decompressed, hashed and walked for: a few bytes of
+/// zstd or gzip can stand for terabytes, and a check must end. No real layer comes near it (the
+/// largest images' layers are some tens of GiB uncompressed at most; 64 GiB takes about a minute).
+pub const MAX_CONTENT: u64 = 64 << 30;
 
 /// A layer's content, decompressed as the runtime does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,19 +51,35 @@ pub struct Content {
     pub not_tar: Option<String>,
 }
 
-/// A writer that hashes the uncompressed stream and walks it as a tar archive.
-struct HashWriter(Sha256, TarCheck);
+/// A writer that hashes the uncompressed stream and walks it as a tar archive, refusing more than
+/// `left` bytes (and saying so in `over`, which the decoders' own errors would hide).
+struct HashWriter {
+    sha: Sha256,
+    tar: TarCheck,
+    left: u64,
+    over: Rc<std::cell::Cell<bool>>,
+}
 
 impl HashWriter {
-    fn new() -> Self {
-        HashWriter(Sha256::new(), TarCheck::default())
+    fn new(limit: u64, over: Rc<std::cell::Cell<bool>>) -> Self {
+        HashWriter {
+            sha: Sha256::new(),
+            tar: TarCheck::default(),
+            left: limit,
+            over,
+        }
     }
 }
 
 impl Write for HashWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        self.1.write(buf);
+        if buf.len() as u64 > self.left {
+            self.over.set(true);
+            return Err(io::Error::other("the content is larger than the limit"));
+        }
+        self.left -= buf.len() as u64;
+        self.sha.update(buf);
+        self.tar.write(buf);
         Ok(buf.len())
     }
     fn flush(&mut self) -> io::Result<()> {
@@ -82,10 +113,9 @@ impl GzMembers {
                 // The member ended (trailer read): the rest begins the next member.
                 0 => {
                     self.check_header()?;
-                    let done = std::mem::replace(
-                        &mut self.0,
-                        flate2::write::GzDecoder::new(HashWriter::new()),
-                    );
+                    let placeholder = HashWriter::new(0, Default::default());
+                    let done =
+                        std::mem::replace(&mut self.0, flate2::write::GzDecoder::new(placeholder));
                     let out = done.finish()?;
                     self.0 = flate2::write::GzDecoder::new(out);
                     match self.0.write(data)? {
@@ -151,21 +181,35 @@ fn sha256_digest(h: Sha256) -> Digest {
 /// Decompresses and hashes the content, synchronously (on [`LayerSink`]'s worker thread).
 struct Unpacker {
     stage: Stage,
+    limit: u64,
+    over: Rc<std::cell::Cell<bool>>,
 }
 
 impl Unpacker {
-    fn new(sniff: bool) -> Self {
+    fn new(sniff: bool, limit: u64) -> Self {
+        let over = Rc::default();
         Unpacker {
             stage: if sniff {
                 Stage::Sniffing(Vec::with_capacity(4))
             } else {
-                Stage::Plain(Box::new(HashWriter::new()))
+                Stage::Plain(Box::new(HashWriter::new(limit, Rc::clone(&over))))
             },
+            limit,
+            over,
         }
     }
 
-    fn decide(head: &[u8]) -> io::Result<Stage> {
-        let out = HashWriter::new();
+    /// Why decompressing stopped with `e`.
+    fn stopped(&self, e: io::Error) -> NotUnpacked {
+        if self.over.get() {
+            NotUnpacked::TooLarge(self.limit)
+        } else {
+            NotUnpacked::Damaged(e.to_string())
+        }
+    }
+
+    fn decide(&self, head: &[u8]) -> io::Result<Stage> {
+        let out = HashWriter::new(self.limit, Rc::clone(&self.over));
         Ok(if head.starts_with(&[0x1f, 0x8b, 0x08]) {
             Stage::Gzip(Box::new(GzMembers(flate2::write::GzDecoder::new(out))))
         } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
@@ -184,7 +228,7 @@ impl Unpacker {
                 head.extend_from_slice(data);
                 if head.len() >= 4 {
                     let head = std::mem::take(head);
-                    self.stage = Self::decide(&head)?;
+                    self.stage = self.decide(&head)?;
                     self.feed(&head)?;
                 }
                 Ok(())
@@ -198,7 +242,7 @@ impl Unpacker {
     fn finish(mut self) -> io::Result<Content> {
         if let Stage::Sniffing(head) = &mut self.stage {
             let head = std::mem::take(head);
-            self.stage = Self::decide(&head)?;
+            self.stage = self.decide(&head)?;
             self.feed(&head)?;
         }
         let (out, compression) = match self.stage {
@@ -209,8 +253,8 @@ impl Unpacker {
             Stage::Zstd(d) => (d.finish()?, "zstd"),
         };
         Ok(Content {
-            not_tar: out.1.finish().err(),
-            digest: sha256_digest(out.0),
+            not_tar: out.tar.finish().err(),
+            digest: sha256_digest(out.sha),
             compression,
         })
     }
@@ -225,30 +269,37 @@ const QUEUE: usize = 4;
 pub struct LayerSink {
     compressed: Sha256,
     sniff: bool,
+    limit: u64,
     tx: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-    worker: Option<std::thread::JoinHandle<Result<Content, String>>>,
+    worker: Option<std::thread::JoinHandle<Result<Content, NotUnpacked>>>,
 }
 
 impl LayerSink {
-    /// An empty sink for a layer of `media_type` (see [`decompressed`]).
+    /// An empty sink for a layer of `media_type` (see [`decompressed`]), decompressing at most
+    /// [`MAX_CONTENT`] bytes.
     pub fn new(media_type: &str) -> Self {
-        Self::with_sniff(decompressed(media_type))
+        Self::with(decompressed(media_type), MAX_CONTENT)
     }
 
-    fn with_sniff(sniff: bool) -> Self {
+    fn with(sniff: bool, limit: u64) -> Self {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(QUEUE);
         let worker = std::thread::spawn(move || {
-            let mut u = Unpacker::new(sniff);
-            // On a damaged stream, stop decompressing; the rest is dropped (the sender then finds
-            // the queue gone and keeps only hashing what it receives).
+            let mut u = Unpacker::new(sniff, limit);
+            // On a damaged stream (or past the limit), stop decompressing; the rest is dropped (the
+            // sender then finds the queue gone and keeps only hashing what it receives).
             for chunk in rx {
-                u.feed(&chunk).map_err(|e| e.to_string())?;
+                u.feed(&chunk).map_err(|e| u.stopped(e))?;
             }
-            u.finish().map_err(|e| e.to_string())
+            let over = Rc::clone(&u.over);
+            u.finish().map_err(|e| match over.get() {
+                true => NotUnpacked::TooLarge(limit),
+                false => NotUnpacked::Damaged(e.to_string()),
+            })
         });
         LayerSink {
             compressed: Sha256::new(),
             sniff,
+            limit,
             tx: Some(tx),
             worker: Some(worker),
         }
@@ -259,7 +310,9 @@ impl LayerSink {
         drop(self.tx.take());
         let content = match self.worker.take().map(|w| w.join()) {
             Some(Ok(r)) => r,
-            _ => Err("the decompression stopped unexpectedly".to_string()),
+            _ => Err(NotUnpacked::Damaged(
+                "the decompression stopped unexpectedly".to_string(),
+            )),
         };
         LayerDigests {
             compressed: sha256_digest(std::mem::take(&mut self.compressed)),
@@ -281,7 +334,7 @@ impl Sink for LayerSink {
     }
 
     fn reset(&mut self) -> io::Result<()> {
-        *self = LayerSink::with_sniff(self.sniff);
+        *self = LayerSink::with(self.sniff, self.limit);
         Ok(())
     }
 }
@@ -314,7 +367,7 @@ mod tests {
         }
         let d = s.finish();
         assert_eq!(d.compressed, sha(body));
-        let c = d.content?;
+        let c = d.content.map_err(|e| format!("{e:?}"))?;
         Ok(Got {
             compressed: d.compressed,
             uncompressed: c.digest,
@@ -422,5 +475,28 @@ mod tests {
             run(&zs[..zs.len() - 3], 64).is_err(),
             "zstd frame cut short"
         );
+    }
+
+    /// A stream that decompresses past the limit stops there: `TooLarge`, not damaged (a few
+    /// bytes of zstd or gzip can stand for terabytes).
+    #[test]
+    fn content_past_the_limit_is_too_large() {
+        let tar = vec![0u8; 100_000];
+        let gz = gzip(&tar);
+        let zs = zstd::stream::encode_all(&tar[..], 3).unwrap();
+        for body in [&tar, &gz, &zs] {
+            for (limit, fits) in [(100_000, true), (99_999, false), (10, false)] {
+                let mut s = LayerSink::with(true, limit);
+                for c in body.chunks(777) {
+                    Sink::write(&mut s, c).unwrap();
+                }
+                let d = s.finish();
+                assert_eq!(d.compressed, sha(body));
+                match d.content {
+                    Ok(c) => assert!(fits, "{limit}: {c:?}"),
+                    Err(e) => assert_eq!((fits, e), (false, NotUnpacked::TooLarge(limit))),
+                }
+            }
+        }
     }
 }

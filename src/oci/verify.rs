@@ -9,7 +9,7 @@
 use crate::net::Http;
 use crate::oci::auth::{CredentialSources, Credentials};
 use crate::oci::cache::{ContentCache, Kind};
-use crate::oci::layer::{decompressed, LayerDigests, LayerSink};
+use crate::oci::layer::{decompressed, LayerDigests, LayerSink, NotUnpacked};
 use crate::oci::selection::{IndexTree, Node, Selection};
 use crate::oci::{
     manifest::check_top_content_type, manifest::ManifestError, manifest::Mismatch, parse_config,
@@ -1066,7 +1066,17 @@ impl Verifier<'_> {
         }
         let c = match d.content {
             Ok(c) => c,
-            Err(e) => {
+            Err(NotUnpacked::TooLarge(limit)) => {
+                out.push(
+                    Reason::new(
+                        Code::TooLarge,
+                        format!("{lwhat}: its content decompresses to more than {} GiB, where shipcheck stops: its diff_id and tar archive are not checked (a decompression bomb, or a layer larger than any real one)", limit >> 30),
+                    )
+                    .hint("check the image's origin; a real layer this large is better split"),
+                );
+                return out;
+            }
+            Err(NotUnpacked::Damaged(e)) => {
                 out.push(
                     Reason::new(
                         Code::UnusableEntry,
