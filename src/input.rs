@@ -75,6 +75,12 @@ pub fn read_capped(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
 /// [`MAX_INPUT_SIZE`], UTF-16 (what Windows PowerShell's `>` writes) and invalid UTF-8. A UTF-8 byte
 /// order mark is skipped.
 pub fn read_text(path: &Path) -> Result<String, Reason> {
+    read_text_bom(path).map(|(text, _)| text)
+}
+
+/// [`read_text`], also saying whether the file started with a UTF-8 byte order mark (which is
+/// not part of the text returned).
+pub fn read_text_bom(path: &Path) -> Result<(String, bool), Reason> {
     let bytes = read_capped(path, MAX_INPUT_SIZE).map_err(|e| match e {
         ReadError::Io(e) => Reason::new(
             Code::Io,
@@ -95,6 +101,7 @@ pub fn read_text(path: &Path) -> Result<String, Reason> {
             "Windows PowerShell `>` writes UTF-16; save the file as UTF-8 (e.g. `| Out-File -Encoding utf8`)",
         ));
     }
+    let bom = bytes.starts_with(b"\xEF\xBB\xBF");
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let text = std::str::from_utf8(body).map_err(|e| {
         invalid(
@@ -109,7 +116,7 @@ pub fn read_text(path: &Path) -> Result<String, Reason> {
         return Err(invalid(path, "is empty, expected a document")
             .hint("was the command that wrote it successful?"));
     }
-    Ok(text.to_owned())
+    Ok((text.to_owned(), bom))
 }
 
 /// Reads and deserializes a JSON file. See the module documentation for the errors.

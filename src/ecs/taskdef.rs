@@ -232,6 +232,9 @@ pub enum TaskdefError {
         /// ` before the @` for a reference by digest.
         before_at: &'static str,
     },
+    /// A container definition that is not a JSON object.
+    #[error("$.containerDefinitions[{0}]: expected a container definition (a JSON object)")]
+    ContainerNotAnObject(usize),
     /// `containerDefinitions` is `[]`.
     #[error("$.containerDefinitions: the list is empty")]
     NoContainers,
@@ -392,6 +395,23 @@ fn key_spellings(v: &Value, known: &[&'static str], path: &str) -> Result<(), Ta
     Ok(())
 }
 
+/// A task definition file's JSON, read strictly: tools that register it disagree on a byte order
+/// mark (the AWS CLI and Go's decoder refuse one) and on duplicate keys (Python keeps the last
+/// value; Go decoding into a struct merges two objects, so `runtimePlatform` given twice can mean
+/// ARM64 to one tool and X86_64 to another): both are refused, naming the place.
+fn taskdef_json(path: &Path, text: &str, bom: bool) -> Result<Value, Reason> {
+    let invalid =
+        |why: String| Reason::new(Code::InvalidInput, format!("{}: {why}", path.display()));
+    if bom {
+        return Err(invalid(
+            "starts with a byte order mark, which the AWS CLI (\"Unexpected UTF-8 BOM\") and Go's JSON decoder refuse".into(),
+        )
+        .hint("save the file as UTF-8 without a BOM"));
+    }
+    crate::oci::manifest::strict_json_value(text.as_bytes())
+        .map_err(|e| invalid(format!("is not JSON shipcheck can read unambiguously: {e}")))
+}
+
 /// What a task definition asks for: family, platform and containers. `doc` may be the bare task
 /// definition or `describe-task-definition` output; errors name the JSON path.
 pub fn plan(doc: &Value) -> Result<TaskDefinition, TaskdefError> {
@@ -441,6 +461,9 @@ pub fn containers(td: &Value) -> Result<Vec<Container>, TaskdefError> {
     };
     let mut out = Vec::new();
     for (index, c) in list.iter().enumerate() {
+        if !c.is_object() {
+            return Err(TaskdefError::ContainerNotAnObject(index));
+        }
         key_spellings(
             c,
             CONTAINER_KEYS,
@@ -524,10 +547,11 @@ pub async fn run_with(req: &TaskdefRequest, http: &Http, cache: &ContentCache) -
     }
     let (doc, def) = match &req.source {
         Source::File(path) => {
-            let doc: Value = match input::read_json(path) {
-                Ok(v) => v,
-                Err(r) => return rep.fail(r),
-            };
+            let doc: Value =
+                match input::read_text_bom(path).and_then(|(t, bom)| taskdef_json(path, &t, bom)) {
+                    Ok(v) => v,
+                    Err(r) => return rep.fail(r),
+                };
             match plan(&doc) {
                 Ok(def) => (Some(doc), def),
                 Err(e) => {

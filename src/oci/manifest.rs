@@ -93,7 +93,7 @@ pub enum Problem {
     /// `schemaVersion` is not 2 (as JSON, or `missing`).
     #[error("`schemaVersion` is {0}, expected 2")]
     SchemaVersion(String),
-    /// Both or neither of `manifests` and `config`/`layers`.
+    /// Neither `manifests` nor `config`/`layers`.
     #[error(
         "its JSON is neither an index (`manifests`) nor an image manifest (`config`, `layers`)"
     )]
@@ -150,6 +150,9 @@ pub enum Mismatch {
         /// Whether the JSON is an index.
         index: bool,
     },
+    /// Both `manifests` and `config` or `layers` keys, whatever their values (`null`, `[]`).
+    #[error("its JSON is both an index (`manifests`) and an image manifest (`config`, `layers`): containerd refuses such a document whichever it is taken for (\"expected manifest but found index\", or the reverse)")]
+    BothShapes,
     /// A `Content-Type` that is not a manifest type.
     #[error("the registry sent Content-Type `{0}`, which is not a manifest media type")]
     HeaderUnknown(String),
@@ -479,7 +482,15 @@ pub fn parse_manifest(
     }
     let shape_index = obj.contains_key("manifests");
     let shape_image = obj.contains_key("config") || obj.contains_key("layers");
-    if shape_index == shape_image {
+    if shape_index && shape_image {
+        // containerd's `validateMediaType`: any value of the other kind's key (its length as raw
+        // JSON is not 0, `null` included) fails the pull.
+        return Err(ManifestError::MediaTypeMismatch {
+            what: what.to_string(),
+            mismatch: Mismatch::BothShapes,
+        });
+    }
+    if !shape_index && !shape_image {
         return Err(invalid(Problem::Shape));
     }
     let go_type = if shape_index {
@@ -602,6 +613,12 @@ struct StrictJson {
     /// Strings whose JSON text held an escape (`\u005a`, `\n`): Go's `time.Time` parses the raw
     /// bytes of its string without unescaping them.
     escaped: HashSet<String>,
+}
+
+/// [`parse_json_strict`]'s value: JSON without duplicate keys (for other documents that tools read
+/// with different JSON parsers, such as task definitions).
+pub(crate) fn strict_json_value(body: &[u8]) -> Result<serde_json::Value, serde_json::Error> {
+    parse_json_strict(body).map(|s| s.value)
 }
 
 /// Parses JSON like `serde_json::from_slice::<Value>`, but refuses duplicate object keys: parsers

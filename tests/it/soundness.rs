@@ -2416,3 +2416,28 @@ fn a_ref_name_longer_than_containerds_key_limit_fails_that_platform() {
         }
     }
 }
+
+/// A document that is both an index (`manifests`) and an image manifest (`config`/`layers`), with
+/// any value there (`null`, `[]`), is refused by containerd's `validateMediaType` whichever it is
+/// taken for: a definite failure (`media-type-mismatch`, exit 1) that says so, not "neither" (exit 2;
+/// adversarial pass 29).
+#[test]
+fn a_document_that_is_both_index_and_manifest_fails() {
+    let r = Registry::plain();
+    let amd = r.push_image("both/app", "linux/amd64", Flavour::Oci, None);
+    for (tag, extra) in [
+        ("layers-null", json!({"layers": null})),
+        ("config-null", json!({"config": null})),
+    ] {
+        let mut index = json!({"schemaVersion": 2, "mediaType": OCI_INDEX,
+            "manifests": [amd.entry("linux/amd64")]});
+        for (k, v) in extra.as_object().unwrap() {
+            index[k] = v.clone();
+        }
+        let body = serde_json::to_vec(&index).unwrap();
+        r.put_manifest("both/app", tag, OCI_INDEX, &body);
+        verify_image(&r, &format!("both/app:{tag}"), Some("amd64"))
+            .expect(1, "media-type-mismatch")
+            .says(&["both an index"]);
+    }
+}

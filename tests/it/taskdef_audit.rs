@@ -178,6 +178,11 @@ fn bad_task_definitions_exit_2_naming_the_place() {
         ("{\"taskDefinition\": {\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"requiresCompatibilitie\u{17f}\": [\"EC2\"]}}", "$.taskDefinition: key"),
         // Longer than ECS registers (a reference Docker's grammar takes).
         (&long_image, "more than the 255 ECS registers"),
+        // What tools that register the file disagree on (adversarial pass 29): a byte order mark,
+        // and a key given twice (Go merges two `runtimePlatform` objects into ARM64).
+        ("\u{feff}{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}]}", "byte order mark"),
+        ("{\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\"}], \"runtimePlatform\": {\"cpuArchitecture\": \"ARM64\"}, \"runtimePlatform\": {\"operatingSystemFamily\": \"LINUX\"}}", "duplicate key `runtimePlatform`"),
+        ("{\"containerDefinitions\": [\"x\", {\"name\": \"a\", \"image\": \"x\"}]}", "$.containerDefinitions[0]: expected a container definition"),
         ("{\"containerDefinitions\": [", "line 1"),
         ("", "empty"),
     ];
