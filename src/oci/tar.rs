@@ -28,9 +28,13 @@
 //! The archive ends at two zero blocks, at one zero block followed by the end of the stream, or at
 //! the end of the stream on a header boundary or inside an entry's padding (Go's reader returns
 //! `io.EOF` there); a header or an entry's data cut short is "unexpected EOF"; bytes after the end
-//! are not read. Not checked: what the entries do to the file system (a hard link to a missing file,
-//! a file under a file), and PAX sparse files (those Go reads as sparse: `GNU.sparse.major`/`minor`
-//! 0.0, 0.1 or 1.0, or a sparse map), whose data Go lays out differently: the walk stops there.
+//! are not read. Sparse files: an old GNU sparse entry (`S`) has its map read as Go's
+//! `readOldGNUSparseMap` reads it (GNU format, `realsize`, entries, extension blocks taken from the
+//! stream, `validateSparseEntries`); a PAX sparse map of version 0.0 or 0.1 must parse and fit, and
+//! a regular file's data must be exactly what the map needs (Go's reader: "missing data",
+//! "unreferenced data"). Not checked: what the entries do to the file system (a hard link to a
+//! missing file, a file under a file), and PAX sparse files of version 1.0, whose map is at the
+//! start of the data: the walk stops there.
 
 use std::collections::HashMap;
 
@@ -63,8 +67,25 @@ enum State {
         left: u64,
         pad: u64,
     },
+    /// Collecting an old GNU sparse header's extension block (more sparse entries, read from the
+    /// stream before the entry's data).
+    SparseExt(Box<OldSparse>),
     /// The archive ended (or cannot be walked further): the rest is not read.
     Done,
+}
+
+/// An old GNU sparse entry (type `S`) whose sparse map is being read, as Go's
+/// `readOldGNUSparseMap` reads it.
+#[derive(Debug)]
+struct OldSparse {
+    typ: u8,
+    name: Vec<u8>,
+    /// The data that follows the map in the stream.
+    nb: u64,
+    /// The file's logical size (`realsize`).
+    real_size: i128,
+    /// (offset, length) pairs.
+    entries: Vec<(i128, i128)>,
 }
 
 /// PAX records as Go keeps them (`paxHdrs`: a later record of a key replaces an earlier one).
@@ -257,6 +278,97 @@ fn gnu_sparse(records: &Records) -> bool {
     }
 }
 
+/// Appends the old GNU sparse entries of `area` (24 bytes each: a 12-byte offset and length; a
+/// NUL first offset byte ends them) to `out`, as Go reads them.
+fn sparse_entries(area: &[u8], out: &mut Vec<(i128, i128)>) -> Result<(), &'static str> {
+    for e in area.chunks_exact(24) {
+        if e[0] == 0 {
+            break;
+        }
+        match (numeric(&e[..12]), numeric(&e[12..])) {
+            (Some(o), Some(l)) => out.push((o, l)),
+            _ => return Err("has a sparse offset or length that is not a number"),
+        }
+    }
+    Ok(())
+}
+
+/// Go's `validateSparseEntries`: fragments in order, not overlapping, within `size`.
+fn valid_sparse(entries: &[(i128, i128)], size: i128) -> bool {
+    if size < 0 {
+        return false;
+    }
+    let mut end = 0i128;
+    for &(offset, length) in entries {
+        if offset < 0 || length < 0 || offset > i64::MAX as i128 - length {
+            return false;
+        }
+        if offset + length > size || end > offset {
+            return false;
+        }
+        end = offset + length;
+    }
+    true
+}
+
+/// A PAX sparse file as Go reads it (`readGNUSparsePAXHeaders`).
+struct PaxSparse {
+    /// `GNU.sparse.name`.
+    name: Option<Vec<u8>>,
+    /// The logical size (`GNU.sparse.size` or `realsize`, else the entry's).
+    real_size: i128,
+    /// The map of versions 0.0 and 0.1 (from the records); `None` for 1.0 (in the data).
+    map: Option<Vec<(i128, i128)>>,
+}
+
+/// Whether the merged `records` make the entry a PAX sparse file, and its map (`Err`: why Go
+/// refuses them).
+fn pax_sparse(records: &Records, size: i128) -> Result<Option<PaxSparse>, &'static str> {
+    if !gnu_sparse(records) {
+        return Ok(None);
+    }
+    let get = |k: &[u8]| records.get(k).map(Vec::as_slice).unwrap_or_default();
+    let v1 = get(b"GNU.sparse.major") == b"1" && get(b"GNU.sparse.minor") == b"0";
+    let size_text = match get(b"GNU.sparse.size") {
+        b"" => get(b"GNU.sparse.realsize"),
+        s => s,
+    };
+    let real_size = match size_text {
+        b"" => size,
+        s => go_int(s).ok_or("its GNU sparse size is not a number")? as i128,
+    };
+    let map = if v1 {
+        None
+    } else {
+        // `readGNUSparseMap0x1`.
+        let n = go_int(get(b"GNU.sparse.numblocks"))
+            .filter(|n| *n >= 0)
+            .ok_or("its GNU sparse block count is not a number")?;
+        let text = get(b"GNU.sparse.map");
+        let parts: Vec<&[u8]> = if text.is_empty() {
+            Vec::new()
+        } else {
+            text.split(|&b| b == b',').collect()
+        };
+        if parts.len() as i128 != 2 * n as i128 {
+            return Err("its GNU sparse map does not have two numbers per block");
+        }
+        let mut entries = Vec::new();
+        for pair in parts.chunks_exact(2) {
+            match (go_int(pair[0]), go_int(pair[1])) {
+                (Some(o), Some(l)) => entries.push((o as i128, l as i128)),
+                _ => return Err("its GNU sparse map has an entry that is not a number"),
+            }
+        }
+        Some(entries)
+    };
+    Ok(Some(PaxSparse {
+        name: Some(get(b"GNU.sparse.name").to_vec()),
+        real_size,
+        map,
+    }))
+}
+
 /// Go's `filepath.Clean` of a slash-separated name.
 fn go_clean(name: &[u8]) -> Vec<u8> {
     let rooted = name.first() == Some(&b'/');
@@ -295,14 +407,22 @@ impl TarCheck {
         while !data.is_empty() {
             match &mut self.state {
                 State::Done => return,
-                State::Header { .. } => {
+                State::Header { .. } | State::SparseExt(_) => {
                     let take = (BLOCK - self.block.len()).min(data.len());
                     self.block.extend_from_slice(&data[..take]);
                     data = &data[take..];
                     self.offset += take as u64;
                     if self.block.len() == BLOCK {
                         let block = std::mem::take(&mut self.block);
-                        self.header(&block);
+                        // A placeholder while the block is judged (each branch sets what follows).
+                        let placeholder = State::Header { zeros: false };
+                        match std::mem::replace(&mut self.state, placeholder) {
+                            State::SparseExt(sparse) => self.sparse_extension(sparse, &block),
+                            header => {
+                                self.state = header;
+                                self.header(&block);
+                            }
+                        }
                         self.block = block;
                         self.block.clear();
                     }
@@ -471,7 +591,37 @@ impl TarCheck {
             b'g' => Special::Global,
             b'L' => Special::LongName,
             b'K' => Special::LongLink,
-            _ => return self.entry(typ, name, size, at),
+            b'S' => {
+                // Go's `readOldGNUSparseMap`: GNU format only, `realsize` and up to four entries
+                // in the header (a NUL first offset byte ends them), more in extension blocks.
+                if format != Format::Gnu {
+                    return self.fail(invalid(
+                        "it is an old GNU sparse entry without the GNU format",
+                    ));
+                }
+                let Some(real_size) = numeric(&b[483..495]) else {
+                    return self.fail(invalid("its GNU sparse realsize is not a number"));
+                };
+                let mut entries = Vec::new();
+                if let Err(why) = sparse_entries(&b[386..482], &mut entries) {
+                    return self.fail(invalid(why));
+                }
+                let sparse = OldSparse {
+                    typ,
+                    name,
+                    nb: 0,
+                    real_size,
+                    entries,
+                };
+                return self.entry(
+                    typ,
+                    sparse.name.clone(),
+                    size,
+                    at,
+                    Some((sparse, b[482] != 0)),
+                );
+            }
+            _ => return self.entry(typ, name, size, at, None),
         };
         let nb = u64::try_from(size).unwrap_or(u64::MAX);
         if nb > MAX_SPECIAL {
@@ -491,7 +641,15 @@ impl TarCheck {
     }
 
     /// An entry Go returns (any type but the meta headers), with what came before it merged.
-    fn entry(&mut self, typ: u8, mut name: Vec<u8>, mut size: i128, at: u64) {
+    // Long: Go's merge of what came before an entry, then its sparse map, each a few lines.
+    fn entry(
+        &mut self,
+        typ: u8,
+        mut name: Vec<u8>,
+        mut size: i128,
+        at: u64,
+        old_sparse: Option<(OldSparse, bool)>,
+    ) {
         let n = self.headers;
         let records = std::mem::take(&mut self.pax);
         let long_name = std::mem::take(&mut self.long_name);
@@ -535,40 +693,115 @@ impl TarCheck {
         } else {
             u64::try_from(size).unwrap_or(u64::MAX)
         };
-        self.entry_checks(typ, &name);
-        if matches!(self.state, State::Done) {
+        let invalid = |why: &str| format!("invalid tar header at byte {at} (header {n}): {why}");
+        if let Some((mut sparse, extended)) = old_sparse {
+            sparse.name = name;
+            sparse.nb = nb;
+            if extended {
+                self.state = State::SparseExt(Box::new(sparse));
+            } else {
+                self.old_sparse_done(sparse);
+            }
             return;
         }
-        if gnu_sparse(&records) {
-            // A PAX sparse file lays its data out differently: not walked further.
-            self.state = State::Done;
+        match pax_sparse(&records, size) {
+            Ok(None) => {}
+            Ok(Some(sparse)) => {
+                // Go's `readGNUSparsePAXHeaders`: the entry takes the sparse name, and a
+                // header-only type cannot be sparse.
+                if let Some(n) = sparse.name.filter(|n| !n.is_empty()) {
+                    name = n;
+                }
+                if header_only(typ) {
+                    return self.fail(invalid("a PAX sparse map on an entry that has no data"));
+                }
+                let created = self.entry_checks(typ, &name);
+                if matches!(self.state, State::Done) {
+                    return;
+                }
+                match sparse.map {
+                    // Version 1.0 keeps its map at the start of the data: not walked further.
+                    None => self.state = State::Done,
+                    Some(entries) => {
+                        if !valid_sparse(&entries, sparse.real_size) {
+                            return self.fail(invalid("its PAX sparse map does not fit the file"));
+                        }
+                        // The runtime reads a regular file's data through the map: the data
+                        // must be exactly what the map's fragments need.
+                        let data: i128 = entries.iter().map(|e| e.1).sum();
+                        if created && typ == b'0' && data != nb as i128 {
+                            return self.fail(format!(
+                                "entry {n}: its PAX sparse map needs {data} bytes of data but {nb} follow (Go's reader: \"{}\")",
+                                if data > nb as i128 { "missing data" } else { "unreferenced data" }
+                            ));
+                        }
+                        self.body(None, nb);
+                    }
+                }
+                return;
+            }
+            Err(why) => return self.fail(invalid(why)),
+        }
+        self.entry_checks(typ, &name);
+        if matches!(self.state, State::Done) {
             return;
         }
         self.body(None, nb);
     }
 
-    /// containerd's checks of one entry (`applyNaive`, `validateWhiteout`, `createTarFile`).
-    fn entry_checks(&mut self, typ: u8, name: &[u8]) {
+    /// One extension block of an old GNU sparse map (21 entries, then its own "extended" flag).
+    fn sparse_extension(&mut self, mut sparse: Box<OldSparse>, b: &[u8]) {
+        if let Err(why) = sparse_entries(&b[..504], &mut sparse.entries) {
+            return self.fail(format!(
+                "invalid tar header: an old GNU sparse extension block {why}"
+            ));
+        }
+        if b[504] != 0 {
+            self.state = State::SparseExt(sparse);
+        } else {
+            self.old_sparse_done(*sparse);
+        }
+    }
+
+    /// An old GNU sparse entry whose map is read: Go validates it, then containerd judges the
+    /// entry (it creates no `S` entry: only a whiteout or one resolving to the root passes).
+    fn old_sparse_done(&mut self, sparse: OldSparse) {
+        if !valid_sparse(&sparse.entries, sparse.real_size) {
+            return self.fail(format!(
+                "invalid tar header (header {}): its old GNU sparse map does not fit the file",
+                self.headers
+            ));
+        }
+        self.entry_checks(sparse.typ, &sparse.name);
+        if matches!(self.state, State::Done) {
+            return;
+        }
+        self.body(None, sparse.nb);
+    }
+
+    /// containerd's checks of one entry (`applyNaive`, `validateWhiteout`, `createTarFile`);
+    /// `true` when containerd creates it (not skipped, not a whiteout).
+    fn entry_checks(&mut self, typ: u8, name: &[u8]) -> bool {
         let n = self.headers;
         let cleaned = go_clean(name);
         let base = cleaned.rsplit(|&b| b == b'/').next().unwrap_or_default();
         // An entry that resolves to the root is skipped.
         if cleaned == b"/" || base == b"." || base == b".." {
-            return;
+            return false;
         }
         let shown = || String::from_utf8_lossy(name).escape_default().to_string();
         if base == b".wh..wh..opq" {
-            return;
+            return false;
         }
         if let Some(original) = base.strip_prefix(b".wh.") {
             if matches!(original, b"" | b"." | b"..") {
-                return self.fail(format!(
+                self.fail(format!(
                     "entry {n}: the whiteout `{}` names no file in its directory (\"invalid whiteout name\" to containerd)",
                     shown()
                 ));
             }
             // A whiteout removes a file; it is not created, whatever its type.
-            return;
+            return false;
         }
         if !matches!(typ, b'0'..=b'6' | b'g') {
             self.fail(format!(
@@ -577,6 +810,7 @@ impl TarCheck {
                 (typ as char).escape_default()
             ));
         }
+        true
     }
 
     /// Whether the stream, now ended, is an archive the runtime unpacks (`Err`: why not).
@@ -586,6 +820,10 @@ impl TarCheck {
         }
         match &self.state {
             State::Done => Ok(()),
+            State::SparseExt(_) => Err(
+                "unexpected EOF: the stream ends inside an old GNU sparse entry's extension blocks"
+                    .into(),
+            ),
             State::Header { .. } if self.block.is_empty() => Ok(()),
             State::Header { .. } => Err(format!(
                 "unexpected EOF: the stream ends inside a tar header ({} of {BLOCK} bytes)",
@@ -732,9 +970,11 @@ mod tests {
             assert!(e.contains(needle), "{needle}: {e}");
         };
         // Types containerd does not create: GNU sparse, contiguous, volume label.
-        for t in [b'S', b'7', b'V'] {
+        for t in [b'7', b'V'] {
             fails(arch(&[header("f", 0, t)]), "unhandled tar header type");
         }
+        // An old GNU sparse entry needs the GNU format (Go), and is never created (containerd).
+        fails(arch(&[header("f", 0, b'S')]), "without the GNU format");
         // Numeric fields Go cannot parse, and a checksum in base-256 (Go reads it as octal only).
         fails(
             arch(&[with(header("f", 0, b'0'), 100, b"07x0644")]),
@@ -1023,5 +1263,180 @@ mod tests {
         ] {
             assert_eq!(go_clean(name.as_bytes()), clean.as_bytes(), "{name}");
         }
+    }
+
+    /// An old GNU sparse header (`S`, GNU magic) for `name`: `realsize`, sparse entries in the
+    /// header, and the "extended" flag.
+    fn old_sparse(name: &str, real: u64, entries: &[(u64, u64)], extended: bool) -> Vec<u8> {
+        let mut h = header(name, 0, b'S');
+        h[257..265].copy_from_slice(b"ustar  \0");
+        for (i, (o, l)) in entries.iter().enumerate() {
+            let at = 386 + 24 * i;
+            h[at..at + 11].copy_from_slice(format!("{o:011o}").as_bytes());
+            h[at + 12..at + 23].copy_from_slice(format!("{l:011o}").as_bytes());
+        }
+        h[482] = extended as u8;
+        h[483..494].copy_from_slice(format!("{real:011o}").as_bytes());
+        with(h, 0, name.as_bytes())
+    }
+
+    /// Old GNU sparse entries (`S`) as Go's `readOldGNUSparseMap` reads them, then containerd
+    /// (which creates no `S` entry: only a whiteout or an entry resolving to the root passes);
+    /// and PAX sparse maps of versions 0.0/0.1 (adversarial pass 28, compared with ctr).
+    #[test]
+    fn sparse_entries_follow_gos_reader() {
+        let end = vec![0u8; 1024];
+        let arch = |parts: &[Vec<u8>]| [parts.concat(), end.clone()].concat();
+        let zero = vec![0u8; BLOCK];
+        let junk = vec![b'J'; BLOCK];
+        let refused = |bytes: Vec<u8>, case: &str| {
+            for chunk in [1, 100, 4096] {
+                assert!(
+                    check(&bytes, chunk).is_err(),
+                    "{case} passed (chunk {chunk})"
+                );
+            }
+        };
+        let read = |bytes: Vec<u8>, case: &str| {
+            for chunk in [1, 100, 4096] {
+                if let Err(e) = check(&bytes, chunk) {
+                    panic!("{case} refused (chunk {chunk}): {e}");
+                }
+            }
+        };
+        read(
+            arch(&[old_sparse(".wh.foo", 10, &[(0, 5)], false)]),
+            "valid S whiteout",
+        );
+        refused(
+            arch(&[old_sparse("foo", 10, &[(0, 5)], false)]),
+            "S created",
+        );
+        // An extension block follows the header (here empty: a zero block), then the archive.
+        refused(
+            [
+                old_sparse(".wh.foo", 0, &[], true),
+                zero.clone(),
+                zero.clone(),
+                junk.clone(),
+                end.clone(),
+            ]
+            .concat(),
+            "S extension then one zero block then junk",
+        );
+        refused(
+            [
+                old_sparse("./", 0, &[], true),
+                zero.clone(),
+                zero.clone(),
+                junk.clone(),
+                end.clone(),
+            ]
+            .concat(),
+            "S at the root, same",
+        );
+        read(
+            arch(&[
+                old_sparse(".wh.foo", 0, &[], true),
+                zero.clone(),
+                entry("f", b"1"),
+            ]),
+            "S extension then an entry",
+        );
+        let mut ext = vec![0u8; BLOCK];
+        ext[..11].copy_from_slice(b"00000000000");
+        ext[12..23].copy_from_slice(b"00000000012");
+        ext[24..35].copy_from_slice(b"00000000024");
+        ext[36..47].copy_from_slice(b"00000000012");
+        read(
+            arch(&[
+                old_sparse(".wh.foo", 1000, &[], true),
+                ext,
+                entry("f", b"1"),
+            ]),
+            "S extension with entries",
+        );
+        refused(
+            arch(&[with(
+                old_sparse(".wh.foo", 10, &[(0, 5)], false),
+                386,
+                b"JJJJJJJJJJJ\0",
+            )]),
+            "bad sparse offset",
+        );
+        refused(
+            arch(&[with(
+                old_sparse("d/.wh..wh..opq", 10, &[(0, 5)], false),
+                386,
+                b"JJJJJJJJJJJ\0",
+            )]),
+            "bad sparse offset, opaque marker",
+        );
+        refused(
+            arch(&[with(
+                old_sparse(".wh.foo", 10, &[], false),
+                483,
+                b"zzzzzzzzzzz\0",
+            )]),
+            "bad realsize",
+        );
+        let ustar = with(old_sparse(".wh.foo", 10, &[], false), 257, b"ustar\x0000");
+        refused(arch(&[ustar]), "S with ustar magic");
+        refused(
+            arch(&[old_sparse(".wh.foo", 10, &[(100, 100)], false)]),
+            "entry past realsize",
+        );
+        refused(
+            old_sparse(".wh.foo", 0, &[], true),
+            "cut inside the extension blocks",
+        );
+        // PAX sparse 0.1: the map must fit, the data must be what it needs; the sparse name
+        // names the entry.
+        let sparse01 = |map: &str, real: u64| {
+            meta(
+                b'x',
+                &records(&[
+                    "GNU.sparse.major=0",
+                    "GNU.sparse.minor=1",
+                    &format!("GNU.sparse.numblocks={}", map.split(',').count() / 2),
+                    &format!("GNU.sparse.map={map}"),
+                    &format!("GNU.sparse.size={real}"),
+                ]),
+            )
+        };
+        read(
+            arch(&[sparse01("0,3,10,2", 20), entry("f", b"12345"), junk.clone()][..2]),
+            "PAX 0.1",
+        );
+        refused(
+            arch(&[sparse01("0,3,10,2", 20), entry("f", b"1234")]),
+            "PAX 0.1 missing data",
+        );
+        refused(
+            arch(&[sparse01("0,3,10,2", 20), entry("f", b"123456")]),
+            "PAX 0.1 unreferenced data",
+        );
+        refused(
+            arch(&[sparse01("0,3,10,20", 20), entry("f", b"12345")]),
+            "PAX 0.1 past the size",
+        );
+        refused(
+            arch(&[sparse01("0,3,10,2", 20), entry("f", b"12345"), junk.clone()]),
+            "PAX 0.1 then junk",
+        );
+        refused(
+            arch(&[
+                meta(
+                    b'x',
+                    &records(&[
+                        "GNU.sparse.major=1",
+                        "GNU.sparse.minor=0",
+                        "GNU.sparse.name=.wh..",
+                    ]),
+                ),
+                header("f", 0, b'0'),
+            ]),
+            "PAX sparse name .wh..",
+        );
     }
 }
