@@ -402,7 +402,20 @@ fn meta_headers_are_read_as_the_runtime_reads_them() {
     use common::tar::{header, member, pax_records};
     let r = Registry::plain();
     let end = vec![0u8; 1024];
-    let cases: [(&str, Vec<u8>, i32); 3] = [
+    // An old GNU sparse whiteout whose "extended" flag makes Go read the next block as more of
+    // its map: the zero block after it is that block, not the end (adversarial pass 28).
+    let mut sparse = header(".wh.foo", 0, b'S');
+    sparse[257..265].copy_from_slice(b"ustar  \0");
+    sparse[482] = 1;
+    sparse[148..156].copy_from_slice(b"        ");
+    let sum: u32 = sparse.iter().map(|&b| b as u32).sum();
+    sparse[148..155].copy_from_slice(format!("{sum:06o}\0").as_bytes());
+    let cases: [(&str, Vec<u8>, i32); 4] = [
+        (
+            "sparse-extension",
+            [sparse, vec![0u8; 1024], vec![b'J'; 512], end.clone()].concat(),
+            1,
+        ),
         (
             "size-then-g",
             [
