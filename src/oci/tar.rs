@@ -255,9 +255,17 @@ fn parse_pax(mut s: &[u8]) -> Result<Records, String> {
                 }
                 sparse_map.push(v);
             }
-            _ => {
+            // Only the records Go's reader acts on are kept (a later one replaces an earlier
+            // one); the others (xattrs, comments) are validated above and dropped, so a header
+            // of a million records costs a scan, not a million allocations.
+            b"path" | b"linkpath" | b"uname" | b"gname" | b"uid" | b"gid" | b"size" | b"atime"
+            | b"mtime" | b"ctime" => {
                 records.insert(k.to_vec(), v.to_vec());
             }
+            _ if k.starts_with(b"GNU.sparse.") => {
+                records.insert(k.to_vec(), v.to_vec());
+            }
+            _ => {}
         }
     }
     if !sparse_map.is_empty() {
