@@ -42,8 +42,9 @@ pub const DOCKER_SCHEMA1_SIGNED: &str = "application/vnd.docker.distribution.man
 /// The `Accept` header for manifests: all four understood types, so the registry never converts.
 pub const MANIFEST_ACCEPT: &str = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.docker.distribution.manifest.v2+json";
 
-/// Largest manifest or index read (containerd uses about 4 MiB).
-pub const MAX_MANIFEST: u64 = 4 << 20;
+/// Largest manifest or index read: containerd's `MaxManifestSize` (`4 * 1048 * 1048` bytes, a
+/// little over 4 MiB), past which its resolver refuses one too.
+pub const MAX_MANIFEST: u64 = 4 * 1048 * 1048;
 /// Largest image configuration read.
 pub const MAX_CONFIG: u64 = 8 << 20;
 /// Most entries accepted in one index.

@@ -1629,16 +1629,24 @@ impl Required<'_> {
         };
         let why = why.map(|w| format!("; {w}")).unwrap_or_default();
         let all: Vec<String> = self.required.iter().map(|p| p.to_string()).collect();
-        rep.reasons.push(
-            Reason::new(
-                Code::MissingPlatform,
-                format!("{reference} has no {req} image (it has: {listed}){why}"),
-            )
-            .hint(format!(
-                "build and push it for every platform, e.g. `docker buildx build --platform {} --push`",
-                all.join(",")
-            )),
-        );
+        // An image of the platform that the runtime's selection does not reach (in a nested index
+        // listed for another platform, after an entry it takes first) is listed, not missing.
+        let reachable_elsewhere = rep
+            .platforms
+            .iter()
+            .filter(|p| p.status == "verified")
+            .filter_map(|p| Platform::parse(&p.platform).ok())
+            .any(|p| req.matches(&p));
+        let what = if reachable_elsewhere {
+            format!("{reference} holds a {req} image, but not where the container runtime selects one for {req} (it lists: {listed}){why}")
+        } else {
+            format!("{reference} has no {req} image (it has: {listed}){why}")
+        };
+        rep.reasons
+            .push(Reason::new(Code::MissingPlatform, what).hint(format!(
+            "build and push it for every platform, e.g. `docker buildx build --platform {} --push`",
+            all.join(",")
+        )));
     }
 }
 

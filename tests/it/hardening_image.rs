@@ -476,13 +476,13 @@ fn huge_sizes_are_refused_before_reading() {
     let mut lie = ok(OCI_INDEX, &img.index);
     lie.claimed_len = Some(TEN_GIB);
     fake.route("/v2/app/manifests/v1", vec![lie]);
-    verify(&reference, &[]).expect(2, "manifest-too-large", "4194304", secs(5));
+    verify(&reference, &[]).expect(2, "manifest-too-large", "4393216", secs(5));
 
-    // A top manifest without Content-Length that never ends: cut at the 4 MiB cap.
+    // A top manifest without Content-Length that never ends: cut at the cap (containerd's 4 * 1048 * 1048).
     let mut endless = ok(OCI_INDEX, &[b' '; 64 << 10]);
     endless.endless = true;
     fake.route("/v2/app/manifests/v1", vec![endless.clone()]);
-    verify(&reference, &[]).expect(2, "manifest-too-large", "4194304", secs(10));
+    verify(&reference, &[]).expect(2, "manifest-too-large", "4393216", secs(10));
 
     // A platform manifest or a config served longer than its descriptor: size-mismatch, cut early.
     let (fake, img, reference) = serve_app();

@@ -495,7 +495,8 @@ fn a_nested_index_under_another_platform_is_not_reached() {
         vec![amd.entry("linux/amd64"), inner_entry.clone()],
     );
     let run = verify_image(&r, "nest/app:v1", Some("amd64,arm64"));
-    run.expect(1, "missing-platform");
+    run.expect(1, "missing-platform")
+        .says(&["holds a linux/arm64 image, but not where the container runtime selects one"]);
     assert_eq!(run.json.missing, ["linux/arm64"]);
     // amd64 alone passes: the runtime takes the amd64 image, listed first.
     verify_image(&r, "nest/app:v1", Some("amd64")).expect(0, "");
