@@ -1040,6 +1040,25 @@ mod tests {
         .unwrap();
     }
 
+    /// Asserts that the walk refuses `bytes`, fed in pieces of several sizes.
+    fn refused(bytes: Vec<u8>, case: &str) {
+        for chunk in [1, 100, 4096] {
+            assert!(
+                check(&bytes, chunk).is_err(),
+                "{case} passed (chunk {chunk})"
+            );
+        }
+    }
+
+    /// Asserts that the walk reads `bytes` to the end, fed in pieces of several sizes.
+    fn read(bytes: Vec<u8>, case: &str) {
+        for chunk in [1, 100, 4096] {
+            if let Err(e) = check(&bytes, chunk) {
+                panic!("{case} refused (chunk {chunk}): {e}");
+            }
+        }
+    }
+
     /// A meta header of type `t` whose body is `body`, padded.
     fn meta(t: u8, body: &[u8]) -> Vec<u8> {
         let mut v = header("meta", body.len() as u64, t);
@@ -1062,21 +1081,6 @@ mod tests {
         let end = vec![0u8; 1024];
         let arch = |parts: &[Vec<u8>]| [parts.concat(), end.clone()].concat();
         let junk = vec![b'J'; BLOCK];
-        let refused = |bytes: Vec<u8>, case: &str| {
-            for chunk in [1, 100, 4096] {
-                assert!(
-                    check(&bytes, chunk).is_err(),
-                    "{case} passed (chunk {chunk})"
-                );
-            }
-        };
-        let read = |bytes: Vec<u8>, case: &str| {
-            for chunk in [1, 100, 4096] {
-                if let Err(e) = check(&bytes, chunk) {
-                    panic!("{case} refused (chunk {chunk}): {e}");
-                }
-            }
-        };
         let pax_size = meta(b'x', &records(&["size=1024"]));
         // A PAX size applies to the next entry, not to the meta header after it.
         refused(
@@ -1297,21 +1301,6 @@ mod tests {
         let arch = |parts: &[Vec<u8>]| [parts.concat(), end.clone()].concat();
         let zero = vec![0u8; BLOCK];
         let junk = vec![b'J'; BLOCK];
-        let refused = |bytes: Vec<u8>, case: &str| {
-            for chunk in [1, 100, 4096] {
-                assert!(
-                    check(&bytes, chunk).is_err(),
-                    "{case} passed (chunk {chunk})"
-                );
-            }
-        };
-        let read = |bytes: Vec<u8>, case: &str| {
-            for chunk in [1, 100, 4096] {
-                if let Err(e) = check(&bytes, chunk) {
-                    panic!("{case} refused (chunk {chunk}): {e}");
-                }
-            }
-        };
         read(
             arch(&[old_sparse(".wh.foo", 10, &[(0, 5)], false)]),
             "valid S whiteout",

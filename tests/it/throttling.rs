@@ -91,6 +91,20 @@ fn throttling_registry_counting(
     (port, counts, stop)
 }
 
+/// Runs `shipcheck audit --json ARGS` on an audit file holding `text` (two minutes at most).
+fn run_audit(text: &str, args: &[&str]) -> std::process::Output {
+    let dir = tempfile::tempdir().unwrap();
+    let audit = dir.path().join("audit.toml");
+    std::fs::write(&audit, text).unwrap();
+    shipcheck()
+        .args(["audit", "--json"])
+        .args(args)
+        .arg(&audit)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap()
+}
+
 /// `n` two-platform images (index, two manifests, two configs) under `app{i}:v1`.
 fn images(n: usize) -> HashMap<String, (String, Vec<u8>)> {
     let mut m = HashMap::new();
@@ -144,21 +158,13 @@ fn an_audit_adapts_to_a_registry_that_throttles() {
     const IMAGES: usize = 40;
     const QUOTA: usize = 4;
     let (port, counts, stop) = throttling_registry(images(IMAGES), QUOTA);
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.toml");
     let mut text = String::new();
     for i in 0..IMAGES {
         text.push_str(&format!(
             "[[image]]\nref = \"127.0.0.1:{port}/app{i}:v1\"\nplatforms = [\"amd64\", \"arm64\"]\n"
         ));
     }
-    std::fs::write(&audit, text).unwrap();
-    let out = shipcheck()
-        .args(["audit", "--json", "--retries", "6", "--max-per-host", "64"])
-        .arg(&audit)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
+    let out = run_audit(&text, &["--retries", "6", "--max-per-host", "64"]);
     stop.store(true, Ordering::Relaxed);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
@@ -186,21 +192,13 @@ fn max_per_host_caps_requests_in_flight() {
     const IMAGES: usize = 12;
     // A quota far above the cap: nothing is throttled, and the peak stays at the cap.
     let (port, counts, stop) = throttling_registry(images(IMAGES), 1000);
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.toml");
     let mut text = String::new();
     for i in 0..IMAGES {
         text.push_str(&format!(
             "[[image]]\nref = \"127.0.0.1:{port}/app{i}:v1\"\n"
         ));
     }
-    std::fs::write(&audit, text).unwrap();
-    let out = shipcheck()
-        .args(["audit", "--json", "--max-per-host", "3"])
-        .arg(&audit)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
+    let out = run_audit(&text, &["--max-per-host", "3"]);
     stop.store(true, Ordering::Relaxed);
     assert_eq!(
         out.status.code(),
@@ -260,15 +258,7 @@ fn content_streams_a_few_layers_at_a_time() {
             "[[image]]\nref = \"127.0.0.1:{port}/many{i}:v1\"\nplatforms = [\"amd64\"]\ncontent = true\n"
         ));
     }
-    let dir = tempfile::tempdir().unwrap();
-    let audit = dir.path().join("audit.toml");
-    std::fs::write(&audit, audit_text).unwrap();
-    let out = shipcheck()
-        .args(["audit", "--json"])
-        .arg(&audit)
-        .timeout(Duration::from_secs(120))
-        .output()
-        .unwrap();
+    let out = run_audit(&audit_text, &[]);
     stop.store(true, Ordering::Relaxed);
     assert_eq!(
         out.status.code(),
