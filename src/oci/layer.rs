@@ -49,6 +49,8 @@ pub struct Content {
     pub compression: &'static str,
     /// Why Go's tar reader would not read the content to its end (`None`: it would).
     pub not_tar: Option<String>,
+    /// Why the walk stopped early without a verdict (`None`: it read to the end or refused).
+    pub unchecked: Option<String>,
 }
 
 /// A writer that hashes the uncompressed stream and walks it as a tar archive, refusing more than
@@ -254,6 +256,7 @@ impl Unpacker {
         };
         Ok(Content {
             not_tar: out.tar.finish().err(),
+            unchecked: out.tar.unchecked().map(str::to_string),
             digest: sha256_digest(out.sha),
             compression,
         })

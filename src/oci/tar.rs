@@ -108,6 +108,8 @@ pub struct TarCheck {
     /// Stream offset, for messages.
     offset: u64,
     error: Option<String>,
+    /// Why the walk stopped before the end without a verdict (a PAX sparse file of format 1.0).
+    unchecked: Option<String>,
 }
 
 impl Default for TarCheck {
@@ -122,6 +124,7 @@ impl Default for TarCheck {
             headers: 0,
             offset: 0,
             error: None,
+            unchecked: None,
         }
     }
 }
@@ -729,7 +732,12 @@ impl TarCheck {
                 }
                 match sparse.map {
                     // Version 1.0 keeps its map at the start of the data: not walked further.
-                    None => self.state = State::Done,
+                    None => {
+                        self.unchecked = Some(format!(
+                            "entry {n} is a PAX sparse file of format 1.0, whose map shipcheck does not read; the rest of the archive was not walked"
+                        ));
+                        self.state = State::Done;
+                    }
                     Some(entries) => {
                         if !valid_sparse(&entries, sparse.real_size) {
                             return self.fail(invalid("its PAX sparse map does not fit the file"));
@@ -819,6 +827,12 @@ impl TarCheck {
             ));
         }
         true
+    }
+
+    /// Why the walk stopped before the end without a verdict, if it did (the runtime may or may
+    /// not unpack what follows).
+    pub fn unchecked(&self) -> Option<&str> {
+        self.unchecked.as_deref()
     }
 
     /// Whether the stream, now ended, is an archive the runtime unpacks (`Err`: why not).
@@ -1435,5 +1449,17 @@ mod tests {
             ]),
             "PAX sparse name .wh..",
         );
+        // Version 1.0 keeps its map in the data, which the walk does not read: no verdict on the
+        // rest (undecided for the caller), never a silent pass.
+        let mut t = TarCheck::default();
+        t.write(&arch(&[
+            meta(
+                b'x',
+                &records(&["GNU.sparse.major=1", "GNU.sparse.minor=0"]),
+            ),
+            header("f", 0, b'0'),
+        ]));
+        assert!(t.finish().is_ok());
+        assert!(t.unchecked().unwrap().contains("format 1.0"));
     }
 }

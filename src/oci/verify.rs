@@ -1098,6 +1098,20 @@ impl Verifier<'_> {
                 .hint("the image was assembled by hand or damaged; build and push it again"),
             );
         }
+        // Content the walk cannot judge past some point is undecided, never a pass.
+        if let Some(why) = &c.unchecked {
+            out.push(
+                Reason::new(
+                    Code::UnsupportedMediaType,
+                    format!(
+                        "{lwhat}: {why}, so shipcheck cannot tell whether the runtime unpacks it"
+                    ),
+                )
+                .hint(
+                    "container builders do not write sparse files; check how this layer was made",
+                ),
+            );
+        }
         if let Some(want) = diff_ids.and_then(|ids| ids.get(i)) {
             if *want != c.digest {
                 let how = match c.compression {
