@@ -457,16 +457,15 @@ fn read_local_sig(path: &Path) -> Result<Vec<u8>, Reason> {
     })
 }
 
-async fn fetch_sig(http: &Http, url: &Url) -> Result<Vec<u8>, Reason> {
+/// Downloads and parses the signature file.
+async fn fetch_sig(http: &Http, url: &Url) -> Result<Vec<Signature>, Reason> {
     match http.get_capped(url, pgp::MAX_SIGNATURE_FILE).await {
         // Bytes sent encoded are not what was signed, nor a signature shipcheck can read: a
         // signature that does not parse then says nothing either way.
-        Ok((b, got)) => match got.encoding {
-            Some(coding) if pgp::parse_detached(&b).is_err() => {
-                Err(encoded(url, "signature", &coding))
-            }
-            _ => Ok(b),
-        },
+        Ok((b, got)) => pgp::parse_detached(&b).map_err(|r| match got.encoding {
+            Some(coding) => encoded(url, "signature", &coding),
+            None => r,
+        }),
         // By the server's Content-Length or by the bytes received: say which cannot be told here.
         Err(FetchError::TooLarge { url, .. }) => Err(Reason::new(
             Code::SignatureTooLarge,
@@ -570,12 +569,12 @@ pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress)
             "a URL to download but no HTTP client (an internal error: please report it)",
         )
     };
-    let sig_bytes = match (&plan.sig, http) {
-        (Source::File(p), _) => read_local_sig(p),
+    let sigs = match (&plan.sig, http) {
+        (Source::File(p), _) => read_local_sig(p).and_then(|b| pgp::parse_detached(&b)),
         (Source::Url(u), Some(http)) => fetch_sig(http, u).await,
         (Source::Url(_), None) => Err(no_http()),
     };
-    let sigs = match sig_bytes.and_then(|b| pgp::parse_detached(&b)) {
+    let sigs = match sigs {
         Ok(s) => s,
         Err(r) => return report.fail(r),
     };

@@ -377,20 +377,16 @@ fn key_spellings(v: &Value, known: &[&'static str], path: &str) -> Result<(), Ta
     let mut folded = std::collections::HashSet::new();
     for k in obj.keys() {
         let f = go_fold(k);
-        let spelled = known.iter().find(|n| go_fold(n) == f && **n != k.as_str());
-        if let Some(&known) = spelled.or_else(|| {
-            known
-                .iter()
-                .find(|n| go_fold(n) == f)
-                .filter(|_| folded.contains(&f))
-        }) {
-            return Err(TaskdefError::KeySpelling {
-                path: path.to_string(),
-                key: k.chars().take(64).collect(),
-                known,
-            });
+        let first = folded.insert(f.clone());
+        if let Some(&known) = known.iter().find(|n| go_fold(n) == f) {
+            if known != k || !first {
+                return Err(TaskdefError::KeySpelling {
+                    path: path.to_string(),
+                    key: k.chars().take(64).collect(),
+                    known,
+                });
+            }
         }
-        folded.insert(f);
     }
     Ok(())
 }

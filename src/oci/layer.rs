@@ -180,6 +180,16 @@ fn sha256_digest(h: Sha256) -> Digest {
     }
 }
 
+/// Why decompressing stopped with `e`: past `limit` when the writer said so in `over`, else a
+/// damaged stream.
+fn stopped(over: &std::cell::Cell<bool>, limit: u64, e: io::Error) -> NotUnpacked {
+    if over.get() {
+        NotUnpacked::TooLarge(limit)
+    } else {
+        NotUnpacked::Damaged(e.to_string())
+    }
+}
+
 /// Decompresses and hashes the content, synchronously (on [`LayerSink`]'s worker thread).
 struct Unpacker {
     stage: Stage,
@@ -203,11 +213,7 @@ impl Unpacker {
 
     /// Why decompressing stopped with `e`.
     fn stopped(&self, e: io::Error) -> NotUnpacked {
-        if self.over.get() {
-            NotUnpacked::TooLarge(self.limit)
-        } else {
-            NotUnpacked::Damaged(e.to_string())
-        }
+        stopped(&self.over, self.limit, e)
     }
 
     fn decide(&self, head: &[u8]) -> io::Result<Stage> {
@@ -294,10 +300,7 @@ impl LayerSink {
                 u.feed(&chunk).map_err(|e| u.stopped(e))?;
             }
             let over = Rc::clone(&u.over);
-            u.finish().map_err(|e| match over.get() {
-                true => NotUnpacked::TooLarge(limit),
-                false => NotUnpacked::Damaged(e.to_string()),
-            })
+            u.finish().map_err(|e| stopped(&over, limit, e))
         });
         LayerSink {
             compressed: Sha256::new(),

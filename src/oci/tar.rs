@@ -78,14 +78,24 @@ enum State {
 /// `readOldGNUSparseMap` reads it.
 #[derive(Debug)]
 struct OldSparse {
-    typ: u8,
+    /// The entry's name, as Go merges it.
     name: Vec<u8>,
     /// The data that follows the map in the stream.
     nb: u64,
+    /// What the header block says of the map.
+    map: OldSparseMap,
+}
+
+/// The sparse map an old GNU sparse header holds (more may follow in extension blocks).
+#[derive(Debug)]
+struct OldSparseMap {
     /// The file's logical size (`realsize`).
     real_size: i128,
     /// (offset, length) pairs.
     entries: Vec<(i128, i128)>,
+    /// Whether an extension block follows the header (each block then says whether another
+    /// follows it).
+    extended: bool,
 }
 
 /// PAX records as Go keeps them (`paxHdrs`: a later record of a key replaces an earlier one).
@@ -617,20 +627,12 @@ impl TarCheck {
                 if let Err(why) = sparse_entries(&b[386..482], &mut entries) {
                     return self.fail(invalid(why));
                 }
-                let sparse = OldSparse {
-                    typ,
-                    name,
-                    nb: 0,
+                let map = OldSparseMap {
                     real_size,
                     entries,
+                    extended: b[482] != 0,
                 };
-                return self.entry(
-                    typ,
-                    sparse.name.clone(),
-                    size,
-                    at,
-                    Some((sparse, b[482] != 0)),
-                );
+                return self.entry(typ, name, size, at, Some(map));
             }
             _ => return self.entry(typ, name, size, at, None),
         };
@@ -659,7 +661,7 @@ impl TarCheck {
         mut name: Vec<u8>,
         mut size: i128,
         at: u64,
-        old_sparse: Option<(OldSparse, bool)>,
+        old_sparse: Option<OldSparseMap>,
     ) {
         let n = self.headers;
         let records = std::mem::take(&mut self.pax);
@@ -705,10 +707,9 @@ impl TarCheck {
             u64::try_from(size).unwrap_or(u64::MAX)
         };
         let invalid = |why: &str| format!("invalid tar header at byte {at} (header {n}): {why}");
-        if let Some((mut sparse, extended)) = old_sparse {
-            sparse.name = name;
-            sparse.nb = nb;
-            if extended {
+        if let Some(map) = old_sparse {
+            let sparse = OldSparse { name, nb, map };
+            if sparse.map.extended {
                 self.state = State::SparseExt(Box::new(sparse));
             } else {
                 self.old_sparse_done(sparse);
@@ -767,7 +768,7 @@ impl TarCheck {
 
     /// One extension block of an old GNU sparse map (21 entries, then its own "extended" flag).
     fn sparse_extension(&mut self, mut sparse: Box<OldSparse>, b: &[u8]) {
-        if let Err(why) = sparse_entries(&b[..504], &mut sparse.entries) {
+        if let Err(why) = sparse_entries(&b[..504], &mut sparse.map.entries) {
             return self.fail(format!(
                 "invalid tar header: an old GNU sparse extension block {why}"
             ));
@@ -782,13 +783,13 @@ impl TarCheck {
     /// An old GNU sparse entry whose map is read: Go validates it, then containerd judges the
     /// entry (it creates no `S` entry: only a whiteout or one resolving to the root passes).
     fn old_sparse_done(&mut self, sparse: OldSparse) {
-        if !valid_sparse(&sparse.entries, sparse.real_size) {
+        if !valid_sparse(&sparse.map.entries, sparse.map.real_size) {
             return self.fail(format!(
                 "invalid tar header (header {}): its old GNU sparse map does not fit the file",
                 self.headers
             ));
         }
-        self.entry_checks(sparse.typ, &sparse.name);
+        self.entry_checks(b'S', &sparse.name);
         if matches!(self.state, State::Done) {
             return;
         }
