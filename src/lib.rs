@@ -84,5 +84,36 @@ where
     };
     let printer = Printer::new(cli.json, cli.quiet);
     let ctx = context::Context::new(printer, context::Env::from_process());
-    commands::run(cli.command, &ctx)
+    undecided_on_panic(&Printer::new(cli.json, cli.quiet), || {
+        commands::run(cli.command, &ctx)
+    })
+}
+
+/// Runs `command`; a panic (a bug in shipcheck or a library it uses) is "could not decide", exit 2,
+/// with a line saying so after the panic message, instead of the runtime's exit code 101. Files being
+/// installed are still removed on the way out (the unwinding runs their clean-up).
+fn undecided_on_panic(printer: &Printer, command: impl FnOnce() -> i32) -> i32 {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(command)) {
+        Ok(code) => code,
+        Err(_) => {
+            printer.err(
+                "shipcheck: internal error (the panic message above): no verdict, exit 2. This is \
+                 a bug in shipcheck; please report it with the command that caused it.\n",
+            );
+            2
+        }
+    }
+}
+
+#[cfg(test)]
+mod panic_tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_is_could_not_decide() {
+        let p = Printer::new(false, true);
+        assert_eq!(undecided_on_panic(&p, || panic!("a test panic")), 2);
+        assert_eq!(undecided_on_panic(&p, || 1), 1);
+        assert_eq!(undecided_on_panic(&p, || 0), 0);
+    }
 }

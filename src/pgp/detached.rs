@@ -12,6 +12,7 @@ use sequoia_openpgp as openpgp;
 /// Only signature packets are accepted: an inline-signed, cleartext-signed, compressed or encrypted
 /// message is refused without decompressing anything.
 pub fn parse_detached(bytes: &[u8]) -> Result<Vec<Signature>, Reason> {
+    super::start_backend();
     if bytes.len() as u64 > MAX_SIGNATURE_FILE {
         return Err(too_large_sig(bytes.len() as u64));
     }

@@ -27,6 +27,7 @@ fn sig_salt(sig: &Signature) -> Vec<u8> {
 impl DataHasher {
     /// A hasher for `sigs`: one context per distinct hash (binary signatures only), plus SHA-256.
     pub fn new(sigs: &[Signature]) -> Self {
+        super::start_backend();
         let mut h = DataHasher {
             ctxs: Vec::new(),
             per_sig: Vec::new(),

@@ -52,6 +52,7 @@ pub struct CertInfo {
 /// Describes a pinned certificate as it stands at `now` under its pin's policy.
 // Long: one report field per step (validity, expiry, revocation, signing keys under the pin's policy).
 pub fn inspect(pin: &Pin, now: SystemTime) -> CertInfo {
+    super::start_backend();
     let policy = pin.policy();
     let user_ids = pin
         .cert

@@ -105,9 +105,38 @@ pub enum CertError {
     },
 }
 
+/// Starts OpenSSL (Sequoia's crypto backend) without reading a configuration file; every entry
+/// point of this module calls it before Sequoia can touch OpenSSL.
+///
+/// OpenSSL otherwise reads the system's `openssl.cnf`, or any file the `OPENSSL_CONF` variable
+/// names, on first use: a file that activates other providers (or only the `null` provider) changed
+/// which hash algorithms Sequoia found, and one without SHA-1 made Sequoia panic while parsing any
+/// certificate (exit 101). Verification follows shipcheck's own policy ([`Pin::policy`]), as sqv
+/// (Nettle, no configuration) does, not the machine's OpenSSL settings; the configuration file's
+/// parsing was also 6% of a small verification's time.
+pub(crate) fn start_backend() {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    // Option bits from openssl/crypto.h and openssl/ssl.h (openssl-sys exports the last two only
+    // for some OpenSSL versions): OPENSSL_INIT_NO_LOAD_CONFIG, OPENSSL_INIT_NO_ATEXIT (1.1.1b and
+    // later; ignored before) and OPENSSL_INIT_LOAD_SSL_STRINGS, the bits openssl_sys::init passes.
+    const NO_LOAD_CONFIG: u64 = 0x0000_0080;
+    const NO_ATEXIT: u64 = 0x0008_0000;
+    STARTED.call_once(|| {
+        let opts = openssl_sys::OPENSSL_INIT_LOAD_SSL_STRINGS | NO_ATEXIT | NO_LOAD_CONFIG;
+        // SAFETY: OPENSSL_init_ssl takes option bits and an optional settings pointer (null: none);
+        // it is thread-safe and may be called any number of times. The openssl crate's own start
+        // (openssl_sys::init, called by Sequoia later) passes the same bits without
+        // NO_LOAD_CONFIG; OpenSSL runs its configuration step once, so ours, first, wins.
+        #[allow(unsafe_code)]
+        let ok = unsafe { openssl_sys::OPENSSL_init_ssl(opts, std::ptr::null()) };
+        debug_assert_eq!(ok, 1, "OPENSSL_init_ssl failed");
+    });
+}
+
 /// Parses a file of certificates (armored or binary). Fails on an empty file, on anything that is
 /// not OpenPGP, and on more than [`MAX_CERTS`] certificates.
 pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, CertError> {
+    start_backend();
     if bytes.len() as u64 > MAX_CERT_FILE {
         return Err(CertError::TooLarge);
     }

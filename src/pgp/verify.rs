@@ -51,6 +51,7 @@ pub fn verify(
     now: SystemTime,
 ) -> Outcome {
     let mut out = Outcome::default();
+    super::start_backend();
     // sqv refuses the whole signature file when the policy rejects one of its packets (a version 3
     // signature beside a good version 4 one fails in sqv), and so does shipcheck.
     if let Some(r) = sigs.iter().find_map(packet_rejected) {

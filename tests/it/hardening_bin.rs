@@ -646,3 +646,40 @@ fn a_key_on_an_unsupported_curve_is_unsupported_not_modified() {
         "{msg}"
     );
 }
+
+/// The machine's OpenSSL configuration (Sequoia's crypto backend) does not reach the verdict: a
+/// file named by `OPENSSL_CONF` that activates only OpenSSL's `null` provider (no algorithms at all)
+/// made Sequoia panic while parsing the key (exit 101); a good signature still passes, and a
+/// tampered file still fails, whatever the configuration says.
+#[test]
+fn the_openssl_configuration_file_does_not_change_the_verdict() {
+    let e = Env::new();
+    let (data, sig) = e.signed("tool", b"release bytes");
+    let conf = e.file(
+        "openssl.cnf",
+        b"openssl_conf = openssl_init\n[openssl_init]\nproviders = provider_sect\n\
+          [provider_sect]\nnull = null_sect\n[null_sect]\nactivate = 1\n",
+    );
+    let run = |data: &Path| {
+        let out = common::shipcheck()
+            .env("OPENSSL_CONF", &conf)
+            .args(["verify-bin", "--json", "--file"])
+            .arg(data)
+            .arg("--sig")
+            .arg(&sig)
+            .arg("--key")
+            .arg(&e.keyfile)
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("no JSON: {}", String::from_utf8_lossy(&out.stderr)));
+        (out.status.code(), v)
+    };
+    let (rc, v) = run(&data);
+    assert_eq!(rc, Some(0), "{v}");
+    assert_eq!(v["verdict"], "pass", "{v}");
+    let tampered = e.file("tampered", b"release bytez");
+    let (rc, v) = run(&tampered);
+    assert_eq!(rc, Some(1), "{v}");
+    assert_eq!(codes(&v), ["bad-signature"], "{v}");
+}
