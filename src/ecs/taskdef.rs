@@ -10,6 +10,7 @@ use crate::net::Http;
 use crate::oci::auth::CredentialSources;
 use crate::oci::cache::ContentCache;
 use crate::oci::gojson::go_fold;
+use crate::oci::reference::shown;
 use crate::oci::verify::{self, ImageReport, ImageRequest};
 use crate::oci::Reference;
 use crate::report::{prefixed, verdict_of, Code, Reason, Verdict};
@@ -158,7 +159,8 @@ pub struct TaskdefReport {
 pub struct ContainerReport {
     /// The container's `name`.
     pub name: String,
-    /// The container's `image`, as the task definition names it.
+    /// The container's `image`, as the task definition names it (a user name and password written
+    /// into it, which make it invalid, shown as `***`: [`shown`]).
     pub image: String,
     /// Whether the task definition already names the image by digest.
     pub by_digest: bool,
@@ -712,7 +714,9 @@ fn add_container(rep: &mut TaskdefReport, c: &Container, check: ImageReport) {
     let by_digest = Reference::parse(&c.image)
         .map(|r| r.digest.is_some())
         .unwrap_or(false);
-    if !by_digest {
+    // An image that is not a reference at all has its error already; no tag to warn about.
+    let by_tag = Reference::parse(&c.image).is_ok_and(|r| r.digest.is_none());
+    if by_tag {
         rep.warnings.push(
             Reason::new(
                 Code::MutableTag,
@@ -723,7 +727,7 @@ fn add_container(rep: &mut TaskdefReport, c: &Container, check: ImageReport) {
     }
     rep.reasons.extend(prefixed(
         &check.reasons,
-        &format!("container `{}` ({}): ", c.name, c.image),
+        &format!("container `{}` ({}): ", c.name, shown(&c.image)),
     ));
     rep.warnings.extend(prefixed(
         &check.warnings,
@@ -735,7 +739,7 @@ fn add_container(rep: &mut TaskdefReport, c: &Container, check: ImageReport) {
     rep.containers.push(ContainerReport {
         pinned_image: digest.as_ref().map(|d| pin_image(&c.image, d)),
         name: c.name.clone(),
-        image: c.image.clone(),
+        image: shown(&c.image),
         by_digest,
         verdict: check.verdict,
         digest,

@@ -4,13 +4,50 @@ use super::{Digest, DigestError};
 use std::fmt;
 
 /// Why a string is not an image reference (reason code `invalid-reference` where users wrote it).
+/// Its message shows the input as [`shown`] does: never a user name and password written into it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{input}` is not an image reference: {problem}")]
 pub struct ReferenceError {
     /// The reference as written.
     pub input: String,
     /// What is wrong with it.
     pub problem: ReferenceProblem,
+}
+
+impl fmt::Display for ReferenceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = shown(&self.input);
+        if shown != self.input {
+            // What follows the `@` may hold the end of a password that has an `@` in it.
+            return write!(
+                f,
+                "`{shown}` is not an image reference: what follows `@` is not a digest, and a user \
+                 name and password do not belong in an image reference (registries get them from \
+                 `docker login` or --username/--password-stdin)"
+            );
+        }
+        write!(f, "`{shown}` is not an image reference: {}", self.problem)
+    }
+}
+
+/// An image reference as written, fit to print. A reference cannot hold credentials, but one written
+/// like a URL's authority (`user:password@registry.example.com/app:v1`, `TOKEN@ghcr.io/org/app`)
+/// fails to parse, its `@` taken for a digest's: such a text is shown with everything up to its last
+/// `@` replaced by `***`. It is recognised by what follows the first `@` (a host and path, with a
+/// `/` or another `@`, where a digest has neither) or by a `user:password` before it (a `:` with no
+/// `/`); a mistyped digest (`app@sha256:abc`) is shown as written.
+pub fn shown(s: &str) -> String {
+    let Some((before, after)) = s.split_once('@') else {
+        return s.to_string();
+    };
+    if Digest::parse(after).is_ok() {
+        return s.to_string();
+    }
+    let credential_like =
+        after.contains(['/', '@']) || (before.contains(':') && !before.contains('/'));
+    match s.rfind('@') {
+        Some(last) if credential_like => format!("***{}", &s[last..]),
+        _ => s.to_string(),
+    }
 }
 
 /// What is wrong with an image reference.
@@ -255,6 +292,44 @@ mod tests {
 
     fn r(s: &str) -> Reference {
         Reference::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"))
+    }
+
+    /// Adversarial pass 31: a user name and password written into a reference were echoed in the
+    /// `invalid-reference` message (stderr, JSON, audit lines).
+    #[test]
+    fn credentials_written_into_a_reference_are_not_shown() {
+        for (input, shown_as) in [
+            (
+                "alice:S3CRET@registry.example.com/app:v1",
+                "***@registry.example.com/app:v1",
+            ),
+            (
+                "alice:p@ss:S3CRET@registry.example.com/app",
+                "***@registry.example.com/app",
+            ),
+            ("ghp_S3CRET@ghcr.io/org/app", "***@ghcr.io/org/app"),
+            ("alice:S3CRET@localhost:5000", "***@localhost:5000"),
+        ] {
+            assert_eq!(shown(input), shown_as);
+            let e = Reference::parse(input).unwrap_err().to_string();
+            assert!(!e.contains("S3CRET") && !e.contains("p@ss"), "{e}");
+            assert!(e.contains(shown_as) && e.contains("docker login"), "{e}");
+        }
+        let hex = "a".repeat(64);
+        for plain in [
+            "app@sha256:abc".to_string(),
+            "registry.example.com/app@md5:abc".to_string(),
+            format!("team/app:v1@sha256:{hex}"),
+            "app:v1".to_string(),
+        ] {
+            assert_eq!(shown(&plain), plain);
+        }
+        let e = Reference::parse("app@sha256:abc").unwrap_err().to_string();
+        assert!(
+            e.starts_with("`app@sha256:abc` is not an image reference: "),
+            "{e}"
+        );
+        assert!(!e.contains("docker login"), "{e}");
     }
 
     #[test]

@@ -220,3 +220,71 @@ fn no_command_prints_a_credential() {
         run("keys list", true, &["keys", "list"], None, 0);
     }
 }
+
+/// A user name and password written into an image reference as into a URL
+/// (`user:password@host/app:v1`) make it invalid, and are never echoed: not in the
+/// `invalid-reference` message, the audit target or a task definition's container line, in any
+/// format (adversarial pass 31 found the reference printed as written).
+#[test]
+fn credentials_written_into_an_image_reference_are_not_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let refs = [
+        "alice:S3CRET-1@registry.example.com/app:v1",
+        "alice:p@ss-S3CRET-2@registry.example.com/app",
+        "ghp_S3CRET-3@ghcr.io/org/app:v1",
+    ];
+    let audit = dir.path().join("a.toml");
+    let td = dir.path().join("td.json");
+    std::fs::write(
+        &audit,
+        refs.iter()
+            .map(|r| format!("[[image]]\nref = \"{r}\"\nplatforms = [\"amd64\"]\n"))
+            .collect::<String>(),
+    )
+    .unwrap();
+    let containers: Vec<String> = refs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!(r#"{{"name":"c{i}","image":"{r}"}}"#))
+        .collect();
+    std::fs::write(
+        &td,
+        format!(
+            r#"{{"family":"f","containerDefinitions":[{}]}}"#,
+            containers.join(",")
+        ),
+    )
+    .unwrap();
+    let (audit, td) = (audit.to_str().unwrap(), td.to_str().unwrap());
+    let mut runs: Vec<Vec<&str>> = Vec::new();
+    for r in refs {
+        runs.push(vec!["verify-image", r, "--platforms", "amd64"]);
+        runs.push(vec!["--json", "verify-image", r, "--platforms", "amd64"]);
+    }
+    runs.push(vec!["verify-taskdef", td]);
+    runs.push(vec!["--json", "verify-taskdef", td]);
+    for format in ["text", "json", "github", "junit"] {
+        runs.push(vec!["audit", "--format", format, audit]);
+    }
+    for args in runs {
+        let out = shipcheck().args(&args).output().unwrap();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {all}");
+        assert!(
+            all.contains("invalid-reference") || all.contains("is not an image reference"),
+            "{args:?}: {all}"
+        );
+        assert!(
+            !all.contains("S3CRET") && !all.contains("alice") && !all.contains("p@ss"),
+            "{args:?}: {all}"
+        );
+        assert!(
+            all.contains("***@registry.example.com/app") || all.contains("***@ghcr.io/org/app"),
+            "{args:?}: {all}"
+        );
+    }
+}

@@ -535,7 +535,8 @@ fn plan_image(i: ImageTarget, req: &AuditRequest) -> Planned {
     };
     Planned {
         kind: "image",
-        target: i.reference,
+        // As written, unless it holds credentials written like a URL's (`user:password@host/...`).
+        target: crate::oci::reference::shown(&i.reference),
         job: Job::Image(req),
     }
 }
