@@ -739,6 +739,12 @@ pub fn parse_config(body: &[u8]) -> Result<ImageConfig, ConfigError> {
         parse_json_strict(body).map_err(|e| ConfigError::NotAConfig(e.to_string()))?;
     if let Some(obj) = v.as_object() {
         go_struct_keys(obj).map_err(|e| ConfigError::NotAConfig(e.to_string()))?;
+        // `rootfs` is a Go struct too: `DIFF_IDS` or `diff_idſ` after `diff_ids` is the list the
+        // runtime unpacks against (Go folds keys and takes the last), not the one shipcheck read.
+        if let Some(rootfs) = obj.get("rootfs").and_then(serde_json::Value::as_object) {
+            go_struct_keys(rootfs)
+                .map_err(|e| ConfigError::NotAConfig(format!("in `rootfs`: {e}")))?;
+        }
     }
     gojson::check(&v, gojson::IMAGE_CONFIG, &escaped)?;
     let c: Cfg = serde_json::from_value(v).map_err(|e| ConfigError::NotAConfig(e.to_string()))?;
@@ -888,6 +894,15 @@ mod tests {
         assert!(parse_manifest(twice.as_bytes(), None, None, "x").is_err());
         assert!(parse_config(
             br#"{"architecture":"amd64","os":"linux","Architecture":"arm64","rootfs":{"type":"layers"}}"#
+        )
+        .is_err());
+        // Inside `rootfs` too (adversarial pass 30).
+        assert!(parse_config(
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[],"DIFF_IDS":null}}"#
+        )
+        .is_err());
+        assert!(parse_config(
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"Type":"layers","diff_ids":[]}}"#
         )
         .is_err());
         assert!(parse_config(

@@ -489,3 +489,47 @@ fn meta_headers_are_read_as_the_runtime_reads_them() {
         }
     }
 }
+
+/// `rootfs` is decoded by the runtime's Go JSON decoder, which folds key case (`DIFF_IDS`, `diff_idſ`
+/// are `diff_ids`) and takes the last: a config listing the right `diff_ids` for shipcheck and
+/// another spelling for containerd (bogus digests, or null) passed `--content` while containerd
+/// failed the unpack (adversarial pass 30). Another spelling inside `rootfs` is refused like one at
+/// the top level (could not decide), and so is a `rootfs` holding only another spelling, which
+/// shipcheck had read as no layers at all.
+#[test]
+fn another_spelling_of_diff_ids_in_rootfs_is_not_read_past() {
+    let r = Registry::plain();
+    let a = tar("a");
+    let blob = gzip(&a);
+    let good = sha256(&a);
+    let bogus = format!("sha256:{}", "ab".repeat(32));
+    for (tag, rootfs) in [
+        (
+            "last-bogus",
+            format!(r#""diff_ids":["{good}"],"DIFF_IDS":["{bogus}"]"#),
+        ),
+        (
+            "last-null",
+            format!(r#""diff_ids":["{good}"],"DIFF_IDS":null"#),
+        ),
+        (
+            "long-s",
+            format!(r#""diff_ids":["{good}"],"diff_id\u017f":["{bogus}"]"#),
+        ),
+        ("only-other", format!(r#""Diff_IDs":["{good}"]"#)),
+    ] {
+        let d = r.put_blob("content/fold", &blob);
+        let config = format!(
+            r#"{{"os":"linux","architecture":"amd64","config":{{}},"rootfs":{{"type":"layers",{rootfs}}}}}"#
+        );
+        let cd = r.put_blob("content/fold", config.as_bytes());
+        let body = serde_json::to_vec(&json!({"schemaVersion": 2, "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": OCI_CONFIG, "digest": cd, "size": config.len()},
+            "layers": [{"mediaType": GZIP_LAYER, "digest": d, "size": blob.len()}]}))
+        .unwrap();
+        r.put_manifest("content/fold", tag, OCI_MANIFEST, &body);
+        let run = run(&r, &format!("content/fold:{tag}"), "--content");
+        run.expect(2, "invalid-manifest");
+        assert!(run.stdout.contains("rootfs"), "{tag}: {}", run.stdout);
+    }
+}
