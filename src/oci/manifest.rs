@@ -902,7 +902,7 @@ mod tests {
         )
         .is_err());
         assert!(parse_config(
-            br#"{"architecture":"amd64","os":"linux","rootfs":{"Type":"layers","diff_ids":[]}}"#
+            br#"{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","Diff_Ids":[]}}"#
         )
         .is_err());
         assert!(parse_config(
