@@ -23,7 +23,12 @@
 //!   to the root is skipped; a whiteout must name a file in its own directory (`.wh.`, `.wh..`:
 //!   "invalid whiteout name") and is not created; anything else must be a type containerd creates
 //!   (regular files, links, symlinks, devices, directories, FIFOs, global PAX headers: a GNU sparse
-//!   `S`, `7`, `V`... is "unhandled tar header type").
+//!   `S`, `7`, `V`... is "unhandled tar header type");
+//! - for each entry containerd creates, what Linux refuses on any file system
+//!   (`TarCheck::created_checks`): a name component over 255 bytes or a name too long for a path, a
+//!   symbolic link to an empty target or one of 4096 bytes or more, a hard link to a directory, and
+//!   an extended attribute (`SCHILY.xattr.` record) the kernel refuses (a name empty or over 255
+//!   bytes, a value over 64 KiB, a namespace with no name, file capabilities in no known format).
 //!
 //! The archive ends at two zero blocks, at one zero block followed by the end of the stream, or at
 //! the end of the stream on a header boundary or inside an entry's padding (Go's reader returns
@@ -32,9 +37,11 @@
 //! `readOldGNUSparseMap` reads it (GNU format, `realsize`, entries, extension blocks taken from the
 //! stream, `validateSparseEntries`); a PAX sparse map of version 0.0 or 0.1 must parse and fit, and
 //! a regular file's data must be exactly what the map needs (Go's reader: "missing data",
-//! "unreferenced data"). Not checked: what the entries do to the file system (a hard link to a
-//! missing file, a file under a file), and PAX sparse files of version 1.0, whose map is at the
-//! start of the data: the walk stops there.
+//! "unreferenced data"). Not checked: what the entries do to one another on the file system (a
+//! hard link to a missing file, a file under a file), what a particular file system or security
+//! module refuses (ext4 keeps about 4 KiB of extended attributes per inode; SELinux checks its
+//! labels), and PAX sparse files of version 1.0, whose map is at the start of the data: the walk
+//! stops there, as it does at a name whose fate depends on the unpack directory's length.
 
 use std::collections::HashMap;
 
@@ -111,6 +118,8 @@ pub struct TarCheck {
     pax: Records,
     /// The last GNU long name since the last entry (Go's `gnuLongName`).
     long_name: Vec<u8>,
+    /// The last GNU long link name since the last entry (Go's `gnuLongLink`).
+    long_link: Vec<u8>,
     /// The name in a `g` header, until its records are read.
     global_name: Vec<u8>,
     /// Headers seen (entries and meta headers), for messages.
@@ -130,6 +139,7 @@ impl Default for TarCheck {
             special: Vec::new(),
             pax: Records::new(),
             long_name: Vec::new(),
+            long_link: Vec::new(),
             global_name: Vec::new(),
             headers: 0,
             offset: 0,
@@ -220,6 +230,8 @@ fn pad(n: u64) -> u64 {
 fn parse_pax(mut s: &[u8]) -> Result<Records, String> {
     let mut records = Records::new();
     let mut sparse_map: Vec<&[u8]> = Vec::new();
+    // Extended attributes, the last record of a name winning (Go's map).
+    let mut xattrs: HashMap<&[u8], &[u8]> = HashMap::new();
     while !s.is_empty() {
         // `parsePAXRecord`: "LEN key=value\n", LEN counting the whole record.
         let sp = s
@@ -278,13 +290,97 @@ fn parse_pax(mut s: &[u8]) -> Result<Records, String> {
             _ if k.starts_with(b"GNU.sparse.") => {
                 records.insert(k.to_vec(), v.to_vec());
             }
-            _ => {}
+            _ => {
+                if let Some(name) = k.strip_prefix(&b"SCHILY.xattr."[..]) {
+                    xattrs.insert(name, v);
+                }
+            }
         }
     }
     if !sparse_map.is_empty() {
         records.insert(b"GNU.sparse.map".to_vec(), sparse_map.join(&b","[..]));
     }
+    // Only the verdict is kept (keys hold no NUL, so these cannot be records of the archive).
+    let mut refused: Vec<(&[u8], XattrRefusal)> = xattrs
+        .into_iter()
+        .filter_map(|(name, value)| xattr_refused(name, value).map(|r| (name, r)))
+        .collect();
+    refused.sort_by(|a, b| a.0.cmp(b.0));
+    for (name, r) in refused {
+        let key: &[u8] = if r.any_file {
+            XATTR_REFUSED
+        } else {
+            XATTR_REFUSED_REG_DIR
+        };
+        records.entry(key.to_vec()).or_insert_with(|| {
+            format!(
+                "extended attribute `{}`: {}",
+                String::from_utf8_lossy(name).escape_default(),
+                r.why
+            )
+            .into_bytes()
+        });
+    }
     Ok(records)
+}
+
+/// Where [`parse_pax`] notes an extended attribute Linux refuses on any file.
+const XATTR_REFUSED: &[u8] = b"\0xattr";
+/// Where [`parse_pax`] notes one Linux refuses on regular files and directories only (a `user.`
+/// attribute on anything else is refused with EPERM, which containerd ignores).
+const XATTR_REFUSED_REG_DIR: &[u8] = b"\0xattr-reg-dir";
+
+/// Why Linux refuses an extended attribute containerd sets (`Lsetxattr` for each `SCHILY.xattr.`
+/// record; containerd skips `trusted.` ones and ignores ENOTSUP, so unknown namespaces pass).
+struct XattrRefusal {
+    why: &'static str,
+    /// Refused whatever the file (else only on regular files and directories).
+    any_file: bool,
+}
+
+/// The kernel's own limits (`fs/xattr.c`, `security/commoncap.c`), the same on every file system:
+/// a name of 1 to 255 bytes (ERANGE), a value of at most 64 KiB (E2BIG), a namespace prefix with a
+/// name after it (EINVAL), and a `security.capability` value in the format of revision 2 or 3
+/// (EINVAL). What a file system or a security module adds (ext4 keeps about 4 KiB of attributes
+/// per inode, SELinux checks its labels) is not judged here.
+fn xattr_refused(name: &[u8], value: &[u8]) -> Option<XattrRefusal> {
+    let any = |why| {
+        Some(XattrRefusal {
+            why,
+            any_file: true,
+        })
+    };
+    if name.starts_with(b"trusted.") {
+        return None;
+    }
+    if name.is_empty() || name.len() > 255 {
+        return any("Linux refuses a name that is empty or longer than 255 bytes (ERANGE)");
+    }
+    if value.len() > 65536 {
+        return any("Linux refuses a value over 64 KiB (E2BIG)");
+    }
+    if name == b"security." {
+        return any("Linux refuses a namespace without a name (EINVAL)");
+    }
+    if name == b"user." {
+        return Some(XattrRefusal {
+            why: "Linux refuses a namespace without a name (EINVAL)",
+            any_file: false,
+        });
+    }
+    if name == b"security.capability" && !value.is_empty() {
+        let revision = value
+            .get(..4)
+            .map(|m| u32::from_le_bytes([m[0], m[1], m[2], m[3]]) & 0xFF00_0000);
+        let valid = matches!(
+            (value.len(), revision),
+            (20, Some(0x0200_0000)) | (24, Some(0x0300_0000))
+        );
+        if !valid {
+            return any("Linux refuses file capabilities that are not in the format of revision 2 (20 bytes) or 3 (24 bytes) (EINVAL)");
+        }
+    }
+    None
 }
 
 /// Whether Go reads an entry with these (merged) PAX records as a GNU sparse file
@@ -507,11 +603,12 @@ impl TarCheck {
                     };
                     self.pax.clear();
                     self.long_name.clear();
+                    self.long_link.clear();
                     self.entry_checks(b'g', &name);
                 }
             },
             Special::LongName => self.long_name = cstr(body).to_vec(),
-            Special::LongLink => {}
+            Special::LongLink => self.long_link = cstr(body).to_vec(),
         }
     }
 
@@ -598,6 +695,7 @@ impl TarCheck {
             }
         };
         let mut name = cstr(&b[0..100]).to_vec();
+        let linkname = cstr(&b[157..257]).to_vec();
         if !prefix.is_empty() {
             name = [prefix, b"/", &name].concat();
         }
@@ -632,9 +730,9 @@ impl TarCheck {
                     entries,
                     extended: b[482] != 0,
                 };
-                return self.entry(typ, name, size, at, Some(map));
+                return self.entry(typ, name, linkname, size, at, Some(map));
             }
-            _ => return self.entry(typ, name, size, at, None),
+            _ => return self.entry(typ, name, linkname, size, at, None),
         };
         let nb = u64::try_from(size).unwrap_or(u64::MAX);
         if nb > MAX_SPECIAL {
@@ -659,6 +757,7 @@ impl TarCheck {
         &mut self,
         typ: u8,
         mut name: Vec<u8>,
+        mut linkname: Vec<u8>,
         mut size: i128,
         at: u64,
         old_sparse: Option<OldSparseMap>,
@@ -666,6 +765,7 @@ impl TarCheck {
         let n = self.headers;
         let records = std::mem::take(&mut self.pax);
         let long_name = std::mem::take(&mut self.long_name);
+        let long_link = std::mem::take(&mut self.long_link);
         // Go's `mergePAX`: empty values keep the header's; numbers and times must parse.
         for (k, v) in &records {
             if v.is_empty() {
@@ -674,6 +774,10 @@ impl TarCheck {
             let ok = match k.as_slice() {
                 b"path" => {
                     name = v.clone();
+                    true
+                }
+                b"linkpath" => {
+                    linkname = v.clone();
                     true
                 }
                 b"uid" | b"gid" => go_int(v).is_some(),
@@ -690,6 +794,9 @@ impl TarCheck {
         }
         if !long_name.is_empty() {
             name = long_name;
+        }
+        if !long_link.is_empty() {
+            linkname = long_link;
         }
         // Legacy archives mark directories with a trailing slash and a NUL type.
         let typ = match typ {
@@ -728,6 +835,9 @@ impl TarCheck {
                     return self.fail(invalid("a PAX sparse map on an entry that has no data"));
                 }
                 let created = self.entry_checks(typ, &name);
+                if created {
+                    self.created_checks(typ, &name, &linkname, &records);
+                }
                 if matches!(self.state, State::Done) {
                     return;
                 }
@@ -759,7 +869,9 @@ impl TarCheck {
             }
             Err(why) => return self.fail(invalid(why)),
         }
-        self.entry_checks(typ, &name);
+        if self.entry_checks(typ, &name) {
+            self.created_checks(typ, &name, &linkname, &records);
+        }
         if matches!(self.state, State::Done) {
             return;
         }
@@ -830,6 +942,81 @@ impl TarCheck {
         true
     }
 
+    /// What Linux refuses, on any file system, when containerd creates an entry (`createTarFile`):
+    /// a name component over 255 bytes or a whole name too long for a path (ENAMETOOLONG), a
+    /// symbolic link to nothing (ENOENT) or to a target of 4096 bytes or more (ENAMETOOLONG), a hard
+    /// link whose target is a directory (its link name ends in `/`, `.` or `..`, or is empty:
+    /// EPERM), an extended attribute the kernel refuses ([`xattr_refused`]).
+    fn created_checks(&mut self, typ: u8, name: &[u8], linkname: &[u8], records: &Records) {
+        let n = self.headers;
+        let shown = |b: &[u8]| {
+            let s: String = String::from_utf8_lossy(b).chars().take(80).collect();
+            s.escape_default().to_string()
+        };
+        let cleaned = go_clean(name);
+        let relative = cleaned.strip_prefix(b"/").unwrap_or(&cleaned);
+        if let Some(c) = relative.split(|&b| b == b'/').find(|c| c.len() > 255) {
+            return self.fail(format!(
+                "entry {n}: its name has a component of {} bytes (`{}...`), longer than the 255 Linux file systems allow (\"file name too long\" to containerd)",
+                c.len(),
+                shown(c)
+            ));
+        }
+        // The path containerd uses is its unpack directory, a `/`, then the name: under 4096
+        // bytes (PATH_MAX) with any directory for a name of up to 3584 bytes, never from 4094.
+        if relative.len() >= 4094 {
+            return self.fail(format!(
+                "entry {n}: its name is {} bytes long; with the directory the runtime unpacks into, the path is longer than the 4095 bytes Linux allows (\"file name too long\")",
+                relative.len()
+            ));
+        }
+        if relative.len() > 3584 {
+            self.unchecked = Some(format!(
+                "entry {n}: its name is {} bytes long; whether the runtime can create it depends on the length of the directory it unpacks into (paths stop at 4095 bytes); the rest of the archive was not walked",
+                relative.len()
+            ));
+            self.state = State::Done;
+            return;
+        }
+        match typ {
+            b'2' if linkname.is_empty() => {
+                return self.fail(format!(
+                    "entry {n} (`{}`) is a symbolic link to an empty target, which Linux refuses (ENOENT)",
+                    shown(name)
+                ))
+            }
+            b'2' if linkname.len() >= 4096 => {
+                return self.fail(format!(
+                    "entry {n} (`{}`) is a symbolic link whose target is {} bytes, more than the 4095 Linux allows (ENAMETOOLONG)",
+                    shown(name),
+                    linkname.len()
+                ))
+            }
+            b'1' => {
+                let last = linkname.rsplit(|&b| b == b'/').next().unwrap_or_default();
+                if matches!(last, b"" | b"." | b"..") {
+                    return self.fail(format!(
+                        "entry {n} (`{}`) is a hard link to `{}`, a directory, which Linux cannot hard-link (EPERM)",
+                        shown(name),
+                        shown(linkname)
+                    ));
+                }
+            }
+            _ => {}
+        }
+        let reg_dir = matches!(typ, b'0' | b'1' | b'5');
+        let refused = records
+            .get(XATTR_REFUSED)
+            .or(records.get(XATTR_REFUSED_REG_DIR).filter(|_| reg_dir));
+        if let Some(why) = refused {
+            self.fail(format!(
+                "entry {n} (`{}`): its {}; containerd fails the unpack",
+                shown(name),
+                String::from_utf8_lossy(why)
+            ));
+        }
+    }
+
     /// Why the walk stopped before the end without a verdict, if it did (the runtime may or may
     /// not unpack what follows).
     pub fn unchecked(&self) -> Option<&str> {
@@ -874,6 +1061,9 @@ mod tests {
         h[124..135].copy_from_slice(format!("{size:011o}").as_bytes());
         h[136..147].copy_from_slice(b"00000000000");
         h[156] = t;
+        if matches!(t, b'1' | b'2') {
+            h[157..163].copy_from_slice(b"target");
+        }
         h[257..263].copy_from_slice(b"ustar\0");
         h[263..265].copy_from_slice(b"00");
         h[148..156].copy_from_slice(b"        ");
@@ -982,6 +1172,127 @@ mod tests {
         v.extend_from_slice(records.as_bytes());
         v.resize(v.len().div_ceil(BLOCK) * BLOCK, 0);
         v
+    }
+
+    /// Adversarial pass 30: entries Linux refuses to create on any file system passed.
+    #[test]
+    fn what_linux_refuses_to_create_is_refused() {
+        let end = [0u8; 1024];
+        let arch = |parts: &[Vec<u8>]| [parts.concat(), end.to_vec()].concat();
+        let fails = |bytes: Vec<u8>, needle: &str| {
+            for chunk in [1, 100, 4096] {
+                let e = check(&bytes, chunk).unwrap_err();
+                assert!(e.contains(needle), "{needle}: {e}");
+            }
+        };
+        let passes = |bytes: Vec<u8>| {
+            for chunk in [1, 100, 4096] {
+                check(&bytes, chunk).unwrap();
+            }
+        };
+        let file = || header("f", 0, b'0');
+        // Extended attributes: the kernel's limits.
+        let long_name = format!("SCHILY.xattr.user.{}=v", "n".repeat(251));
+        let big_value = format!("SCHILY.xattr.user.big={}", "v".repeat(65537));
+        for (kv, needle) in [
+            ("SCHILY.xattr.=v", "ERANGE"),
+            (long_name.as_str(), "ERANGE"),
+            (big_value.as_str(), "E2BIG"),
+            ("SCHILY.xattr.user.=v", "EINVAL"),
+            ("SCHILY.xattr.security.=v", "EINVAL"),
+            ("SCHILY.xattr.security.capability=garbage", "revision 2"),
+        ] {
+            fails(arch(&[pax(kv), file()]), needle);
+            fails(arch(&[pax(kv), header("d/", 0, b'5')]), needle);
+        }
+        // What Linux or containerd lets through: a user attribute on a symlink (EPERM, ignored),
+        // other namespaces (ENOTSUP, ignored), trusted (skipped), a 64 KiB value, a 255-byte name,
+        // good capabilities (revision 2), a record on a whiteout or a `g` header, and a bad
+        // record replaced by a later one of the same name.
+        let max_name = format!("SCHILY.xattr.user.{}=v", "n".repeat(250));
+        let max_value = format!("SCHILY.xattr.user.big={}", "v".repeat(65536));
+        let mut cap = vec![0u8; 20];
+        cap[3] = 2;
+        let cap = format!(
+            "SCHILY.xattr.security.capability={}",
+            String::from_utf8(cap).unwrap()
+        );
+        for kv in [
+            "SCHILY.xattr.foo.bar=v",
+            "SCHILY.xattr.trusted.=v",
+            "SCHILY.xattr.user.ok=",
+            "SCHILY.xattr.security.capability=",
+            max_name.as_str(),
+            max_value.as_str(),
+            cap.as_str(),
+        ] {
+            passes(arch(&[pax(kv), file()]));
+        }
+        passes(arch(&[pax("SCHILY.xattr.user.=v"), header("l", 0, b'2')]));
+        passes(arch(&[pax("SCHILY.xattr.=v"), header(".wh.gone", 0, b'0')]));
+        passes(arch(&[meta(b'g', &records(&["SCHILY.xattr.=v"])), file()]));
+        passes(arch(&[
+            meta(
+                b'x',
+                &records(&["SCHILY.xattr.user.x=", "SCHILY.xattr.user.x=v"]),
+            ),
+            file(),
+        ]));
+        fails(
+            arch(&[
+                meta(
+                    b'x',
+                    &records(&["SCHILY.xattr.user.x=v", "SCHILY.xattr.=v"]),
+                ),
+                file(),
+            ]),
+            "ERANGE",
+        );
+        // Symbolic links: an empty target, a target of 4096 bytes (4095 passes).
+        fails(
+            arch(&[with(header("l", 0, b'2'), 157, &[0; 6])]),
+            "empty target",
+        );
+        for (n, ok) in [(4095, true), (4096, false)] {
+            let target = format!("linkpath={}", "t".repeat(n));
+            let bytes = arch(&[pax(&target), header("l", 0, b'2')]);
+            if ok {
+                passes(bytes);
+            } else {
+                fails(bytes, "ENAMETOOLONG");
+            }
+        }
+        // A GNU long link name is the target too.
+        let mut long_link = header("././@LongLink", 4097, b'K');
+        long_link.extend_from_slice(&[b't'; 4097]);
+        long_link.resize(long_link.len().div_ceil(BLOCK) * BLOCK, 0);
+        fails(arch(&[long_link, header("l", 0, b'2')]), "ENAMETOOLONG");
+        // Hard links to a directory.
+        for target in [
+            &b"\0\0\0\0\0\0"[..],
+            b"dir/\0\0",
+            b".\0\0\0\0\0",
+            b"a/..\0\0",
+        ] {
+            fails(arch(&[with(header("h", 0, b'1'), 157, target)]), "EPERM");
+        }
+        // Names: a component over 255 bytes, a whole name too long for any unpack directory,
+        // and one whose fate depends on that directory (undecided).
+        fails(
+            arch(&[pax(&format!("path=d/{}", "c".repeat(256))), file()]),
+            "255",
+        );
+        passes(arch(&[pax(&format!("path=d/{}", "c".repeat(255))), file()]));
+        let deep = |len: usize| {
+            let mut p = "d/".repeat(len / 2);
+            p.truncate(len);
+            format!("path={p}x")
+        };
+        fails(arch(&[pax(&deep(4100)), file()]), "4095");
+        passes(arch(&[pax(&deep(3500)), file()]));
+        let mut t = TarCheck::default();
+        t.write(&arch(&[pax(&deep(4000)), file()]));
+        assert!(t.finish().is_ok() && t.unchecked().unwrap().contains("depends"));
     }
 
     #[test]

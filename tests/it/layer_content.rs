@@ -533,3 +533,83 @@ fn another_spelling_of_diff_ids_in_rootfs_is_not_read_past() {
         assert!(run.stdout.contains("rootfs"), "{tag}: {}", run.stdout);
     }
 }
+
+/// Entries Linux refuses to create on any file system, which containerd 1.6's unpack fails on
+/// (compared with `ctr images pull` in adversarial pass 30, where each passed `--content`): an
+/// extended attribute the kernel refuses, a symbolic link to an empty or overlong target, a name
+/// component over 255 bytes. Attributes containerd ignores or Linux accepts still pass.
+#[test]
+fn entries_linux_refuses_to_create_are_unusable() {
+    use common::tar::{header, member, pax_records};
+    let r = Registry::plain();
+    let end = vec![0u8; 1024];
+    let with_records = |kvs: &[&str], entry: Vec<u8>| {
+        [member("pax", b'x', &pax_records(kvs)), entry, end.clone()].concat()
+    };
+    let long_target = format!("linkpath={}", "t".repeat(5000));
+    let long_name = format!("path=d/{}", "n".repeat(300));
+    let big = format!("SCHILY.xattr.user.big={}", "v".repeat(70_000));
+    let cases = [
+        (
+            "xattr-empty-name",
+            with_records(&["SCHILY.xattr.=v"], member("f", b'0', b"1")),
+            1,
+        ),
+        (
+            "xattr-value-too-big",
+            with_records(&[&big], member("f", b'0', b"1")),
+            1,
+        ),
+        (
+            "bad-capability",
+            with_records(
+                &["SCHILY.xattr.security.capability=garbage"],
+                member("f", b'0', b"1"),
+            ),
+            1,
+        ),
+        (
+            "symlink-to-nothing",
+            [header("l", 0, b'2'), end.clone()].concat(),
+            1,
+        ),
+        (
+            "symlink-too-long",
+            with_records(&[&long_target], header("l", 0, b'2')),
+            1,
+        ),
+        (
+            "name-component-too-long",
+            with_records(&[&long_name], member("f", b'0', b"1")),
+            1,
+        ),
+        (
+            "ignored-xattrs",
+            with_records(
+                &[
+                    "SCHILY.xattr.foo.bar=v",
+                    "SCHILY.xattr.trusted.x=v",
+                    "SCHILY.xattr.user.ok=v",
+                ],
+                member("f", b'0', b"1"),
+            ),
+            0,
+        ),
+    ];
+    for (tag, layer, exit) in cases {
+        push(
+            &r,
+            "content/linux",
+            tag,
+            ("linux", "amd64"),
+            &[(TAR_LAYER, layer.clone(), sha256(&layer))],
+        );
+        let run = run(&r, &format!("content/linux:{tag}"), "--content");
+        if exit == 1 {
+            run.expect(1, "unusable-entry")
+                .says(&["not a tar archive the runtime can unpack"]);
+        } else {
+            run.expect(0, "");
+        }
+    }
+}
