@@ -458,11 +458,11 @@ fn read_local_sig(path: &Path) -> Result<Vec<u8>, Reason> {
 }
 
 /// Downloads and parses the signature file.
-async fn fetch_sig(http: &Http, url: &Url) -> Result<Vec<Signature>, Reason> {
+async fn fetch_sig(http: &Http, url: &Url) -> Result<(Vec<Signature>, Vec<Reason>), Reason> {
     match http.get_capped(url, pgp::MAX_SIGNATURE_FILE).await {
         // Bytes sent encoded are not what was signed, nor a signature shipcheck can read: a
         // signature that does not parse then says nothing either way.
-        Ok((b, got)) => pgp::parse_detached(&b).map_err(|r| match got.encoding {
+        Ok((b, got)) => pgp::parse_detached_noting(&b).map_err(|r| match got.encoding {
             Some(coding) => encoded(url, "signature", &coding),
             None => r,
         }),
@@ -570,11 +570,11 @@ pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress)
         )
     };
     let sigs = match (&plan.sig, http) {
-        (Source::File(p), _) => read_local_sig(p).and_then(|b| pgp::parse_detached(&b)),
+        (Source::File(p), _) => read_local_sig(p).and_then(|b| pgp::parse_detached_noting(&b)),
         (Source::Url(u), Some(http)) => fetch_sig(http, u).await,
         (Source::Url(_), None) => Err(no_http()),
     };
-    let sigs = match sigs {
+    let (sigs, unreadable) = match sigs {
         Ok(s) => s,
         Err(r) => return report.fail(r),
     };
@@ -626,7 +626,8 @@ pub async fn run(req: &BinRequest, http: Option<&Http>, progress: &dyn Progress)
     let (sha256, ctxs) = hasher.finish();
     report.sha256 = Some(sha256);
 
-    let outcome = pgp::verify(&sigs, ctxs, &plan.pins, SystemTime::now());
+    let mut outcome = pgp::verify(&sigs, ctxs, &plan.pins, SystemTime::now());
+    outcome.problems.extend(unreadable);
     match outcome.good {
         Some(good) => {
             report.signer = Some(Signer {

@@ -12,6 +12,14 @@ use sequoia_openpgp as openpgp;
 /// Only signature packets are accepted: an inline-signed, cleartext-signed, compressed or encrypted
 /// message is refused without decompressing anything.
 pub fn parse_detached(bytes: &[u8]) -> Result<Vec<Signature>, Reason> {
+    parse_detached_noting(bytes).map(|(sigs, _)| sigs)
+}
+
+/// [`parse_detached`], with a note for each signature packet Sequoia cannot parse (an unknown
+/// version such as LibrePGP's 5, or a malformed packet). Such packets are skipped, as sqv skips
+/// them, beside at least one signature that parses; a marker packet is skipped whatever its
+/// content (RFC 9580: "MUST ignore"), as sqv does.
+pub fn parse_detached_noting(bytes: &[u8]) -> Result<(Vec<Signature>, Vec<Reason>), Reason> {
     super::start_backend();
     if bytes.len() as u64 > MAX_SIGNATURE_FILE {
         return Err(too_large_sig(bytes.len() as u64));
@@ -30,10 +38,24 @@ pub fn parse_detached(bytes: &[u8]) -> Result<Vec<Signature>, Reason> {
     };
     let mut ppr = PacketParser::from_bytes(bytes).map_err(|e| malformed(e.to_string()))?;
     let mut sigs = Vec::new();
+    let mut unreadable = Vec::new();
     while let PacketParserResult::Some(pp) = ppr {
         match &pp.packet {
             Packet::Signature(_) => {}
             Packet::Marker(_) => {}
+            Packet::Unknown(u) if u.tag() == openpgp::packet::Tag::Marker => {}
+            Packet::Unknown(u) if u.tag() == openpgp::packet::Tag::Signature => {
+                unreadable.push(Reason::new(
+                    Code::UnsupportedSignature,
+                    format!(
+                        "a signature packet that cannot be parsed ({}) was skipped, as sqv skips it",
+                        crate::report::esc(&u.error().to_string())
+                    ),
+                ));
+                if sigs.len() + unreadable.len() > MAX_SIGNATURES {
+                    return Err(malformed(format!("more than {MAX_SIGNATURES} signatures")));
+                }
+            }
             Packet::Unknown(u) => {
                 return Err(malformed(format!(
                     "unparsable {} packet: {}",
@@ -60,9 +82,12 @@ pub fn parse_detached(bytes: &[u8]) -> Result<Vec<Signature>, Reason> {
         ppr = next;
     }
     if sigs.is_empty() {
-        return Err(malformed("no signature packet".into()));
+        return Err(match unreadable.first() {
+            Some(r) => malformed(format!("no signature packet that parses: {}", r.message)),
+            None => malformed("no signature packet".into()),
+        });
     }
-    Ok(sigs)
+    Ok((sigs, unreadable))
 }
 
 /// The `signature-too-large` reason for a signature file of at least `n` bytes.

@@ -12,7 +12,7 @@ pub mod hash;
 pub mod inspect;
 pub mod verify;
 
-pub use detached::{parse_detached, too_large_sig};
+pub use detached::{parse_detached, parse_detached_noting, too_large_sig};
 pub use hash::{DataHasher, ExtraJob};
 pub use inspect::{inspect, CertInfo, KeyInfo};
 pub use verify::{verify, GoodSignature, Outcome};

@@ -683,3 +683,35 @@ fn the_openssl_configuration_file_does_not_change_the_verdict() {
     assert_eq!(rc, Some(1), "{v}");
     assert_eq!(codes(&v), ["bad-signature"], "{v}");
 }
+
+/// A signature packet Sequoia cannot parse (an unknown version, such as LibrePGP's 5) beside a good
+/// signature, and a marker packet whose content is not "PGP", are skipped as sqv skips them (both
+/// failed the whole file as `malformed-signature` until adversarial pass 31); a file holding no
+/// signature that parses still fails.
+#[test]
+fn unparsable_signature_packets_and_odd_markers_are_skipped_as_sqv_skips_them() {
+    use openpgp::Packet;
+    let e = Env::new();
+    let payload = b"release bytes";
+    let data = e.file("tool", payload);
+    let good = Packet::from(e.key.sign(payload)).to_vec().unwrap();
+    // New-format packets: tag 2 (signature) of version 5, tag 10 (marker) holding "XYZ".
+    let v5: &[u8] = &[0xC2, 10, 5, 0, 22, 8, 0, 0, 0, 0, 0, 0];
+    let marker: &[u8] = &[0xCA, 3, b'X', b'Y', b'Z'];
+    let run = |name: &str, sig: Vec<u8>| {
+        let sig = e.file(name, &sig);
+        e.verify_files(&data, &sig, None, Duration::from_secs(30))
+    };
+    let (rc, v) = run("good-v5.sig", [&good[..], v5].concat());
+    assert_eq!(rc, 0, "{v}");
+    let warning = v["warnings"][0]["message"].as_str().unwrap();
+    assert!(warning.contains("cannot be parsed"), "{v}");
+    let (rc, v) = run("v5-good.sig", [v5, &good[..]].concat());
+    assert_eq!(rc, 0, "{v}");
+    let (rc, v) = run("marker-good.sig", [marker, &good[..]].concat());
+    assert_eq!(rc, 0, "{v}");
+    assert_eq!(v["warnings"].as_array().unwrap().len(), 0, "{v}");
+    let (rc, v) = run("v5.sig", v5.to_vec());
+    assert_eq!(rc, 1, "{v}");
+    assert_eq!(codes(&v), ["malformed-signature"], "{v}");
+}
