@@ -928,8 +928,13 @@ impl TarCheck {
                     "entry {n}: the whiteout `{}` names no file in its directory (\"invalid whiteout name\" to containerd)",
                     shown()
                 ));
+                return false;
             }
-            // A whiteout removes a file; it is not created, whatever its type.
+            // A whiteout removes a file; it is not created, whatever its type. containerd creates
+            // its directory, then removes the file it names (an error other than "not found"
+            // fails the unpack: a name too long for Linux).
+            let removed = [&cleaned[..cleaned.len() - base.len()], original].concat();
+            self.path_limits(&removed, "the file its whiteout removes");
             return false;
         }
         if !matches!(typ, b'0'..=b'6' | b'g') {
@@ -953,29 +958,7 @@ impl TarCheck {
             let s: String = String::from_utf8_lossy(b).chars().take(80).collect();
             s.escape_default().to_string()
         };
-        let cleaned = go_clean(name);
-        let relative = cleaned.strip_prefix(b"/").unwrap_or(&cleaned);
-        if let Some(c) = relative.split(|&b| b == b'/').find(|c| c.len() > 255) {
-            return self.fail(format!(
-                "entry {n}: its name has a component of {} bytes (`{}...`), longer than the 255 Linux file systems allow (\"file name too long\" to containerd)",
-                c.len(),
-                shown(c)
-            ));
-        }
-        // The path containerd uses is its unpack directory, a `/`, then the name: under 4096
-        // bytes (PATH_MAX) with any directory for a name of up to 3584 bytes, never from 4094.
-        if relative.len() >= 4094 {
-            return self.fail(format!(
-                "entry {n}: its name is {} bytes long; with the directory the runtime unpacks into, the path is longer than the 4095 bytes Linux allows (\"file name too long\")",
-                relative.len()
-            ));
-        }
-        if relative.len() > 3584 {
-            self.unchecked = Some(format!(
-                "entry {n}: its name is {} bytes long; whether the runtime can create it depends on the length of the directory it unpacks into (paths stop at 4095 bytes); the rest of the archive was not walked",
-                relative.len()
-            ));
-            self.state = State::Done;
+        if !self.path_limits(&go_clean(name), "its name") {
             return;
         }
         match typ {
@@ -1015,6 +998,42 @@ impl TarCheck {
                 String::from_utf8_lossy(why)
             ));
         }
+    }
+
+    /// Linux's limits on a path containerd uses (`cleaned`, under its unpack directory): each
+    /// component at most 255 bytes (ENAMETOOLONG on every file system containerd unpacks to), the
+    /// whole under 4096 bytes with the directory in front. `false` when the walk stops here (the
+    /// layer fails, or, for a length that depends on that directory, is undecided).
+    fn path_limits(&mut self, cleaned: &[u8], what: &str) -> bool {
+        let n = self.headers;
+        let relative = cleaned.strip_prefix(b"/").unwrap_or(cleaned);
+        if let Some(c) = relative.split(|&b| b == b'/').find(|c| c.len() > 255) {
+            let start: String = String::from_utf8_lossy(c).chars().take(80).collect();
+            self.fail(format!(
+                "entry {n}: {what} has a component of {} bytes (`{}...`), longer than the 255 Linux file systems allow (\"file name too long\" to containerd)",
+                c.len(),
+                start.escape_default()
+            ));
+            return false;
+        }
+        // The path containerd uses is its unpack directory, a `/`, then the name: under 4096
+        // bytes (PATH_MAX) with any directory for a name of up to 3584 bytes, never from 4094.
+        if relative.len() >= 4094 {
+            self.fail(format!(
+                "entry {n}: {what} is {} bytes long; with the directory the runtime unpacks into, the path is longer than the 4095 bytes Linux allows (\"file name too long\")",
+                relative.len()
+            ));
+            return false;
+        }
+        if relative.len() > 3584 {
+            self.unchecked = Some(format!(
+                "entry {n}: {what} is {} bytes long; whether the runtime can use it depends on the length of the directory it unpacks into (paths stop at 4095 bytes); the rest of the archive was not walked",
+                relative.len()
+            ));
+            self.state = State::Done;
+            return false;
+        }
+        true
     }
 
     /// Why the walk stopped before the end without a verdict, if it did (the runtime may or may
@@ -1283,6 +1302,20 @@ mod tests {
             "255",
         );
         passes(arch(&[pax(&format!("path=d/{}", "c".repeat(255))), file()]));
+        // A whiteout is not created, but the file it removes is looked up (its own name may be
+        // longer than 255 bytes, the name it removes may not).
+        passes(arch(&[
+            pax(&format!("path=d/.wh.{}", "c".repeat(253))),
+            file(),
+        ]));
+        fails(
+            arch(&[pax(&format!("path=d/.wh.{}", "c".repeat(256))), file()]),
+            "the file its whiteout removes",
+        );
+        fails(
+            arch(&[pax(&format!("path={}/.wh.x", "c".repeat(256))), file()]),
+            "255",
+        );
         let deep = |len: usize| {
             let mut p = "d/".repeat(len / 2);
             p.truncate(len);
