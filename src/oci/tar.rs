@@ -24,11 +24,13 @@
 //!   "invalid whiteout name") and is not created; anything else must be a type containerd creates
 //!   (regular files, links, symlinks, devices, directories, FIFOs, global PAX headers: a GNU sparse
 //!   `S`, `7`, `V`... is "unhandled tar header type");
-//! - for each entry containerd creates, what Linux refuses on any file system
-//!   (`TarCheck::created_checks`): a name component over 255 bytes or a name too long for a path, a
-//!   symbolic link to an empty target or one of 4096 bytes or more, a hard link to a directory, and
-//!   an extended attribute (`SCHILY.xattr.` record) the kernel refuses (a name empty or over 255
-//!   bytes, a value over 64 KiB, a namespace with no name, file capabilities in no known format).
+//! - what Linux refuses on any file system (`TarCheck::path_limits`, `TarCheck::created_checks`):
+//!   a path component over 255 bytes or a path too long, for every entry's directory (containerd
+//!   creates it for whiteouts and `g` headers too), the file a whiteout removes and each entry
+//!   created; a symbolic link to an empty target or one of 4096 bytes or more; a hard link whose
+//!   link name is a directory by its form; an extended attribute (`SCHILY.xattr.` record) the
+//!   kernel refuses (a name empty or over 255 bytes, a value over 64 KiB, a namespace with no
+//!   name, file capabilities in no known format).
 //!
 //! The archive ends at two zero blocks, at one zero block followed by the end of the stream, or at
 //! the end of the stream on a header boundary or inside an entry's padding (Go's reader returns
@@ -369,9 +371,11 @@ fn xattr_refused(name: &[u8], value: &[u8]) -> Option<XattrRefusal> {
         });
     }
     if name == b"security.capability" && !value.is_empty() {
+        // `magic_etc` without its one flag bit (VFS_CAP_FLAGS_EFFECTIVE), as the kernel's
+        // `sansflags` compares it: any other bit set is another revision.
         let revision = value
             .get(..4)
-            .map(|m| u32::from_le_bytes([m[0], m[1], m[2], m[3]]) & 0xFF00_0000);
+            .map(|m| u32::from_le_bytes([m[0], m[1], m[2], m[3]]) & !1);
         let valid = matches!(
             (value.len(), revision),
             (20, Some(0x0200_0000)) | (24, Some(0x0300_0000))
@@ -919,6 +923,14 @@ impl TarCheck {
             return false;
         }
         let shown = || String::from_utf8_lossy(name).escape_default().to_string();
+        // The path containerd uses: the name under its unpack directory, a `..` at the top staying
+        // there (`fs.RootPath`; symlinks on the way are not followed here). Whatever the entry,
+        // containerd first creates its directory (`mkparent`).
+        let rooted = go_clean(&[&b"/"[..], &cleaned].concat());
+        let dir = &rooted[..rooted.len() - base.len()];
+        if !self.path_limits(dir, "its directory") {
+            return false;
+        }
         if base == b".wh..wh..opq" {
             return false;
         }
@@ -933,8 +945,7 @@ impl TarCheck {
             // A whiteout removes a file; it is not created, whatever its type. containerd creates
             // its directory, then removes the file it names (an error other than "not found"
             // fails the unpack: a name too long for Linux).
-            let removed = [&cleaned[..cleaned.len() - base.len()], original].concat();
-            self.path_limits(&removed, "the file its whiteout removes");
+            self.path_limits(&[dir, original].concat(), "the file its whiteout removes");
             return false;
         }
         if !matches!(typ, b'0'..=b'6' | b'g') {
@@ -950,15 +961,15 @@ impl TarCheck {
     /// What Linux refuses, on any file system, when containerd creates an entry (`createTarFile`):
     /// a name component over 255 bytes or a whole name too long for a path (ENAMETOOLONG), a
     /// symbolic link to nothing (ENOENT) or to a target of 4096 bytes or more (ENAMETOOLONG), a hard
-    /// link whose target is a directory (its link name ends in `/`, `.` or `..`, or is empty:
-    /// EPERM), an extended attribute the kernel refuses ([`xattr_refused`]).
+    /// link whose target is a directory by the form of its name (EPERM), an extended attribute the
+    /// kernel refuses ([`xattr_refused`]).
     fn created_checks(&mut self, typ: u8, name: &[u8], linkname: &[u8], records: &Records) {
         let n = self.headers;
         let shown = |b: &[u8]| {
             let s: String = String::from_utf8_lossy(b).chars().take(80).collect();
             s.escape_default().to_string()
         };
-        if !self.path_limits(&go_clean(name), "its name") {
+        if !self.path_limits(&go_clean(&[&b"/"[..], name].concat()), "its name") {
             return;
         }
         match typ {
@@ -975,9 +986,13 @@ impl TarCheck {
                     linkname.len()
                 ))
             }
+            // containerd's `hardlinkRootPath` resolves the link name under its directory: an
+            // empty name, a last component `..`, or a name that cleans to the top is a directory
+            // (`f/` or `f/.` is `f`, which may be a file: not judged).
             b'1' => {
                 let last = linkname.rsplit(|&b| b == b'/').next().unwrap_or_default();
-                if matches!(last, b"" | b"." | b"..") {
+                let top = go_clean(&[&b"/"[..], linkname].concat()) == b"/";
+                if linkname.is_empty() || last == b".." || top {
                     return self.fail(format!(
                         "entry {n} (`{}`) is a hard link to `{}`, a directory, which Linux cannot hard-link (EPERM)",
                         shown(name),
@@ -987,10 +1002,21 @@ impl TarCheck {
             }
             _ => {}
         }
-        let reg_dir = matches!(typ, b'0' | b'1' | b'5');
+        // A hard link's attributes go to the file it names, whose type the layer may not tell.
+        let reg_dir_refused = records.get(XATTR_REFUSED_REG_DIR);
+        if let (b'1', None, Some(why)) = (typ, records.get(XATTR_REFUSED), reg_dir_refused) {
+            self.unchecked = Some(format!(
+                "entry {n} (`{}`) is a hard link with an {}, refused on a regular file or directory only: whether the unpack fails depends on the file it names; the rest of the archive was not walked",
+                shown(name),
+                String::from_utf8_lossy(why)
+            ));
+            self.state = State::Done;
+            return;
+        }
+        let reg_dir = matches!(typ, b'0' | b'5');
         let refused = records
             .get(XATTR_REFUSED)
-            .or(records.get(XATTR_REFUSED_REG_DIR).filter(|_| reg_dir));
+            .or(reg_dir_refused.filter(|_| reg_dir));
         if let Some(why) = refused {
             self.fail(format!(
                 "entry {n} (`{}`): its {}; containerd fails the unpack",
@@ -1286,15 +1312,60 @@ mod tests {
         long_link.extend_from_slice(&[b't'; 4097]);
         long_link.resize(long_link.len().div_ceil(BLOCK) * BLOCK, 0);
         fails(arch(&[long_link, header("l", 0, b'2')]), "ENAMETOOLONG");
-        // Hard links to a directory.
-        for target in [
-            &b"\0\0\0\0\0\0"[..],
-            b"dir/\0\0",
-            b".\0\0\0\0\0",
-            b"a/..\0\0",
-        ] {
-            fails(arch(&[with(header("h", 0, b'1'), 157, target)]), "EPERM");
+        // Hard links to a directory (pass 32: `f/` and `f/.` name `f`, which may be a file).
+        let link_to = |target: &[u8]| {
+            let mut field = target.to_vec();
+            field.resize(8, 0);
+            arch(&[with(header("h", 0, b'1'), 157, &field)])
+        };
+        for target in [&b""[..], b".", b"./", b"/", b"..", b"a/..", b"d/f/.."] {
+            fails(link_to(target), "EPERM");
         }
+        for target in [&b"f/"[..], b"f/.", b"./f", b"../f", b"dir/"] {
+            passes(link_to(target));
+        }
+        // A `user.` attribute alone on a hard link: refused on a file or directory, ignored on
+        // anything else, and the layer may not say what the link names.
+        let mut t = TarCheck::default();
+        t.write(&arch(&[pax("SCHILY.xattr.user.=v"), header("h", 0, b'1')]));
+        assert!(t.finish().is_ok() && t.unchecked().unwrap().contains("hard link"));
+        // File capabilities: the effective flag (bit 0) is the only flag (pass 32).
+        for (len, magic, ok) in [
+            (20, 0x0200_0001u32, true),
+            (24, 0x0300_0001, true),
+            (20, 0x0200_0002, false),
+            (20, 0x0200_ff00, false),
+            (24, 0x0300_0004, false),
+        ] {
+            let mut v = vec![b'a'; len];
+            v[..4].copy_from_slice(&magic.to_le_bytes());
+            let kv = [&b"SCHILY.xattr.security.capability="[..], &v].concat();
+            let bytes = arch(&[meta(b'x', &raw_record(&kv)), file()]);
+            if ok {
+                passes(bytes);
+            } else {
+                fails(bytes, "revision 2");
+            }
+        }
+        // Leading `..` stay at the top (`fs.RootPath`): not counted in a name's length.
+        passes(arch(&[
+            pax(&format!("path={}f", "../".repeat(1400))),
+            file(),
+        ]));
+        // Every entry's directory is created, also for an opaque whiteout and a `g` header.
+        for name in [".wh..wh..opq", "g"] {
+            fails(
+                arch(&[pax(&format!("path={}/{name}", "a".repeat(300))), file()]),
+                "its directory",
+            );
+        }
+        fails(
+            arch(&[meta(
+                b'g',
+                &records(&[&format!("path={}/g", "a".repeat(300))]),
+            )]),
+            "its directory",
+        );
         // Names: a component over 255 bytes, a whole name too long for any unpack directory,
         // and one whose fate depends on that directory (undecided).
         fails(
@@ -1424,6 +1495,15 @@ mod tests {
         v.extend_from_slice(body);
         v.resize(v.len().div_ceil(BLOCK) * BLOCK, 0);
         v
+    }
+
+    /// One PAX record of raw bytes (`key=value`), its length prefix computed.
+    fn raw_record(kv: &[u8]) -> Vec<u8> {
+        let mut n = kv.len() + 3;
+        while format!("{n} ").len() + kv.len() + 1 != n {
+            n += 1;
+        }
+        [format!("{n} ").as_bytes(), kv, b"\n"].concat()
     }
 
     fn records(kvs: &[&str]) -> Vec<u8> {
