@@ -326,6 +326,88 @@ fn parse_pax(mut s: &[u8]) -> Result<Records, String> {
     Ok(records)
 }
 
+/// A path past Linux's limits: certainly, or depending on the unpack directory's length.
+enum Over {
+    Fails(String),
+    Undecided(String),
+}
+
+/// Linux's limits on a path containerd uses (`cleaned`, rooted, under its unpack directory) for
+/// entry `n`: each component at most 255 bytes (ENAMETOOLONG on every file system containerd
+/// unpacks to), the whole under 4096 bytes with the directory in front (any directory fits a
+/// name of up to 3584 bytes; none one of 4094 or more).
+fn path_over(cleaned: &[u8], what: &str, n: u64) -> Option<Over> {
+    let relative = cleaned.strip_prefix(b"/").unwrap_or(cleaned);
+    match relative.split(|&b| b == b'/').find(|c| c.len() > 255) {
+        Some(c) => Some(component_over(c, what, n)),
+        None => length_over(relative.len(), what, n),
+    }
+}
+
+/// A path component over 255 bytes.
+fn component_over(c: &[u8], what: &str, n: u64) -> Over {
+    let start: String = String::from_utf8_lossy(c).chars().take(80).collect();
+    Over::Fails(format!(
+        "entry {n}: {what} has a component of {} bytes (`{}...`), longer than the 255 Linux file systems allow (\"file name too long\" to containerd)",
+        c.len(),
+        start.escape_default()
+    ))
+}
+
+/// A rooted path of `len` bytes (without its leading `/`) under the unpack directory.
+fn length_over(len: usize, what: &str, n: u64) -> Option<Over> {
+    if len >= 4094 {
+        return Some(Over::Fails(format!(
+            "entry {n}: {what} is {len} bytes long; with the directory the runtime unpacks into, the path is longer than the 4095 bytes Linux allows (\"file name too long\")"
+        )));
+    }
+    (len > 3584).then(|| Over::Undecided(format!(
+        "entry {n}: {what} is {len} bytes long; whether the runtime can use it depends on the length of the directory it unpacks into (paths stop at 4095 bytes); the rest of the archive was not walked"
+    )))
+}
+
+/// containerd's lookups for a hard link's link name (`hardlinkRootPath`): its directory part
+/// walked raw by `fs.RootPath`, each prefix cleaned as it goes and looked up (`lstat`; a `..` at
+/// the top stays there; symlinks are not followed here), then the target, the last name joined.
+/// Returns how the lookups meet Linux's limits (a certain failure first, wherever it is) and the
+/// target's rooted path. Linear in the name's length (a PAX `linkpath` may be 1 MiB).
+fn link_walk(linkname: &[u8], n: u64) -> (Option<Over>, Vec<u8>) {
+    let what = "its hard link's target, as the runtime looks it up,";
+    let (dir, base) = match linkname.iter().rposition(|&b| b == b'/') {
+        Some(i) => (&linkname[..i], &linkname[i + 1..]),
+        None => (&b""[..], linkname),
+    };
+    let mut parts: Vec<&[u8]> = Vec::new();
+    // The rooted path's length without its leading `/`: the parts and the `/`s between them.
+    let mut len = 0usize;
+    let mut undecided = None;
+    let steps = dir.split(|&b| b == b'/').chain(std::iter::once(base));
+    for c in steps.filter(|c| !c.is_empty() && *c != b".") {
+        if c == b".." {
+            if let Some(p) = parts.pop() {
+                len -= p.len() + usize::from(!parts.is_empty());
+            }
+            continue;
+        }
+        len += c.len() + usize::from(!parts.is_empty());
+        parts.push(c);
+        // Only the part just added and the new length can cross a limit.
+        let over = if c.len() > 255 {
+            Some(component_over(c, what, n))
+        } else {
+            length_over(len, what, n)
+        };
+        match over {
+            Some(Over::Fails(why)) => return (Some(Over::Fails(why)), Vec::new()),
+            Some(u) => {
+                undecided.get_or_insert(u);
+            }
+            None => {}
+        }
+    }
+    (undecided, [&b"/"[..], &parts.join(&b"/"[..])].concat())
+}
+
 /// Where [`parse_pax`] notes an extended attribute Linux refuses on any file.
 const XATTR_REFUSED: &[u8] = b"\0xattr";
 /// Where [`parse_pax`] notes one Linux refuses on regular files and directories only (a `user.`
@@ -382,6 +464,11 @@ fn xattr_refused(name: &[u8], value: &[u8]) -> Option<XattrRefusal> {
         );
         if !valid {
             return any("Linux refuses file capabilities that are not in the format of revision 2 (20 bytes) or 3 (24 bytes) (EINVAL)");
+        }
+        // Revision 3 names the user ID that is root where the capabilities apply; -1 is no user
+        // (containerd runs in the first user namespace, where every other ID maps).
+        if value.len() == 24 && value[20..24] == [0xff; 4] {
+            return any("Linux refuses file capabilities of revision 3 whose root user ID is 4294967295, which is no user (EINVAL)");
         }
     }
     None
@@ -928,6 +1015,13 @@ impl TarCheck {
         // containerd first creates its directory (`mkparent`).
         let rooted = go_clean(&[&b"/"[..], &cleaned].concat());
         let dir = &rooted[..rooted.len() - base.len()];
+        // A name that fails for any unpack directory fails, also where its directory alone would
+        // only be undecided.
+        let created = matches!(typ, b'0'..=b'6') && !base.starts_with(b".wh.");
+        if let Some(Over::Fails(why)) = path_over(&rooted, "its name", n).filter(|_| created) {
+            self.fail(why);
+            return false;
+        }
         if !self.path_limits(dir, "its directory") {
             return false;
         }
@@ -999,6 +1093,24 @@ impl TarCheck {
                         shown(linkname)
                     ));
                 }
+                let (over, target) = link_walk(linkname, n);
+                match over {
+                    Some(Over::Fails(why)) => return self.fail(why),
+                    Some(Over::Undecided(why)) => {
+                        self.unchecked = Some(why);
+                        self.state = State::Done;
+                        return;
+                    }
+                    None => {}
+                }
+                // containerd removes what is at the entry's path, then links to the target: a
+                // link to its own path names nothing (ENOENT).
+                if target == go_clean(&[&b"/"[..], name].concat()) {
+                    return self.fail(format!(
+                        "entry {n} (`{}`) is a hard link to itself, which names nothing once containerd makes room for it (ENOENT)",
+                        shown(name)
+                    ));
+                }
             }
             _ => {}
         }
@@ -1031,35 +1143,18 @@ impl TarCheck {
     /// whole under 4096 bytes with the directory in front. `false` when the walk stops here (the
     /// layer fails, or, for a length that depends on that directory, is undecided).
     fn path_limits(&mut self, cleaned: &[u8], what: &str) -> bool {
-        let n = self.headers;
-        let relative = cleaned.strip_prefix(b"/").unwrap_or(cleaned);
-        if let Some(c) = relative.split(|&b| b == b'/').find(|c| c.len() > 255) {
-            let start: String = String::from_utf8_lossy(c).chars().take(80).collect();
-            self.fail(format!(
-                "entry {n}: {what} has a component of {} bytes (`{}...`), longer than the 255 Linux file systems allow (\"file name too long\" to containerd)",
-                c.len(),
-                start.escape_default()
-            ));
-            return false;
+        match path_over(cleaned, what, self.headers) {
+            None => true,
+            Some(Over::Fails(why)) => {
+                self.fail(why);
+                false
+            }
+            Some(Over::Undecided(why)) => {
+                self.unchecked = Some(why);
+                self.state = State::Done;
+                false
+            }
         }
-        // The path containerd uses is its unpack directory, a `/`, then the name: under 4096
-        // bytes (PATH_MAX) with any directory for a name of up to 3584 bytes, never from 4094.
-        if relative.len() >= 4094 {
-            self.fail(format!(
-                "entry {n}: {what} is {} bytes long; with the directory the runtime unpacks into, the path is longer than the 4095 bytes Linux allows (\"file name too long\")",
-                relative.len()
-            ));
-            return false;
-        }
-        if relative.len() > 3584 {
-            self.unchecked = Some(format!(
-                "entry {n}: {what} is {} bytes long; whether the runtime can use it depends on the length of the directory it unpacks into (paths stop at 4095 bytes); the rest of the archive was not walked",
-                relative.len()
-            ));
-            self.state = State::Done;
-            return false;
-        }
-        true
     }
 
     /// Why the walk stopped before the end without a verdict, if it did (the runtime may or may
@@ -1347,16 +1442,69 @@ mod tests {
                 fails(bytes, "revision 2");
             }
         }
+        // Revision 3 with root user ID -1 (pass 33).
+        let mut v3 = vec![0u8; 24];
+        v3[..4].copy_from_slice(&0x0300_0000u32.to_le_bytes());
+        v3[20..].copy_from_slice(&[0xff; 4]);
+        let kv = [&b"SCHILY.xattr.security.capability="[..], &v3].concat();
+        fails(
+            arch(&[meta(b'x', &raw_record(&kv)), file()]),
+            "root user ID",
+        );
+        v3[20..].copy_from_slice(&[0xfe, 0xff, 0xff, 0xff]);
+        let kv = [&b"SCHILY.xattr.security.capability="[..], &v3].concat();
+        passes(arch(&[meta(b'x', &raw_record(&kv)), file()]));
+        // A hard link's target is walked raw (pass 33): a long component or prefix removed by a
+        // later `..` still fails; a link to itself names nothing.
+        let link = |target: String| {
+            arch(&[
+                entry("f", b"1"),
+                pax(&format!("linkpath={target}")),
+                header("h", 0, b'1'),
+            ])
+        };
+        fails(link(format!("{}/../f", "a".repeat(256))), "255");
+        fails(link(format!("../{}/../f", "a".repeat(300))), "255");
+        fails(
+            link(format!("{}{}f", "d/".repeat(2100), "../".repeat(2100))),
+            "4095",
+        );
+        passes(link(format!("{}/../f", "a".repeat(255))));
+        passes(link(format!(
+            "{}{}f",
+            "d/".repeat(1000),
+            "../".repeat(1000)
+        )));
+        fails(
+            arch(&[
+                entry("f", b"1"),
+                pax("linkpath=x/../f"),
+                header("f", 0, b'1'),
+            ]),
+            "itself",
+        );
+        // A name of 4094 bytes or more fails even where its directory alone is undecided.
+        fails(
+            arch(&[
+                pax(&format!(
+                    "path={}/{}",
+                    "d/".repeat(1990).trim_end_matches('/'),
+                    "n".repeat(120)
+                )),
+                file(),
+            ]),
+            "its name",
+        );
         // Leading `..` stay at the top (`fs.RootPath`): not counted in a name's length.
         passes(arch(&[
             pax(&format!("path={}f", "../".repeat(1400))),
             file(),
         ]));
         // Every entry's directory is created, also for an opaque whiteout and a `g` header.
-        for name in [".wh..wh..opq", "g"] {
+        for (name, needle) in [(".wh..wh..opq", "its directory"), ("g", "its name")] {
             fails(
                 arch(&[pax(&format!("path={}/{name}", "a".repeat(300))), file()]),
-                "its directory",
+                needle,
             );
         }
         fails(

@@ -549,6 +549,7 @@ fn entries_linux_refuses_to_create_are_unusable() {
     let long_target = format!("linkpath={}", "t".repeat(5000));
     let long_name = format!("path=d/{}", "n".repeat(300));
     let big = format!("SCHILY.xattr.user.big={}", "v".repeat(70_000));
+    let link_through = format!("linkpath={}/../f", "a".repeat(300));
     let cases = [
         (
             "xattr-empty-name",
@@ -571,6 +572,28 @@ fn entries_linux_refuses_to_create_are_unusable() {
         (
             "symlink-to-nothing",
             [header("l", 0, b'2'), end.clone()].concat(),
+            1,
+        ),
+        (
+            "hard-link-through-a-long-name",
+            [
+                member("f", b'0', b"1"),
+                member("pax", b'x', &pax_records(&[&link_through])),
+                header("h", 0, b'1'),
+                end.clone(),
+            ]
+            .concat(),
+            1,
+        ),
+        (
+            "hard-link-to-itself",
+            [
+                member("f", b'0', b"1"),
+                member("pax", b'x', &pax_records(&["linkpath=f"])),
+                header("f", 0, b'1'),
+                end.clone(),
+            ]
+            .concat(),
             1,
         ),
         (
