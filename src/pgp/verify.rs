@@ -196,6 +196,13 @@ fn check_one(
             )
             .hint("do not use this file; a signature cannot predate its key (a wrong clock or a forged date when it was signed)"));
         }
+        if let Some(version) = unencodable_fingerprint(sig) {
+            return Err(Reason::new(
+                Code::UnsupportedSignature,
+                format!("the signature by {issuer_text} carries a version {version} fingerprint in its signed subpackets, which Sequoia (the OpenPGP library shipcheck uses) cannot encode again to hash them: the signature cannot be checked here, which is no evidence that the file was changed (sqv 1.1, on an older Sequoia, checks it)"),
+            )
+            .hint("ask the vendor for a signature made by a standard OpenPGP tool for a version 4 or 6 key"));
+        }
         return Err(Reason::new(
             Code::BadSignature,
             format!("the signature by {issuer_text} does not match the data: the file was modified, truncated, or is not the file that was signed"),
@@ -303,6 +310,20 @@ fn check_data_policy(sig: &Signature, key_fpr: &Fingerprint) -> Result<(), Reaso
             Code::PolicyRejected,
             format!("the signature by {key_fpr} is rejected by the policy: {e}"),
         )
+    })
+}
+
+/// The version of a fingerprint in the signature's hashed subpackets (Issuer Fingerprint, Intended
+/// Recipient) that is neither 4 nor 6 (LibrePGP's 5): Sequoia parses it but cannot serialize it,
+/// so the hash over the subpackets never comes out right and the check fails whatever the data.
+fn unencodable_fingerprint(sig: &Signature) -> Option<String> {
+    use openpgp::packet::signature::subpacket::SubpacketValue;
+    sig.hashed_area().iter().find_map(|sp| match sp.value() {
+        SubpacketValue::IssuerFingerprint(Fingerprint::Unknown { version, .. })
+        | SubpacketValue::IntendedRecipient(Fingerprint::Unknown { version, .. }) => {
+            Some(version.map_or_else(|| "unknown".to_string(), |v| v.to_string()))
+        }
+        _ => None,
     })
 }
 

@@ -715,3 +715,28 @@ fn unparsable_signature_packets_and_odd_markers_are_skipped_as_sqv_skips_them() 
     assert_eq!(rc, 1, "{v}");
     assert_eq!(codes(&v), ["malformed-signature"], "{v}");
 }
+
+/// A version 4 signature whose signed subpackets hold a version 5 Issuer Fingerprint, which Sequoia
+/// cannot encode again to hash them: `unsupported-signature`, never "the file was modified"
+/// (adversarial pass 31; sqv 1.1 accepts the signature).
+#[test]
+fn a_version_5_issuer_fingerprint_is_unsupported_not_modified() {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/v5-issuer-fingerprint");
+    let out = common::shipcheck()
+        .args(["verify-bin", "--json", "--file"])
+        .arg(dir.join("data"))
+        .arg("--sig")
+        .arg(dir.join("data.sig"))
+        .arg("--key")
+        .arg(dir.join("cert.pgp"))
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(1), "{v}");
+    assert_eq!(codes(&v), ["unsupported-signature"], "{v}");
+    let msg = v["reasons"][0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("version 5 fingerprint") && !msg.contains("the file was modified"),
+        "{msg}"
+    );
+}
