@@ -400,9 +400,13 @@ fn link_walk(linkname: &[u8], n: u64) -> (Option<Over>, Vec<u8>) {
         // component when it looks it up in its directory: under the top, or as the target itself
         // (which then fails as too long or as missing), certainly; under a directory that may not
         // exist when the link is made (`lstat` then says "not found" and the walk goes on), not.
+        // (An undecided step is described once: the first one found.)
+        let first = undecided.is_none();
         let over = match (c.len() > 255, under_top || i + 1 == last) {
-            (false, _) => length_over(len, what, n),
+            (false, _) if first || len >= 4094 => length_over(len, what, n),
+            (false, _) => None,
             (true, true) => Some(component_over(c, what, n)),
+            (true, false) if !first => None,
             (true, false) => {
                 let dir = parts[..parts.len() - 1].join(&b"/"[..]);
                 let dir: String = String::from_utf8_lossy(&dir).chars().take(80).collect();
