@@ -627,24 +627,7 @@ fn concurrent_installs_leave_one_whole_verified_file() {
 /// pass 23 found that wrong diagnosis).
 #[test]
 fn a_key_on_an_unsupported_curve_is_unsupported_not_modified() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/secp256k1");
-    let out = common::shipcheck()
-        .args(["verify-bin", "--json", "--file"])
-        .arg(dir.join("data"))
-        .arg("--sig")
-        .arg(dir.join("data.sig"))
-        .arg("--key")
-        .arg(dir.join("cert.pgp"))
-        .output()
-        .unwrap();
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{v}");
-    assert_eq!(codes(&v), ["unsupported-signature"], "{v}");
-    let msg = v["reasons"][0]["message"].as_str().unwrap();
-    assert!(
-        msg.contains("1.3.132.0.10") && !msg.contains("the file was modified"),
-        "{msg}"
-    );
+    expect_unsupported_fixture("secp256k1", "1.3.132.0.10");
 }
 
 /// The machine's OpenSSL configuration (Sequoia's crypto backend) does not reach the verdict: a
@@ -721,7 +704,15 @@ fn unparsable_signature_packets_and_odd_markers_are_skipped_as_sqv_skips_them() 
 /// (adversarial pass 31; sqv 1.1 accepts the signature).
 #[test]
 fn a_version_5_issuer_fingerprint_is_unsupported_not_modified() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/v5-issuer-fingerprint");
+    expect_unsupported_fixture("v5-issuer-fingerprint", "version 5 fingerprint");
+}
+
+/// `verify-bin` of a fixture directory's `data`, `data.sig` and `cert.pgp`: exit 1,
+/// `unsupported-signature` naming `needle`, never "the file was modified".
+fn expect_unsupported_fixture(fixture: &str, needle: &str) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(fixture);
     let out = common::shipcheck()
         .args(["verify-bin", "--json", "--file"])
         .arg(dir.join("data"))
@@ -736,7 +727,7 @@ fn a_version_5_issuer_fingerprint_is_unsupported_not_modified() {
     assert_eq!(codes(&v), ["unsupported-signature"], "{v}");
     let msg = v["reasons"][0]["message"].as_str().unwrap();
     assert!(
-        msg.contains("version 5 fingerprint") && !msg.contains("the file was modified"),
+        msg.contains(needle) && !msg.contains("the file was modified"),
         "{msg}"
     );
 }
