@@ -9,6 +9,7 @@ pub mod auth;
 pub mod cache;
 pub mod client;
 pub mod digest;
+pub(crate) mod fstree;
 pub mod gojson;
 pub mod layer;
 pub mod manifest;

@@ -45,6 +45,7 @@
 //! labels), and PAX sparse files of version 1.0, whose map is at the start of the data: the walk
 //! stops there, as it does at a name whose fate depends on the unpack directory's length.
 
+use crate::oci::fstree::{Refusal, Tree};
 use std::collections::HashMap;
 
 /// A tar block.
@@ -131,6 +132,8 @@ pub struct TarCheck {
     error: Option<String>,
     /// Why the walk stopped before the end without a verdict (a PAX sparse file of format 1.0).
     unchecked: Option<String>,
+    /// The names the entries so far made, replayed as containerd unpacks them.
+    tree: Tree,
 }
 
 impl Default for TarCheck {
@@ -147,6 +150,7 @@ impl Default for TarCheck {
             offset: 0,
             error: None,
             unchecked: None,
+            tree: Tree::default(),
         }
     }
 }
@@ -727,6 +731,7 @@ impl TarCheck {
                     self.long_name.clear();
                     self.long_link.clear();
                     self.entry_checks(b'g', &name);
+                    self.replay(b'g', &name, b"");
                 }
             },
             Special::LongName => self.long_name = cstr(body).to_vec(),
@@ -960,6 +965,7 @@ impl TarCheck {
                 if let Some(rooted) = &created {
                     self.created_checks(typ, &name, rooted, &linkname, &records);
                 }
+                self.replay(typ, &name, &linkname);
                 if matches!(self.state, State::Done) {
                     return;
                 }
@@ -994,6 +1000,7 @@ impl TarCheck {
         if let Some(rooted) = self.entry_checks(typ, &name) {
             self.created_checks(typ, &name, &rooted, &linkname, &records);
         }
+        self.replay(typ, &name, &linkname);
         if matches!(self.state, State::Done) {
             return;
         }
@@ -1024,6 +1031,7 @@ impl TarCheck {
             ));
         }
         self.entry_checks(b'S', &sparse.name);
+        self.replay(b'S', &sparse.name, b"");
         if matches!(self.state, State::Done) {
             return;
         }
@@ -1173,6 +1181,43 @@ impl TarCheck {
                 String::from_utf8_lossy(why)
             ));
         }
+    }
+
+    /// The entry, passed by the checks of its own, replayed on the names the layer made so far
+    /// ([`Tree`]): what Linux refuses there fails the layer.
+    fn replay(&mut self, typ: u8, name: &[u8], linkname: &[u8]) {
+        if matches!(self.state, State::Done) {
+            return;
+        }
+        let rooted = go_clean_rooted(name);
+        if rooted == b"/" {
+            return;
+        }
+        let Err(refusal) = self.tree.entry(typ, &rooted, linkname) else {
+            return;
+        };
+        let n = self.headers;
+        let shown = |b: &[u8]| {
+            let s: String = String::from_utf8_lossy(b).chars().take(80).collect();
+            s.escape_default().to_string()
+        };
+        let (name, link) = (shown(name), shown(linkname));
+        self.fail(match refusal {
+            Refusal::UnderFile { at } => format!(
+                "entry {n} (`{name}`) is made under `{}`, which an earlier entry of this layer made a file, not a directory: containerd's unpack fails (ENOTDIR)",
+                shown(&at)
+            ),
+            Refusal::LinkThroughFile { at } => format!(
+                "entry {n} (`{name}`) is a hard link to `{link}`, whose way passes through `{}`, which an earlier entry of this layer made a file, not a directory: containerd's unpack fails (ENOTDIR)",
+                shown(&at)
+            ),
+            Refusal::LinkToNothing => format!(
+                "entry {n} (`{name}`) is a hard link to `{link}`, which no earlier entry of this layer made: containerd (with its default overlayfs snapshotter) and Docker unpack each layer into a directory of its own, where the link fails (ENOENT)"
+            ),
+            Refusal::LinkToDir => format!(
+                "entry {n} (`{name}`) is a hard link to `{link}`, a directory, which Linux cannot hard-link (EPERM)"
+            ),
+        });
     }
 
     /// Linux's limits on a path containerd uses (`cleaned`, under its unpack directory): each
@@ -1448,7 +1493,8 @@ mod tests {
         let link_to = |target: &[u8]| {
             let mut field = target.to_vec();
             field.resize(8, 0);
-            arch(&[with(header("h", 0, b'1'), 157, &field)])
+            let (f, dir) = (entry("f", b"1"), entry("dir", b"1"));
+            arch(&[f, dir, with(header("h", 0, b'1'), 157, &field)])
         };
         for target in [&b""[..], b".", b"./", b"/", b"..", b"a/..", b"d/f/.."] {
             fails(link_to(target), "EPERM");
@@ -1588,6 +1634,162 @@ mod tests {
         let mut t = TarCheck::default();
         t.write(&arch(&[pax(&deep(4000)), file()]));
         assert!(t.finish().is_ok() && t.unchecked().unwrap().contains("depends"));
+    }
+
+    /// What the entries of one layer do to one another as containerd unpacks them
+    /// (`fstree`): hard links to nothing or to a directory, entries under a file.
+    #[test]
+    fn entries_meet_as_containerd_unpacks_them() {
+        let end = [0u8; 1024];
+        let arch = |parts: &[Vec<u8>]| [parts.concat(), end.to_vec()].concat();
+        let t = |name: &str, typ: u8| header(name, 0, typ);
+        let link = |name: &str, target: &str| {
+            [pax(&format!("linkpath={target}")), header(name, 0, b'1')].concat()
+        };
+        let symlink = |name: &str, target: &str| {
+            [pax(&format!("linkpath={target}")), header(name, 0, b'2')].concat()
+        };
+        let run = |parts: &[Vec<u8>]| {
+            let bytes = arch(parts);
+            let mut last = None;
+            for chunk in [1, 100, 4096] {
+                let mut c = TarCheck::default();
+                for piece in bytes.chunks(chunk) {
+                    c.write(piece);
+                }
+                let got = (c.finish(), c.tree.lost());
+                if let Some(prev) = &last {
+                    assert_eq!(prev, &got, "chunk {chunk}");
+                }
+                last = Some(got);
+            }
+            last.expect("three runs")
+        };
+        let fails = |parts: &[Vec<u8>], needle: &str| {
+            let (r, _) = run(parts);
+            let e = r.expect_err(&format!(
+                "{needle} in {}",
+                String::from_utf8_lossy(&parts.concat()).replace('\0', "")
+            ));
+            assert!(e.contains(needle), "{needle}: {e}");
+        };
+        let passes = |parts: &[Vec<u8>]| {
+            let (r, lost) = run(parts);
+            r.unwrap();
+            assert_eq!(lost, None);
+        };
+        let undecided_here = |parts: &[Vec<u8>], why: &str| {
+            let (r, lost) = run(parts);
+            r.unwrap();
+            assert!(lost.unwrap().contains(why), "{why}: {lost:?}");
+        };
+        let f = || entry("f", b"1");
+        // Hard links the runtime makes: to an earlier file, through `..`, to a symlink, by the
+        // forms that name a file; a directory made again and again; a file made a directory.
+        passes(&[f(), link("h", "f")]);
+        passes(&[
+            f(),
+            link("h", "a/../f"),
+            link("h2", "nope/x/../../f"),
+            link("h3", "f/."),
+        ]);
+        passes(&[
+            f(),
+            link("h", "f/"),
+            link("h2", "/f"),
+            link("h3", "../../f"),
+        ]);
+        passes(&[symlink("s", "nowhere"), link("h", "s")]);
+        passes(&[
+            t("d/", b'5'),
+            t("d/", b'5'),
+            entry("d/x", b"1"),
+            link("d/y", "d/x"),
+        ]);
+        passes(&[f(), t("f/", b'5'), entry("f/x", b"1"), link("g", "f/x")]);
+        passes(&[
+            t("d/", b'5'),
+            entry("d/f", b"1"),
+            f(),
+            t("d", b'0'),
+            t("d/", b'5'),
+            entry("d/f/x", b""),
+        ]);
+        passes(&[entry("a/b/c", b""), link("h", "a/b/c"), link("h2", "h")]);
+        // A hard link to nothing this layer made (before it), to a directory, through a file.
+        fails(&[link("h", "f")], "ENOENT");
+        fails(&[link("h", "f"), f()], "ENOENT");
+        fails(&[entry("a/b", b""), link("h", "a/c")], "ENOENT");
+        fails(&[link("h", "nope/")], "ENOENT");
+        for target in ["d", "d/", "d/.", "a/../d", "e", "/d/e/../"] {
+            fails(
+                &[t("d/", b'5'), entry("e/f", b""), link("h", target)],
+                "EPERM",
+            );
+        }
+        fails(&[f(), link("h", "f/x/../../f")], "ENOTDIR");
+        fails(&[f(), link("h", "f/x")], "through `/f`");
+        // A removed directory takes its entries with it.
+        fails(
+            &[
+                t("d/", b'5'),
+                entry("d/f", b""),
+                t("d", b'0'),
+                link("h", "d/f"),
+            ],
+            "ENOTDIR",
+        );
+        fails(
+            &[
+                t("d/", b'5'),
+                entry("d/f", b""),
+                t("d", b'0'),
+                t("d/", b'5'),
+                link("h", "d/f"),
+            ],
+            "ENOENT",
+        );
+        // A directory made a file: what the walk cached of it is gone too.
+        fails(
+            &[entry("d/a", b""), t("d", b'0'), entry("d/b", b"")],
+            "under `/d`",
+        );
+        // A global header removes what is at its name (and makes nothing).
+        fails(
+            &[f(), meta(b'g', rec("path=f").as_bytes()), link("h", "f")],
+            "ENOENT",
+        );
+        // An entry under a file (or device, FIFO) an earlier entry made.
+        fails(&[f(), entry("f/x", b"")], "under `/f`");
+        fails(&[f(), t("f/a/b/", b'5')], "ENOTDIR");
+        fails(&[t("d/f", b'6'), link("d/f/h", "x")], "ENOTDIR");
+        fails(&[f(), t("f/.wh.x", b'0')], "ENOTDIR");
+        // An opaque marker before the directory holds anything: both snapshotters agree.
+        fails(
+            &[
+                t("d/", b'5'),
+                t("d/.wh..wh..opq", b'0'),
+                entry("d/f", b""),
+                entry("d/f/x", b""),
+            ],
+            "ENOTDIR",
+        );
+        // Where the replay stops deciding (the rest of the layer is judged by the other checks).
+        undecided_here(
+            &[symlink("s", "f"), f(), entry("s/x", b"")],
+            "symbolic link",
+        );
+        undecided_here(
+            &[t("d/", b'5'), symlink("d/s", "/"), link("h", "d/s/x")],
+            "symbolic link",
+        );
+        undecided_here(
+            &[f(), t(".wh.f", b'0'), entry("f/x", b"")],
+            "whiteout of a name",
+        );
+        undecided_here(&[t(".wh.f", b'0'), entry("f/x", b"")], "whiteout");
+        undecided_here(&[t(".wh.f", b'0'), link("h", "f")], "whiteout");
+        undecided_here(&[f(), t(".wh..wh..opq", b'0'), link("h", "f")], "opaque");
     }
 
     #[test]

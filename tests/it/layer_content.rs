@@ -636,3 +636,93 @@ fn entries_linux_refuses_to_create_are_unusable() {
         }
     }
 }
+
+/// What a layer's entries do to one another as containerd unpacks the layer (each layer into a
+/// directory of its own, as its default overlayfs snapshotter and Docker do; compared with
+/// `ctr images pull` in adversarial pass 36): a hard link to nothing the layer made, to a
+/// directory, and an entry under a file fail; where a symbolic link is on the way, the replay
+/// stops deciding and the layer passes on the other checks.
+#[test]
+fn entries_that_meet_on_the_file_system_are_replayed_as_containerd_unpacks_them() {
+    use common::tar::{header, member, pax_records};
+    let r = Registry::plain();
+    let end = vec![0u8; 1024];
+    let link = |name: &str, target: &str| {
+        let record = format!("linkpath={target}");
+        [
+            member("pax", b'x', &pax_records(&[&record])),
+            header(name, 0, b'1'),
+        ]
+        .concat()
+    };
+    let symlink = |name: &str, target: &str| {
+        let record = format!("linkpath={target}");
+        [
+            member("pax", b'x', &pax_records(&[&record])),
+            header(name, 0, b'2'),
+        ]
+        .concat()
+    };
+    let f = || member("f", b'0', b"1");
+    let layer = |parts: &[Vec<u8>]| [parts.concat(), end.clone()].concat();
+    let cases = [
+        (
+            "link-to-earlier-file",
+            vec![layer(&[f(), link("h", "f")])],
+            "",
+        ),
+        (
+            "link-to-nothing",
+            vec![layer(&[link("h", "f"), f()])],
+            "ENOENT",
+        ),
+        (
+            "link-to-a-directory",
+            vec![layer(&[header("d/", 0, b'5'), link("h", "d/")])],
+            "EPERM",
+        ),
+        (
+            "file-under-a-file",
+            vec![layer(&[f(), member("f/x", b'0', b"2")])],
+            "ENOTDIR",
+        ),
+        (
+            "link-through-a-file",
+            vec![layer(&[f(), link("h", "f/x/../../f")])],
+            "ENOTDIR",
+        ),
+        (
+            "link-to-a-lower-layer",
+            vec![layer(&[f()]), layer(&[link("h", "f")])],
+            "ENOENT",
+        ),
+        (
+            "file-under-a-lower-layers-file",
+            vec![layer(&[f()]), layer(&[member("f/x", b'0', b"2")])],
+            "",
+        ),
+        (
+            "symlink-on-the-way",
+            vec![layer(&[
+                symlink("s", "d"),
+                member("s/x", b'0', b"2"),
+                link("h", "s/x"),
+            ])],
+            "",
+        ),
+    ];
+    for (tag, layers, fails) in cases {
+        let layers: Vec<_> = layers
+            .into_iter()
+            .map(|l| (TAR_LAYER, l.clone(), sha256(&l)))
+            .collect();
+        push(&r, "content/meet", tag, ("linux", "amd64"), &layers);
+        let run = run(&r, &format!("content/meet:{tag}"), "--content");
+        if fails.is_empty() {
+            run.expect(0, "");
+        } else {
+            run.expect(1, "unusable-entry")
+                .says(&["not a tar archive the runtime can unpack", fails]);
+        }
+    }
+}
