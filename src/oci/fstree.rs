@@ -4,28 +4,42 @@
 //! layer on its own into an empty directory (`archive.Apply` into the snapshot's upper directory;
 //! the first layer into a bind mount of an empty one), so what an entry meets on the file system is
 //! what the earlier entries of the same layer made. This module replays those entries as
-//! `applyNaive` does (the parent directory resolved, then made, `mkparent`; what is at the path
-//! removed unless a directory meets a directory; the entry created) on a tree of names, and reports
-//! what Linux refuses there:
-//! - an entry whose directory is, or passes through, a file (or device, FIFO) an earlier entry
-//!   made (ENOTDIR);
-//! - a hard link whose link name passes through such a file (ENOTDIR), names nothing this layer
-//!   made before it (ENOENT: it may be in a lower layer, which containerd's native snapshotter
-//!   would find, but the overlayfs snapshotter and Docker link inside the layer's own directory),
-//!   or names a directory (EPERM).
+//! `applyNaive` does, on a tree of names, and reports what fails there:
+//! - the entry's directory resolved as `fs.RootPath` resolves it (symbolic links followed inside
+//!   the unpack directory, at most 255 of them: "too many links"; a name looked up under a file:
+//!   ENOTDIR), then made (`mkparent`: ENOTDIR where it is a file, device or FIFO);
+//! - what is at the entry's path removed unless a directory meets a directory, then the entry
+//!   made; a hard link's name resolved as `hardlinkRootPath` does, and the link refused where it
+//!   names nothing this layer made before it (ENOENT: it may be in a lower layer, which
+//!   containerd's native snapshotter would find, but the overlayfs snapshotter and Docker link
+//!   inside the layer's own directory) or a directory (EPERM);
+//! - at the end, every directory entry's name resolved again and its times set (ENOENT where a
+//!   later entry removed it or made it a symbolic link to nothing).
 //!
-//! The tree keeps no more than the kind of each name. Where the replay would need more than that,
-//! or where containerd's snapshotters part ways, it stops deciding for the rest of the layer (never
-//! a failure, never a pass of its own: the layer is judged by the other checks alone, as before):
-//! a symbolic link (or a whiteout's mark) on the way of a path, a whiteout of a name this layer
-//! made (overlayfs fails on it, the native snapshotter removes it), an opaque-directory marker in
-//! a directory that already has entries, and more than [`MAX_NODES`] names.
+//! The tree keeps the kind of each name and the target of each symbolic link. Where the replay
+//! would need more than that, or where containerd's snapshotters part ways, it stops deciding for
+//! the rest of the layer (never a failure, never a pass of its own: the layer is judged by the
+//! other checks alone): a whiteout of a name this layer made (overlayfs fails on it, the first layer
+//! and the native snapshotter remove it) and any path through a whiteout's mark, an opaque-directory
+//! marker in a directory that already has entries, a lookup the kernel would make through a
+//! symbolic link (which may leave the unpack directory), and more than [`MAX_NODES`] names,
+//! [`MAX_BYTES`] bytes of link targets and directory names, or [`MAX_STEPS`] lookups.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
 
-/// Most names one layer's tree holds (about 20 bytes each); past it the replay stops deciding.
-pub const MAX_NODES: usize = 1 << 18;
+/// Most names one layer's tree holds: what a table of 2^18 slots takes before it grows (17 bytes a
+/// slot, 4.5 MiB); past it the replay stops deciding.
+pub const MAX_NODES: usize = (1 << 18) / 8 * 7;
+/// Most names made in all (a name made again takes a new one).
+const MAX_IDS: u32 = 1 << 22;
+/// Most bytes of symbolic link targets and directory entry names kept.
+pub const MAX_BYTES: usize = 8 << 20;
+/// Most name lookups one layer's replay makes (a path of 2,000 components through symbolic links
+/// costs millions).
+pub const MAX_STEPS: u64 = 1 << 26;
+/// Symbolic links `fs.RootPath` follows before "too many links".
+const MAX_LINKS: u32 = 255;
 
 /// What is at a name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +48,8 @@ enum Kind {
     /// A regular file, a device or a FIFO: not a directory, not a link.
     File,
     Symlink,
-    /// A whiteout's mark: nothing (native snapshotter) or a character device (overlayfs).
+    /// A whiteout's mark: nothing (first layer, native snapshotter) or a character device
+    /// (overlayfs).
     Whiteout,
 }
 
@@ -62,41 +77,63 @@ impl Hasher for Prehashed {
     }
 }
 
-/// Why the unpack fails at an entry.
+/// Why the unpack fails.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Refusal {
-    /// The entry's directory is or passes through a non-directory (ENOTDIR).
-    UnderFile {
+    /// A name is looked up under a non-directory, or a directory is made where one is (ENOTDIR).
+    NotDir {
         /// That non-directory's rooted name.
         at: Vec<u8>,
     },
-    /// The hard link's name passes through a non-directory (ENOTDIR).
-    LinkThroughFile {
-        /// That non-directory's rooted name.
-        at: Vec<u8>,
-    },
+    /// More than 255 symbolic links on the way ("too many links").
+    TooManyLinks,
     /// The hard link names nothing made before it in this layer (ENOENT).
     LinkToNothing,
     /// The hard link names a directory (EPERM).
     LinkToDir,
+    /// A directory entry's name names nothing at the end, when its times are set (ENOENT).
+    DirGone {
+        /// The directory entry's rooted name.
+        name: Vec<u8>,
+    },
 }
 
-/// One step of a path walk: a directory (by id), nothing there, or a non-directory.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum At {
-    Dir(u32),
+/// The replay ends for this entry: it fails, or stops deciding.
+enum Stop {
+    Fail(Refusal),
+    Lost,
+}
+
+impl From<Refusal> for Stop {
+    fn from(r: Refusal) -> Self {
+        Stop::Fail(r)
+    }
+}
+
+/// What an entry makes: its kind, and a symbolic link's target.
+type Made = (Kind, Option<Box<[u8]>>);
+
+/// What `lstat` of a rooted, cleaned name finds.
+enum Found {
+    /// Every directory on the way exists: what is at the name.
+    At(Option<Node>),
+    /// A directory on the way does not exist (ENOENT).
     Missing,
-    File,
 }
-
-/// The replay stops: what follows is not decided here.
-struct Lost;
 
 /// The names one layer's unpack has made so far (see the module's documentation).
 pub struct Tree {
     nodes: HashMap<u64, Node, BuildHasherDefault<Prehashed>>,
-    /// The directories (by id) something was made in.
-    filled: HashSet<u32>,
+    /// Symbolic links' targets, by node id.
+    targets: HashMap<u32, Box<[u8]>>,
+    /// The directories (by id, one bit each) something was made in.
+    filled: Vec<u64>,
+    /// Whether the layer made a symbolic link (until then, names resolve as they are written).
+    symlinks: bool,
+    /// The names of the directory entries, whose times containerd sets at the end.
+    dirs: Vec<Box<[u8]>>,
+    bytes: usize,
+    steps: u64,
     keys: RandomState,
     next_id: u32,
     /// Why the replay stopped deciding, if it did.
@@ -120,7 +157,12 @@ impl Default for Tree {
     fn default() -> Self {
         Tree {
             nodes: HashMap::default(),
-            filled: HashSet::new(),
+            targets: HashMap::new(),
+            filled: Vec::new(),
+            symlinks: false,
+            dirs: Vec::new(),
+            bytes: 0,
+            steps: 0,
             keys: RandomState::new(),
             next_id: 1,
             lost: None,
@@ -130,9 +172,45 @@ impl Default for Tree {
     }
 }
 
-/// The components of a rooted, cleaned name (`/a/b` is `a`, `b`).
-fn components(rooted: &[u8]) -> impl Iterator<Item = &[u8]> {
-    rooted.split(|&b| b == b'/').filter(|c| !c.is_empty())
+/// Go's `filepath.Clean` of a slash-separated name.
+pub(crate) fn go_clean(name: &[u8]) -> Vec<u8> {
+    let rooted = name.first() == Some(&b'/');
+    let mut parts: Vec<&[u8]> = Vec::new();
+    for part in name.split(|&b| b == b'/') {
+        match part {
+            b"" | b"." => {}
+            b".." => match parts.last() {
+                Some(&last) if last != b".." => {
+                    parts.pop();
+                }
+                _ if rooted => {}
+                _ => parts.push(part),
+            },
+            _ => parts.push(part),
+        }
+    }
+    let joined = parts.join(&b"/"[..]);
+    match (rooted, joined.is_empty()) {
+        (true, _) => [&b"/"[..], &joined].concat(),
+        (false, true) => b".".to_vec(),
+        (false, false) => joined,
+    }
+}
+
+/// Go's `filepath.Join` of two names (an empty one is skipped; the result cleaned).
+fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
+    match (a.is_empty(), b.is_empty()) {
+        (true, true) => Vec::new(),
+        (true, false) => go_clean(b),
+        (false, true) => go_clean(a),
+        (false, false) => go_clean(&[a, b"/", b].concat()),
+    }
+}
+
+/// Go's `filepath.Split`: up to and including the last `/`, and the rest.
+fn split(path: &[u8]) -> (&[u8], &[u8]) {
+    let at = path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
+    path.split_at(at)
 }
 
 impl Tree {
@@ -149,78 +227,129 @@ impl Tree {
         h.finish()
     }
 
-    fn get(&self, parent: u32, name: &[u8]) -> Option<Node> {
-        self.nodes.get(&self.key(parent, name)).copied()
+    fn get(&mut self, parent: u32, name: &[u8]) -> Result<Option<Node>, Stop> {
+        let key = self.key(parent, name);
+        self.get_key(key)
     }
 
-    fn insert(&mut self, parent: u32, name: &[u8], kind: Kind) -> Result<u32, Lost> {
-        if self.nodes.len() >= MAX_NODES {
+    fn get_key(&mut self, key: u64) -> Result<Option<Node>, Stop> {
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            return Err(self.stop("more lookups than the replay makes"));
+        }
+        Ok(self.nodes.get(&key).copied())
+    }
+
+    fn insert(&mut self, parent: u32, name: &[u8], kind: Kind) -> Result<u32, Stop> {
+        let key = self.key(parent, name);
+        self.insert_key(parent, key, kind)
+    }
+
+    /// Makes a name (`key`: its parent's id and the name) in the directory `parent`.
+    fn insert_key(&mut self, parent: u32, key: u64, kind: Kind) -> Result<u32, Stop> {
+        if self.nodes.len() >= MAX_NODES || self.next_id >= MAX_IDS {
             return Err(self.stop("more names than the replay keeps"));
         }
         let id = self.next_id;
-        self.next_id = self.next_id.checked_add(1).ok_or(Lost)?;
-        let key = self.key(parent, name);
+        self.next_id += 1;
         if self.nodes.insert(key, Node { id, kind }).is_some() {
             self.epoch += 1;
         }
-        self.filled.insert(parent);
+        let (word, bit) = (parent as usize / 64, parent % 64);
+        if self.filled.len() <= word {
+            self.filled.resize(word + 1, 0);
+        }
+        self.filled[word] |= 1 << bit;
         Ok(id)
     }
 
-    fn remove(&mut self, parent: u32, name: &[u8]) {
-        let key = self.key(parent, name);
-        if self.nodes.remove(&key).is_some() {
+    fn filled(&self, dir: u32) -> bool {
+        self.filled
+            .get(dir as usize / 64)
+            .is_some_and(|w| w & (1 << (dir % 64)) != 0)
+    }
+
+    fn remove_key(&mut self, key: u64) {
+        if let Some(old) = self.nodes.remove(&key) {
+            self.targets.remove(&old.id);
             self.epoch += 1;
         }
     }
 
-    fn stop(&mut self, why: &'static str) -> Lost {
+    /// Counts `n` bytes kept.
+    fn keep(&mut self, n: usize) -> Result<(), Stop> {
+        self.bytes += n;
+        if self.bytes > MAX_BYTES {
+            return Err(self.stop("more link targets and directory names than the replay keeps"));
+        }
+        Ok(())
+    }
+
+    fn stop(&mut self, why: &'static str) -> Stop {
         self.lost.get_or_insert(why);
-        Lost
+        Stop::Lost
     }
 
     /// One entry of the layer, after the other checks passed it: `typ` its tar type (`0` to `6`,
     /// `g`, or anything for a whiteout), `rooted` its name cleaned under the unpack directory (not
-    /// the top), `linkname` a hard link's name as written.
+    /// the top), `linkname` a link's name as written.
     pub fn entry(&mut self, typ: u8, rooted: &[u8], linkname: &[u8]) -> Result<(), Refusal> {
+        self.decide(|t| t.replay(typ, rooted, linkname))
+    }
+
+    /// At the end of the layer: containerd sets the times of every directory entry, its name
+    /// resolved again (`name` is that entry's rooted name when it fails).
+    pub fn end(&mut self) -> Result<(), Refusal> {
+        self.decide(|t| {
+            // Nothing removed, replaced or linked: every directory entry is where it was made.
+            if !t.symlinks && t.epoch == 0 {
+                return Ok(());
+            }
+            for name in std::mem::take(&mut t.dirs) {
+                let resolved = if t.symlinks {
+                    t.root_path(&name)?
+                } else {
+                    name.to_vec()
+                };
+                match t.lstat(&resolved)? {
+                    Found::At(Some(_)) => {}
+                    _ => return Err(Refusal::DirGone { name: name.into() }.into()),
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn decide(&mut self, f: impl FnOnce(&mut Self) -> Result<(), Stop>) -> Result<(), Refusal> {
         if self.lost.is_some() {
             return Ok(());
         }
-        match self.replay(typ, rooted, linkname) {
-            Ok(r) => r,
-            Err(Lost) => Ok(()),
+        match f(self) {
+            Ok(()) | Err(Stop::Lost) => Ok(()),
+            Err(Stop::Fail(r)) => Err(r),
         }
     }
 
-    fn replay(
-        &mut self,
-        typ: u8,
-        rooted: &[u8],
-        linkname: &[u8],
-    ) -> Result<Result<(), Refusal>, Lost> {
-        let base_at = rooted.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
-        let (dir, base) = (&rooted[..base_at], &rooted[base_at..]);
-        // `fs.RootPath` of the directory, then `mkparent`.
-        let parent = match self.make_dir(dir)? {
-            Ok(id) => id,
-            Err(r) => return Ok(Err(r)),
-        };
+    fn replay(&mut self, typ: u8, rooted: &[u8], linkname: &[u8]) -> Result<(), Stop> {
+        let (dir, base) = split(rooted);
+        let parent = self.make_dir(dir)?;
         if base == b".wh..wh..opq" {
             // The native snapshotter removes what the directory holds that this layer did not
             // name; overlayfs marks the directory. The same only when it holds nothing yet.
-            if self.filled.contains(&parent) {
+            if self.filled(parent) {
                 return Err(self.stop("an opaque-directory marker in a directory with entries"));
             }
-            return Ok(Ok(()));
+            return Ok(());
         }
         if let Some(original) = base.strip_prefix(b".wh.") {
-            if self.get(parent, original).is_some() {
+            if self.get(parent, original)?.is_some() {
                 return Err(self.stop("a whiteout of a name the layer made"));
             }
             self.insert(parent, original, Kind::Whiteout)?;
-            return Ok(Ok(()));
+            return Ok(());
         }
-        let existing = self.get(parent, base);
+        let key = self.key(parent, base);
+        let existing = self.get_key(key)?;
         let dir_on_dir = typ == b'5'
             && matches!(
                 existing,
@@ -230,36 +359,48 @@ impl Tree {
                 })
             );
         if existing.is_some() && !dir_on_dir {
-            self.remove(parent, base);
+            self.remove_key(key);
         }
-        let kind = match typ {
-            b'5' if dir_on_dir => return Ok(Ok(())),
-            b'5' => Kind::Dir,
-            b'2' => Kind::Symlink,
-            b'1' => match self.link_target(linkname)? {
-                Ok(kind) => kind,
-                Err(r) => return Ok(Err(r)),
-            },
+        if typ == b'5' {
+            self.keep(rooted.len())?;
+            self.dirs.push(rooted.into());
+        }
+        let (kind, target) = match typ {
+            b'5' if dir_on_dir => return Ok(()),
+            b'5' => (Kind::Dir, None),
+            b'2' => (Kind::Symlink, Some(linkname.into())),
+            b'1' => self.link_target(linkname)?,
             // A global header makes nothing (what was at its name is removed above).
-            b'g' => return Ok(Ok(())),
-            _ => Kind::File,
+            b'g' => return Ok(()),
+            _ => (Kind::File, None),
         };
-        self.insert(parent, base, kind)?;
-        Ok(Ok(()))
+        let id = self.insert_key(parent, key, kind)?;
+        if let Some(target) = target {
+            self.symlinks = true;
+            self.keep(target.len())?;
+            self.targets.insert(id, target);
+        }
+        Ok(())
     }
 
-    /// Resolves a directory (rooted, cleaned, ending in `/`) as `fs.RootPath` does and makes what
-    /// is missing (`mkparent`): its id, or why containerd fails there.
-    fn make_dir(&mut self, dir: &[u8]) -> Result<Result<u32, Refusal>, Lost> {
+    /// Resolves an entry's directory (rooted, cleaned, ending in `/`) as `fs.RootPath` does and
+    /// makes what is missing (`mkparent`): its id.
+    fn make_dir(&mut self, dir: &[u8]) -> Result<u32, Stop> {
         if dir == b"/" {
-            return Ok(Ok(0));
+            return Ok(0);
         }
         if self.cached.0 == dir && self.cached.2 == self.epoch {
-            return Ok(Ok(self.cached.1));
+            return Ok(self.cached.1);
         }
+        // Until the layer makes a symbolic link, a name resolves as it is written.
+        let resolved = if self.symlinks {
+            self.root_path(dir)?
+        } else {
+            dir.to_vec()
+        };
         let mut id = 0;
-        for c in components(dir) {
-            id = match self.get(id, c) {
+        for c in resolved.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
+            id = match self.get(id, c)? {
                 Some(Node {
                     kind: Kind::Dir,
                     id,
@@ -267,106 +408,164 @@ impl Tree {
                 Some(Node {
                     kind: Kind::File, ..
                 }) => {
-                    let at = prefix_through(dir, c);
-                    return Ok(Err(Refusal::UnderFile { at }));
+                    return Err(Refusal::NotDir {
+                        at: through(&resolved, c),
+                    }
+                    .into())
                 }
-                Some(_) => return Err(self.stop("a symbolic link or whiteout on an entry's way")),
+                Some(_) => return Err(self.stop("a whiteout's mark on an entry's way")),
                 None => self.insert(id, c, Kind::Dir)?,
             };
         }
         self.cached = (dir.to_vec(), id, self.epoch);
-        Ok(Ok(id))
+        Ok(id)
     }
 
-    /// What a hard link names, walked as `hardlinkRootPath` does: the link name's directory
-    /// resolved component by component as written (each prefix looked up, a `..` going back up),
-    /// then its last component joined.
-    fn link_target(&mut self, linkname: &[u8]) -> Result<Result<Kind, Refusal>, Lost> {
-        let split = linkname
-            .iter()
-            .rposition(|&b| b == b'/')
-            .map_or(0, |i| i + 1);
-        let (dir, base) = (&linkname[..split], &linkname[split..]);
-        // Each step: what is there, and the name walked so far (for messages).
-        let mut stack: Vec<(At, usize)> = vec![(At::Dir(0), 0)];
-        let mut walked: Vec<u8> = Vec::new();
-        for c in dir.split(|&b| b == b'/') {
-            match c {
-                b"" | b"." => {}
-                b".." => {
-                    if stack.len() > 1 {
-                        let (_, len) = stack.pop().expect("not empty");
-                        walked.truncate(len);
+    /// `lstat` of a rooted, cleaned name: the kernel follows a symbolic link on the way, which
+    /// the replay does not (it may leave the unpack directory).
+    fn lstat(&mut self, path: &[u8]) -> Result<Found, Stop> {
+        let mut parts = path
+            .split(|&b| b == b'/')
+            .filter(|c| !c.is_empty())
+            .peekable();
+        let mut id = 0;
+        while let Some(c) = parts.next() {
+            let node = self.get(id, c)?;
+            if parts.peek().is_none() {
+                return Ok(Found::At(node));
+            }
+            id = match node {
+                None => return Ok(Found::Missing),
+                Some(Node {
+                    kind: Kind::Dir,
+                    id,
+                }) => id,
+                Some(Node {
+                    kind: Kind::File, ..
+                }) => {
+                    return Err(Refusal::NotDir {
+                        at: through(path, c),
                     }
+                    .into())
                 }
-                name => {
-                    let len = walked.len();
-                    let here = match stack.last().expect("never empty").0 {
-                        At::Missing => At::Missing,
-                        // Linux looks the next name up inside a non-directory: ENOTDIR.
-                        At::File => return Ok(Err(Refusal::LinkThroughFile { at: walked })),
-                        At::Dir(id) => match self.get(id, name) {
-                            None => At::Missing,
-                            Some(Node {
-                                kind: Kind::Dir,
-                                id,
-                            }) => At::Dir(id),
-                            Some(Node {
-                                kind: Kind::File, ..
-                            }) => At::File,
-                            Some(_) => {
-                                return Err(
-                                    self.stop("a symbolic link or whiteout on a hard link's way")
-                                )
-                            }
-                        },
-                    };
-                    walked.push(b'/');
-                    walked.extend_from_slice(name);
-                    stack.push((here, len));
+                Some(_) => {
+                    return Err(
+                        self.stop("a symbolic link or whiteout's mark the kernel would follow")
+                    )
                 }
+            };
+        }
+        Ok(Found::At(Some(Node {
+            id: 0,
+            kind: Kind::Dir,
+        })))
+    }
+
+    /// continuity's `RootPath`: `path` with every symbolic link on the way followed inside the
+    /// unpack directory; rooted and cleaned.
+    fn root_path(&mut self, path: &[u8]) -> Result<Vec<u8>, Stop> {
+        if path.is_empty() {
+            return Ok(b"/".to_vec());
+        }
+        let mut links = 0;
+        let mut path = path.to_vec();
+        loop {
+            let before = links;
+            path = self.walk_links(&path, &mut links)?;
+            if before == links {
+                let rooted = join(b"/", &path);
+                if path == rooted {
+                    return Ok(rooted);
+                }
+                path = rooted;
             }
         }
-        let at = stack.last().expect("never empty").0;
-        let target = match base {
-            b"" | b"." => match at {
-                At::Dir(_) => return Ok(Err(Refusal::LinkToDir)),
-                At::File => return Ok(Ok(Kind::File)),
-                At::Missing => return Ok(Err(Refusal::LinkToNothing)),
-            },
-            // A last `..` is refused by its form before the replay.
-            b".." => return Ok(Err(Refusal::LinkToDir)),
-            name => match at {
-                At::Missing => return Ok(Err(Refusal::LinkToNothing)),
-                At::File => return Ok(Err(Refusal::LinkThroughFile { at: walked })),
-                At::Dir(id) => self.get(id, name),
-            },
-        };
-        match target {
-            None => Ok(Err(Refusal::LinkToNothing)),
-            Some(Node {
-                kind: Kind::Dir, ..
-            }) => Ok(Err(Refusal::LinkToDir)),
-            Some(Node {
-                kind: Kind::File, ..
-            }) => Ok(Ok(Kind::File)),
-            // Linux links the symbolic link itself.
-            Some(Node {
+    }
+
+    /// continuity's `walkLink`: what `path` names, and whether it was a symbolic link (then its
+    /// target, as written).
+    fn walk_link(&mut self, path: &[u8], links: &mut u32) -> Result<(Vec<u8>, bool), Stop> {
+        if *links > MAX_LINKS {
+            return Err(Refusal::TooManyLinks.into());
+        }
+        let path = join(b"/", path);
+        if path == b"/" {
+            return Ok((path, false));
+        }
+        match self.lstat(&path)? {
+            Found::At(Some(Node {
                 kind: Kind::Symlink,
-                ..
-            }) => Ok(Ok(Kind::Symlink)),
-            Some(Node {
+                id,
+            })) => {
+                *links += 1;
+                let target = self.targets.get(&id).ok_or(Stop::Lost)?.to_vec();
+                Ok((target, true))
+            }
+            _ => Ok((path, false)),
+        }
+    }
+
+    /// continuity's `walkLinks`, which recurses on the directory part first: here the names
+    /// are taken from the left, each joined to what the ones before it resolved to (a relative
+    /// link target joined to its directory, an absolute one taken as it is).
+    fn walk_links(&mut self, path: &[u8], links: &mut u32) -> Result<Vec<u8>, Stop> {
+        let mut parts = path.split(|&b| b == b'/').filter(|c| !c.is_empty());
+        let mut resolved = if path.first() == Some(&b'/') {
+            b"/".to_vec()
+        } else {
+            // The first name is looked up as it is (an empty path: the top).
+            self.walk_link(parts.next().unwrap_or_default(), links)?.0
+        };
+        for c in parts {
+            let (next, islink) = self.walk_link(&join(&resolved, c), links)?;
+            resolved = if !islink || next.first() == Some(&b'/') {
+                next
+            } else {
+                join(&resolved, &next)
+            };
+        }
+        Ok(resolved)
+    }
+
+    /// containerd's `hardlinkRootPath`: the link name's directory resolved, its last name joined.
+    fn hardlink_root_path(&mut self, linkname: &[u8]) -> Result<Vec<u8>, Stop> {
+        let (dir, base) = split(linkname);
+        let resolved = self.root_path(dir)?;
+        Ok(join(&resolved, base))
+    }
+
+    /// What a hard link names (Linux links a symbolic link itself, not what it points to): its
+    /// kind, and a symbolic link's target.
+    fn link_target(&mut self, linkname: &[u8]) -> Result<Made, Stop> {
+        let target = self.hardlink_root_path(linkname)?;
+        if target == b"/" {
+            return Err(Refusal::LinkToDir.into());
+        }
+        match self.lstat(&target)? {
+            Found::Missing | Found::At(None) => Err(Refusal::LinkToNothing.into()),
+            Found::At(Some(Node {
+                kind: Kind::Dir, ..
+            })) => Err(Refusal::LinkToDir.into()),
+            Found::At(Some(Node {
                 kind: Kind::Whiteout,
                 ..
-            }) => Err(self.stop("a hard link to a whiteout's mark")),
+            })) => Err(self.stop("a hard link to a whiteout's mark")),
+            Found::At(Some(Node {
+                kind: Kind::Symlink,
+                id,
+            })) => {
+                let to = self.targets.get(&id).cloned().ok_or(Stop::Lost)?;
+                Ok((Kind::Symlink, Some(to)))
+            }
+            Found::At(Some(Node { kind, .. })) => Ok((kind, None)),
         }
     }
 }
 
-/// `dir` up to and including the component `c` (a slice of it).
-fn prefix_through(dir: &[u8], c: &[u8]) -> Vec<u8> {
-    let end = c.as_ptr() as usize - dir.as_ptr() as usize + c.len();
-    dir[..end].to_vec()
+/// `path` up to and including its component `c` (a slice of it).
+fn through(path: &[u8], c: &[u8]) -> Vec<u8> {
+    let end = c.as_ptr() as usize - path.as_ptr() as usize + c.len();
+    path[..end].to_vec()
 }
 
 #[cfg(test)]
@@ -391,5 +590,16 @@ mod tests {
             Err(Refusal::LinkToNothing)
         );
         assert_eq!(t.lost(), None);
+    }
+
+    #[test]
+    fn joins_and_splits_as_go_does() {
+        assert_eq!(join(b"/", b"a/../b"), b"/b");
+        assert_eq!(join(b"t/u", b"x"), b"t/u/x");
+        assert_eq!(join(b"", b""), b"");
+        assert_eq!(join(b"/a", b".."), b"/");
+        assert_eq!(split(b"a/b"), (&b"a/"[..], &b"b"[..]));
+        assert_eq!(split(b"b"), (&b""[..], &b"b"[..]));
+        assert_eq!(split(b"a/"), (&b"a/"[..], &b""[..]));
     }
 }

@@ -253,7 +253,7 @@ impl Unpacker {
             self.stage = self.decide(&head)?;
             self.feed(&head)?;
         }
-        let (out, compression) = match self.stage {
+        let (mut out, compression) = match self.stage {
             Stage::Sniffing(_) => unreachable!("decided above"),
             Stage::Plain(w) => (*w, "none"),
             Stage::Gzip(d) => (d.finish()?, "gzip"),

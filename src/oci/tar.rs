@@ -39,13 +39,13 @@
 //! `readOldGNUSparseMap` reads it (GNU format, `realsize`, entries, extension blocks taken from the
 //! stream, `validateSparseEntries`); a PAX sparse map of version 0.0 or 0.1 must parse and fit, and
 //! a regular file's data must be exactly what the map needs (Go's reader: "missing data",
-//! "unreferenced data"). Not checked: what the entries do to one another on the file system (a
-//! hard link to a missing file, a file under a file), what a particular file system or security
+//! "unreferenced data"). What the entries do to one another on the file system is replayed by
+//! [`crate::oci::fstree`]. Not checked: what a particular file system or security
 //! module refuses (ext4 keeps about 4 KiB of extended attributes per inode; SELinux checks its
 //! labels), and PAX sparse files of version 1.0, whose map is at the start of the data: the walk
 //! stops there, as it does at a name whose fate depends on the unpack directory's length.
 
-use crate::oci::fstree::{Refusal, Tree};
+use crate::oci::fstree::{go_clean, Refusal, Tree};
 use std::collections::HashMap;
 
 /// A tar block.
@@ -601,39 +601,32 @@ fn pax_sparse(records: &Records, size: i128) -> Result<Option<PaxSparse>, &'stat
     }))
 }
 
-/// Go's `filepath.Clean` of a slash-separated name (the walk uses the rooted form,
-/// [`go_clean_rooted`]; this one is tested against Go's own cases).
-#[cfg(test)]
-fn go_clean(name: &[u8]) -> Vec<u8> {
-    clean(name, name.first() == Some(&b'/'))
-}
-
-/// `go_clean` of `/` then `name`: the name as containerd resolves it under its unpack directory
-/// (`fs.RootPath`: a `..` at the top stays there).
+/// Go's `filepath.Clean` of `/` then `name`: the name as containerd resolves it under its unpack
+/// directory (`fs.RootPath`: a `..` at the top stays there).
 fn go_clean_rooted(name: &[u8]) -> Vec<u8> {
-    clean(name, true)
+    go_clean(&[&b"/"[..], name].concat())
 }
 
-fn clean(name: &[u8], rooted: bool) -> Vec<u8> {
-    let mut parts: Vec<&[u8]> = Vec::new();
-    for part in name.split(|&b| b == b'/') {
-        match part {
-            b"" | b"." => {}
-            b".." => match parts.last() {
-                Some(&last) if last != b".." => {
-                    parts.pop();
-                }
-                _ if rooted => {}
-                _ => parts.push(part),
-            },
-            _ => parts.push(part),
-        }
-    }
-    let joined = parts.join(&b"/"[..]);
-    match (rooted, joined.is_empty()) {
-        (true, _) => [&b"/"[..], &joined].concat(),
-        (false, true) => b".".to_vec(),
-        (false, false) => joined,
+/// A name or link name for a message (escaped, at most 80 characters).
+fn shown(b: &[u8]) -> String {
+    let s: String = String::from_utf8_lossy(b).chars().take(80).collect();
+    s.escape_default().to_string()
+}
+
+/// What fails in the replay of the layer's entries, for a message.
+fn refused(r: &Refusal) -> String {
+    match r {
+        Refusal::NotDir { at } => format!(
+            "it passes through `{}`, which an earlier entry of this layer made a file, not a directory: containerd's unpack fails (ENOTDIR)",
+            shown(at)
+        ),
+        Refusal::TooManyLinks => "more than 255 symbolic links are on its way: containerd's unpack fails (\"too many links\")".into(),
+        Refusal::LinkToNothing => "it names nothing this layer made before it (ENOENT)".into(),
+        Refusal::LinkToDir => "it names a directory (EPERM)".into(),
+        Refusal::DirGone { name } => format!(
+            "`{}` names nothing any more (a later entry removed it or made it a symbolic link to nothing): containerd's unpack fails (ENOENT)",
+            shown(name)
+        ),
     }
 }
 
@@ -1184,7 +1177,7 @@ impl TarCheck {
     }
 
     /// The entry, passed by the checks of its own, replayed on the names the layer made so far
-    /// ([`Tree`]): what Linux refuses there fails the layer.
+    /// ([`Tree`]): what fails there fails the layer.
     fn replay(&mut self, typ: u8, name: &[u8], linkname: &[u8]) {
         if matches!(self.state, State::Done) {
             return;
@@ -1193,31 +1186,22 @@ impl TarCheck {
         if rooted == b"/" {
             return;
         }
-        let Err(refusal) = self.tree.entry(typ, &rooted, linkname) else {
-            return;
-        };
-        let n = self.headers;
-        let shown = |b: &[u8]| {
-            let s: String = String::from_utf8_lossy(b).chars().take(80).collect();
-            s.escape_default().to_string()
-        };
-        let (name, link) = (shown(name), shown(linkname));
-        self.fail(match refusal {
-            Refusal::UnderFile { at } => format!(
-                "entry {n} (`{name}`) is made under `{}`, which an earlier entry of this layer made a file, not a directory: containerd's unpack fails (ENOTDIR)",
-                shown(&at)
-            ),
-            Refusal::LinkThroughFile { at } => format!(
-                "entry {n} (`{name}`) is a hard link to `{link}`, whose way passes through `{}`, which an earlier entry of this layer made a file, not a directory: containerd's unpack fails (ENOTDIR)",
-                shown(&at)
-            ),
-            Refusal::LinkToNothing => format!(
-                "entry {n} (`{name}`) is a hard link to `{link}`, which no earlier entry of this layer made: containerd (with its default overlayfs snapshotter) and Docker unpack each layer into a directory of its own, where the link fails (ENOENT)"
-            ),
-            Refusal::LinkToDir => format!(
-                "entry {n} (`{name}`) is a hard link to `{link}`, a directory, which Linux cannot hard-link (EPERM)"
-            ),
-        });
+        if let Err(refusal) = self.tree.entry(typ, &rooted, linkname) {
+            let (n, name) = (self.headers, shown(name));
+            let why = match (refusal, typ) {
+                (Refusal::LinkToNothing, _) => format!(
+                    "it is a hard link to `{}`, which no earlier entry of this layer made: containerd (with its default overlayfs snapshotter) and Docker unpack each layer into a directory of its own, where the link fails (ENOENT)",
+                    shown(linkname)
+                ),
+                (Refusal::LinkToDir, _) => format!(
+                    "it is a hard link to `{}`, a directory, which Linux cannot hard-link (EPERM)",
+                    shown(linkname)
+                ),
+                (r, b'1') => format!("it is a hard link to `{}`, {}", shown(linkname), refused(&r)),
+                (r, _) => refused(&r),
+            };
+            self.fail(format!("entry {n} (`{name}`): {why}"));
+        }
     }
 
     /// Linux's limits on a path containerd uses (`cleaned`, under its unpack directory): each
@@ -1246,7 +1230,22 @@ impl TarCheck {
     }
 
     /// Whether the stream, now ended, is an archive the runtime unpacks (`Err`: why not).
-    pub fn finish(&self) -> Result<(), String> {
+    pub fn finish(&mut self) -> Result<(), String> {
+        let ended = self.ended();
+        if ended.is_ok() && self.unchecked.is_none() {
+            // containerd then sets the times of every directory entry.
+            if let Err(r) = self.tree.end() {
+                return Err(format!(
+                    "at the end of the archive, containerd sets the times of each directory entry: {}",
+                    refused(&r)
+                ));
+            }
+        }
+        ended
+    }
+
+    /// Whether the stream, now ended, ends where Go's reader ends an archive (`Err`: why not).
+    fn ended(&self) -> Result<(), String> {
         if let Some(e) = &self.error {
             return Err(e.clone());
         }
@@ -1752,7 +1751,7 @@ mod tests {
         // A directory made a file: what the walk cached of it is gone too.
         fails(
             &[entry("d/a", b""), t("d", b'0'), entry("d/b", b"")],
-            "under `/d`",
+            "passes through `/d`",
         );
         // A global header removes what is at its name (and makes nothing).
         fails(
@@ -1760,7 +1759,7 @@ mod tests {
             "ENOENT",
         );
         // An entry under a file (or device, FIFO) an earlier entry made.
-        fails(&[f(), entry("f/x", b"")], "under `/f`");
+        fails(&[f(), entry("f/x", b"")], "passes through `/f`");
         fails(&[f(), t("f/a/b/", b'5')], "ENOTDIR");
         fails(&[t("d/f", b'6'), link("d/f/h", "x")], "ENOTDIR");
         fails(&[f(), t("f/.wh.x", b'0')], "ENOTDIR");
@@ -1775,14 +1774,42 @@ mod tests {
             "ENOTDIR",
         );
         // Where the replay stops deciding (the rest of the layer is judged by the other checks).
-        undecided_here(
+        // Symbolic links on the way are followed inside the unpack directory, as `fs.RootPath`
+        // follows them, at most 255.
+        let d = || t("d/", b'5');
+        passes(&[d(), symlink("s", "d"), entry("s/x", b""), link("h", "s/x")]);
+        passes(&[symlink("s", "/d"), entry("s/x", b""), link("h", "d/x")]);
+        passes(&[
+            symlink("s", "../../d"),
+            entry("s/x", b""),
+            link("h", "/d/x"),
+        ]);
+        passes(&[
+            symlink("s", "nowhere"),
+            entry("s/x", b""),
+            link("h", "nowhere/x"),
+        ]);
+        passes(&[
+            d(),
+            symlink("s", "d"),
+            link("h", "s"),
+            entry("h/x", b""),
+            link("g", "d/x"),
+        ]);
+        passes(&[f(), d(), symlink("d", "f")]);
+        fails(
             &[symlink("s", "f"), f(), entry("s/x", b"")],
-            "symbolic link",
+            "passes through `/f`",
         );
-        undecided_here(
-            &[t("d/", b'5'), symlink("d/s", "/"), link("h", "d/s/x")],
-            "symbolic link",
+        fails(
+            &[symlink("a", "b"), symlink("b", "a"), entry("a/x", b"")],
+            "too many links",
         );
+        fails(&[symlink("s", "s"), link("h", "s/x")], "too many links");
+        fails(&[d(), symlink("d/s", "/"), link("h", "d/s/x")], "ENOENT");
+        // containerd sets every directory entry's times at the end, its name resolved again.
+        fails(&[d(), symlink("d", "nowhere")], "`/d` names nothing");
+        fails(&[d(), symlink("d", "d")], "too many links");
         undecided_here(
             &[f(), t(".wh.f", b'0'), entry("f/x", b"")],
             "whiteout of a name",

@@ -640,8 +640,8 @@ fn entries_linux_refuses_to_create_are_unusable() {
 /// What a layer's entries do to one another as containerd unpacks the layer (each layer into a
 /// directory of its own, as its default overlayfs snapshotter and Docker do; compared with
 /// `ctr images pull` in adversarial pass 36): a hard link to nothing the layer made, to a
-/// directory, and an entry under a file fail; where a symbolic link is on the way, the replay
-/// stops deciding and the layer passes on the other checks.
+/// directory, an entry under a file and symbolic links that loop fail; symbolic links on the way
+/// are followed inside the layer.
 #[test]
 fn entries_that_meet_on_the_file_system_are_replayed_as_containerd_unpacks_them() {
     use common::tar::{header, member, pax_records};
@@ -700,6 +700,20 @@ fn entries_that_meet_on_the_file_system_are_replayed_as_containerd_unpacks_them(
             "file-under-a-lower-layers-file",
             vec![layer(&[f()]), layer(&[member("f/x", b'0', b"2")])],
             "",
+        ),
+        (
+            "symlinks-that-loop",
+            vec![layer(&[
+                symlink("a", "b"),
+                symlink("b", "a"),
+                member("a/x", b'0', b"2"),
+            ])],
+            "too many links",
+        ),
+        (
+            "directory-made-a-dangling-symlink",
+            vec![layer(&[header("d/", 0, b'5'), symlink("d", "nowhere")])],
+            "ENOENT",
         ),
         (
             "symlink-on-the-way",
