@@ -82,8 +82,10 @@ fn docker_config_auths_basic_auth_passes_with_credentials_sent_when_asked() {
     assert_eq!(run.json.platforms.len(), 2);
     assert_eq!(run.json.attestations.len(), 2);
     // Credentials go to the registry once it asks for them (its Basic challenge), as Docker sends
-    // them: two 401s (the index's GET and HEAD, at once), then 2 + 2 + 2 with credentials.
-    assert_eq!(run.requests, 8, "{}", run.stderr);
+    // them: a 401 for the index's GET, then 2 + 2 + 2 with credentials. The HEAD goes out beside
+    // the GET: a 401 too when it leaves before the GET's answer is back, else with credentials (a
+    // loaded machine); 6 would mean credentials sent before the registry asked.
+    assert!(matches!(run.requests, 7 | 8), "{}", run.stderr);
     assert_no_secret(&run, r.password.as_ref().unwrap());
 
     // For an ECR registry (here declared as one), which always answers Basic, they are sent at once:
