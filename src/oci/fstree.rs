@@ -35,9 +35,9 @@ pub const MAX_NODES: usize = (1 << 18) / 8 * 7;
 const MAX_IDS: u32 = 1 << 22;
 /// Most bytes of symbolic link targets and directory entry names kept.
 pub const MAX_BYTES: usize = 8 << 20;
-/// Most name lookups one layer's replay makes (a path of 2,000 components through symbolic links
-/// costs millions).
-pub const MAX_STEPS: u64 = 1 << 26;
+/// Most name lookups one layer's replay makes, about a third of a second (a path of 2,000
+/// components through symbolic links costs millions).
+pub const MAX_STEPS: u64 = 1 << 23;
 /// Symbolic links `fs.RootPath` follows before "too many links".
 const MAX_LINKS: u32 = 255;
 
@@ -93,7 +93,7 @@ pub enum Refusal {
     LinkToDir,
     /// A directory entry's name names nothing at the end, when its times are set (ENOENT).
     DirGone {
-        /// The directory entry's rooted name.
+        /// The directory entry's name, cleaned.
         name: Vec<u8>,
     },
 }
@@ -110,8 +110,24 @@ impl From<Refusal> for Stop {
     }
 }
 
+/// Where a name resolves, for Linux's path limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolved {
+    /// As written: the layer has made no symbolic link.
+    AsWritten,
+    /// To this rooted, cleaned path.
+    To(Vec<u8>),
+    /// Its resolution fails (the replay fails the entry).
+    Fails,
+    /// Not known: the replay stopped deciding.
+    Unknown,
+}
+
 /// What an entry makes: its kind, and a symbolic link's target.
 type Made = (Kind, Option<Box<[u8]>>);
+
+/// What `walkLink` returns: a path, whether it was a link's target, the directory it names.
+type Walked = (Vec<u8>, bool, Option<u32>);
 
 /// What `lstat` of a rooted, cleaned name finds.
 enum Found {
@@ -140,7 +156,9 @@ pub struct Tree {
     lost: Option<&'static str>,
     /// Bumped whenever a name is removed or replaced (what a cached walk relied on may be gone).
     epoch: u64,
-    /// The last directory an entry was made in: its rooted name, its id and the epoch then.
+    /// Lookups that found nothing (a resolution that met none stays true until a removal).
+    misses: u64,
+    /// The last directory an entry was made in: its name, its id and the epoch then.
     cached: (Vec<u8>, u32, u64),
 }
 
@@ -167,6 +185,7 @@ impl Default for Tree {
             next_id: 1,
             lost: None,
             epoch: 0,
+            misses: 0,
             cached: (b"/".to_vec(), 0, 0),
         }
     }
@@ -208,7 +227,7 @@ fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
 }
 
 /// Go's `filepath.Split`: up to and including the last `/`, and the rest.
-fn split(path: &[u8]) -> (&[u8], &[u8]) {
+pub(crate) fn split(path: &[u8]) -> (&[u8], &[u8]) {
     let at = path.iter().rposition(|&b| b == b'/').map_or(0, |i| i + 1);
     path.split_at(at)
 }
@@ -291,10 +310,36 @@ impl Tree {
     }
 
     /// One entry of the layer, after the other checks passed it: `typ` its tar type (`0` to `6`,
-    /// `g`, or anything for a whiteout), `rooted` its name cleaned under the unpack directory (not
-    /// the top), `linkname` a link's name as written.
-    pub fn entry(&mut self, typ: u8, rooted: &[u8], linkname: &[u8]) -> Result<(), Refusal> {
-        self.decide(|t| t.replay(typ, rooted, linkname))
+    /// `g`, or anything for a whiteout), `name` its name cleaned as containerd cleans it (Go's
+    /// `filepath.Clean`, relative unless written from `/`; not one that resolves to the top),
+    /// `linkname` a link's name as written.
+    pub fn entry(&mut self, typ: u8, name: &[u8], linkname: &[u8]) -> Result<(), Refusal> {
+        self.decide(|t| t.replay(typ, name, linkname))
+    }
+
+    /// Where `dir` (a cleaned entry name's directory part, as [`split`] gives it) then `tail`
+    /// resolve, for Linux's path limits: as written until the layer makes a symbolic link.
+    pub fn resolve(&mut self, dir: &[u8], tail: &[u8]) -> Resolved {
+        self.resolved(|t| Ok(join(&t.root_path(dir)?, tail)))
+    }
+
+    /// Where a hard link's name resolves ([`Tree::resolve`] for `hardlinkRootPath`).
+    pub fn resolve_link(&mut self, linkname: &[u8]) -> Resolved {
+        self.resolved(|t| t.hardlink_root_path(linkname))
+    }
+
+    fn resolved(&mut self, f: impl FnOnce(&mut Self) -> Result<Vec<u8>, Stop>) -> Resolved {
+        if !self.symlinks {
+            return Resolved::AsWritten;
+        }
+        if self.lost.is_some() {
+            return Resolved::Unknown;
+        }
+        match f(self) {
+            Ok(p) => Resolved::To(p),
+            Err(Stop::Fail(_)) => Resolved::Fails,
+            Err(Stop::Lost) => Resolved::Unknown,
+        }
     }
 
     /// At the end of the layer: containerd sets the times of every directory entry, its name
@@ -309,7 +354,7 @@ impl Tree {
                 let resolved = if t.symlinks {
                     t.root_path(&name)?
                 } else {
-                    name.to_vec()
+                    join(b"/", &name)
                 };
                 match t.lstat(&resolved)? {
                     Found::At(Some(_)) => {}
@@ -330,8 +375,8 @@ impl Tree {
         }
     }
 
-    fn replay(&mut self, typ: u8, rooted: &[u8], linkname: &[u8]) -> Result<(), Stop> {
-        let (dir, base) = split(rooted);
+    fn replay(&mut self, typ: u8, name: &[u8], linkname: &[u8]) -> Result<(), Stop> {
+        let (dir, base) = split(name);
         let parent = self.make_dir(dir)?;
         if base == b".wh..wh..opq" {
             // The native snapshotter removes what the directory holds that this layer did not
@@ -362,8 +407,8 @@ impl Tree {
             self.remove_key(key);
         }
         if typ == b'5' {
-            self.keep(rooted.len())?;
-            self.dirs.push(rooted.into());
+            self.keep(name.len())?;
+            self.dirs.push(name.into());
         }
         let (kind, target) = match typ {
             b'5' if dir_on_dir => return Ok(()),
@@ -383,21 +428,22 @@ impl Tree {
         Ok(())
     }
 
-    /// Resolves an entry's directory (rooted, cleaned, ending in `/`) as `fs.RootPath` does and
-    /// makes what is missing (`mkparent`): its id.
+    /// Resolves an entry's directory (its cleaned name's directory part, as `filepath.Split`
+    /// gives it) as `fs.RootPath` does and makes what is missing (`mkparent`): its id.
     fn make_dir(&mut self, dir: &[u8]) -> Result<u32, Stop> {
-        if dir == b"/" {
-            return Ok(0);
-        }
         if self.cached.0 == dir && self.cached.2 == self.epoch {
             return Ok(self.cached.1);
         }
-        // Until the layer makes a symbolic link, a name resolves as it is written.
+        // Until the layer makes a symbolic link, a name resolves as it is written; after, a
+        // resolution is kept only if every name it looked up was there (one that was not may be
+        // made later and change it).
+        let misses = self.misses;
         let resolved = if self.symlinks {
             self.root_path(dir)?
         } else {
-            dir.to_vec()
+            join(b"/", dir)
         };
+        let keep = !self.symlinks || self.misses == misses;
         let mut id = 0;
         for c in resolved.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
             id = match self.get(id, c)? {
@@ -417,7 +463,9 @@ impl Tree {
                 None => self.insert(id, c, Kind::Dir)?,
             };
         }
-        self.cached = (dir.to_vec(), id, self.epoch);
+        if keep {
+            self.cached = (dir.to_vec(), id, self.epoch);
+        }
         Ok(id)
     }
 
@@ -431,6 +479,9 @@ impl Tree {
         let mut id = 0;
         while let Some(c) = parts.next() {
             let node = self.get(id, c)?;
+            if node.is_none() {
+                self.misses += 1;
+            }
             if parts.peek().is_none() {
                 return Ok(Found::At(node));
             }
@@ -483,14 +534,14 @@ impl Tree {
     }
 
     /// continuity's `walkLink`: what `path` names, and whether it was a symbolic link (then its
-    /// target, as written).
-    fn walk_link(&mut self, path: &[u8], links: &mut u32) -> Result<(Vec<u8>, bool), Stop> {
+    /// target, as written); also the directory's id when it names one.
+    fn walk_link(&mut self, path: &[u8], links: &mut u32) -> Result<Walked, Stop> {
         if *links > MAX_LINKS {
             return Err(Refusal::TooManyLinks.into());
         }
         let path = join(b"/", path);
         if path == b"/" {
-            return Ok((path, false));
+            return Ok((path, false, Some(0)));
         }
         match self.lstat(&path)? {
             Found::At(Some(Node {
@@ -499,9 +550,13 @@ impl Tree {
             })) => {
                 *links += 1;
                 let target = self.targets.get(&id).ok_or(Stop::Lost)?.to_vec();
-                Ok((target, true))
+                Ok((target, true, None))
             }
-            _ => Ok((path, false)),
+            Found::At(Some(Node {
+                kind: Kind::Dir,
+                id,
+            })) => Ok((path, false, Some(id))),
+            _ => Ok((path, false, None)),
         }
     }
 
@@ -510,14 +565,51 @@ impl Tree {
     /// link target joined to its directory, an absolute one taken as it is).
     fn walk_links(&mut self, path: &[u8], links: &mut u32) -> Result<Vec<u8>, Stop> {
         let mut parts = path.split(|&b| b == b'/').filter(|c| !c.is_empty());
-        let mut resolved = if path.first() == Some(&b'/') {
-            b"/".to_vec()
+        // The directory `resolved` names, while known: a plain name under it is looked up there
+        // (what `lstat` of the joined path finds), not from the top again.
+        let (mut resolved, mut at) = if path.first() == Some(&b'/') {
+            (b"/".to_vec(), Some(0))
         } else {
             // The first name is looked up as it is (an empty path: the top).
-            self.walk_link(parts.next().unwrap_or_default(), links)?.0
+            let (first, _, at) = self.walk_link(parts.next().unwrap_or_default(), links)?;
+            (first, at)
         };
         for c in parts {
-            let (next, islink) = self.walk_link(&join(&resolved, c), links)?;
+            if let (Some(dir), false) = (at, c == b"." || c == b"..") {
+                if *links > MAX_LINKS {
+                    return Err(Refusal::TooManyLinks.into());
+                }
+                let node = self.get(dir, c)?;
+                at = None;
+                match node {
+                    Some(Node {
+                        kind: Kind::Symlink,
+                        id,
+                    }) => {
+                        *links += 1;
+                        let target = self.targets.get(&id).ok_or(Stop::Lost)?.to_vec();
+                        resolved = if target.first() == Some(&b'/') {
+                            target
+                        } else {
+                            join(&resolved, &target)
+                        };
+                        continue;
+                    }
+                    Some(Node {
+                        kind: Kind::Dir,
+                        id,
+                    }) => at = Some(id),
+                    None => self.misses += 1,
+                    Some(_) => {}
+                }
+                if resolved != b"/" {
+                    resolved.push(b'/');
+                }
+                resolved.extend_from_slice(c);
+                continue;
+            }
+            let (next, islink, dir) = self.walk_link(&join(&resolved, c), links)?;
+            at = dir;
             resolved = if !islink || next.first() == Some(&b'/') {
                 next
             } else {

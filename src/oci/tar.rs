@@ -45,7 +45,7 @@
 //! labels), and PAX sparse files of version 1.0, whose map is at the start of the data: the walk
 //! stops there, as it does at a name whose fate depends on the unpack directory's length.
 
-use crate::oci::fstree::{go_clean, Refusal, Tree};
+use crate::oci::fstree::{go_clean, split, Refusal, Resolved, Tree};
 use std::collections::HashMap;
 
 /// A tar block.
@@ -370,13 +370,27 @@ fn length_over(len: usize, what: &str, n: u64) -> Option<Over> {
     )))
 }
 
+/// What a hard link's limits are measured on, for messages.
+const LINK_WHAT: &str = "its hard link's target, as the runtime looks it up,";
+
+/// A path over Linux's limits as written, where symbolic links the replay does not follow may
+/// make it shorter: undecided.
+fn unknown_length(over: Over, what: &str) -> Over {
+    match over {
+        Over::Fails(why) => Over::Undecided(format!(
+            "{why}; but {what} passes through symbolic links shipcheck does not follow, which may make it shorter; the rest of the archive was not walked"
+        )),
+        undecided => undecided,
+    }
+}
+
 /// containerd's lookups for a hard link's link name (`hardlinkRootPath`): its directory part
 /// walked raw by `fs.RootPath`, each prefix cleaned as it goes and looked up (`lstat`; a `..` at
 /// the top stays there; symlinks are not followed here), then the target, the last name joined.
 /// Returns how the lookups meet Linux's limits (a certain failure first, wherever it is) and the
 /// target's rooted path. Linear in the name's length (a PAX `linkpath` may be 1 MiB).
 fn link_walk(linkname: &[u8], n: u64) -> (Option<Over>, Vec<u8>) {
-    let what = "its hard link's target, as the runtime looks it up,";
+    let what = LINK_WHAT;
     let (dir, base) = match linkname.iter().rposition(|&b| b == b'/') {
         Some(i) => (&linkname[..i], &linkname[i + 1..]),
         None => (&b""[..], linkname),
@@ -1045,17 +1059,20 @@ impl TarCheck {
         }
         let base = rooted.rsplit(|&b| b == b'/').next().unwrap_or_default();
         let dir = &rooted[..rooted.len() - base.len()];
+        // The directory as containerd resolves it (the name cleaned, relative as written).
+        let cleaned = go_clean(name);
+        let (cdir, _) = split(&cleaned);
         let shown = || String::from_utf8_lossy(name).escape_default().to_string();
         let created = matches!(typ, b'0'..=b'6') && !base.starts_with(b".wh.");
         // Whatever the entry, containerd first creates its directory (`mkparent`); an entry it
         // creates is measured whole (its directory is part of it: a name that fails for any
         // unpack directory fails, also where its directory alone would be undecided).
-        let (measured, what) = if created {
-            (&rooted[..], "its name")
+        let (measured, tail, what) = if created {
+            (&rooted[..], base, "its name")
         } else {
-            (dir, "its directory")
+            (dir, &b""[..], "its directory")
         };
-        if !self.path_limits(measured, what) {
+        if !self.path_limits(measured, (cdir, tail), what) {
             return None;
         }
         if base == b".wh..wh..opq" {
@@ -1072,7 +1089,11 @@ impl TarCheck {
             // A whiteout removes a file; it is not created, whatever its type. containerd creates
             // its directory, then removes the file it names (an error other than "not found"
             // fails the unpack: a name too long for Linux).
-            self.path_limits(&[dir, original].concat(), "the file its whiteout removes");
+            self.path_limits(
+                &[dir, original].concat(),
+                (cdir, original),
+                "the file its whiteout removes",
+            );
             return None;
         }
         if !matches!(typ, b'0'..=b'6' | b'g') {
@@ -1131,7 +1152,15 @@ impl TarCheck {
                         shown(linkname)
                     ));
                 }
-                let (over, target) = link_walk(linkname, n);
+                let (over, target) = match self.tree.resolve_link(linkname) {
+                    Resolved::AsWritten => link_walk(linkname, n),
+                    Resolved::To(target) => (path_over(&target, LINK_WHAT, n), target),
+                    Resolved::Fails => (None, Vec::new()),
+                    Resolved::Unknown => {
+                        let (over, target) = link_walk(linkname, n);
+                        (over.map(|o| unknown_length(o, LINK_WHAT)), target)
+                    }
+                };
                 match over {
                     Some(Over::Fails(why)) => return self.fail(why),
                     Some(Over::Undecided(why)) => {
@@ -1182,11 +1211,11 @@ impl TarCheck {
         if matches!(self.state, State::Done) {
             return;
         }
-        let rooted = go_clean_rooted(name);
-        if rooted == b"/" {
+        if go_clean_rooted(name) == b"/" {
             return;
         }
-        if let Err(refusal) = self.tree.entry(typ, &rooted, linkname) {
+        // containerd cleans the name (`filepath.Clean`, relative as written) and resolves it.
+        if let Err(refusal) = self.tree.entry(typ, &go_clean(name), linkname) {
             let (n, name) = (self.headers, shown(name));
             let why = match (refusal, typ) {
                 (Refusal::LinkToNothing, _) => format!(
@@ -1206,10 +1235,21 @@ impl TarCheck {
 
     /// Linux's limits on a path containerd uses (`cleaned`, under its unpack directory): each
     /// component at most 255 bytes (ENAMETOOLONG on every file system containerd unpacks to), the
-    /// whole under 4096 bytes with the directory in front. `false` when the walk stops here (the
-    /// layer fails, or, for a length that depends on that directory, is undecided).
-    fn path_limits(&mut self, cleaned: &[u8], what: &str) -> bool {
-        match path_over(cleaned, what, self.headers) {
+    /// whole under 4096 bytes with the directory in front. Once the layer has made a symbolic
+    /// link, the path measured is where `resolve` (a directory part and a last name) leads, as the
+    /// kernel sees it. `false` when the walk stops here (the layer fails, or, for a length that
+    /// depends on that directory or on links the replay does not follow, is undecided).
+    fn path_limits(&mut self, cleaned: &[u8], resolve: (&[u8], &[u8]), what: &str) -> bool {
+        let over = match self.tree.resolve(resolve.0, resolve.1) {
+            Resolved::AsWritten => path_over(cleaned, what, self.headers),
+            Resolved::To(path) => path_over(&path, what, self.headers),
+            // The replay fails the entry where its resolution fails.
+            Resolved::Fails => None,
+            Resolved::Unknown => {
+                path_over(cleaned, what, self.headers).map(|o| unknown_length(o, what))
+            }
+        };
+        match over {
             None => true,
             Some(Over::Fails(why)) => {
                 self.fail(why);
@@ -1807,8 +1847,64 @@ mod tests {
         );
         fails(&[symlink("s", "s"), link("h", "s/x")], "too many links");
         fails(&[d(), symlink("d/s", "/"), link("h", "d/s/x")], "ENOENT");
+        // A relative name is resolved as written: a link at the top is followed before a `..`
+        // after it applies (adversarial pass 37), also once the names it met are made later.
+        let abx = || symlink("x", "a/b");
+        passes(&[
+            abx(),
+            symlink("s", "x/../t"),
+            entry("s/g", b""),
+            link("h", "a/t/g"),
+        ]);
+        fails(
+            &[
+                f(),
+                symlink("x", "f/z"),
+                symlink("s", "x/../t"),
+                entry("s/g", b""),
+            ],
+            "ENOTDIR",
+        );
+        passes(&[d(), t("a/t/", b'5'), abx(), symlink("d", "x/../t")]);
+        fails(
+            &[d(), t("t/", b'5'), abx(), symlink("d", "x/../t")],
+            "`d` names nothing",
+        );
+        passes(&[
+            symlink("s", "/x/../t"),
+            entry("s/f", b""),
+            abx(),
+            entry("s/g", b""),
+            link("h", "a/t/g"),
+        ]);
+        // Path limits are measured where the name resolves, once the layer has symbolic links.
+        let x255 = "X".repeat(255);
+        let long = format!("{}f", format!("{x255}/").repeat(16));
+        let named = |kvs: &[&str], h: Vec<u8>| [meta(b'x', records(kvs).as_slice()), h].concat();
+        let to_dot = || named(&[&format!("path={x255}"), "linkpath=."], t("l", b'2'));
+        passes(&[to_dot(), named(&[&format!("path={long}")], t("n", b'0'))]);
+        passes(&[
+            f(),
+            to_dot(),
+            named(&[&format!("linkpath={long}")], t("h", b'1')),
+        ]);
+        fails(
+            &[named(&[&format!("path={long}")], t("n", b'0'))],
+            "4097 bytes",
+        );
+        let far = format!("linkpath={}", format!("{}/", "T".repeat(250)).repeat(12));
+        let u = |n: usize| format!("{}/", "U".repeat(250)).repeat(n);
+        let (grown, grown5) = (format!("path=l/{}f", u(1)), format!("path=l/{}f", u(5)));
+        passes(&[named(&[&far], t("l", b'2')), named(&[&grown], t("n", b'0'))]);
+        fails(
+            &[
+                named(&[&far], t("l", b'2')),
+                named(&[&grown5], t("n", b'0')),
+            ],
+            "longer than the 4095 bytes",
+        );
         // containerd sets every directory entry's times at the end, its name resolved again.
-        fails(&[d(), symlink("d", "nowhere")], "`/d` names nothing");
+        fails(&[d(), symlink("d", "nowhere")], "`d` names nothing");
         fails(&[d(), symlink("d", "d")], "too many links");
         undecided_here(
             &[f(), t(".wh.f", b'0'), entry("f/x", b"")],
