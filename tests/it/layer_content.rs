@@ -665,6 +665,9 @@ fn entries_that_meet_on_the_file_system_are_replayed_as_containerd_unpacks_them(
     };
     let f = || member("f", b'0', b"1");
     let layer = |parts: &[Vec<u8>]| [parts.concat(), end.clone()].concat();
+    // A 4097-byte name that a link to `.` makes `/n` (adversarial pass 37: it failed here).
+    let x255 = "X".repeat(255);
+    let long = format!("{}n", format!("{x255}/").repeat(16));
     let cases = [
         (
             "link-to-earlier-file",
@@ -714,6 +717,36 @@ fn entries_that_meet_on_the_file_system_are_replayed_as_containerd_unpacks_them(
             "directory-made-a-dangling-symlink",
             vec![layer(&[header("d/", 0, b'5'), symlink("d", "nowhere")])],
             "ENOENT",
+        ),
+        (
+            "relative-link-at-the-top",
+            vec![layer(&[
+                symlink("x", "a/b"),
+                symlink("s", "x/../t"),
+                member("s/g", b'0', b"2"),
+                link("h", "a/t/g"),
+            ])],
+            "",
+        ),
+        (
+            "long-name-through-a-link-to-dot",
+            vec![layer(&[
+                [
+                    member(
+                        "pax",
+                        b'x',
+                        &pax_records(&[&format!("path={x255}"), "linkpath=."]),
+                    ),
+                    header("l", 0, b'2'),
+                ]
+                .concat(),
+                [
+                    member("pax", b'x', &pax_records(&[&format!("path={long}")])),
+                    member("n", b'0', b"2"),
+                ]
+                .concat(),
+            ])],
+            "",
         ),
         (
             "symlink-on-the-way",
