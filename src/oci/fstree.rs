@@ -239,6 +239,17 @@ impl Tree {
         self.lost
     }
 
+    /// Whether the replay still decides (it has not stopped).
+    pub fn deciding(&self) -> bool {
+        self.lost.is_none()
+    }
+
+    /// Whether names resolve other than as written: the layer has made a symbolic link (and
+    /// [`Tree::resolve`] needs the name cleaned as containerd cleans it).
+    pub fn follows_links(&self) -> bool {
+        self.symlinks
+    }
+
     fn key(&self, parent: u32, name: &[u8]) -> u64 {
         let mut h = self.keys.build_hasher();
         h.write_u32(parent);
@@ -464,7 +475,9 @@ impl Tree {
             };
         }
         if keep {
-            self.cached = (dir.to_vec(), id, self.epoch);
+            self.cached.0.clear();
+            self.cached.0.extend_from_slice(dir);
+            (self.cached.1, self.cached.2) = (id, self.epoch);
         }
         Ok(id)
     }

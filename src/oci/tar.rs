@@ -1060,7 +1060,11 @@ impl TarCheck {
         let base = rooted.rsplit(|&b| b == b'/').next().unwrap_or_default();
         let dir = &rooted[..rooted.len() - base.len()];
         // The directory as containerd resolves it (the name cleaned, relative as written).
-        let cleaned = go_clean(name);
+        let cleaned = if self.tree.follows_links() {
+            go_clean(name)
+        } else {
+            Vec::new()
+        };
         let (cdir, _) = split(&cleaned);
         let shown = || String::from_utf8_lossy(name).escape_default().to_string();
         let created = matches!(typ, b'0'..=b'6') && !base.starts_with(b".wh.");
@@ -1208,14 +1212,17 @@ impl TarCheck {
     /// The entry, passed by the checks of its own, replayed on the names the layer made so far
     /// ([`Tree`]): what fails there fails the layer.
     fn replay(&mut self, typ: u8, name: &[u8], linkname: &[u8]) {
-        if matches!(self.state, State::Done) {
+        if matches!(self.state, State::Done) || !self.tree.deciding() {
             return;
         }
-        if go_clean_rooted(name) == b"/" {
+        // containerd cleans the name (`filepath.Clean`, relative as written) and resolves it; one
+        // that resolves to the top (only `.` and `..` in it) is skipped.
+        let cleaned = go_clean(name);
+        let top = |c: &[u8]| matches!(c, b"" | b"." | b"..");
+        if cleaned.split(|&b| b == b'/').all(top) {
             return;
         }
-        // containerd cleans the name (`filepath.Clean`, relative as written) and resolves it.
-        if let Err(refusal) = self.tree.entry(typ, &go_clean(name), linkname) {
+        if let Err(refusal) = self.tree.entry(typ, &cleaned, linkname) {
             let (n, name) = (self.headers, shown(name));
             let why = match (refusal, typ) {
                 (Refusal::LinkToNothing, _) => format!(
