@@ -457,20 +457,8 @@ impl Tree {
         let keep = !self.symlinks || self.misses == misses;
         let mut id = 0;
         for c in resolved.split(|&b| b == b'/').filter(|c| !c.is_empty()) {
-            id = match self.get(id, c)? {
-                Some(Node {
-                    kind: Kind::Dir,
-                    id,
-                }) => id,
-                Some(Node {
-                    kind: Kind::File, ..
-                }) => {
-                    return Err(Refusal::NotDir {
-                        at: through(&resolved, c),
-                    }
-                    .into())
-                }
-                Some(_) => return Err(self.stop("a whiteout's mark on an entry's way")),
+            id = match self.step(id, c, &resolved)? {
+                Some(dir) => dir,
                 None => self.insert(id, c, Kind::Dir)?,
             };
         }
@@ -482,6 +470,30 @@ impl Tree {
         Ok(id)
     }
 
+    /// One step of a walk down `path` (rooted, cleaned), into `c` in the directory `dir`: its id,
+    /// or `None` where nothing is there; under a non-directory Linux says ENOTDIR, and through a
+    /// symbolic link (which the kernel would follow, maybe out of the unpack directory) or a
+    /// whiteout's mark the replay stops.
+    fn step(&mut self, dir: u32, c: &[u8], path: &[u8]) -> Result<Option<u32>, Stop> {
+        match self.get(dir, c)? {
+            None => {
+                self.misses += 1;
+                Ok(None)
+            }
+            Some(Node {
+                kind: Kind::Dir,
+                id,
+            }) => Ok(Some(id)),
+            Some(Node {
+                kind: Kind::File, ..
+            }) => Err(Refusal::NotDir {
+                at: through(path, c),
+            }
+            .into()),
+            Some(_) => Err(self.stop("a symbolic link or whiteout's mark on the way")),
+        }
+    }
+
     /// `lstat` of a rooted, cleaned name: the kernel follows a symbolic link on the way, which
     /// the replay does not (it may leave the unpack directory).
     fn lstat(&mut self, path: &[u8]) -> Result<Found, Stop> {
@@ -491,33 +503,18 @@ impl Tree {
             .peekable();
         let mut id = 0;
         while let Some(c) = parts.next() {
+            if parts.peek().is_some() {
+                match self.step(id, c, path)? {
+                    Some(dir) => id = dir,
+                    None => return Ok(Found::Missing),
+                }
+                continue;
+            }
             let node = self.get(id, c)?;
             if node.is_none() {
                 self.misses += 1;
             }
-            if parts.peek().is_none() {
-                return Ok(Found::At(node));
-            }
-            id = match node {
-                None => return Ok(Found::Missing),
-                Some(Node {
-                    kind: Kind::Dir,
-                    id,
-                }) => id,
-                Some(Node {
-                    kind: Kind::File, ..
-                }) => {
-                    return Err(Refusal::NotDir {
-                        at: through(path, c),
-                    }
-                    .into())
-                }
-                Some(_) => {
-                    return Err(
-                        self.stop("a symbolic link or whiteout's mark the kernel would follow")
-                    )
-                }
-            };
+            return Ok(Found::At(node));
         }
         Ok(Found::At(Some(Node {
             id: 0,
