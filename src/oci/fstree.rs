@@ -16,14 +16,19 @@
 //! - at the end, every directory entry's name resolved again and its times set (ENOENT where a
 //!   later entry removed it or made it a symbolic link to nothing).
 //!
+//! Whiteouts are unpacked one way in an image's first layer (into an empty directory: a whiteout
+//! removes what it names, an opaque marker what its directory holds that the layer did not name)
+//! and another above it (overlayfs: a whiteout becomes a character device at the name it names,
+//! EEXIST where the layer made that name; an opaque marker an attribute): [`Whiteouts`]. The
+//! caller replays a layer both ways from its first whiteout, since one layer may sit anywhere.
+//!
 //! The tree keeps the kind of each name and the target of each symbolic link. Where the replay
-//! would need more than that, or where containerd's snapshotters part ways, it stops deciding for
-//! the rest of the layer (never a failure, never a pass of its own: the layer is judged by the
-//! other checks alone): a whiteout of a name this layer made (overlayfs fails on it, the first layer
-//! and the native snapshotter remove it) and any path through a whiteout's mark, an opaque-directory
-//! marker in a directory that already has entries, a lookup the kernel would make through a
-//! symbolic link (which may leave the unpack directory), and more than [`MAX_NODES`] names,
-//! [`MAX_BYTES`] bytes of link targets and directory names, or [`MAX_STEPS`] lookups.
+//! would need more than that, it stops deciding for the rest of the layer (never a failure, never
+//! a pass of its own: the layer is judged by the other checks alone): an opaque marker in a
+//! directory that already has entries in the first layer (whose unpack also removes directories
+//! `mkparent` made), a lookup the kernel would make through a symbolic link (which may leave the
+//! unpack directory), and more than [`MAX_NODES`] names, [`MAX_BYTES`] bytes of link targets and
+//! directory names, or [`MAX_STEPS`] lookups.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState};
@@ -35,8 +40,8 @@ pub const MAX_NODES: usize = (1 << 18) / 8 * 7;
 const MAX_IDS: u32 = 1 << 22;
 /// Most bytes of symbolic link targets and directory entry names kept.
 pub const MAX_BYTES: usize = 8 << 20;
-/// Most name lookups one layer's replay makes, about a third of a second (a path of 2,000
-/// components through symbolic links costs millions).
+/// Most work one layer's replay does: name lookups, and bytes of paths built or cleaned (a path
+/// of 2,000 components through symbolic links costs millions); a fraction of a second.
 pub const MAX_STEPS: u64 = 1 << 23;
 /// Symbolic links `fs.RootPath` follows before "too many links".
 const MAX_LINKS: u32 = 255;
@@ -48,9 +53,19 @@ enum Kind {
     /// A regular file, a device or a FIFO: not a directory, not a link.
     File,
     Symlink,
-    /// A whiteout's mark: nothing (first layer, native snapshotter) or a character device
-    /// (overlayfs).
-    Whiteout,
+}
+
+/// How a layer's whiteouts are unpacked, which depends on the layer's place in the image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Whiteouts {
+    /// The first layer (unpacked into an empty directory, the native way): a whiteout removes what
+    /// it names, with everything under it; an opaque marker removes what the directory holds that
+    /// the layer did not name.
+    Remove,
+    /// A layer above the first (overlayfs: into its own upper directory): a whiteout becomes a
+    /// character device 0/0 at the name it names (EEXIST where the name is taken); an opaque
+    /// marker an attribute of the directory.
+    Mark,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -91,6 +106,8 @@ pub enum Refusal {
     LinkToNothing,
     /// The hard link names a directory (EPERM).
     LinkToDir,
+    /// A whiteout names something the layer made, where overlayfs makes its device (EEXIST).
+    WhiteoutOverName,
     /// A directory entry's name names nothing at the end, when its times are set (ENOENT).
     DirGone {
         /// The directory entry's name, cleaned.
@@ -138,7 +155,9 @@ enum Found {
 }
 
 /// The names one layer's unpack has made so far (see the module's documentation).
+#[derive(Clone)]
 pub struct Tree {
+    whiteouts: Whiteouts,
     nodes: HashMap<u64, Node, BuildHasherDefault<Prehashed>>,
     /// Symbolic links' targets, by node id.
     targets: HashMap<u32, Box<[u8]>>,
@@ -156,6 +175,9 @@ pub struct Tree {
     lost: Option<&'static str>,
     /// Bumped whenever a name is removed or replaced (what a cached walk relied on may be gone).
     epoch: u64,
+    /// Where the last hard link replayed resolved, once the layer has symbolic links (for
+    /// Linux's path limits, measured by the caller).
+    last_link: Option<Vec<u8>>,
     /// Lookups that found nothing (a resolution that met none stays true until a removal).
     misses: u64,
     /// The last directory an entry was made in: its name, its id and the epoch then.
@@ -174,6 +196,7 @@ impl std::fmt::Debug for Tree {
 impl Default for Tree {
     fn default() -> Self {
         Tree {
+            whiteouts: Whiteouts::Remove,
             nodes: HashMap::default(),
             targets: HashMap::new(),
             filled: Vec::new(),
@@ -186,6 +209,7 @@ impl Default for Tree {
             lost: None,
             epoch: 0,
             misses: 0,
+            last_link: None,
             cached: (b"/".to_vec(), 0, 0),
         }
     }
@@ -239,6 +263,20 @@ impl Tree {
         self.lost
     }
 
+    /// The same names, replayed on as a layer above the first ([`Whiteouts::Mark`]).
+    pub fn marking(&self) -> Tree {
+        Tree {
+            whiteouts: Whiteouts::Mark,
+            ..self.clone()
+        }
+    }
+
+    /// Where the hard link just replayed resolved (once the layer has symbolic links; `None`
+    /// otherwise or where its replay stopped), taken.
+    pub fn link_target_made(&mut self) -> Option<Vec<u8>> {
+        self.last_link.take()
+    }
+
     /// Whether the replay still decides (it has not stopped).
     pub fn deciding(&self) -> bool {
         self.lost.is_none()
@@ -263,11 +301,18 @@ impl Tree {
     }
 
     fn get_key(&mut self, key: u64) -> Result<Option<Node>, Stop> {
-        self.steps += 1;
+        self.charge(0)?;
+        Ok(self.nodes.get(&key).copied())
+    }
+
+    /// Counts one step of work, and one for every byte of a path built or cleaned (a walk down a
+    /// long name rebuilds it at each step).
+    fn charge(&mut self, bytes: usize) -> Result<(), Stop> {
+        self.steps += 1 + bytes as u64;
         if self.steps > MAX_STEPS {
             return Err(self.stop("more lookups than the replay makes"));
         }
-        Ok(self.nodes.get(&key).copied())
+        Ok(())
     }
 
     fn insert(&mut self, parent: u32, name: &[u8], kind: Kind) -> Result<u32, Stop> {
@@ -334,11 +379,6 @@ impl Tree {
         self.resolved(|t| Ok(join(&t.root_path(dir)?, tail)))
     }
 
-    /// Where a hard link's name resolves ([`Tree::resolve`] for `hardlinkRootPath`).
-    pub fn resolve_link(&mut self, linkname: &[u8]) -> Resolved {
-        self.resolved(|t| t.hardlink_root_path(linkname))
-    }
-
     fn resolved(&mut self, f: impl FnOnce(&mut Self) -> Result<Vec<u8>, Stop>) -> Resolved {
         if !self.symlinks {
             return Resolved::AsWritten;
@@ -390,18 +430,25 @@ impl Tree {
         let (dir, base) = split(name);
         let parent = self.make_dir(dir)?;
         if base == b".wh..wh..opq" {
-            // The native snapshotter removes what the directory holds that this layer did not
-            // name; overlayfs marks the directory. The same only when it holds nothing yet.
-            if self.filled(parent) {
+            // The first layer's unpack removes what the directory holds that the layer did not
+            // name (also directories `mkparent` made, which are not tracked here): decided only
+            // while it holds nothing. overlayfs marks the directory.
+            if self.whiteouts == Whiteouts::Remove && self.filled(parent) {
                 return Err(self.stop("an opaque-directory marker in a directory with entries"));
             }
             return Ok(());
         }
         if let Some(original) = base.strip_prefix(b".wh.") {
-            if self.get(parent, original)?.is_some() {
-                return Err(self.stop("a whiteout of a name the layer made"));
+            let key = self.key(parent, original);
+            let taken = self.get_key(key)?.is_some();
+            match (self.whiteouts, taken) {
+                (Whiteouts::Remove, true) => self.remove_key(key),
+                (Whiteouts::Remove, false) => {}
+                (Whiteouts::Mark, true) => return Err(Refusal::WhiteoutOverName.into()),
+                (Whiteouts::Mark, false) => {
+                    self.insert_key(parent, key, Kind::File)?;
+                }
             }
-            self.insert(parent, original, Kind::Whiteout)?;
             return Ok(());
         }
         let key = self.key(parent, base);
@@ -490,7 +537,7 @@ impl Tree {
                 at: through(path, c),
             }
             .into()),
-            Some(_) => Err(self.stop("a symbolic link or whiteout's mark on the way")),
+            Some(_) => Err(self.stop("a symbolic link on the way")),
         }
     }
 
@@ -532,6 +579,7 @@ impl Tree {
         let mut path = path.to_vec();
         loop {
             let before = links;
+            self.charge(path.len())?;
             path = self.walk_links(&path, &mut links)?;
             if before == links {
                 let rooted = join(b"/", &path);
@@ -618,6 +666,7 @@ impl Tree {
                 resolved.extend_from_slice(c);
                 continue;
             }
+            self.charge(resolved.len() + c.len())?;
             let (next, islink, dir) = self.walk_link(&join(&resolved, c), links)?;
             at = dir;
             resolved = if !islink || next.first() == Some(&b'/') {
@@ -640,6 +689,9 @@ impl Tree {
     /// kind, and a symbolic link's target.
     fn link_target(&mut self, linkname: &[u8]) -> Result<Made, Stop> {
         let target = self.hardlink_root_path(linkname)?;
+        if self.symlinks {
+            self.last_link = Some(target.clone());
+        }
         if target == b"/" {
             return Err(Refusal::LinkToDir.into());
         }
@@ -648,10 +700,6 @@ impl Tree {
             Found::At(Some(Node {
                 kind: Kind::Dir, ..
             })) => Err(Refusal::LinkToDir.into()),
-            Found::At(Some(Node {
-                kind: Kind::Whiteout,
-                ..
-            })) => Err(self.stop("a hard link to a whiteout's mark")),
             Found::At(Some(Node {
                 kind: Kind::Symlink,
                 id,

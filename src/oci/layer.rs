@@ -47,8 +47,14 @@ pub struct Content {
     pub digest: Digest,
     /// The compression found: `gzip`, `zstd` or `none`.
     pub compression: &'static str,
-    /// Why Go's tar reader would not read the content to its end (`None`: it would).
+    /// Why Go's tar reader would not read the content to its end, or containerd would not unpack
+    /// it wherever the layer is in an image (`None`: it would).
     pub not_tar: Option<String>,
+    /// Why containerd would not unpack it as an image's first layer only (whiteouts remove there).
+    pub not_tar_first: Option<String>,
+    /// Why containerd would not unpack it above an image's first layer only (its overlayfs
+    /// snapshotter makes whiteouts devices there).
+    pub not_tar_upper: Option<String>,
     /// Why the walk stopped early without a verdict (`None`: it read to the end or refused).
     pub unchecked: Option<String>,
 }
@@ -262,6 +268,8 @@ impl Unpacker {
         };
         Ok(Content {
             not_tar: out.tar.finish().err(),
+            not_tar_first: out.tar.fails_as_first().map(str::to_string),
+            not_tar_upper: out.tar.fails_as_upper().map(str::to_string),
             unchecked: out.tar.unchecked().map(str::to_string),
             digest: sha256_digest(out.sha),
             compression,

@@ -1087,7 +1087,12 @@ impl Verifier<'_> {
                 return out;
             }
         };
-        if let Some(why) = &c.not_tar {
+        // A layer may unpack in one place of an image and not in another (whiteouts).
+        let placed = match i {
+            0 => c.not_tar_first.as_ref().map(|w| format!("{w} (as the image's first layer, which containerd unpacks into an empty directory, each whiteout removing what it names)")),
+            _ => c.not_tar_upper.as_ref().map(|w| format!("{w} (above the image's first layer, which containerd's overlayfs snapshotter unpacks into a directory of its own, each whiteout made a device there)")),
+        };
+        if let Some(why) = c.not_tar.as_ref().or(placed.as_ref()) {
             out.push(
                 Reason::new(
                     Code::UnusableEntry,

@@ -641,7 +641,8 @@ fn entries_linux_refuses_to_create_are_unusable() {
 /// directory of its own, as its default overlayfs snapshotter and Docker do; compared with
 /// `ctr images pull` in adversarial pass 36): a hard link to nothing the layer made, to a
 /// directory, an entry under a file and symbolic links that loop fail; symbolic links on the way
-/// are followed inside the layer.
+/// are followed inside the layer; a whiteout of a name its own layer made fails above the image's
+/// first layer only (overlayfs makes it a device there).
 #[test]
 fn entries_that_meet_on_the_file_system_are_replayed_as_containerd_unpacks_them() {
     use common::tar::{header, member, pax_records};
@@ -747,6 +748,19 @@ fn entries_that_meet_on_the_file_system_are_replayed_as_containerd_unpacks_them(
                 .concat(),
             ])],
             "",
+        ),
+        (
+            "whiteout-of-its-own-file-as-first-layer",
+            vec![layer(&[f(), member(".wh.f", b'0', b"")])],
+            "",
+        ),
+        (
+            "whiteout-of-its-own-file-above-the-first",
+            vec![
+                layer(&[member("g", b'0', b"3")]),
+                layer(&[f(), member(".wh.f", b'0', b"")]),
+            ],
+            "file exists",
         ),
         (
             "symlink-on-the-way",
