@@ -1201,14 +1201,8 @@ impl TarCheck {
                         (over.map(|o| unknown_length(o, LINK_WHAT)), Vec::new())
                     }
                 };
-                match over {
-                    Some(Over::Fails(why)) => return self.fail(why),
-                    Some(Over::Undecided(why)) => {
-                        self.unchecked = Some(why);
-                        self.state = State::Done;
-                        return;
-                    }
-                    None => {}
+                if !self.within(over) {
+                    return;
                 }
                 // containerd removes what is at the entry's path, then links to the target: a
                 // link to its own path names nothing (ENOENT).
@@ -1278,14 +1272,8 @@ impl TarCheck {
         };
         let made = self.tree.link_target_made();
         if let (Some(target), None) = (made, &first) {
-            match path_over(&target, LINK_WHAT, n) {
-                None => {}
-                Some(Over::Fails(why)) => return self.fail(why),
-                Some(Over::Undecided(why)) => {
-                    self.unchecked = Some(why);
-                    self.state = State::Done;
-                    return;
-                }
+            if !self.within(path_over(&target, LINK_WHAT, n)) {
+                return;
             }
         }
         let Some(upper) = &mut self.upper else {
@@ -1298,13 +1286,14 @@ impl TarCheck {
             None => upper.entry(typ, &cleaned, linkname).err().map(says),
             Some(_) => None,
         };
-        self.as_first = self.as_first.take().or(first);
-        self.as_upper = self.as_upper.take().or(above);
-        self.both_positions_fail();
+        self.placed(first, above);
     }
 
-    /// Where the layer fails as the image's first layer and above it, it fails wherever it is.
-    fn both_positions_fail(&mut self) {
+    /// Records why the layer fails as the image's first layer and above it (the first reason of
+    /// each is kept); failing in both places, it fails wherever it is.
+    fn placed(&mut self, first: Option<String>, above: Option<String>) {
+        self.as_first = self.as_first.take().or(first);
+        self.as_upper = self.as_upper.take().or(above);
         if let (Some(first), Some(upper)) = (&self.as_first, &self.as_upper) {
             let why = if first == upper {
                 first.clone()
@@ -1347,6 +1336,12 @@ impl TarCheck {
                 path_over(cleaned, what, self.headers).map(|o| unknown_length(o, what))
             }
         };
+        self.within(over)
+    }
+
+    /// Acts on a path over Linux's limits: the layer fails, or the walk stops undecided. `false`
+    /// when the walk stops here.
+    fn within(&mut self, over: Option<Over>) -> bool {
         match over {
             None => true,
             Some(Over::Fails(why)) => {
@@ -1389,9 +1384,7 @@ impl TarCheck {
                 None => upper.end().err().map(says),
                 Some(_) => None,
             };
-            self.as_first = self.as_first.take().or(first);
-            self.as_upper = self.as_upper.take().or(above);
-            self.both_positions_fail();
+            self.placed(first, above);
             return self.ended();
         }
         ended
