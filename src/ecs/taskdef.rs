@@ -644,7 +644,7 @@ fn credentials_registry(opts: &ImageOptions) -> Result<Option<String>, Reason> {
         Some(r) if !h.contains('/') && r == h => Ok(Some(r)),
         _ => Err(Reason::usage(format!(
             "--registry `{}` is not a registry host",
-            crate::report::esc(given)
+            crate::report::esc(&shown(given))
         ))
         .hint("give the host as image references write it, e.g. 123456789012.dkr.ecr.us-east-1.amazonaws.com or 127.0.0.1:5000")),
     }

@@ -42,12 +42,33 @@ pub fn shown(s: &str) -> String {
     if Digest::parse(after).is_ok() {
         return s.to_string();
     }
-    let credential_like =
-        after.contains(['/', '@']) || (before.contains(':') && !before.contains('/'));
+    let credential_like = !digest_like(after)
+        || after.contains(['/', '@'])
+        || (before.contains(':') && !before.contains('/'));
     match s.rfind('@') {
         Some(last) if credential_like => format!("***{}", &s[last..]),
         _ => s.to_string(),
     }
+}
+
+/// Whether `s` reads as a mistyped digest (`sha256:abc`: an algorithm name, then encoded bytes) rather
+/// than a host (`ghcr.io`, `localhost:5000`, `registry:5000`: a dot, `localhost` or a port number),
+/// as what follows a token written before a registry (`TOKEN@ghcr.io`) would be.
+fn digest_like(s: &str) -> bool {
+    let Some((alg, enc)) = s.split_once(':') else {
+        return false;
+    };
+    let alg_ok = !alg.is_empty()
+        && alg != "localhost"
+        && alg
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+_-".contains(&b));
+    let enc_ok = !enc.is_empty()
+        && enc
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"=_-".contains(&b))
+        && !(enc.len() <= 5 && enc.bytes().all(|b| b.is_ascii_digit()));
+    alg_ok && enc_ok
 }
 
 /// What is wrong with an image reference.
@@ -71,6 +92,9 @@ pub enum ReferenceProblem {
     /// The registry part is not a host name with an optional port.
     #[error("`{0}` is not a valid registry host")]
     Registry(String),
+    /// A host URL parsers read as an IPv4 address that container runtimes look up as a DNS name.
+    #[error("registry host `{0}` is not written as four decimal numbers (like 127.0.0.1): container runtimes look it up as a DNS name, while URL parsers read it as an IP address, so the registry checked could differ from the one the runtime pulls from; write the address in full")]
+    NumericHost(String),
     /// The repository path breaks Docker's path grammar.
     #[error("repository `{0}` is not valid (lowercase letters, digits and separators . _ __ - between them, components joined by /)")]
     Repository(String),
@@ -128,7 +152,11 @@ fn valid_domain(d: &str) -> bool {
     let (host, port) = if let Some(rest) = d.strip_prefix('[') {
         match rest.split_once(']') {
             Some((h, p)) => {
-                if h.parse::<std::net::Ipv6Addr>().is_err() {
+                // Docker's grammar: hex digits and colons only (no embedded IPv4, which its
+                // rules exclude on purpose: `[::ffff:127.0.0.1]`; no zone).
+                if h.parse::<std::net::Ipv6Addr>().is_err()
+                    || !h.bytes().all(|b| b.is_ascii_hexdigit() || b == b':')
+                {
                     return false;
                 }
                 let port = match p.strip_prefix(':') {
@@ -147,8 +175,9 @@ fn valid_domain(d: &str) -> bool {
         }
     };
     if let Some(p) = port {
+        // Leading zeros are allowed, as Go reads a port (`:080` is port 80).
         if p.is_empty()
-            || p.len() > 5
+            || p.trim_start_matches('0').len() > 5
             || !p.bytes().all(|b| b.is_ascii_digit())
             || p.parse::<u32>().map_or(true, |n| n > 65535)
         {
@@ -167,6 +196,33 @@ fn valid_domain(d: &str) -> bool {
                 })
         }
     }
+}
+
+/// Whether the host of `registry` (`host[:port]`) ends in a number (decimal, or `0x` hex), which URL
+/// parsers (the WHATWG URL standard, followed by the `url` crate) read as an IPv4 address in any of
+/// its short forms (`127.1`, `0x7f.1`, `2130706433`, `0177.0.0.1`), without being four decimal
+/// numbers of at most 255 with no leading zero, the only IPv4 form Go's `net.ParseIP` reads (since
+/// Go 1.17): containerd and Docker look such a host up as a DNS name, so the registry shipcheck
+/// would reach is not the one the runtime pulls from (adversarial pass 39).
+fn ambiguous_ipv4(registry: &str) -> bool {
+    if registry.starts_with('[') {
+        return false;
+    }
+    let host = registry.rsplit_once(':').map_or(registry, |(h, _)| h);
+    let last = host.rsplit('.').next().unwrap_or_default();
+    let hex = last.len() >= 2
+        && last[..2].eq_ignore_ascii_case("0x")
+        && last[2..].bytes().all(|b| b.is_ascii_hexdigit());
+    let numeric = !last.is_empty() && (last.bytes().all(|b| b.is_ascii_digit()) || hex);
+    let octet = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 3
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && (p.len() == 1 || !p.starts_with('0'))
+            && p.parse::<u16>().is_ok_and(|n| n <= 255)
+    };
+    let dotted_quad = host.split('.').count() == 4 && host.split('.').all(octet);
+    numeric && !dotted_quad
 }
 
 /// A registry host as image references name it: lowercase, and Docker Hub by any of its names
@@ -224,6 +280,9 @@ impl Reference {
         };
         if !valid_domain(&registry) {
             return Err(bad(ReferenceProblem::Registry(registry)));
+        }
+        if ambiguous_ipv4(&registry) {
+            return Err(bad(ReferenceProblem::NumericHost(registry)));
         }
         let registry = if registry == "index.docker.io" {
             "docker.io".to_string()
@@ -309,6 +368,11 @@ mod tests {
             ),
             ("ghp_S3CRET@ghcr.io/org/app", "***@ghcr.io/org/app"),
             ("alice:S3CRET@localhost:5000", "***@localhost:5000"),
+            // Adversarial pass 39: a token before a registry with no path was shown.
+            ("ghp_S3CRET@ghcr.io", "***@ghcr.io"),
+            ("S3CRET@localhost:5000", "***@localhost:5000"),
+            ("S3CRET@registry:5000", "***@registry:5000"),
+            ("S3CRET@localhost", "***@localhost"),
         ] {
             assert_eq!(shown(input), shown_as);
             let e = Reference::parse(input).unwrap_err().to_string();
@@ -368,6 +432,16 @@ mod tests {
         assert_eq!(r("Registry/app").registry, "Registry");
         assert_eq!(r("[::1]:5000/app").registry, "[::1]:5000");
         assert_eq!(r("a__b/c-d--e.f_g").repository, "a__b/c-d--e.f_g");
+        assert_eq!(r("127.0.0.1:00054117/app").registry, "127.0.0.1:00054117");
+        assert_eq!(r("10.0.0.1/app").registry, "10.0.0.1");
+        assert_eq!(r("0.0.0.0:5000/app").registry, "0.0.0.0:5000");
+        assert_eq!(
+            r("[::ffff:7f00:1]:5000/app").registry,
+            "[::ffff:7f00:1]:5000"
+        );
+        assert_eq!(r("host1.example/app").registry, "host1.example");
+        let e = Reference::parse("127.1:5000/app").unwrap_err().to_string();
+        assert!(e.contains("DNS name") && e.contains("127.0.0.1"), "{e}");
         for bad in [
             "",
             "App",
@@ -384,6 +458,17 @@ mod tests {
             "host:99999/app",
             "app name",
             "-bad.host/app",
+            // Adversarial pass 39: hosts URL parsers read as 127.0.0.1 and Go as DNS names.
+            "127.1:5000/app",
+            "0x7f.1/app",
+            "0X7F000001:5000/app",
+            "2130706433:5000/app",
+            "0177.0.0.1:5000/app",
+            "127.000.000.001/app",
+            "127.0.1/app",
+            "127.0.0.256/app",
+            "1.2.3.4.5/app",
+            "[::ffff:127.0.0.1]:5000/app",
         ] {
             assert!(Reference::parse(bad).is_err(), "{bad:?} should be rejected");
         }

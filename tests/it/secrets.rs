@@ -232,6 +232,9 @@ fn credentials_written_into_an_image_reference_are_not_printed() {
         "alice:S3CRET-1@registry.example.com/app:v1",
         "alice:p@ss-S3CRET-2@registry.example.com/app",
         "ghp_S3CRET-3@ghcr.io/org/app:v1",
+        // Adversarial pass 39: a token before a registry with no path was printed as written.
+        "ghp_S3CRET-4@ghcr.io",
+        "S3CRET-5@localhost:5000",
     ];
     let audit = dir.path().join("a.toml");
     let td = dir.path().join("td.json");
@@ -283,8 +286,28 @@ fn credentials_written_into_an_image_reference_are_not_printed() {
             "{args:?}: {all}"
         );
         assert!(
-            all.contains("***@registry.example.com/app") || all.contains("***@ghcr.io/org/app"),
+            [
+                "***@registry.example.com/app",
+                "***@ghcr.io",
+                "***@localhost:5000"
+            ]
+            .iter()
+            .any(|s| all.contains(s)),
             "{args:?}: {all}"
         );
     }
+    // `verify-taskdef --registry` with credentials written into the host (pass 39: echoed).
+    let out = shipcheck()
+        .args(["verify-taskdef", td, "--username", "u", "--password-stdin"])
+        .args(["--registry", "alice:S3CRET-6@127.0.0.1:5000"])
+        .write_stdin("pw\n")
+        .output()
+        .unwrap();
+    let all = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{all}");
+    assert!(
+        all.contains("`***@127.0.0.1:5000` is not a registry host"),
+        "{all}"
+    );
+    assert!(!all.contains("S3CRET") && !all.contains("alice"), "{all}");
 }

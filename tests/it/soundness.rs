@@ -2442,3 +2442,63 @@ fn a_document_that_is_both_index_and_manifest_fails() {
             .says(&["both an index"]);
     }
 }
+
+/// A registry host that URL parsers read as an IPv4 address in a short form (`127.1`, `0x7f.1`,
+/// `2130706433`, `0177.0.0.1`) is a DNS name to containerd and Docker (Go's `net.ParseIP` reads
+/// only four plain decimal numbers), so the runtime would not pull from the registry shipcheck
+/// checked. Adversarial pass 39: these passed against the registry on 127.0.0.1 while `ctr` failed
+/// with "no such host". They are refused (`invalid-reference`, exit 2), in `verify-image` and in a
+/// task definition; the address written in full still passes, and so does a port with leading zeros
+/// (Go reads `:080` as port 80).
+#[test]
+fn short_ipv4_spellings_of_a_registry_host_are_refused() {
+    let reg = Registry::plain();
+    reg.push_multi("team/app", "v1", false);
+    let port = reg.host().rsplit_once(':').unwrap().1.to_string();
+    for host in [
+        "127.1",
+        "0x7f.1",
+        "2130706433",
+        "0177.0.0.1",
+        "127.000.000.001",
+        "127.0.1",
+    ] {
+        let image = format!("{host}:{port}/team/app:v1");
+        let out = shipcheck()
+            .args([
+                "--json",
+                "verify-image",
+                &image,
+                "--platforms",
+                "amd64,arm64",
+            ])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{image}: {stdout}");
+        assert!(
+            stdout.contains("invalid-reference") && stdout.contains("DNS name"),
+            "{image}: {stdout}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let td = dir.path().join("td.json");
+        std::fs::write(
+            &td,
+            json!({"family": "web", "requiresCompatibilities": ["FARGATE"],
+                   "containerDefinitions": [{"name": "c", "image": image}]})
+            .to_string(),
+        )
+        .unwrap();
+        let out = shipcheck().arg("verify-taskdef").arg(&td).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{image}");
+    }
+    for image in [
+        format!("127.0.0.1:{port}/team/app:v1"),
+        format!("127.0.0.1:000{port}/team/app:v1"),
+    ] {
+        shipcheck()
+            .args(["verify-image", &image, "--platforms", "amd64,arm64"])
+            .assert()
+            .code(0);
+    }
+}
