@@ -29,9 +29,9 @@ use std::time::Duration;
 /// ([`roots`]); elsewhere the platform verifier asks the OS.
 #[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
 fn with_roots(
-    builder: reqwest::ClientBuilder,
+    builders: Vec<reqwest::ClientBuilder>,
     extra: Vec<rustls::pki_types::CertificateDer<'static>>,
-) -> Result<reqwest::ClientBuilder, FetchError> {
+) -> Result<Vec<reqwest::ClientBuilder>, FetchError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = roots::BackgroundRoots::start(provider.clone(), extra);
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
@@ -42,21 +42,43 @@ fn with_roots(
         .with_no_client_auth();
     // What reqwest offers when it builds the configuration itself: HTTP/2, then HTTP/1.1.
     tls.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(builder.tls_backend_preconfigured(tls))
+    Ok(builders
+        .into_iter()
+        .map(|b| b.tls_backend_preconfigured(tls.clone()))
+        .collect())
 }
 
 /// TLS trust: the system's roots plus `extra`, through the platform verifier.
 #[cfg(not(all(unix, not(target_vendor = "apple"), not(target_os = "android"))))]
 fn with_roots(
-    mut builder: reqwest::ClientBuilder,
+    builders: Vec<reqwest::ClientBuilder>,
     extra: Vec<rustls::pki_types::CertificateDer<'static>>,
-) -> Result<reqwest::ClientBuilder, FetchError> {
-    for c in extra {
-        let c = reqwest::Certificate::from_der(&c)
-            .map_err(|e| FetchError::Setup(format!("bad CA certificate: {e}")))?;
-        builder = builder.add_root_certificate(c);
+) -> Result<Vec<reqwest::ClientBuilder>, FetchError> {
+    let mut out = Vec::new();
+    for mut builder in builders {
+        for c in &extra {
+            let c = reqwest::Certificate::from_der(c)
+                .map_err(|e| FetchError::Setup(format!("bad CA certificate: {e}")))?;
+            builder = builder.add_root_certificate(c);
+        }
+        out.push(builder);
     }
-    Ok(builder)
+    Ok(out)
+}
+
+/// Whether the environment names an HTTP proxy (the variables reqwest reads: `HTTPS_PROXY`,
+/// `HTTP_PROXY`, `ALL_PROXY`, in either case).
+fn proxy_in_env() -> bool {
+    [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+    ]
+    .iter()
+    .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()))
 }
 
 /// Transport settings shared by all commands.
@@ -116,6 +138,9 @@ impl std::error::Error for RedirectRefused {}
 #[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
+    /// The client for loopback hosts: never through a proxy (the same client when the environment
+    /// names none).
+    direct: reqwest::Client,
     /// The options the client was built with (timeouts, retries, size and per-host limits).
     pub opts: HttpOptions,
     /// Requests in flight per host, shared by every clone (one run, one set of limits).
@@ -128,33 +153,49 @@ impl Http {
         // TLS uses ring's primitives (reqwest's default is aws-lc-rs). Installed once per process;
         // a provider installed earlier by the embedding program is kept.
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let policy = reqwest::redirect::Policy::custom(|attempt| {
-            if attempt.previous().len() >= 10 {
-                return attempt.error(RedirectRefused("more than 10 redirects".into()));
-            }
-            let prev_https = attempt.previous().iter().any(|u| u.scheme() == "https");
-            let next = attempt.url();
-            let refused = match next.scheme() {
-                "https" => None,
-                "http" if prev_https => Some(format!(
-                    "redirect from HTTPS to plain HTTP ({}) refused",
-                    redact(next)
-                )),
-                "http" if next.host_str().is_some_and(is_loopback_host) => None,
-                _ => Some(format!("redirect to insecure URL {} refused", redact(next))),
-            };
-            match refused {
-                Some(why) => attempt.error(RedirectRefused(why)),
-                // reqwest drops Authorization, Cookie and Proxy-Authorization when the host changes.
-                None => attempt.follow(),
-            }
-        });
-        let mut builder = reqwest::Client::builder()
-            .redirect(policy)
-            .connect_timeout(opts.timeout)
-            .read_timeout(opts.timeout)
-            .user_agent(concat!("shipcheck/", env!("CARGO_PKG_VERSION")))
-            .https_only(false);
+        let policy = || {
+            reqwest::redirect::Policy::custom(|attempt| {
+                if attempt.previous().len() >= 10 {
+                    return attempt.error(RedirectRefused("more than 10 redirects".into()));
+                }
+                let prev_https = attempt.previous().iter().any(|u| u.scheme() == "https");
+                let next = attempt.url();
+                let refused = match next.scheme() {
+                    "https" => None,
+                    "http" if prev_https => Some(format!(
+                        "redirect from HTTPS to plain HTTP ({}) refused",
+                        redact(next)
+                    )),
+                    "http" if next.host_str().is_some_and(is_loopback_host) => None,
+                    _ => Some(format!("redirect to insecure URL {} refused", redact(next))),
+                };
+                match refused {
+                    Some(why) => attempt.error(RedirectRefused(why)),
+                    // reqwest drops Authorization, Cookie and Proxy-Authorization when the host changes.
+                    None => attempt.follow(),
+                }
+            })
+        };
+        // No `Referer` on a redirect: it would carry the previous URL's query (a presigned URL's
+        // signature, a token) to the next host (adversarial pass 39).
+        let builder = || {
+            reqwest::Client::builder()
+                .redirect(policy())
+                .connect_timeout(opts.timeout)
+                .read_timeout(opts.timeout)
+                .user_agent(concat!("shipcheck/", env!("CARGO_PKG_VERSION")))
+                .referer(false)
+                .https_only(false)
+        };
+        // A proxy from the environment is used for remote hosts only. Loopback hosts are spoken
+        // to directly, as Go's clients (Docker, containerd) do: plain HTTP is allowed to them only
+        // because it never leaves the machine, and a URL's credentials go to its host only
+        // (adversarial pass 39: both went to the proxy).
+        let proxied = proxy_in_env();
+        let mut builders = vec![builder()];
+        if proxied {
+            builders.push(builder().no_proxy());
+        }
         let mut extra_roots = Vec::new();
         for path in &opts.ca_certs {
             use rustls::pki_types::{pem::PemObject, CertificateDer};
@@ -178,13 +219,19 @@ impl Http {
             }
             extra_roots.extend(certs);
         }
-        builder = with_roots(builder, extra_roots)?;
-        let client = builder
-            .build()
-            .map_err(|e| FetchError::Setup(format!("cannot build the HTTP client: {e}")))?;
+        let mut clients = with_roots(builders, extra_roots)?
+            .into_iter()
+            .map(|b| {
+                b.build()
+                    .map_err(|e| FetchError::Setup(format!("cannot build the HTTP client: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let client = clients.remove(0);
+        let direct = clients.pop().unwrap_or_else(|| client.clone());
         let limits = Arc::new(HostLimits::new(opts.start_per_host, opts.max_per_host));
         Ok(Http {
             client,
+            direct,
             opts,
             limits,
         })
@@ -192,7 +239,12 @@ impl Http {
 
     /// A request builder for `method url` (the caller adds headers).
     pub fn request(&self, method: Method, url: &Url) -> RequestBuilder {
-        self.client.request(method, url.clone())
+        let client = if url.host_str().is_some_and(is_loopback_host) {
+            &self.direct
+        } else {
+            &self.client
+        };
+        client.request(method, url.clone())
     }
 
     /// The attempts of one transfer (see [`Attempts`]).

@@ -321,3 +321,65 @@ fn encoded_answers_are_undecided_unless_they_verify() {
         }
     }
 }
+
+/// A redirect to another host carries no `Referer`: reqwest sends one by default, with the previous
+/// URL's query, and a presigned or tokenised download URL keeps its credentials there (adversarial
+/// pass 39: the next host logged `referer: http://…/tool?X-Amz-Signature=TOPSECRET`).
+#[test]
+fn a_redirect_sends_no_referer_with_the_query() {
+    let key = TestKey::fresh("vendor");
+    let data = b"release bytes\n".repeat(100);
+    let sig = armor_sigs(&[key.sign(&data)]);
+    let dir = tempfile::tempdir().unwrap();
+    let keyfile = dir.path().join("k.asc");
+    std::fs::write(&keyfile, key.public_armored()).unwrap();
+    let (first, other) = (FaultServer::start(), FaultServer::start());
+    other.route("/elsewhere", vec![Fault::Ok(data)]);
+    other.route("/elsewhere.asc", vec![Fault::Ok(sig)]);
+    let to = |p: &str| Fault::Redirect(format!("http://localhost:{}/{p}", other.port));
+    first.route("/tool?X-Amz-Signature=TOPSECRET", vec![to("elsewhere")]);
+    first.route(
+        "/tool.asc?X-Amz-Signature=TOPSECRET",
+        vec![to("elsewhere.asc")],
+    );
+    let url = |p: &str| {
+        format!(
+            "http://127.0.0.1:{}/{p}?X-Amz-Signature=TOPSECRET",
+            first.port
+        )
+    };
+    shipcheck()
+        .args(["verify-bin", "--no-install", "--url", &url("tool")])
+        .args(["--sig-url", &url("tool.asc"), "--key"])
+        .arg(&keyfile)
+        .assert()
+        .code(0);
+    assert_eq!(other.hits("/elsewhere"), 1);
+    let seen = other.headers();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    for (_, headers) in seen {
+        assert!(!headers.iter().any(|(k, _)| k == "referer"), "{headers:?}");
+    }
+}
+
+/// A proxy named in the environment is never used for a loopback host (as Go's clients skip it):
+/// plain HTTP to loopback is allowed only because it never leaves the machine, and a URL's
+/// credentials go to its host only. Adversarial pass 39: with `HTTP_PROXY` set, the download and
+/// its `user:password` went to the proxy, which served the bytes. Here the proxy is a server that
+/// records what it is sent and answers 502; the download must not touch it.
+#[test]
+fn loopback_downloads_never_go_through_a_proxy() {
+    let r = Rig::new();
+    let proxy = FaultServer::start();
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port);
+    let url = format!("http://user:S3CRET@127.0.0.1:{}/tool", r.nginx.http_port);
+    for var in ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"] {
+        shipcheck()
+            .env(var, &proxy_url)
+            .args(["verify-bin", "--no-install", "--url", &url, "--key"])
+            .arg(&r.keyfile)
+            .assert()
+            .code(0);
+    }
+    assert!(proxy.headers().is_empty(), "{:?}", proxy.headers());
+}
