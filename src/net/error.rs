@@ -1,7 +1,7 @@
 //! What can go wrong with a transfer, as one error type, and how reqwest's errors map to it.
 
 use super::url::redact;
-use super::RedirectRefused;
+use super::{RedirectRefused, TooManyRedirects};
 use crate::report::{Code, Reason};
 use reqwest::header::HeaderMap;
 use reqwest::{Response, StatusCode};
@@ -11,7 +11,7 @@ use url::Url;
 /// Why a fetch did not produce the bytes asked for. Converted to a [`Reason`] by [`FetchError::reason`].
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    /// Plain HTTP to a non-loopback host, or a refused redirect (to plain HTTP, or more than 10).
+    /// Plain HTTP to a non-loopback host, or a refused redirect (to plain HTTP).
     #[error("{url}: {why}")]
     Insecure {
         /// The URL, with credentials redacted.
@@ -115,10 +115,18 @@ impl FetchError {
     }
 }
 
-/// Maps a status other than 2xx to an error (404 gets its own kind).
+/// Whether a GET's status means its body is the whole resource: 200, or 203 (the same, passed on by
+/// a proxy). Another 2xx (`206 Partial Content`, `204 No Content`) answers something else, so its
+/// body is not judged as the file (adversarial pass 39: a 206 or 204 was verified as the whole
+/// file, and failed as `bad-signature`, exit 1, where nothing was tampered with).
+pub fn whole_answer(s: StatusCode) -> bool {
+    s == StatusCode::OK || s == StatusCode::NON_AUTHORITATIVE_INFORMATION
+}
+
+/// Maps a status other than [`whole_answer`] to an error (404 gets its own kind).
 pub fn ok_status(url: &Url, resp: Response) -> Result<Response, FetchError> {
     let s = resp.status();
-    if s.is_success() {
+    if whole_answer(s) {
         Ok(resp)
     } else if s == StatusCode::NOT_FOUND {
         Err(FetchError::NotFound { url: redact(url) })
@@ -139,6 +147,14 @@ pub fn classify(url: &Url, e: &reqwest::Error) -> FetchError {
             return FetchError::Insecure {
                 url: redact(url),
                 why: r.0.clone(),
+            };
+        }
+        // Adversarial pass 39: a redirect loop was reported as `insecure-url`, with the hint to
+        // use https://.
+        if let Some(r) = s.downcast_ref::<TooManyRedirects>() {
+            return FetchError::Network {
+                url: redact(url),
+                why: r.to_string(),
             };
         }
         src = s.source();

@@ -13,7 +13,7 @@ mod url;
 
 pub use self::url::{check_url, is_loopback_host, redact, redact_text};
 pub use body::{read_capped_within, NoProgress, Progress, Sink, CHUNK, LOW_SPEED_BYTES};
-pub use error::{classify, ok_status, FetchError};
+pub use error::{classify, ok_status, whole_answer, FetchError};
 pub use retry::{retryable_status, Attempts};
 
 use ::url::Url;
@@ -134,6 +134,16 @@ impl std::fmt::Display for RedirectRefused {
 }
 impl std::error::Error for RedirectRefused {}
 
+/// More than 10 redirects: a loop or a misconfigured server, not an insecure URL.
+#[derive(Debug)]
+struct TooManyRedirects;
+impl std::fmt::Display for TooManyRedirects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("more than 10 redirects (a redirect loop?)")
+    }
+}
+impl std::error::Error for TooManyRedirects {}
+
 /// The HTTP client every command shares.
 #[derive(Clone)]
 pub struct Http {
@@ -155,8 +165,8 @@ impl Http {
         let _ = rustls::crypto::ring::default_provider().install_default();
         let policy = || {
             reqwest::redirect::Policy::custom(|attempt| {
-                if attempt.previous().len() >= 10 {
-                    return attempt.error(RedirectRefused("more than 10 redirects".into()));
+                if attempt.previous().len() > 10 {
+                    return attempt.error(TooManyRedirects);
                 }
                 let prev_https = attempt.previous().iter().any(|u| u.scheme() == "https");
                 let next = attempt.url();

@@ -596,7 +596,7 @@ impl Client {
             if status == StatusCode::METHOD_NOT_ALLOWED && method == Method::HEAD {
                 return Ok(resp);
             }
-            if !status.is_success() {
+            if !crate::net::whole_answer(status) {
                 return Err(self.https_hint(Reason::new(
                     Code::DownloadFailed,
                     format!("registry {}: {what}: HTTP {status}", self.host),

@@ -383,3 +383,82 @@ fn loopback_downloads_never_go_through_a_proxy() {
     }
     assert!(proxy.headers().is_empty(), "{:?}", proxy.headers());
 }
+
+/// A `206 Partial Content` or `204 No Content` to a GET that asked for the whole file is not the
+/// file: undecided (`download-failed`, exit 2), never "the file was modified" (adversarial pass 39:
+/// the partial body was verified as the file and failed as `bad-signature`, exit 1).
+#[test]
+fn partial_or_empty_success_answers_are_undecided() {
+    let key = TestKey::fresh("vendor");
+    let data = b"release bytes\n".repeat(100);
+    let sig = armor_sigs(&[key.sign(&data)]);
+    let dir = tempfile::tempdir().unwrap();
+    let keyfile = dir.path().join("k.asc");
+    std::fs::write(&keyfile, key.public_armored()).unwrap();
+    let range = || vec![("Content-Range".to_string(), "bytes 0-99/1400".to_string())];
+    for (status, on_sig) in [(206, false), (204, false), (206, true), (204, true)] {
+        let server = FaultServer::start();
+        let (file, signature) = if on_sig {
+            (Fault::Ok(data.clone()), Fault::Status(status, range()))
+        } else {
+            (Fault::Status(status, range()), Fault::Ok(sig.clone()))
+        };
+        server.route("/tool", vec![file]);
+        server.route("/tool.asc", vec![signature]);
+        let out = shipcheck()
+            .args(["--json", "verify-bin", "--no-install", "--url"])
+            .arg(format!("http://127.0.0.1:{}/tool", server.port))
+            .arg("--key")
+            .arg(&keyfile)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{status} {on_sig}: {stdout}");
+        assert!(
+            stdout.contains("download-failed") && stdout.contains(&format!("HTTP {status}")),
+            "{status} {on_sig}: {stdout}"
+        );
+    }
+}
+
+/// A redirect loop is a download failure, not an insecure URL (adversarial pass 39: reported as
+/// `insecure-url` with the hint to use https://, though nothing insecure happened).
+#[test]
+fn a_redirect_loop_is_a_download_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let keyfile = dir.path().join("k.asc");
+    std::fs::write(&keyfile, TestKey::fresh("vendor").public_armored()).unwrap();
+    let server = FaultServer::start();
+    let url = format!("http://127.0.0.1:{}/loop", server.port);
+    server.route("/loop", vec![Fault::Redirect(url.clone())]);
+    server.route("/loop.asc", vec![Fault::Redirect(format!("{url}.asc"))]);
+    let out = shipcheck()
+        .args([
+            "--json",
+            "verify-bin",
+            "--no-install",
+            "--retries",
+            "0",
+            "--url",
+            &url,
+        ])
+        .arg("--key")
+        .arg(&keyfile)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("download-failed") && stdout.contains("more than 10 redirects"),
+        "{stdout}"
+    );
+    assert!(
+        !stdout.contains("insecure-url") && !stdout.contains("https://"),
+        "{stdout}"
+    );
+    let hits = server.hits("/loop") + server.hits("/loop.asc");
+    assert_eq!(
+        hits, 11,
+        "the signature and its 10 redirects, then given up"
+    );
+}
