@@ -137,12 +137,14 @@ impl Context {
     }
 }
 
-/// SIGINT and SIGTERM, watched from the moment [`Interrupts::watch`] returns (it must run inside a
-/// runtime with its I/O driver): from then on they no longer end the process, and
+/// SIGINT, SIGTERM and SIGHUP, watched from the moment [`Interrupts::watch`] returns (it must run
+/// inside a runtime with its I/O driver): from then on they no longer end the process, and
 /// [`Interrupts::recv`] names the first one. A command that races its work against `recv` drops the
 /// work on a signal, so that what the work holds (a temp file beside the destination) is cleaned up
 /// before the process exits. Watching starts before the work does, so no signal falls in between.
-pub struct Interrupts(Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>);
+/// SIGHUP is the terminal or SSH session closing (adversarial pass 39: it ended the run and left
+/// the temp file behind).
+pub struct Interrupts(Option<[tokio::signal::unix::Signal; 3]>);
 
 impl Interrupts {
     /// Starts watching; where signals cannot be watched, [`Interrupts::recv`] never returns.
@@ -151,18 +153,20 @@ impl Interrupts {
         match (
             signal(SignalKind::interrupt()),
             signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
         ) {
-            (Ok(int), Ok(term)) => Interrupts(Some((int, term))),
+            (Ok(int), Ok(term), Ok(hup)) => Interrupts(Some([int, term, hup])),
             _ => Interrupts(None),
         }
     }
 
-    /// Waits for SIGINT or SIGTERM and names it.
+    /// Waits for SIGINT, SIGTERM or SIGHUP and names it.
     pub async fn recv(&mut self) -> &'static str {
         match &mut self.0 {
-            Some((int, term)) => tokio::select! {
+            Some([int, term, hup]) => tokio::select! {
                 _ = int.recv() => "SIGINT",
                 _ = term.recv() => "SIGTERM",
+                _ = hup.recv() => "SIGHUP",
             },
             None => std::future::pending().await,
         }

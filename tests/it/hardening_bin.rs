@@ -272,7 +272,17 @@ fn an_interrupted_download_leaves_no_temp_file() {
     let e = Env::new();
     let fs = FaultServer::start();
     e.serve_drip(&fs, Duration::from_millis(20));
-    interrupted_install(&e, &["--url", &fs.url("/tool")]);
+    interrupted_install(&e, &["--url", &fs.url("/tool")], "-TERM");
+}
+
+/// The same for SIGHUP, the terminal or SSH session closing (adversarial pass 39: the run died of it,
+/// exit 129, and left the temp file of unverified bytes beside the destination).
+#[test]
+fn a_download_cut_by_a_hangup_leaves_no_temp_file() {
+    let e = Env::new();
+    let fs = FaultServer::start();
+    e.serve_drip(&fs, Duration::from_millis(20));
+    interrupted_install(&e, &["--url", &fs.url("/tool")], "-HUP");
 }
 
 /// The same for a local file being copied into place (`--file` with `--dest`): a 1 GiB file (sparse)
@@ -295,6 +305,7 @@ fn an_interrupted_local_install_leaves_no_temp_file() {
             "--sig",
             sig.to_str().unwrap(),
         ],
+        "-TERM",
     );
 }
 
@@ -367,9 +378,9 @@ fn spawn_install(e: &Env, source: &[&str]) -> (std::process::Child, PathBuf, Pat
     (child, dir, dest)
 }
 
-/// Runs `verify-bin` as [`spawn_install`] does, sends SIGTERM once the temp file beside the
+/// Runs `verify-bin` as [`spawn_install`] does, sends `signal` once the temp file beside the
 /// destination exists, and checks what the run leaves.
-fn interrupted_install(e: &Env, source: &[&str]) {
+fn interrupted_install(e: &Env, source: &[&str], signal: &str) {
     let (child, dir, dest) = spawn_install(e, source);
     let temps = || {
         std::fs::read_dir(&dir)
@@ -392,7 +403,7 @@ fn interrupted_install(e: &Env, source: &[&str]) {
         std::thread::sleep(Duration::from_millis(20));
     }
     let kill = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(kill.success());
