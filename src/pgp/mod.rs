@@ -143,6 +143,13 @@ pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, CertError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(CertError::Empty);
     }
+    if let Some(at) = binary_beside_armor(bytes) {
+        return Err(CertError::NotACert(format!(
+            "binary data at byte {at}, outside the file's armored blocks, which would not be read \
+             (a revocation appended in binary form would be ignored); armor it, or give it as a \
+             --key file of its own"
+        )));
+    }
     let mut certs = Vec::new();
     let parser = CertParser::from_bytes(bytes).map_err(|e| CertError::NotACert(e.to_string()))?;
     for c in parser {
@@ -156,6 +163,54 @@ pub fn parse_certs(bytes: &[u8]) -> Result<Vec<Cert>, CertError> {
         return Err(CertError::NoCert);
     }
     merge_certs(certs)
+}
+
+/// In an armored file, the offset of the first binary byte outside its `-----BEGIN PGP` /
+/// `-----END PGP` blocks: text around and between blocks (comments) is allowed, as in armor, but
+/// bytes that are not UTF-8 text, or control characters other than tab and line ends, would be
+/// skipped by the armor reader unread. Adversarial pass 39: a revoked copy of the certificate
+/// appended in binary after the armored one was ignored, and the revoked key passed (sqv and gpg
+/// ignore it too; shipcheck refuses to judge a file it cannot read whole). `None` for a binary
+/// file (no armor header) and for clean armor.
+fn binary_beside_armor(bytes: &[u8]) -> Option<usize> {
+    let find = |from: usize, pat: &[u8]| {
+        bytes[from..]
+            .windows(pat.len())
+            .position(|w| w == pat)
+            .map(|i| from + i)
+    };
+    let stray = |from: usize, to: usize| -> Option<usize> {
+        let seg = &bytes[from..to];
+        let text = std::str::from_utf8(seg).map_err(|e| e.valid_up_to());
+        let bad = |(i, c): (usize, char)| (c.is_control() && !"\t\r\n".contains(c)).then_some(i);
+        match text {
+            Ok(t) => t.char_indices().find_map(bad).map(|i| from + i),
+            Err(valid) => {
+                let t = std::str::from_utf8(&seg[..valid]).unwrap_or_default();
+                Some(from + t.char_indices().find_map(bad).unwrap_or(valid))
+            }
+        }
+    };
+    let mut pos = 0;
+    let mut armored = false;
+    while let Some(begin) = find(pos, b"-----BEGIN PGP ") {
+        armored = true;
+        if let Some(at) = stray(pos, begin) {
+            return Some(at);
+        }
+        let Some(end) = find(begin, b"-----END PGP ") else {
+            return None; // an unterminated block: the armor reader says what is wrong
+        };
+        pos = bytes[end..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| end + i + 1);
+    }
+    if armored {
+        stray(pos, bytes.len())
+    } else {
+        None
+    }
 }
 
 /// Merges certificates that share a primary fingerprint ([`Cert::merge_public`]), as sqv and gpgv

@@ -230,6 +230,39 @@ fn a_revocation_in_any_copy_of_the_certificate_applies() {
     k.assert_every_order((1, "key-revoked"));
 }
 
+/// A copy appended in binary after an armored one is not read by the armor reader (nor by sqv's
+/// or gpg's): a key file with binary data beside its armored blocks is refused (`invalid-key`,
+/// exit 2). Adversarial pass 39: the revoked key passed. Text around the blocks (comments) is
+/// still read as before.
+#[test]
+fn a_binary_copy_appended_to_an_armored_key_file_is_refused() {
+    use sequoia_openpgp::parse::Parse as _;
+    use sequoia_openpgp::serialize::SerializeInto as _;
+    let k = Keys::new(TestKey::fresh("vendor"), a_minute_ago(), |k| k.revoke());
+    let armored_new = std::fs::read(&k.new).unwrap();
+    let binary_new = sequoia_openpgp::Cert::from_bytes(&armored_new)
+        .unwrap()
+        .to_vec()
+        .unwrap();
+    let file = k.dir.path().join("old-then-binary-new.asc");
+    let mut bytes = std::fs::read(&k.old).unwrap();
+    bytes.extend_from_slice(&binary_new);
+    std::fs::write(&file, &bytes).unwrap();
+    assert_eq!(k.with_keys(&[&file]), (2, vec!["invalid-key".to_string()]));
+    // Comments around armored copies are text, read as before: the revocation applies.
+    let commented = k.dir.path().join("commented.asc");
+    let mut bytes = b"Vendor key, updated 2026 (revoked)\n".to_vec();
+    bytes.extend_from_slice(&std::fs::read(&k.old).unwrap());
+    bytes.extend_from_slice("nächste Kopie:\n".as_bytes());
+    bytes.extend_from_slice(&armored_new);
+    bytes.extend_from_slice(b"\n-- end\n");
+    std::fs::write(&commented, &bytes).unwrap();
+    assert_eq!(
+        k.with_keys(&[&commented]),
+        (1, vec!["key-revoked".to_string()])
+    );
+}
+
 #[test]
 fn a_revoked_signing_subkey_in_any_copy_applies() {
     let k = Keys::new(TestKey::fresh("vendor"), a_minute_ago(), |k| {
