@@ -211,7 +211,7 @@ fn check_one(
     }
     let mut first_problem = None;
     for (pin, key) in made {
-        match check_signer(sig, pin, &key, now) {
+        match check_signer(sig, pin, pins, &key, now) {
             Ok(good) => return Ok(good),
             Err(r) => {
                 first_problem.get_or_insert(r);
@@ -238,10 +238,12 @@ fn made_before_key<'a, 'p>(
 /// The checks on a signature that verified cryptographically with `key` of `pin`, in order: the
 /// data signature's policy, the pin's signing-key restriction, the certificate's validity under the
 /// pin's policy, revocation (when signed or now), the key's binding and expiry when it signed, its
-/// expiry now, and the signature's own lifetime.
+/// expiry now, and the signature's own lifetime. `pins` is the whole trust set (for designated
+/// revokers).
 fn check_signer(
     sig: &Signature,
     pin: &Pin,
+    pins: &[Pin],
     key: &Key<PublicParts, UnspecifiedRole>,
     now: SystemTime,
 ) -> Result<GoodSignature, Reason> {
@@ -265,7 +267,7 @@ fn check_signer(
         .hint("a certificate whose self-signatures use SHA-1 needs an explicit per-pin relaxation")
     })?;
     let vc_now = pin.cert.with_policy(&policy, now).ok();
-    check_not_revoked(&vc, vc_now.as_ref(), &key_fpr)?;
+    check_not_revoked(&vc, vc_now.as_ref(), &key_fpr, pins)?;
     check_alive_when_signed(&vc, &key_fpr, created)?;
     check_alive_now(pin, &policy, &key_fpr, created, now)?;
     if let Err(e) = sig.signature_alive(now, CLOCK_SKEW) {
@@ -388,16 +390,43 @@ fn is_unsupported(e: &openpgp::anyhow::Error) -> bool {
     )
 }
 
+/// Whether a revocation of `vc` by a third party was made by one of its designated revokers (the
+/// Revocation Key its self-signature names) whose certificate is among `pins`, and verifies with
+/// that revoker's primary key. sqv and gpgv ignore such revocations (gpg warns); shipcheck applies
+/// them when it holds the revoker's certificate, as the certificate's owner asked (adversarial pass
+/// 39: a certificate revoked by its designated revoker passed). A revocation by a revoker shipcheck
+/// does not hold cannot be checked and is ignored, as by sqv.
+fn revoked_by_designated(vc: &ValidCert, pins: &[Pin]) -> bool {
+    let RevocationStatus::CouldBe(revs) = vc.revocation_status() else {
+        return false;
+    };
+    let designated: Vec<&Fingerprint> = vc.revocation_keys().map(|rk| rk.revoker().1).collect();
+    revs.iter().any(|rev| {
+        pins.iter()
+            .filter(|p| designated.contains(&&p.fingerprint()))
+            .any(|p| {
+                rev.verify_primary_key_revocation(
+                    p.cert.primary_key().key(),
+                    vc.primary_key().key(),
+                )
+                .is_ok()
+            })
+    })
+}
+
 /// Neither the certificate nor the signing key is revoked, when the signature was made (`vc`) or
-/// now (`vc_now`, when the certificate is still valid under the policy).
+/// now (`vc_now`, when the certificate is still valid under the policy); a revocation by a
+/// designated revoker among `pins` counts ([`revoked_by_designated`]).
 fn check_not_revoked(
     vc: &ValidCert,
     vc_now: Option<&ValidCert>,
     key_fpr: &Fingerprint,
+    pins: &[Pin],
 ) -> Result<(), Reason> {
     let revoked = |vc: &ValidCert| {
         let is = |status: RevocationStatus| matches!(status, RevocationStatus::Revoked(_));
         is(vc.revocation_status())
+            || revoked_by_designated(vc, pins)
             || vc
                 .keys()
                 .key_handle(key_fpr.clone())

@@ -263,6 +263,46 @@ fn a_binary_copy_appended_to_an_armored_key_file_is_refused() {
     );
 }
 
+/// A certificate revoked by its designated revoker fails (`key-revoked`) when the revoker's
+/// certificate is in the trust set, in the same key file or another `--key`; sqv and gpgv ignore
+/// such revocations (gpg warns). Without the revoker's certificate the revocation cannot be checked
+/// and is ignored, as by sqv. A revocation by a key the certificate does not designate is ignored.
+/// Adversarial pass 39: the revoked certificate passed with its revoker at hand.
+#[test]
+fn a_revocation_by_a_designated_revoker_applies_when_the_revoker_is_pinned() {
+    let revoker = TestKey::fresh("vendor-security");
+    let stranger = TestKey::fresh("stranger");
+    let key = TestKey::with_designated_revoker("vendor", &revoker);
+    let k = Keys::new(key, a_minute_ago(), |k| k.revoke_by(&revoker));
+    let write = |name: &str, certs: &[&[u8]]| {
+        let p = k.dir.path().join(name);
+        std::fs::write(&p, certs.concat()).unwrap();
+        p
+    };
+    let revoker_file = write("revoker.asc", &[&revoker.public_armored()]);
+    let new = std::fs::read(&k.new).unwrap();
+    let both = write("both.asc", &[&new, &revoker.public_armored()]);
+    assert_eq!(k.with_keys(&[&k.old]), (0, vec![]));
+    assert_eq!(k.with_keys(&[&k.new]), (0, vec![]), "revoker not held");
+    for files in [
+        vec![&both],
+        vec![&k.new, &revoker_file],
+        vec![&revoker_file, &k.new],
+    ] {
+        assert_eq!(
+            k.with_keys(&files.iter().map(|p| p.as_path()).collect::<Vec<_>>()),
+            (1, vec!["key-revoked".to_string()]),
+            "{files:?}"
+        );
+    }
+    // The same revocation made by a key the certificate does not designate.
+    let key = TestKey::with_designated_revoker("vendor", &revoker);
+    let k = Keys::new(key, a_minute_ago(), |k| k.revoke_by(&stranger));
+    let stranger_file = k.dir.path().join("stranger.asc");
+    std::fs::write(&stranger_file, stranger.public_armored()).unwrap();
+    assert_eq!(k.with_keys(&[&k.new, &stranger_file]), (0, vec![]));
+}
+
 #[test]
 fn a_revoked_signing_subkey_in_any_copy_applies() {
     let k = Keys::new(TestKey::fresh("vendor"), a_minute_ago(), |k| {

@@ -33,6 +33,35 @@ impl TestKey {
         TestKey { cert }
     }
 
+    /// A key created a year ago without expiry that names `revoker` as its designated revoker.
+    pub fn with_designated_revoker(name: &str, revoker: &TestKey) -> TestKey {
+        let rk = openpgp::types::RevocationKey::new(
+            revoker.cert.primary_key().key().pk_algo(),
+            revoker.fingerprint(),
+            false,
+        );
+        let (cert, _rev) = CertBuilder::new()
+            .add_userid(format!("{name} <{name}@shipcheck.test>"))
+            .set_creation_time(SystemTime::now() - 365 * DAY)
+            .set_revocation_keys(vec![rk])
+            .add_signing_subkey()
+            .add_signing_subkey()
+            .generate()
+            .unwrap();
+        TestKey { cert }
+    }
+
+    /// `revoker` (a designated revoker) revokes this certificate (key compromised).
+    pub fn revoke_by(&mut self, revoker: &TestKey) {
+        let mut signer = revoker.keypair(&revoker.fingerprint());
+        let rev = CertRevocationBuilder::new()
+            .set_reason_for_revocation(ReasonForRevocation::KeyCompromised, b"test")
+            .unwrap()
+            .build(&mut signer, &self.cert, None)
+            .unwrap();
+        self.cert = self.cert.clone().insert_packets(Some(rev)).unwrap().0;
+    }
+
     /// A key created a year ago without expiry.
     pub fn fresh(name: &str) -> TestKey {
         TestKey::new(name, SystemTime::now() - 365 * DAY, None)
