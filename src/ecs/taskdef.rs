@@ -213,6 +213,11 @@ pub enum TaskdefError {
         "$.runtimePlatform.operatingSystemFamily: expected LINUX or a WINDOWS_SERVER_* family ECS documents (2016_FULL, 2019_CORE/FULL, 2004_CORE, 20H2_CORE, 2022_CORE/FULL, 2025_CORE/FULL), found `{0}`"
     )]
     Os(String),
+    /// Both a `taskDefinition` wrapper and task definition keys beside it: the AWS CLI's
+    /// `--cli-input-json` refuses the wrapper and tools that register a bare task definition read
+    /// the keys beside it, while shipcheck would read the wrapper.
+    #[error("$.{0}: beside `taskDefinition`: the file is both describe-task-definition output and a bare task definition, and tools differ on which they register")]
+    WrappedAndBare(&'static str),
     /// Another spelling of a key shipcheck reads (`RuntimePlatform`, `Image`), or two keys equal
     /// but for case.
     #[error("{path}: key `{key}` is another spelling of `{known}`: tools that read task definitions with Go's JSON decoder (ecspresso, Terraform's AWS provider) take it as `{known}`, and the AWS CLI refuses it")]
@@ -419,6 +424,10 @@ pub fn plan(doc: &Value) -> Result<TaskDefinition, TaskdefError> {
         return Err(TaskdefError::NotAnObject);
     }
     if doc.get("taskDefinition").is_some() {
+        // Adversarial pass 39: containers beside the wrapper were never checked.
+        if let Some(k) = TASKDEF_KEYS[1..].iter().find(|k| doc.get(**k).is_some()) {
+            return Err(TaskdefError::WrappedAndBare(k));
+        }
         key_spellings(td, TASKDEF_KEYS, "$.taskDefinition")?;
     }
     let text = |k: &str| td.get(k).and_then(Value::as_str).map(str::to_string);
@@ -816,6 +825,29 @@ mod tests {
             task_platform(&json!({"runtimePlatform": {"operatingSystemFamily": "PLAN9"}})).is_err()
         );
         assert!(task_platform(&json!({"runtimePlatform": {"cpuArchitecture": 64}})).is_err());
+    }
+
+    /// A file that is both describe-task-definition output and a bare task definition is refused
+    /// (adversarial pass 39: the containers beside the wrapper were never checked).
+    #[test]
+    fn a_wrapper_with_task_definition_keys_beside_it_is_refused() {
+        let inner =
+            json!({"family": "web", "containerDefinitions": [{"name": "a", "image": "app:v1"}]});
+        assert!(plan(&json!({"taskDefinition": inner, "tags": []})).is_ok());
+        for k in [
+            "containerDefinitions",
+            "runtimePlatform",
+            "family",
+            "requiresCompatibilities",
+        ] {
+            let mut doc = json!({"taskDefinition": inner});
+            doc[k] = json!([]);
+            let e = plan(&doc).unwrap_err().to_string();
+            assert!(
+                e.starts_with(&format!("$.{k}: beside `taskDefinition`")),
+                "{e}"
+            );
+        }
     }
 
     #[test]
