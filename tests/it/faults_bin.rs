@@ -260,22 +260,19 @@ fn redirect_to_another_host_is_followed_without_credentials() {
 #[test]
 fn encoded_answers_are_undecided_unless_they_verify() {
     use std::io::Write as _;
-    let key = TestKey::fresh("vendor");
-    let data = b"release bytes\n".repeat(100);
-    let sig = armor_sigs(&[key.sign(&data)]);
+    let Signed {
+        data, sig, keyfile, ..
+    } = &Signed::new();
     let gzip = |b: &[u8]| {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         e.write_all(b).unwrap();
         e.finish().unwrap()
     };
     let enc = || vec![("Content-Encoding".to_string(), "gzip".to_string())];
-    let dir = tempfile::tempdir().unwrap();
-    let keyfile = dir.path().join("k.asc");
-    std::fs::write(&keyfile, key.public_armored()).unwrap();
     let cases = [
         (
             "file",
-            Fault::OkWith(gzip(&data), enc()),
+            Fault::OkWith(gzip(data), enc()),
             Fault::Ok(sig.clone()),
             2,
             "the file encoded",
@@ -283,7 +280,7 @@ fn encoded_answers_are_undecided_unless_they_verify() {
         (
             "sig",
             Fault::Ok(data.clone()),
-            Fault::OkWith(gzip(&sig), enc()),
+            Fault::OkWith(gzip(sig), enc()),
             2,
             "the signature encoded",
         ),
@@ -306,7 +303,7 @@ fn encoded_answers_are_undecided_unless_they_verify() {
                 &fs.url("/tool"),
                 "--key",
             ])
-            .arg(&keyfile)
+            .arg(keyfile)
             .output()
             .unwrap();
         let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -322,20 +319,42 @@ fn encoded_answers_are_undecided_unless_they_verify() {
     }
 }
 
+/// A small release file signed by a fresh key, its armored signature, and the key file.
+struct Signed {
+    data: Vec<u8>,
+    sig: Vec<u8>,
+    keyfile: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Signed {
+    fn new() -> Signed {
+        let key = TestKey::fresh("vendor");
+        let data = b"release bytes\n".repeat(100);
+        let sig = armor_sigs(&[key.sign(&data)]);
+        let dir = tempfile::tempdir().unwrap();
+        let keyfile = dir.path().join("k.asc");
+        std::fs::write(&keyfile, key.public_armored()).unwrap();
+        Signed {
+            data,
+            sig,
+            keyfile,
+            _dir: dir,
+        }
+    }
+}
+
 /// A redirect to another host carries no `Referer`: reqwest sends one by default, with the previous
 /// URL's query, and a presigned or tokenised download URL keeps its credentials there (adversarial
 /// pass 39: the next host logged `referer: http://…/tool?X-Amz-Signature=TOPSECRET`).
 #[test]
 fn a_redirect_sends_no_referer_with_the_query() {
-    let key = TestKey::fresh("vendor");
-    let data = b"release bytes\n".repeat(100);
-    let sig = armor_sigs(&[key.sign(&data)]);
-    let dir = tempfile::tempdir().unwrap();
-    let keyfile = dir.path().join("k.asc");
-    std::fs::write(&keyfile, key.public_armored()).unwrap();
+    let Signed {
+        data, sig, keyfile, ..
+    } = &Signed::new();
     let (first, other) = (FaultServer::start(), FaultServer::start());
-    other.route("/elsewhere", vec![Fault::Ok(data)]);
-    other.route("/elsewhere.asc", vec![Fault::Ok(sig)]);
+    other.route("/elsewhere", vec![Fault::Ok(data.clone())]);
+    other.route("/elsewhere.asc", vec![Fault::Ok(sig.clone())]);
     let to = |p: &str| Fault::Redirect(format!("http://localhost:{}/{p}", other.port));
     first.route("/tool?X-Amz-Signature=TOPSECRET", vec![to("elsewhere")]);
     first.route(
@@ -351,7 +370,7 @@ fn a_redirect_sends_no_referer_with_the_query() {
     shipcheck()
         .args(["verify-bin", "--no-install", "--url", &url("tool")])
         .args(["--sig-url", &url("tool.asc"), "--key"])
-        .arg(&keyfile)
+        .arg(keyfile)
         .assert()
         .code(0);
     assert_eq!(other.hits("/elsewhere"), 1);
@@ -389,12 +408,9 @@ fn loopback_downloads_never_go_through_a_proxy() {
 /// the partial body was verified as the file and failed as `bad-signature`, exit 1).
 #[test]
 fn partial_or_empty_success_answers_are_undecided() {
-    let key = TestKey::fresh("vendor");
-    let data = b"release bytes\n".repeat(100);
-    let sig = armor_sigs(&[key.sign(&data)]);
-    let dir = tempfile::tempdir().unwrap();
-    let keyfile = dir.path().join("k.asc");
-    std::fs::write(&keyfile, key.public_armored()).unwrap();
+    let Signed {
+        data, sig, keyfile, ..
+    } = &Signed::new();
     let range = || vec![("Content-Range".to_string(), "bytes 0-99/1400".to_string())];
     for (status, on_sig) in [(206, false), (204, false), (206, true), (204, true)] {
         let server = FaultServer::start();
@@ -409,7 +425,7 @@ fn partial_or_empty_success_answers_are_undecided() {
             .args(["--json", "verify-bin", "--no-install", "--url"])
             .arg(format!("http://127.0.0.1:{}/tool", server.port))
             .arg("--key")
-            .arg(&keyfile)
+            .arg(keyfile)
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -425,9 +441,7 @@ fn partial_or_empty_success_answers_are_undecided() {
 /// `insecure-url` with the hint to use https://, though nothing insecure happened).
 #[test]
 fn a_redirect_loop_is_a_download_failure() {
-    let dir = tempfile::tempdir().unwrap();
-    let keyfile = dir.path().join("k.asc");
-    std::fs::write(&keyfile, TestKey::fresh("vendor").public_armored()).unwrap();
+    let keyfile = &Signed::new().keyfile;
     let server = FaultServer::start();
     let url = format!("http://127.0.0.1:{}/loop", server.port);
     server.route("/loop", vec![Fault::Redirect(url.clone())]);
@@ -443,7 +457,7 @@ fn a_redirect_loop_is_a_download_failure() {
             &url,
         ])
         .arg("--key")
-        .arg(&keyfile)
+        .arg(keyfile)
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
