@@ -342,6 +342,21 @@ impl Signed {
             _dir: dir,
         }
     }
+
+    /// `shipcheck --json verify-bin --no-install ARGS --key KEYFILE`: exit code and stdout.
+    fn verify_json(&self, args: &[&str]) -> (Option<i32>, String) {
+        let out = shipcheck()
+            .args(["--json", "verify-bin", "--no-install"])
+            .args(args)
+            .arg("--key")
+            .arg(&self.keyfile)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    }
 }
 
 /// A redirect to another host carries no `Referer`: reqwest sends one by default, with the previous
@@ -408,9 +423,8 @@ fn loopback_downloads_never_go_through_a_proxy() {
 /// the partial body was verified as the file and failed as `bad-signature`, exit 1).
 #[test]
 fn partial_or_empty_success_answers_are_undecided() {
-    let Signed {
-        data, sig, keyfile, ..
-    } = &Signed::new();
+    let release = Signed::new();
+    let (data, sig) = (&release.data, &release.sig);
     let range = || vec![("Content-Range".to_string(), "bytes 0-99/1400".to_string())];
     for (status, on_sig) in [(206, false), (204, false), (206, true), (204, true)] {
         let server = FaultServer::start();
@@ -421,15 +435,9 @@ fn partial_or_empty_success_answers_are_undecided() {
         };
         server.route("/tool", vec![file]);
         server.route("/tool.asc", vec![signature]);
-        let out = shipcheck()
-            .args(["--json", "verify-bin", "--no-install", "--url"])
-            .arg(format!("http://127.0.0.1:{}/tool", server.port))
-            .arg("--key")
-            .arg(keyfile)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert_eq!(out.status.code(), Some(2), "{status} {on_sig}: {stdout}");
+        let url = format!("http://127.0.0.1:{}/tool", server.port);
+        let (code, stdout) = release.verify_json(&["--url", &url]);
+        assert_eq!(code, Some(2), "{status} {on_sig}: {stdout}");
         assert!(
             stdout.contains("download-failed") && stdout.contains(&format!("HTTP {status}")),
             "{status} {on_sig}: {stdout}"
@@ -441,27 +449,13 @@ fn partial_or_empty_success_answers_are_undecided() {
 /// `insecure-url` with the hint to use https://, though nothing insecure happened).
 #[test]
 fn a_redirect_loop_is_a_download_failure() {
-    let keyfile = &Signed::new().keyfile;
+    let release = Signed::new();
     let server = FaultServer::start();
     let url = format!("http://127.0.0.1:{}/loop", server.port);
     server.route("/loop", vec![Fault::Redirect(url.clone())]);
     server.route("/loop.asc", vec![Fault::Redirect(format!("{url}.asc"))]);
-    let out = shipcheck()
-        .args([
-            "--json",
-            "verify-bin",
-            "--no-install",
-            "--retries",
-            "0",
-            "--url",
-            &url,
-        ])
-        .arg("--key")
-        .arg(keyfile)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(2), "{stdout}");
+    let (code, stdout) = release.verify_json(&["--retries", "0", "--url", &url]);
+    assert_eq!(code, Some(2), "{stdout}");
     assert!(
         stdout.contains("download-failed") && stdout.contains("more than 10 redirects"),
         "{stdout}"
